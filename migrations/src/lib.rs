@@ -1,0 +1,51 @@
+//! atone's schema: the event store, the outbox, the read models, the change feed and the
+//! projector's leases, for MySQL/MariaDB and SQLite alike.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_event_store;
+mod m20261124_000002_read_models;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_event_store::Migration),
+            Box::new(m20261124_000002_read_models::Migration),
+        ]
+    }
+}
+
+/// Column and table helpers that differ between MySQL and SQLite.
+pub(crate) mod columns {
+    use sea_orm_migration::prelude::*;
+    use sea_orm_migration::sea_orm::DbBackend;
+
+    /// An instant with microseconds: `DATETIME(6)` on MySQL (plain `DATETIME` drops them).
+    pub fn instant(manager: &SchemaManager, name: &'static str) -> ColumnDef {
+        let mut col = ColumnDef::new(name);
+        match manager.get_database_backend() {
+            DbBackend::MySql => col.custom("DATETIME(6)"),
+            _ => col.timestamp(),
+        };
+        col.not_null().take()
+    }
+
+    pub fn instant_null(manager: &SchemaManager, name: &'static str) -> ColumnDef {
+        let mut col = instant(manager, name);
+        col.null();
+        col
+    }
+
+    /// A table whose text compares byte for byte on MySQL: ids are case-sensitive.
+    pub fn table(manager: &SchemaManager, name: &'static str) -> TableCreateStatement {
+        let mut table = Table::create();
+        table.table(name);
+        if manager.get_database_backend() == DbBackend::MySql {
+            table.engine("InnoDB").character_set("utf8mb4").collate("utf8mb4_bin");
+        }
+        table
+    }
+}

@@ -1,0 +1,68 @@
+use atone_domain::DomainError;
+use atone_storage::StorageError;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Other writers kept appending to the member's stream first, attempt after attempt.
+    #[error("user {user_id}: gave up after {attempts} conflicting attempts")]
+    Contended { user_id: String, attempts: u32 },
+}
+
+impl From<CommandError> for Status {
+    fn from(error: CommandError) -> Self {
+        match error {
+            CommandError::Domain(e) => domain_status(e),
+            CommandError::Storage(e) => storage_status(e),
+            CommandError::Contended { .. } => Status::aborted(format!(
+                "{error}: the member is being changed concurrently; retry with the same idempotency key"
+            )),
+        }
+    }
+}
+
+fn domain_status(e: DomainError) -> Status {
+    let message = e.to_string();
+    match e {
+        DomainError::InvalidArgument { field, reason } => Status::with_error_details(
+            Code::InvalidArgument,
+            message,
+            ErrorDetails::with_bad_request_violation(field, reason),
+        ),
+        DomainError::PromiseNotFound { .. } | DomainError::BillNotFound { .. } => {
+            Status::not_found(message)
+        }
+        DomainError::CreditLimitExceeded { .. } => Status::with_error_details(
+            Code::FailedPrecondition,
+            message.clone(),
+            ErrorDetails::with_precondition_failure_violation("CREDIT_LIMIT", "amount", message),
+        ),
+        DomainError::PromiseAlreadyBilled { .. }
+        | DomainError::PromiseNotImmediate { .. }
+        | DomainError::AmountMismatch { .. }
+        | DomainError::BillAlreadyPaid { .. } => Status::failed_precondition(message),
+        DomainError::IdempotencyKeyReused { .. } => Status::already_exists(message),
+    }
+}
+
+/// Storage failures never show their cause to the caller; it is logged instead.
+pub(crate) fn storage_status(e: StorageError) -> Status {
+    match e {
+        StorageError::Unavailable(cause) => {
+            tracing::warn!(error = %cause, "database unavailable");
+            Status::unavailable("the database is unavailable; retry with the same idempotency key")
+        }
+        StorageError::Conflict { .. } => {
+            Status::aborted("concurrent change; retry with the same idempotency key")
+        }
+        StorageError::Db(_) | StorageError::Corrupt(_) | StorageError::Fenced { .. } => {
+            tracing::error!(error = %e, "command failed");
+            Status::internal("internal error")
+        }
+    }
+}

@@ -1,0 +1,105 @@
+use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
+use std::time::Duration;
+
+use atone_domain::{Command, Context, Decision, Reply, validate};
+use atone_storage::{CommandMeta, EventStore, StorageError};
+use chrono::Utc;
+use tokio::sync::{Mutex, Notify};
+use uuid::Uuid;
+
+use crate::CommandError;
+
+#[derive(Debug, Clone)]
+pub struct CommandConfig {
+    /// ご利用上限額 of every member, in yen.
+    pub credit_limit: i64,
+    /// How often a command is decided again after losing a race to another writer.
+    pub max_attempts: u32,
+}
+
+impl Default for CommandConfig {
+    fn default() -> Self {
+        Self { credit_limit: atone_domain::DEFAULT_CREDIT_LIMIT, max_attempts: 10 }
+    }
+}
+
+/// Decides and records commands. Cheap to clone.
+#[derive(Clone)]
+pub struct CommandHandler {
+    store: EventStore,
+    config: CommandConfig,
+    /// Commands of one member queue here instead of racing each other to the database.
+    /// Other processes still race; the unique (user_id, version) key settles that.
+    stripes: Arc<Stripes>,
+    /// Woken after each append: the embedded projector waits on it.
+    appended: Arc<Notify>,
+}
+
+struct Stripes {
+    hasher: RandomState,
+    locks: Vec<Mutex<()>>,
+}
+
+impl Stripes {
+    fn new(n: usize) -> Self {
+        Self { hasher: RandomState::new(), locks: (0..n).map(|_| Mutex::new(())).collect() }
+    }
+
+    fn of(&self, user_id: &str) -> &Mutex<()> {
+        let index = self.hasher.hash_one(user_id) as usize % self.locks.len();
+        &self.locks[index]
+    }
+}
+
+impl CommandHandler {
+    pub fn new(store: EventStore, config: CommandConfig, appended: Arc<Notify>) -> Self {
+        Self { store, config, stripes: Arc::new(Stripes::new(1024)), appended }
+    }
+
+    /// Decides `command` for `user_id` and appends what it records. A retry with the same
+    /// idempotency key answers the first reply and appends nothing.
+    pub async fn execute(
+        &self,
+        user_id: &str,
+        idempotency_key: &str,
+        command: Command,
+        correlation_id: String,
+    ) -> Result<Reply, CommandError> {
+        validate::user_id(user_id)?;
+        validate::idempotency_key(idempotency_key)?;
+        let _turn = self.stripes.of(user_id).lock().await;
+
+        for attempt in 1..=self.config.max_attempts {
+            let member = self.store.load(user_id).await?;
+            let now = Utc::now();
+            let decision = {
+                let mut new_id = Uuid::now_v7;
+                let mut ctx = Context { now, credit_limit: self.config.credit_limit, new_id: &mut new_id };
+                member.handle(user_id, idempotency_key, &command, &mut ctx)?
+            };
+            let (events, reply) = match decision {
+                Decision::AlreadyDone(reply) => return Ok(reply),
+                Decision::Append { events, reply } => (events, reply),
+            };
+            let meta = CommandMeta {
+                idempotency_key: idempotency_key.to_owned(),
+                correlation_id: correlation_id.clone(),
+                occurred_at: now,
+            };
+            match self.store.append(user_id, &member, events, &meta).await {
+                Ok(_) => {
+                    self.appended.notify_one();
+                    return Ok(reply);
+                }
+                Err(StorageError::Conflict { .. }) => {
+                    tracing::debug!(user_id, attempt, "version conflict, deciding again");
+                    let jitter = fastrand::u64(1..=5 * u64::from(attempt));
+                    tokio::time::sleep(Duration::from_millis(jitter)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CommandError::Contended { user_id: user_id.to_owned(), attempts: self.config.max_attempts })
+    }
+}

@@ -1,0 +1,11 @@
+//! CommandService: checks each command against the member's current state, appends the
+//! resulting events and their outbox rows in one transaction, and answers the member's new
+//! version.
+
+mod error;
+mod handler;
+mod service;
+
+pub use error::CommandError;
+pub use handler::{CommandConfig, CommandHandler};
+pub use service::CommandApi;

@@ -1,0 +1,24 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "member_bills")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub user_id: String,
+    /// A JSON array of promise ids.
+    pub promise_ids: Json,
+    pub amount: i64,
+    /// UNPAID or PAID.
+    pub status: String,
+    pub issued_date: Date,
+    pub due_date: Date,
+    pub paid_date: Option<Date>,
+    pub created_version: i64,
+    pub updated_version: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,10 @@
+//! sea-orm entities, one per table of `migrations/`.
+
+pub mod change_feed;
+pub mod events;
+pub mod member_bills;
+pub mod members;
+pub mod outbox;
+pub mod payment_promises;
+pub mod projector_leases;
+pub mod snapshots;

@@ -1,0 +1,195 @@
+//! The event store: every member's stream in the `events` table, appended together with its
+//! outbox rows, and folded back (from a snapshot when there is one) to decide a command.
+
+use atone_domain::{Event, Member, RecordedEvent};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, SqlErr,
+};
+use uuid::Uuid;
+
+use crate::codec::Envelope;
+use crate::entity::{events, outbox, snapshots};
+use crate::{StorageError, db};
+
+/// What every event of one command shares.
+#[derive(Debug, Clone)]
+pub struct CommandMeta {
+    pub idempotency_key: String,
+    pub correlation_id: String,
+    pub occurred_at: DateTime<Utc>,
+}
+
+#[derive(Clone)]
+pub struct EventStore {
+    db: DatabaseConnection,
+    /// A snapshot is written each time a stream's version crosses a multiple of this.
+    snapshot_every: i64,
+}
+
+impl EventStore {
+    pub fn new(db: DatabaseConnection, snapshot_every: i64) -> Self {
+        Self { db, snapshot_every: snapshot_every.max(1) }
+    }
+
+    /// The member's current state: their latest snapshot plus the events after it.
+    pub async fn load(&self, user_id: &str) -> Result<Member, StorageError> {
+        let mut member = match snapshots::Entity::find_by_id(user_id).one(&self.db).await? {
+            Some(snapshot) => match serde_json::from_value::<Member>(snapshot.state) {
+                Ok(member) if member.version == snapshot.version => member,
+                // A snapshot of an older shape is only a cache: fold the whole stream.
+                Ok(_) | Err(_) => {
+                    tracing::warn!(user_id, "unreadable snapshot ignored");
+                    Member::default()
+                }
+            },
+            None => Member::default(),
+        };
+        for envelope in self.read_stream(&self.db, user_id, member.version, None).await? {
+            member.apply(&envelope.recorded);
+        }
+        Ok(member)
+    }
+
+    /// The member's events with `after < version <= up_to`, oldest first.
+    pub async fn read_stream(
+        &self,
+        conn: &impl ConnectionTrait,
+        user_id: &str,
+        after: i64,
+        up_to: Option<i64>,
+    ) -> Result<Vec<Envelope>, StorageError> {
+        read_stream(conn, user_id, after, up_to).await
+    }
+
+    /// Appends `events` after `before.version`, with their outbox rows, in one transaction.
+    /// Fails with [`StorageError::Conflict`] if another writer got there first. Returns the
+    /// appended envelopes.
+    pub async fn append(
+        &self,
+        user_id: &str,
+        before: &Member,
+        events: Vec<Event>,
+        meta: &CommandMeta,
+    ) -> Result<Vec<Envelope>, StorageError> {
+        let envelopes: Vec<Envelope> = events
+            .into_iter()
+            .zip(before.version + 1..)
+            .map(|(event, version)| Envelope {
+                event_id: Uuid::now_v7(),
+                user_id: user_id.to_owned(),
+                occurred_at: meta.occurred_at,
+                correlation_id: meta.correlation_id.clone(),
+                recorded: RecordedEvent {
+                    version,
+                    idempotency_key: meta.idempotency_key.clone(),
+                    event,
+                },
+            })
+            .collect();
+        let Some(last) = envelopes.last() else { return Ok(envelopes) };
+        let after = last.version();
+
+        let txn = db::begin_write(&self.db).await?;
+        let rows = envelopes.iter().map(|e| events::ActiveModel {
+            event_id: Set(e.event_id.to_string()),
+            user_id: Set(e.user_id.clone()),
+            version: Set(e.version()),
+            event_type: Set(e.event().event_type().to_owned()),
+            event_data: Set(e.event().to_json()),
+            occurred_at: Set(e.occurred_at),
+            idempotency_key: Set(e.recorded.idempotency_key.clone()),
+            correlation_id: Set(e.correlation_id.clone()),
+            ..Default::default()
+        });
+        if let Err(e) = events::Entity::insert_many(rows).exec(&txn).await {
+            return Err(match e.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(_)) => {
+                    StorageError::Conflict { user_id: user_id.to_owned(), version: before.version + 1 }
+                }
+                _ => e.into(),
+            });
+        }
+        let now = Utc::now();
+        let outbox_rows = envelopes.iter().map(|e| outbox::ActiveModel {
+            user_id: Set(e.user_id.clone()),
+            version: Set(e.version()),
+            envelope: Set(e.encode()),
+            created_at: Set(now),
+            ..Default::default()
+        });
+        outbox::Entity::insert_many(outbox_rows).exec(&txn).await?;
+
+        if before.version / self.snapshot_every != after / self.snapshot_every {
+            let mut state = before.clone();
+            for e in &envelopes {
+                state.apply(&e.recorded);
+            }
+            self.write_snapshot(&txn, user_id, &state).await?;
+        }
+        txn.commit().await?;
+        Ok(envelopes)
+    }
+
+    async fn write_snapshot(
+        &self,
+        conn: &impl ConnectionTrait,
+        user_id: &str,
+        state: &Member,
+    ) -> Result<(), StorageError> {
+        let json = serde_json::to_value(state)
+            .map_err(|e| StorageError::Corrupt(format!("member state does not serialize: {e}")))?;
+        let row = snapshots::ActiveModel {
+            user_id: Set(user_id.to_owned()),
+            version: Set(state.version),
+            state: Set(json),
+            updated_at: Set(Utc::now()),
+        };
+        snapshots::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(snapshots::Column::UserId)
+                    .update_columns([
+                        snapshots::Column::Version,
+                        snapshots::Column::State,
+                        snapshots::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+/// A member's events with `after < version <= up_to`, oldest first.
+pub async fn read_stream(
+    conn: &impl ConnectionTrait,
+    user_id: &str,
+    after: i64,
+    up_to: Option<i64>,
+) -> Result<Vec<Envelope>, StorageError> {
+    let mut query = events::Entity::find()
+        .filter(events::Column::UserId.eq(user_id))
+        .filter(events::Column::Version.gt(after));
+    if let Some(up_to) = up_to {
+        query = query.filter(events::Column::Version.lte(up_to));
+    }
+    let rows = query.order_by_asc(events::Column::Version).all(conn).await?;
+    rows.into_iter().map(row_to_envelope).collect()
+}
+
+fn row_to_envelope(row: events::Model) -> Result<Envelope, StorageError> {
+    let event = Event::from_json(&row.event_type, row.event_data)
+        .map_err(|e| StorageError::Corrupt(format!("event {}: {e}", row.event_id)))?;
+    let event_id = Uuid::try_parse(&row.event_id)
+        .map_err(|_| StorageError::Corrupt(format!("event id {:?} is not a UUID", row.event_id)))?;
+    Ok(Envelope {
+        event_id,
+        user_id: row.user_id,
+        occurred_at: row.occurred_at,
+        correlation_id: row.correlation_id,
+        recorded: RecordedEvent { version: row.version, idempotency_key: row.idempotency_key, event },
+    })
+}

@@ -1,0 +1,267 @@
+//! Applies events to the read models. Every write of a batch happens in the caller's
+//! transaction, together with one change-feed row per event and the source's checkpoint, so
+//! a batch is applied whole or not at all.
+//!
+//! Exactly-once effect over at-least-once delivery: `members.version` is the last version
+//! applied, so an event at or below it is a duplicate and skipped. An event further ahead
+//! than the next version (a relay that retried out of order) first pulls the missing events
+//! from the event store, so each member's events are always applied in version order.
+
+use std::collections::BTreeMap;
+
+use atone_api::prost::Message;
+use atone_api::v1;
+use atone_domain::Event;
+use chrono::Utc;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+};
+
+use crate::codec::{Envelope, timestamp};
+use crate::entity::{change_feed, member_bills, members, payment_promises};
+use crate::read_model::{self, bill_status, promise_status};
+use crate::{StorageError, db, event_store};
+
+/// What a batch did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// (user_id, version) of every event applied, in order: the change-feed rows written.
+    pub applied: Vec<(String, i64)>,
+    /// Events at or below the version the read model already had.
+    pub duplicates: usize,
+}
+
+/// The columns of `members` a batch keeps in memory while it applies a member's events.
+struct Position {
+    credit_limit: i64,
+    outstanding: i64,
+    version: i64,
+    exists: bool,
+}
+
+impl Position {
+    fn summary(&self, user_id: &str) -> v1::MemberSummary {
+        read_model::summary(user_id, self.credit_limit, self.outstanding, self.version)
+    }
+}
+
+/// Applies `batch` (any order, duplicates allowed) in `txn`.
+pub async fn apply_batch(
+    txn: &DatabaseTransaction,
+    batch: Vec<Envelope>,
+) -> Result<BatchOutcome, StorageError> {
+    let mut by_member: BTreeMap<String, BTreeMap<i64, Envelope>> = BTreeMap::new();
+    let mut outcome = BatchOutcome::default();
+    for envelope in batch {
+        let versions = by_member.entry(envelope.user_id.clone()).or_default();
+        if versions.insert(envelope.version(), envelope).is_some() {
+            outcome.duplicates += 1;
+        }
+    }
+    // Members in one fixed order, so two batches lock their rows without deadlocking.
+    for (user_id, events) in by_member {
+        apply_member(txn, &user_id, events.into_values(), &mut outcome).await?;
+    }
+    Ok(outcome)
+}
+
+async fn apply_member(
+    txn: &DatabaseTransaction,
+    user_id: &str,
+    events: impl Iterator<Item = Envelope>,
+    outcome: &mut BatchOutcome,
+) -> Result<(), StorageError> {
+    let mut query = members::Entity::find_by_id(user_id);
+    if db::is_mysql(txn) {
+        query = query.lock_exclusive();
+    }
+    let mut position = match query.one(txn).await? {
+        Some(m) => Position { credit_limit: m.credit_limit, outstanding: m.outstanding_amount, version: m.version, exists: true },
+        None => Position { credit_limit: 0, outstanding: 0, version: 0, exists: false },
+    };
+    let start = position.version;
+
+    for envelope in events {
+        let version = envelope.version();
+        if version <= position.version {
+            outcome.duplicates += 1;
+            continue;
+        }
+        if version > position.version + 1 {
+            let missing = event_store::read_stream(txn, user_id, position.version, Some(version - 1)).await?;
+            if missing.len() as i64 != version - 1 - position.version {
+                return Err(StorageError::Corrupt(format!(
+                    "user {user_id}: version {version} arrived but the event store lacks versions {}..{}",
+                    position.version + 1,
+                    version - 1
+                )));
+            }
+            tracing::debug!(user_id, from = position.version + 1, to = version - 1, "filling a gap from the event store");
+            for earlier in missing {
+                apply_event(txn, &mut position, &earlier).await?;
+                outcome.applied.push((user_id.to_owned(), earlier.version()));
+            }
+        }
+        apply_event(txn, &mut position, &envelope).await?;
+        outcome.applied.push((user_id.to_owned(), version));
+    }
+
+    if position.version == start {
+        return Ok(());
+    }
+    let row = members::ActiveModel {
+        user_id: Set(user_id.to_owned()),
+        credit_limit: Set(position.credit_limit),
+        outstanding_amount: Set(position.outstanding),
+        version: Set(position.version),
+        updated_at: Set(Utc::now()),
+    };
+    if position.exists {
+        row.update(txn).await?;
+    } else {
+        members::Entity::insert(row).exec(txn).await?;
+    }
+    Ok(())
+}
+
+async fn apply_event(
+    txn: &DatabaseTransaction,
+    position: &mut Position,
+    envelope: &Envelope,
+) -> Result<(), StorageError> {
+    let user_id = envelope.user_id.as_str();
+    let version = envelope.version();
+    let mut promises = Vec::new();
+    let mut bills = Vec::new();
+    match envelope.event() {
+        Event::PurchaseCompleted(e) => {
+            position.credit_limit = e.credit_limit;
+        }
+        Event::PaymentPromiseCreated(e) => {
+            let row = payment_promises::Model {
+                id: e.promise_id.to_string(),
+                order_id: e.order_id.to_string(),
+                user_id: user_id.to_owned(),
+                product_id: e.product_id.clone(),
+                product_name: e.product_name.clone(),
+                amount: e.amount,
+                due_date: e.due_date,
+                payment_mode: read_model::mode_name(e.payment_mode).to_owned(),
+                status: promise_status::UNBILLED.to_owned(),
+                bill_id: None,
+                purchased_at: envelope.occurred_at,
+                created_version: version,
+                updated_version: version,
+            };
+            payment_promises::Entity::insert(row.clone().into_active_model()).exec(txn).await?;
+            position.outstanding += e.amount;
+            promises.push(read_model::promise_to_proto(&row));
+        }
+        Event::MemberBillIssued(e) => {
+            let promise_ids: Vec<String> = e.promise_ids.iter().map(ToString::to_string).collect();
+            let row = member_bills::Model {
+                id: e.bill_id.to_string(),
+                user_id: user_id.to_owned(),
+                promise_ids: serde_json::json!(promise_ids),
+                amount: e.amount,
+                status: bill_status::UNPAID.to_owned(),
+                issued_date: e.issued_date,
+                due_date: e.due_date,
+                paid_date: None,
+                created_version: version,
+                updated_version: version,
+            };
+            member_bills::Entity::insert(row.clone().into_active_model()).exec(txn).await?;
+            bills.push(read_model::bill_to_proto(&row)?);
+            promises = set_promises(
+                txn,
+                payment_promises::Column::Id.is_in(promise_ids),
+                user_id,
+                promise_status::BILLED,
+                Some(e.bill_id.to_string()),
+                version,
+            )
+            .await?;
+        }
+        Event::PaymentCompleted(e) => {
+            let bill_id = e.bill_id.to_string();
+            let bill = member_bills::Entity::find_by_id(bill_id.clone())
+                .filter(member_bills::Column::UserId.eq(user_id))
+                .one(txn)
+                .await?
+                .ok_or_else(|| StorageError::Corrupt(format!("user {user_id}: payment of unknown bill {bill_id}")))?;
+            let amount = bill.amount;
+            let mut active = bill.into_active_model();
+            active.status = Set(bill_status::PAID.to_owned());
+            active.paid_date = Set(Some(e.paid_date));
+            active.updated_version = Set(version);
+            let bill = active.update(txn).await?;
+            position.outstanding -= amount;
+            bills.push(read_model::bill_to_proto(&bill)?);
+            promises = set_promises(
+                txn,
+                payment_promises::Column::BillId.eq(bill_id.clone()),
+                user_id,
+                promise_status::PAID,
+                Some(bill_id),
+                version,
+            )
+            .await?;
+        }
+    }
+    position.version = version;
+
+    let change = v1::MemberChange {
+        version,
+        event_type: envelope.event().event_type().to_owned(),
+        occurred_at: Some(timestamp(envelope.occurred_at)),
+        summary: Some(position.summary(user_id)),
+        promises,
+        bills,
+    };
+    let row = change_feed::ActiveModel {
+        user_id: Set(user_id.to_owned()),
+        version: Set(version),
+        event_type: Set(change.event_type.clone()),
+        change: Set(change.encode_to_vec()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    change_feed::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([change_feed::Column::UserId, change_feed::Column::Version])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// Sets the status (and bill) of the member's promises that match `filter`; returns them
+/// as they are now.
+async fn set_promises(
+    txn: &DatabaseTransaction,
+    filter: sea_orm::sea_query::SimpleExpr,
+    user_id: &str,
+    status: &str,
+    bill_id: Option<String>,
+    version: i64,
+) -> Result<Vec<v1::PaymentPromise>, StorageError> {
+    let rows = payment_promises::Entity::find()
+        .filter(payment_promises::Column::UserId.eq(user_id))
+        .filter(filter)
+        .all(txn)
+        .await?;
+    let mut updated = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut active = row.into_active_model();
+        active.status = Set(status.to_owned());
+        active.bill_id = Set(bill_id.clone());
+        active.updated_version = Set(version);
+        updated.push(read_model::promise_to_proto(&active.update(txn).await?));
+    }
+    Ok(updated)
+}

@@ -1,0 +1,7 @@
+//! The `atone` binary: wires the three services onto one port.
+
+pub mod app;
+pub mod cli;
+pub mod telemetry;
+
+pub use app::Application;
