@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
@@ -105,14 +106,16 @@ impl Application {
         health.set_serving::<ProjectorServiceServer<ProjectorApi>>().await;
         health.set_service_status("", ServingStatus::Serving).await;
 
-        let reflection_v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(atone_api::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
-        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(atone_api::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()?;
+        // grpcurl 1.8 speaks only v1alpha; newer clients v1. Each lists both.
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(atone_api::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+        };
+        let reflection_v1 = reflection().build_v1()?;
+        let reflection_v1alpha = reflection().build_v1alpha()?;
 
         let addr = listener.local_addr()?;
         tracing::info!(%addr, database = %redact(&args.database.url), "atone serving");
@@ -124,15 +127,19 @@ impl Application {
             stop.cancel();
         });
 
-        let served = Server::builder()
-            .accept_http1(true)
-            .layer(tonic_web::GrpcWebLayer::new())
-            .add_service(health_service)
+        let grpc = Routes::new(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(CommandServiceServer::new(commands))
             .add_service(QueryServiceServer::new(queries))
             .add_service(ProjectorServiceServer::new(ProjectorApi::new(db.clone())))
+            .into_axum_router()
+            // gRPC-Web on the gRPC routes only: tonic-web refuses any other HTTP/1.1 request.
+            .layer(tonic_web::GrpcWebLayer::new());
+        let routes = Routes::from(grpc.merge(crate::web::router()).fallback(crate::web::not_found));
+        let served = Server::builder()
+            .accept_http1(true)
+            .add_routes(routes)
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), token.clone().cancelled_owned())
             .await;
         token.cancel();

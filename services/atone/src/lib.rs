@@ -3,5 +3,6 @@
 pub mod app;
 pub mod cli;
 pub mod telemetry;
+pub mod web;
 
 pub use app::Application;
