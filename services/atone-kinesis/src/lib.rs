@@ -1,0 +1,1 @@
+//! The Kinesis adapter (work in progress).
