@@ -20,11 +20,16 @@ pub struct Deadline {
 }
 
 impl Deadline {
-    /// The earlier of our bound and the client's `grpc-timeout`.
+    /// The earlier of our bound and the client's `grpc-timeout`. The client's deadline is
+    /// met a little early, so the answer (DEADLINE_EXCEEDED, with what was reached) beats
+    /// the transport cancelling the call.
     pub fn new(bound: Duration, client_timeout: Option<Duration>) -> Self {
         let now = Instant::now();
         match client_timeout {
-            Some(t) if t < bound => Self { at: now + t, clients: true, bound },
+            Some(t) if t < bound => {
+                let margin = (t / 5).min(Duration::from_millis(50));
+                Self { at: now + (t - margin), clients: true, bound }
+            }
             _ => Self { at: now + bound, clients: false, bound },
         }
     }

@@ -35,7 +35,12 @@ pub async fn ensure(
         updated_at: Set(Utc::now()),
     };
     projector_leases::Entity::insert(row)
-        .on_conflict(OnConflict::column(projector_leases::Column::SourceId).do_nothing().to_owned())
+        .on_conflict(
+            // MySQL has no DO NOTHING: this is `ON DUPLICATE KEY UPDATE source_id = source_id`.
+            OnConflict::column(projector_leases::Column::SourceId)
+                .do_nothing_on([projector_leases::Column::SourceId])
+                .to_owned(),
+        )
         .exec_without_returning(conn)
         .await?;
     Ok(())

@@ -13,7 +13,6 @@ use atone_api::prost::Message;
 use atone_api::v1;
 use atone_domain::Event;
 use chrono::Utc;
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction,
     EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
@@ -229,14 +228,9 @@ async fn apply_event(
         created_at: Set(Utc::now()),
         ..Default::default()
     };
-    change_feed::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([change_feed::Column::UserId, change_feed::Column::Version])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await?;
+    // The version check above makes a duplicate impossible; the unique key would turn one
+    // into a failed batch, never a second change.
+    change_feed::Entity::insert(row).exec_without_returning(txn).await?;
     Ok(())
 }
 

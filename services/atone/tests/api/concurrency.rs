@@ -1,0 +1,89 @@
+//! Races on one member, on MariaDB, through two atone instances sharing the database: the
+//! unique (user_id, version) key, not an in-process lock, is what keeps them apart.
+
+use atone_api::tonic::Code;
+use atone_api::v1::IssueImmediateBillRequest;
+use futures::future::join_all;
+
+use crate::helpers::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_bills_of_one_promise_make_exactly_one_bill() {
+    let first = TestApp::spawn(Backend::MariaDb).await;
+    let second = TestApp::spawn_on(first.database.shared(), |_| {}).await;
+    let user = unique_user("race-bill");
+    let promise = buy(&first, &user, 5000).await.promise_id;
+
+    let attempts = (0..20).map(|i| {
+        let app = if i % 2 == 0 { &first } else { &second };
+        let request = IssueImmediateBillRequest {
+            user_id: user.clone(),
+            promise_id: promise.clone(),
+            amount: 5000,
+            idempotency_key: format!("bill-attempt-{i}"),
+        };
+        async move { app.command().await.issue_immediate_bill(request).await }
+    });
+    let results = join_all(attempts).await;
+
+    let billed: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(billed.len(), 1, "exactly one attempt bills the promise: {results:?}");
+    for refused in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+        assert!(refused.message().contains("already billed"), "{}", refused.message());
+    }
+    assert_eq!(events_of_type(&first.db, "MemberBillIssued").await.len(), 1);
+    first.wait_until_projected().await;
+    assert_eq!(get_member(&first, &user, 3).await.bills.len(), 1);
+    assert_streams_contiguous(&first.db).await;
+    assert_read_models_match_event_store(&first.db).await;
+    second.stop().await;
+    first.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_concurrent_purchases_fill_the_credit_limit_exactly() {
+    let first = TestApp::spawn(Backend::MariaDb).await;
+    let second = TestApp::spawn_on(first.database.shared(), |_| {}).await;
+    let user = unique_user("race-limit");
+
+    let attempts = (0..10).map(|i| {
+        let app = if i % 2 == 0 { &first } else { &second };
+        let request = purchase(&user, 10_000, &format!("purchase-attempt-{i}"));
+        async move { app.command().await.purchase(request).await }
+    });
+    let results = join_all(attempts).await;
+
+    let accepted = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(accepted, 5, "50,000 yen of credit takes exactly five 10,000 yen purchases: {results:?}");
+    for refused in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+        assert!(refused.message().contains("credit limit"), "{}", refused.message());
+    }
+    assert_eq!(events_of_type(&first.db, "PaymentPromiseCreated").await.len(), 5);
+    first.wait_until_projected().await;
+    let member = get_member(&first, &user, 10).await;
+    assert_eq!(member.promises.len(), 5);
+    assert_eq!(member.summary.map(|s| (s.outstanding_amount, s.available_credit)), Some((50_000, 0)));
+    assert_streams_contiguous(&first.db).await;
+    assert_read_models_match_event_store(&first.db).await;
+    second.stop().await;
+    first.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_members_at_once_keep_contiguous_streams() {
+    let app = TestApp::spawn(Backend::MariaDb).await;
+    let users: Vec<String> = (0..8).map(|i| unique_user(&format!("crowd-{i}"))).collect();
+    let purchases = (0..80).map(|i| {
+        let user = users[i % users.len()].clone();
+        let app = &app;
+        async move { buy(app, &user, 100).await }
+    });
+    let replies = join_all(purchases).await;
+    assert_eq!(replies.len(), 80);
+    assert_streams_contiguous(&app.db).await;
+    app.wait_until_projected().await;
+    assert_read_models_match_event_store(&app.db).await;
+    app.stop().await;
+}

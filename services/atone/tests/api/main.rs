@@ -1,0 +1,11 @@
+//! atone over its real gRPC API, on SQLite and on the local MariaDB.
+
+mod bad_input;
+mod concurrency;
+mod crash;
+mod flow;
+mod helpers;
+mod idempotency;
+mod read_your_writes;
+mod readme;
+mod watch;

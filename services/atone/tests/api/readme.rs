@@ -1,0 +1,2 @@
+//! The README's grpcurl walkthrough, run exactly as written (placeholder until the README
+//! is written).
