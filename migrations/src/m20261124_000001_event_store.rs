@@ -28,7 +28,13 @@ impl MigrationTrait for Migration {
                 .col(instant(m, "occurred_at"))
                 .col(string_len("idempotency_key", 128))
                 .col(string_len("correlation_id", 128))
-                .index(Index::create().name("ux_events_user_version").col("user_id").col("version").unique())
+                .index(
+                    Index::create()
+                        .name("ux_events_user_version")
+                        .col("user_id")
+                        .col("version")
+                        .unique(),
+                )
                 .take(),
         )
         .await?;

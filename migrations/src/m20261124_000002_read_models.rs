@@ -93,12 +93,22 @@ impl MigrationTrait for Migration {
                 .col(string_len("event_type", 64))
                 .col(blob("change"))
                 .col(instant(m, "created_at"))
-                .index(Index::create().name("ux_change_feed_user_version").col("user_id").col("version").unique())
+                .index(
+                    Index::create()
+                        .name("ux_change_feed_user_version")
+                        .col("user_id")
+                        .col("version")
+                        .unique(),
+                )
                 .take(),
         )
         .await?;
         m.create_index(
-            Index::create().name("ix_change_feed_created").table("change_feed").col("created_at").take(),
+            Index::create()
+                .name("ix_change_feed_created")
+                .table("change_feed")
+                .col("created_at")
+                .take(),
         )
         .await?;
 
@@ -126,7 +136,13 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for name in ["projector_leases", "change_feed", "member_bills", "payment_promises", "members"] {
+        for name in [
+            "projector_leases",
+            "change_feed",
+            "member_bills",
+            "payment_promises",
+            "members",
+        ] {
             m.drop_table(Table::drop().table(name).take()).await?;
         }
         Ok(())

@@ -16,4 +16,3 @@ pub mod v1 {
 /// reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/atone_descriptor.bin"));
-

@@ -20,7 +20,10 @@ pub struct CommandConfig {
 
 impl Default for CommandConfig {
     fn default() -> Self {
-        Self { credit_limit: atone_domain::DEFAULT_CREDIT_LIMIT, max_attempts: 10 }
+        Self {
+            credit_limit: atone_domain::DEFAULT_CREDIT_LIMIT,
+            max_attempts: 10,
+        }
     }
 }
 
@@ -43,7 +46,10 @@ struct Stripes {
 
 impl Stripes {
     fn new(n: usize) -> Self {
-        Self { hasher: RandomState::new(), locks: (0..n).map(|_| Mutex::new(())).collect() }
+        Self {
+            hasher: RandomState::new(),
+            locks: (0..n).map(|_| Mutex::new(())).collect(),
+        }
     }
 
     fn of(&self, user_id: &str) -> &Mutex<()> {
@@ -54,7 +60,12 @@ impl Stripes {
 
 impl CommandHandler {
     pub fn new(store: EventStore, config: CommandConfig, appended: Arc<Notify>) -> Self {
-        Self { store, config, stripes: Arc::new(Stripes::new(1024)), appended }
+        Self {
+            store,
+            config,
+            stripes: Arc::new(Stripes::new(1024)),
+            appended,
+        }
     }
 
     /// Decides `command` for `user_id` and appends what it records. A retry with the same
@@ -75,7 +86,11 @@ impl CommandHandler {
             let now = Utc::now();
             let decision = {
                 let mut new_id = Uuid::now_v7;
-                let mut ctx = Context { now, credit_limit: self.config.credit_limit, new_id: &mut new_id };
+                let mut ctx = Context {
+                    now,
+                    credit_limit: self.config.credit_limit,
+                    new_id: &mut new_id,
+                };
                 member.handle(user_id, idempotency_key, &command, &mut ctx)?
             };
             let (events, reply) = match decision {
@@ -100,6 +115,9 @@ impl CommandHandler {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(CommandError::Contended { user_id: user_id.to_owned(), attempts: self.config.max_attempts })
+        Err(CommandError::Contended {
+            user_id: user_id.to_owned(),
+            attempts: self.config.max_attempts,
+        })
     }
 }

@@ -71,7 +71,9 @@ fn payment_mode(value: i32) -> Result<PaymentMode, DomainError> {
         }),
         Err(_) => Err(DomainError::InvalidArgument {
             field,
-            reason: format!("{value} is not a payment mode; use PAYMENT_MODE_IMMEDIATE or PAYMENT_MODE_MONTHLY"),
+            reason: format!(
+                "{value} is not a payment mode; use PAYMENT_MODE_IMMEDIATE or PAYMENT_MODE_MONTHLY"
+            ),
         }),
     }
 }
@@ -83,7 +85,10 @@ fn unexpected(reply: Reply) -> Status {
 
 #[tonic::async_trait]
 impl CommandService for CommandApi {
-    async fn purchase(&self, request: Request<PurchaseRequest>) -> Result<Response<PurchaseResponse>, Status> {
+    async fn purchase(
+        &self,
+        request: Request<PurchaseRequest>,
+    ) -> Result<Response<PurchaseResponse>, Status> {
         let correlation_id = correlation_id(&request);
         let r = request.into_inner();
         let command = payment_mode(r.payment_mode).map(|payment_mode| {
@@ -94,8 +99,16 @@ impl CommandService for CommandApi {
                 payment_mode,
             })
         });
-        match self.run(correlation_id, &r.user_id, &r.idempotency_key, command).await? {
-            Reply::Purchase { order_id, promise_id, due_date, version } => Ok(Response::new(PurchaseResponse {
+        match self
+            .run(correlation_id, &r.user_id, &r.idempotency_key, command)
+            .await?
+        {
+            Reply::Purchase {
+                order_id,
+                promise_id,
+                due_date,
+                version,
+            } => Ok(Response::new(PurchaseResponse {
                 order_id: order_id.to_string(),
                 promise_id: promise_id.to_string(),
                 due_date: due_date.to_string(),
@@ -111,16 +124,25 @@ impl CommandService for CommandApi {
     ) -> Result<Response<IssueImmediateBillResponse>, Status> {
         let correlation_id = correlation_id(&request);
         let r = request.into_inner();
-        let command = validate::id("promise_id", &r.promise_id)
-            .map(|promise_id| Command::IssueImmediateBill(IssueImmediateBill { promise_id, amount: r.amount }));
-        match self.run(correlation_id, &r.user_id, &r.idempotency_key, command).await? {
-            Reply::IssueImmediateBill { bill_id, due_date, version } => {
-                Ok(Response::new(IssueImmediateBillResponse {
-                    bill_id: bill_id.to_string(),
-                    due_date: due_date.to_string(),
-                    version,
-                }))
-            }
+        let command = validate::id("promise_id", &r.promise_id).map(|promise_id| {
+            Command::IssueImmediateBill(IssueImmediateBill {
+                promise_id,
+                amount: r.amount,
+            })
+        });
+        match self
+            .run(correlation_id, &r.user_id, &r.idempotency_key, command)
+            .await?
+        {
+            Reply::IssueImmediateBill {
+                bill_id,
+                due_date,
+                version,
+            } => Ok(Response::new(IssueImmediateBillResponse {
+                bill_id: bill_id.to_string(),
+                due_date: due_date.to_string(),
+                version,
+            })),
             other => Err(unexpected(other)),
         }
     }
@@ -131,10 +153,19 @@ impl CommandService for CommandApi {
     ) -> Result<Response<CompletePaymentResponse>, Status> {
         let correlation_id = correlation_id(&request);
         let r = request.into_inner();
-        let command = validate::id("bill_id", &r.bill_id)
-            .map(|bill_id| Command::CompletePayment(CompletePayment { bill_id, amount: r.amount }));
-        match self.run(correlation_id, &r.user_id, &r.idempotency_key, command).await? {
-            Reply::CompletePayment { version } => Ok(Response::new(CompletePaymentResponse { version })),
+        let command = validate::id("bill_id", &r.bill_id).map(|bill_id| {
+            Command::CompletePayment(CompletePayment {
+                bill_id,
+                amount: r.amount,
+            })
+        });
+        match self
+            .run(correlation_id, &r.user_id, &r.idempotency_key, command)
+            .await?
+        {
+            Reply::CompletePayment { version } => {
+                Ok(Response::new(CompletePaymentResponse { version }))
+            }
             other => Err(unexpected(other)),
         }
     }

@@ -46,7 +46,9 @@ impl Command {
     fn describe(&self) -> String {
         match self {
             Self::Purchase(c) => format!("Purchase of {} yen", c.amount),
-            Self::IssueImmediateBill(c) => format!("IssueImmediateBill of promise {}", c.promise_id),
+            Self::IssueImmediateBill(c) => {
+                format!("IssueImmediateBill of promise {}", c.promise_id)
+            }
             Self::CompletePayment(c) => format!("CompletePayment of bill {}", c.bill_id),
         }
     }
@@ -68,9 +70,20 @@ impl Command {
 /// What a command answers. A retry with the same idempotency key gets the same reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Reply {
-    Purchase { order_id: Uuid, promise_id: Uuid, due_date: NaiveDate, version: i64 },
-    IssueImmediateBill { bill_id: Uuid, due_date: NaiveDate, version: i64 },
-    CompletePayment { version: i64 },
+    Purchase {
+        order_id: Uuid,
+        promise_id: Uuid,
+        due_date: NaiveDate,
+        version: i64,
+    },
+    IssueImmediateBill {
+        bill_id: Uuid,
+        due_date: NaiveDate,
+        version: i64,
+    },
+    CompletePayment {
+        version: i64,
+    },
 }
 
 /// A command carried out earlier, remembered under its idempotency key.
@@ -127,12 +140,19 @@ impl Member {
         Ok(Decision::Append { events, reply })
     }
 
-    fn purchase(&self, c: &Purchase, ctx: &mut Context<'_>) -> Result<(Vec<Event>, Reply), DomainError> {
+    fn purchase(
+        &self,
+        c: &Purchase,
+        ctx: &mut Context<'_>,
+    ) -> Result<(Vec<Event>, Reply), DomainError> {
         validate::product(&c.product_id, &c.product_name)?;
         if !(1..=MAX_PURCHASE_AMOUNT).contains(&c.amount) {
             return Err(DomainError::invalid(
                 "amount",
-                format!("{} is out of range; a purchase is 1 to {MAX_PURCHASE_AMOUNT} yen", c.amount),
+                format!(
+                    "{} is out of range; a purchase is 1 to {MAX_PURCHASE_AMOUNT} yen",
+                    c.amount
+                ),
             ));
         }
         if self.outstanding + c.amount > ctx.credit_limit {
@@ -164,7 +184,12 @@ impl Member {
                 due_date,
             }),
         ];
-        let reply = Reply::Purchase { order_id, promise_id, due_date, version: self.version + 2 };
+        let reply = Reply::Purchase {
+            order_id,
+            promise_id,
+            due_date,
+            version: self.version + 2,
+        };
         Ok((events, reply))
     }
 
@@ -177,17 +202,29 @@ impl Member {
         if c.amount < 0 {
             return Err(DomainError::invalid(
                 "amount",
-                format!("{} is negative; give the promise's amount, or 0 to bill it whole", c.amount),
+                format!(
+                    "{} is negative; give the promise's amount, or 0 to bill it whole",
+                    c.amount
+                ),
             ));
         }
-        let promise = self.promises.get(&c.promise_id).ok_or_else(|| {
-            DomainError::PromiseNotFound { user_id: user_id.to_owned(), promise_id: c.promise_id }
-        })?;
+        let promise =
+            self.promises
+                .get(&c.promise_id)
+                .ok_or_else(|| DomainError::PromiseNotFound {
+                    user_id: user_id.to_owned(),
+                    promise_id: c.promise_id,
+                })?;
         if let Some(bill_id) = promise.bill_id {
-            return Err(DomainError::PromiseAlreadyBilled { promise_id: c.promise_id, bill_id });
+            return Err(DomainError::PromiseAlreadyBilled {
+                promise_id: c.promise_id,
+                bill_id,
+            });
         }
         if promise.payment_mode != PaymentMode::Immediate {
-            return Err(DomainError::PromiseNotImmediate { promise_id: c.promise_id });
+            return Err(DomainError::PromiseNotImmediate {
+                promise_id: c.promise_id,
+            });
         }
         if c.amount != 0 && c.amount != promise.amount {
             return Err(DomainError::AmountMismatch {
@@ -206,7 +243,14 @@ impl Member {
             issued_date,
             due_date,
         })];
-        Ok((events, Reply::IssueImmediateBill { bill_id, due_date, version: self.version + 1 }))
+        Ok((
+            events,
+            Reply::IssueImmediateBill {
+                bill_id,
+                due_date,
+                version: self.version + 1,
+            },
+        ))
     }
 
     fn complete_payment(
@@ -218,13 +262,19 @@ impl Member {
         if c.amount <= 0 {
             return Err(DomainError::invalid(
                 "amount",
-                format!("{} is not a payment; give the bill's amount in yen", c.amount),
+                format!(
+                    "{} is not a payment; give the bill's amount in yen",
+                    c.amount
+                ),
             ));
         }
-        let bill = self.bills.get(&c.bill_id).ok_or_else(|| DomainError::BillNotFound {
-            user_id: user_id.to_owned(),
-            bill_id: c.bill_id,
-        })?;
+        let bill = self
+            .bills
+            .get(&c.bill_id)
+            .ok_or_else(|| DomainError::BillNotFound {
+                user_id: user_id.to_owned(),
+                bill_id: c.bill_id,
+            })?;
         if bill.paid {
             return Err(DomainError::BillAlreadyPaid { bill_id: c.bill_id });
         }
@@ -240,6 +290,11 @@ impl Member {
             amount: c.amount,
             paid_date: business_date(ctx.now),
         })];
-        Ok((events, Reply::CompletePayment { version: self.version + 1 }))
+        Ok((
+            events,
+            Reply::CompletePayment {
+                version: self.version + 1,
+            },
+        ))
     }
 }

@@ -32,7 +32,8 @@ pub fn bill_due_date(issued_on: NaiveDate) -> NaiveDate {
 
 fn add_days(date: NaiveDate, days: u64) -> NaiveDate {
     // Only fails past the year 262143.
-    date.checked_add_days(Days::new(days)).unwrap_or(NaiveDate::MAX)
+    date.checked_add_days(Days::new(days))
+        .unwrap_or(NaiveDate::MAX)
 }
 
 fn tenth_of_next_month(date: NaiveDate) -> NaiveDate {
@@ -64,14 +65,26 @@ mod tests {
 
     #[test]
     fn an_immediate_promise_is_due_thirty_days_after_the_purchase() {
-        assert_eq!(promise_due_date(d(2026, 1, 15), PaymentMode::Immediate), d(2026, 2, 14));
-        assert_eq!(promise_due_date(d(2026, 12, 20), PaymentMode::Immediate), d(2027, 1, 19));
+        assert_eq!(
+            promise_due_date(d(2026, 1, 15), PaymentMode::Immediate),
+            d(2026, 2, 14)
+        );
+        assert_eq!(
+            promise_due_date(d(2026, 12, 20), PaymentMode::Immediate),
+            d(2027, 1, 19)
+        );
     }
 
     #[test]
     fn a_monthly_promise_is_due_on_the_tenth_of_the_next_month() {
-        assert_eq!(promise_due_date(d(2026, 1, 31), PaymentMode::Monthly), d(2026, 2, 10));
-        assert_eq!(promise_due_date(d(2026, 12, 1), PaymentMode::Monthly), d(2027, 1, 10));
+        assert_eq!(
+            promise_due_date(d(2026, 1, 31), PaymentMode::Monthly),
+            d(2026, 2, 10)
+        );
+        assert_eq!(
+            promise_due_date(d(2026, 12, 1), PaymentMode::Monthly),
+            d(2027, 1, 10)
+        );
     }
 
     #[test]

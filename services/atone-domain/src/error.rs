@@ -18,16 +18,26 @@ pub enum DomainError {
         "credit limit exceeded: {amount} yen would take the unpaid total from {outstanding} to {} yen, over the limit of {limit} yen",
         outstanding + amount
     )]
-    CreditLimitExceeded { limit: i64, outstanding: i64, amount: i64 },
+    CreditLimitExceeded {
+        limit: i64,
+        outstanding: i64,
+        amount: i64,
+    },
 
     #[error("payment promise {promise_id} is already billed on bill {bill_id}")]
     PromiseAlreadyBilled { promise_id: Uuid, bill_id: Uuid },
 
-    #[error("payment promise {promise_id} is a monthly (月まとめ払い) promise; only immediate (すぐ払い) promises get an immediate bill")]
+    #[error(
+        "payment promise {promise_id} is a monthly (月まとめ払い) promise; only immediate (すぐ払い) promises get an immediate bill"
+    )]
     PromiseNotImmediate { promise_id: Uuid },
 
     #[error("amount {given} does not match the {what}'s amount of {expected} yen")]
-    AmountMismatch { what: &'static str, expected: i64, given: i64 },
+    AmountMismatch {
+        what: &'static str,
+        expected: i64,
+        given: i64,
+    },
 
     #[error("member bill {bill_id} is already paid")]
     BillAlreadyPaid { bill_id: Uuid },
@@ -38,6 +48,9 @@ pub enum DomainError {
 
 impl DomainError {
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
-        Self::InvalidArgument { field, reason: reason.into() }
+        Self::InvalidArgument {
+            field,
+            reason: reason.into(),
+        }
     }
 }

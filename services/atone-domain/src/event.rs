@@ -107,7 +107,9 @@ impl Event {
     pub fn from_json(event_type: &str, data: serde_json::Value) -> Result<Self, String> {
         let event = match event_type {
             "PurchaseCompleted" => serde_json::from_value(data).map(Self::PurchaseCompleted),
-            "PaymentPromiseCreated" => serde_json::from_value(data).map(Self::PaymentPromiseCreated),
+            "PaymentPromiseCreated" => {
+                serde_json::from_value(data).map(Self::PaymentPromiseCreated)
+            }
             "MemberBillIssued" => serde_json::from_value(data).map(Self::MemberBillIssued),
             "PaymentCompleted" => serde_json::from_value(data).map(Self::PaymentCompleted),
             other => return Err(format!("unknown event type {other:?}")),

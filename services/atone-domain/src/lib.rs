@@ -15,7 +15,7 @@ pub mod validate;
 pub use command::{
     Command, CompletePayment, Context, Decision, IssueImmediateBill, Purchase, Reply,
 };
-pub use dates::{bill_due_date, business_date, promise_due_date, JST};
+pub use dates::{JST, bill_due_date, business_date, promise_due_date};
 pub use error::DomainError;
 pub use event::{
     Event, MemberBillIssued, PaymentCompleted, PaymentMode, PaymentPromiseCreated,

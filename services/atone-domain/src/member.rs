@@ -87,8 +87,16 @@ impl Member {
                         bill_id: None,
                     },
                 );
-                if let Some(Processed { reply: Reply::Purchase { promise_id, due_date, version: v, .. }, .. }) =
-                    self.processed.get_mut(&key)
+                if let Some(Processed {
+                    reply:
+                        Reply::Purchase {
+                            promise_id,
+                            due_date,
+                            version: v,
+                            ..
+                        },
+                    ..
+                }) = self.processed.get_mut(&key)
                 {
                     *promise_id = e.promise_id;
                     *due_date = e.due_date;

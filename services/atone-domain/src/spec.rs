@@ -45,7 +45,12 @@ impl Spec {
                 event,
             })
             .collect();
-        Self { history, credit_limit: DEFAULT_CREDIT_LIMIT, now: now(), next_id: 100 }
+        Self {
+            history,
+            credit_limit: DEFAULT_CREDIT_LIMIT,
+            now: now(),
+            next_id: 100,
+        }
     }
 
     fn given_no_events() -> Self {
@@ -63,7 +68,11 @@ impl Spec {
             self.next_id += 1;
             id(self.next_id)
         };
-        let mut ctx = Context { now: self.now, credit_limit: self.credit_limit, new_id: &mut next };
+        let mut ctx = Context {
+            now: self.now,
+            credit_limit: self.credit_limit,
+            new_id: &mut next,
+        };
         let result = before.handle(USER, key, &command, &mut ctx);
         Outcome { before, result }
     }
@@ -110,11 +119,17 @@ fn purchase(amount: i64, payment_mode: PaymentMode) -> Command {
 }
 
 fn bill(promise: Uuid, amount: i64) -> Command {
-    Command::IssueImmediateBill(IssueImmediateBill { promise_id: promise, amount })
+    Command::IssueImmediateBill(IssueImmediateBill {
+        promise_id: promise,
+        amount,
+    })
 }
 
 fn pay(bill: Uuid, amount: i64) -> Command {
-    Command::CompletePayment(CompletePayment { bill_id: bill, amount })
+    Command::CompletePayment(CompletePayment {
+        bill_id: bill,
+        amount,
+    })
 }
 
 /// The two events of a purchase of `amount` yen, order `n`, promise `n + 1`.
@@ -206,7 +221,12 @@ fn a_purchase_records_the_order_and_an_immediate_promise_due_in_thirty_days() {
         ]);
     assert_eq!(
         reply,
-        Reply::Purchase { order_id: id(101), promise_id: id(102), due_date: date(2026, 2, 14), version: 2 }
+        Reply::Purchase {
+            order_id: id(101),
+            promise_id: id(102),
+            due_date: date(2026, 2, 14),
+            version: 2
+        }
     );
 }
 
@@ -278,41 +298,55 @@ fn a_purchase_needs_a_product_id_and_a_bounded_name() {
             payment_mode: PaymentMode::Immediate,
         })
     };
-    Spec::given_no_events().when("k1", command("", "x")).then_expect_invalid("product_id");
-    Spec::given_no_events().when("k1", command(&"p".repeat(129), "x")).then_expect_invalid("product_id");
-    Spec::given_no_events().when("k1", command("p", &"n".repeat(257))).then_expect_invalid("product_name");
+    Spec::given_no_events()
+        .when("k1", command("", "x"))
+        .then_expect_invalid("product_id");
+    Spec::given_no_events()
+        .when("k1", command(&"p".repeat(129), "x"))
+        .then_expect_invalid("product_id");
+    Spec::given_no_events()
+        .when("k1", command("p", &"n".repeat(257)))
+        .then_expect_invalid("product_name");
 }
 
 #[test]
 fn a_purchase_over_the_credit_limit_is_refused() {
-    Spec::given(history(vec![purchased(1, 45_000, PaymentMode::Immediate).into()]))
-        .when("k2", purchase(5_001, PaymentMode::Monthly))
-        .then_expect_error(DomainError::CreditLimitExceeded { limit: 50_000, outstanding: 45_000, amount: 5_001 });
+    Spec::given(history(vec![
+        purchased(1, 45_000, PaymentMode::Immediate).into(),
+    ]))
+    .when("k2", purchase(5_001, PaymentMode::Monthly))
+    .then_expect_error(DomainError::CreditLimitExceeded {
+        limit: 50_000,
+        outstanding: 45_000,
+        amount: 5_001,
+    });
 }
 
 #[test]
 fn a_purchase_up_to_the_credit_limit_exactly_is_accepted() {
-    let reply = Spec::given(history(vec![purchased(1, 45_000, PaymentMode::Immediate).into()]))
-        .when("k2", purchase(5_000, PaymentMode::Immediate))
-        .then_expect_events(vec![
-            Event::PurchaseCompleted(PurchaseCompleted {
-                order_id: id(101),
-                product_id: "prod-01".into(),
-                product_name: "Product 1".into(),
-                amount: 5_000,
-                payment_mode: PaymentMode::Immediate,
-                credit_limit: 50_000,
-            }),
-            Event::PaymentPromiseCreated(PaymentPromiseCreated {
-                promise_id: id(102),
-                order_id: id(101),
-                product_id: "prod-01".into(),
-                product_name: "Product 1".into(),
-                amount: 5_000,
-                payment_mode: PaymentMode::Immediate,
-                due_date: date(2026, 2, 14),
-            }),
-        ]);
+    let reply = Spec::given(history(vec![
+        purchased(1, 45_000, PaymentMode::Immediate).into(),
+    ]))
+    .when("k2", purchase(5_000, PaymentMode::Immediate))
+    .then_expect_events(vec![
+        Event::PurchaseCompleted(PurchaseCompleted {
+            order_id: id(101),
+            product_id: "prod-01".into(),
+            product_name: "Product 1".into(),
+            amount: 5_000,
+            payment_mode: PaymentMode::Immediate,
+            credit_limit: 50_000,
+        }),
+        Event::PaymentPromiseCreated(PaymentPromiseCreated {
+            promise_id: id(102),
+            order_id: id(101),
+            product_id: "prod-01".into(),
+            product_name: "Product 1".into(),
+            amount: 5_000,
+            payment_mode: PaymentMode::Immediate,
+            due_date: date(2026, 2, 14),
+        }),
+    ]);
     assert!(matches!(reply, Reply::Purchase { version: 4, .. }));
 }
 
@@ -321,7 +355,11 @@ fn the_credit_limit_is_configurable() {
     Spec::given_no_events()
         .with_credit_limit(10_000)
         .when("k1", purchase(10_001, PaymentMode::Immediate))
-        .then_expect_error(DomainError::CreditLimitExceeded { limit: 10_000, outstanding: 0, amount: 10_001 });
+        .then_expect_error(DomainError::CreditLimitExceeded {
+            limit: 10_000,
+            outstanding: 0,
+            amount: 10_001,
+        });
 }
 
 #[test]
@@ -331,44 +369,64 @@ fn the_credit_limit_counts_billed_but_unpaid_promises() {
         vec![billed(10, 2, 30_000)],
     ]))
     .when("k2", purchase(20_001, PaymentMode::Immediate))
-    .then_expect_error(DomainError::CreditLimitExceeded { limit: 50_000, outstanding: 30_000, amount: 20_001 });
+    .then_expect_error(DomainError::CreditLimitExceeded {
+        limit: 50_000,
+        outstanding: 30_000,
+        amount: 20_001,
+    });
 }
 
 // IssueImmediateBill
 
 #[test]
 fn an_immediate_bill_covers_the_promise_and_is_due_in_fourteen_days() {
-    let reply = Spec::given(history(vec![purchased(1, 5000, PaymentMode::Immediate).into()]))
-        .when("b1", bill(id(2), 5000))
-        .then_expect_events(vec![Event::MemberBillIssued(MemberBillIssued {
+    let reply = Spec::given(history(vec![
+        purchased(1, 5000, PaymentMode::Immediate).into(),
+    ]))
+    .when("b1", bill(id(2), 5000))
+    .then_expect_events(vec![Event::MemberBillIssued(MemberBillIssued {
+        bill_id: id(101),
+        promise_ids: vec![id(2)],
+        amount: 5000,
+        issued_date: date(2026, 1, 15),
+        due_date: date(2026, 1, 29),
+    })]);
+    assert_eq!(
+        reply,
+        Reply::IssueImmediateBill {
             bill_id: id(101),
-            promise_ids: vec![id(2)],
-            amount: 5000,
-            issued_date: date(2026, 1, 15),
             due_date: date(2026, 1, 29),
-        })]);
-    assert_eq!(reply, Reply::IssueImmediateBill { bill_id: id(101), due_date: date(2026, 1, 29), version: 3 });
+            version: 3
+        }
+    );
 }
 
 #[test]
 fn an_immediate_bill_without_an_amount_takes_the_promises_amount() {
-    Spec::given(history(vec![purchased(1, 5000, PaymentMode::Immediate).into()]))
-        .when("b1", bill(id(2), 0))
-        .then_expect_events(vec![Event::MemberBillIssued(MemberBillIssued {
-            bill_id: id(101),
-            promise_ids: vec![id(2)],
-            amount: 5000,
-            issued_date: date(2026, 1, 15),
-            due_date: date(2026, 1, 29),
-        })]);
+    Spec::given(history(vec![
+        purchased(1, 5000, PaymentMode::Immediate).into(),
+    ]))
+    .when("b1", bill(id(2), 0))
+    .then_expect_events(vec![Event::MemberBillIssued(MemberBillIssued {
+        bill_id: id(101),
+        promise_ids: vec![id(2)],
+        amount: 5000,
+        issued_date: date(2026, 1, 15),
+        due_date: date(2026, 1, 29),
+    })]);
 }
 
 #[test]
 fn billing_an_unknown_promise_is_refused() {
     // Another member's promise is not in this member's stream: the same answer.
-    Spec::given(history(vec![purchased(1, 5000, PaymentMode::Immediate).into()]))
-        .when("b1", bill(id(77), 0))
-        .then_expect_error(DomainError::PromiseNotFound { user_id: USER.into(), promise_id: id(77) });
+    Spec::given(history(vec![
+        purchased(1, 5000, PaymentMode::Immediate).into(),
+    ]))
+    .when("b1", bill(id(77), 0))
+    .then_expect_error(DomainError::PromiseNotFound {
+        user_id: USER.into(),
+        promise_id: id(77),
+    });
 }
 
 #[test]
@@ -378,24 +436,37 @@ fn billing_a_billed_promise_is_refused() {
         vec![billed(10, 2, 5000)],
     ]))
     .when("b2", bill(id(2), 5000))
-    .then_expect_error(DomainError::PromiseAlreadyBilled { promise_id: id(2), bill_id: id(10) });
+    .then_expect_error(DomainError::PromiseAlreadyBilled {
+        promise_id: id(2),
+        bill_id: id(10),
+    });
 }
 
 #[test]
 fn billing_with_another_amount_than_the_promises_is_refused() {
-    Spec::given(history(vec![purchased(1, 5000, PaymentMode::Immediate).into()]))
-        .when("b1", bill(id(2), 4999))
-        .then_expect_error(DomainError::AmountMismatch { what: "promise", expected: 5000, given: 4999 });
-    Spec::given(history(vec![purchased(1, 5000, PaymentMode::Immediate).into()]))
-        .when("b1", bill(id(2), -5000))
-        .then_expect_invalid("amount");
+    Spec::given(history(vec![
+        purchased(1, 5000, PaymentMode::Immediate).into(),
+    ]))
+    .when("b1", bill(id(2), 4999))
+    .then_expect_error(DomainError::AmountMismatch {
+        what: "promise",
+        expected: 5000,
+        given: 4999,
+    });
+    Spec::given(history(vec![
+        purchased(1, 5000, PaymentMode::Immediate).into(),
+    ]))
+    .when("b1", bill(id(2), -5000))
+    .then_expect_invalid("amount");
 }
 
 #[test]
 fn a_monthly_promise_gets_no_immediate_bill() {
-    Spec::given(history(vec![purchased(1, 5000, PaymentMode::Monthly).into()]))
-        .when("b1", bill(id(2), 0))
-        .then_expect_error(DomainError::PromiseNotImmediate { promise_id: id(2) });
+    Spec::given(history(vec![
+        purchased(1, 5000, PaymentMode::Monthly).into(),
+    ]))
+    .when("b1", bill(id(2), 0))
+    .then_expect_error(DomainError::PromiseNotImmediate { promise_id: id(2) });
 }
 
 // CompletePayment
@@ -418,27 +489,46 @@ fn a_payment_marks_the_bill_paid_and_frees_its_credit() {
     // Full before the payment, free after it.
     Spec::given(given.clone())
         .when("k2", purchase(1, PaymentMode::Immediate))
-        .then_expect_error(DomainError::CreditLimitExceeded { limit: 50_000, outstanding: 50_000, amount: 1 });
-    let after = Spec::given(history(vec![given, vec![paid(10, 50_000)]])).when("k2", purchase(50_000, PaymentMode::Immediate));
+        .then_expect_error(DomainError::CreditLimitExceeded {
+            limit: 50_000,
+            outstanding: 50_000,
+            amount: 1,
+        });
+    let after = Spec::given(history(vec![given, vec![paid(10, 50_000)]]))
+        .when("k2", purchase(50_000, PaymentMode::Immediate));
     assert_eq!(after.before.outstanding, 0);
     assert!(matches!(after.result, Ok(Decision::Append { .. })));
 }
 
 #[test]
 fn paying_an_unknown_bill_is_refused() {
-    Spec::given(history(vec![purchased(1, 5000, PaymentMode::Immediate).into()]))
-        .when("p1", pay(id(99), 5000))
-        .then_expect_error(DomainError::BillNotFound { user_id: USER.into(), bill_id: id(99) });
+    Spec::given(history(vec![
+        purchased(1, 5000, PaymentMode::Immediate).into(),
+    ]))
+    .when("p1", pay(id(99), 5000))
+    .then_expect_error(DomainError::BillNotFound {
+        user_id: USER.into(),
+        bill_id: id(99),
+    });
 }
 
 #[test]
 fn paying_a_wrong_amount_is_refused() {
-    let given = history(vec![purchased(1, 5000, PaymentMode::Immediate).into(), vec![billed(10, 2, 5000)]]);
+    let given = history(vec![
+        purchased(1, 5000, PaymentMode::Immediate).into(),
+        vec![billed(10, 2, 5000)],
+    ]);
     Spec::given(given.clone())
         .when("p1", pay(id(10), 4000))
-        .then_expect_error(DomainError::AmountMismatch { what: "bill", expected: 5000, given: 4000 });
+        .then_expect_error(DomainError::AmountMismatch {
+            what: "bill",
+            expected: 5000,
+            given: 4000,
+        });
     for amount in [0, -5000] {
-        Spec::given(given.clone()).when("p1", pay(id(10), amount)).then_expect_invalid("amount");
+        Spec::given(given.clone())
+            .when("p1", pay(id(10), amount))
+            .then_expect_invalid("amount");
     }
 }
 
@@ -456,14 +546,16 @@ fn paying_a_paid_bill_is_refused() {
 
 #[test]
 fn a_retried_purchase_gets_the_first_reply_and_appends_nothing() {
-    Spec::given(history(vec![purchased(1, 5000, PaymentMode::Immediate).into()]))
-        .when("purchase-1", purchase(5000, PaymentMode::Immediate))
-        .then_expect_already_done(Reply::Purchase {
-            order_id: id(1),
-            promise_id: id(2),
-            due_date: date(2026, 2, 9),
-            version: 2,
-        });
+    Spec::given(history(vec![
+        purchased(1, 5000, PaymentMode::Immediate).into(),
+    ]))
+    .when("purchase-1", purchase(5000, PaymentMode::Immediate))
+    .then_expect_already_done(Reply::Purchase {
+        order_id: id(1),
+        promise_id: id(2),
+        due_date: date(2026, 2, 9),
+        version: 2,
+    });
 }
 
 #[test]
@@ -489,15 +581,23 @@ fn a_retried_bill_or_payment_gets_the_first_reply() {
 #[test]
 fn a_key_reused_for_another_request_is_refused() {
     let given = history(vec![purchased(1, 5000, PaymentMode::Immediate).into()]);
-    let outcome = Spec::given(given.clone()).when("purchase-1", purchase(6000, PaymentMode::Immediate));
-    assert!(matches!(outcome.result, Err(DomainError::IdempotencyKeyReused { ref key, .. }) if key == "purchase-1"));
+    let outcome =
+        Spec::given(given.clone()).when("purchase-1", purchase(6000, PaymentMode::Immediate));
+    assert!(
+        matches!(outcome.result, Err(DomainError::IdempotencyKeyReused { ref key, .. }) if key == "purchase-1")
+    );
     let outcome = Spec::given(given).when("purchase-1", bill(id(2), 0));
-    assert!(matches!(outcome.result, Err(DomainError::IdempotencyKeyReused { .. })));
+    assert!(matches!(
+        outcome.result,
+        Err(DomainError::IdempotencyKeyReused { .. })
+    ));
 }
 
 #[test]
 fn a_command_needs_an_idempotency_key() {
-    Spec::given_no_events().when("", purchase(100, PaymentMode::Immediate)).then_expect_invalid("idempotency_key");
+    Spec::given_no_events()
+        .when("", purchase(100, PaymentMode::Immediate))
+        .then_expect_invalid("idempotency_key");
     Spec::given_no_events()
         .when(&"k".repeat(129), purchase(100, PaymentMode::Immediate))
         .then_expect_invalid("idempotency_key");
@@ -526,6 +626,11 @@ fn ids_are_validated() {
     assert!(validate::user_id(&"u".repeat(1 << 20)).is_err());
     assert!(validate::user_id("   ").is_err());
     assert!(validate::user_id("test-user-01").is_ok());
-    let long = validate::id("bill_id", &"x".repeat(1000)).unwrap_err().to_string();
-    assert!(long.len() < 100, "the message quotes at most a short prefix: {long}");
+    let long = validate::id("bill_id", &"x".repeat(1000))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        long.len() < 100,
+        "the message quotes at most a short prefix: {long}"
+    );
 }

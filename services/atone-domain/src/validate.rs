@@ -42,7 +42,10 @@ fn text(field: &'static str, value: &str, max: usize, required: bool) -> Result<
         ));
     }
     if value.chars().any(char::is_control) {
-        return Err(DomainError::invalid(field, "must not contain control characters"));
+        return Err(DomainError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(())
 }

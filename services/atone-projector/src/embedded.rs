@@ -25,7 +25,13 @@ pub struct EmbeddedProjector {
 
 impl EmbeddedProjector {
     pub fn new(db: DatabaseConnection, appended: Arc<Notify>, projected: Arc<Notify>) -> Self {
-        Self { db, batch_size: 500, appended, projected, poll_interval: Duration::from_millis(250) }
+        Self {
+            db,
+            batch_size: 500,
+            appended,
+            projected,
+            poll_interval: Duration::from_millis(250),
+        }
     }
 
     /// Delivers the outbox until `shutdown`. Database errors are logged and retried; they
@@ -94,7 +100,12 @@ impl EmbeddedProjector {
         leases::record_progress(&txn, OUTBOX_SOURCE, &progress, None).await?;
         txn.commit().await?;
         self.projected.notify_one();
-        tracing::debug!(rows = rows.len(), applied = outcome.applied.len(), duplicates = outcome.duplicates, "batch projected");
+        tracing::debug!(
+            rows = rows.len(),
+            applied = outcome.applied.len(),
+            duplicates = outcome.duplicates,
+            "batch projected"
+        );
         Ok(rows.len())
     }
 

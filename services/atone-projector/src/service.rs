@@ -38,7 +38,8 @@ impl ProjectorApi {
             if lease.kind == KIND_OUTBOX {
                 let (count, oldest) = outbox::backlog(&self.db).await?;
                 status.lag_events = count as i64;
-                status.lag_millis = oldest.map_or(0, |at| (Utc::now() - at).num_milliseconds().max(0));
+                status.lag_millis =
+                    oldest.map_or(0, |at| (Utc::now() - at).num_milliseconds().max(0));
             }
             sources.push(status);
         }
@@ -49,13 +50,21 @@ impl ProjectorApi {
 fn serde_json_array(value: &serde_json::Value) -> Vec<String> {
     value
         .as_array()
-        .map(|items| items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 #[tonic::async_trait]
 impl ProjectorService for ProjectorApi {
-    async fn get_status(&self, _: Request<GetStatusRequest>) -> Result<Response<GetStatusResponse>, Status> {
+    async fn get_status(
+        &self,
+        _: Request<GetStatusRequest>,
+    ) -> Result<Response<GetStatusResponse>, Status> {
         match self.status().await {
             Ok(sources) => Ok(Response::new(GetStatusResponse { sources })),
             Err(StorageError::Unavailable(e)) => {

@@ -10,14 +10,31 @@ pub enum QueryError {
     #[error("{field}: {reason}")]
     InvalidArgument { field: &'static str, reason: String },
     /// The client's own deadline passed while waiting for min_version.
-    #[error("deadline exceeded waiting for user {user_id} to reach version {wanted} (read model at {reached})")]
-    DeadlineExceeded { user_id: String, wanted: i64, reached: i64 },
+    #[error(
+        "deadline exceeded waiting for user {user_id} to reach version {wanted} (read model at {reached})"
+    )]
+    DeadlineExceeded {
+        user_id: String,
+        wanted: i64,
+        reached: i64,
+    },
     /// Our bound on waiting passed: the projector is behind.
-    #[error("read model of user {user_id} is at version {reached}, behind the requested {wanted}, after waiting {waited:?}; the projector is behind, retry later")]
-    Behind { user_id: String, wanted: i64, reached: i64, waited: Duration },
+    #[error(
+        "read model of user {user_id} is at version {reached}, behind the requested {wanted}, after waiting {waited:?}; the projector is behind, retry later"
+    )]
+    Behind {
+        user_id: String,
+        wanted: i64,
+        reached: i64,
+        waited: Duration,
+    },
     /// The version asked for does not exist in the event store.
     #[error("user {user_id} has no version {wanted}: the latest is {latest}")]
-    NoSuchVersion { user_id: String, wanted: i64, latest: i64 },
+    NoSuchVersion {
+        user_id: String,
+        wanted: i64,
+        latest: i64,
+    },
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -25,8 +42,13 @@ pub enum QueryError {
 impl From<DomainError> for QueryError {
     fn from(e: DomainError) -> Self {
         match e {
-            DomainError::InvalidArgument { field, reason } => Self::InvalidArgument { field, reason },
-            other => Self::InvalidArgument { field: "request", reason: other.to_string() },
+            DomainError::InvalidArgument { field, reason } => {
+                Self::InvalidArgument { field, reason }
+            }
+            other => Self::InvalidArgument {
+                field: "request",
+                reason: other.to_string(),
+            },
         }
     }
 }

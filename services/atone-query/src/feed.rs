@@ -83,7 +83,10 @@ impl Drop for Subscription {
     fn drop(&mut self) {
         drop(self.receiver.take());
         let mut members = self.feed.members();
-        if members.get(&self.user_id).is_some_and(|s| s.receiver_count() == 0) {
+        if members
+            .get(&self.user_id)
+            .is_some_and(|s| s.receiver_count() == 0)
+        {
             members.remove(&self.user_id);
         }
     }
@@ -91,7 +94,14 @@ impl Drop for Subscription {
 
 impl Feed {
     pub fn new(db: DatabaseConnection, config: FeedConfig, projected: Arc<Notify>) -> Self {
-        Self { inner: Arc::new(Inner { db, config, members: Mutex::new(HashMap::new()), projected }) }
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                config,
+                members: Mutex::new(HashMap::new()),
+                projected,
+            }),
+        }
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -100,7 +110,10 @@ impl Feed {
 
     fn members(&self) -> MutexGuard<'_, HashMap<String, broadcast::Sender<Arc<FeedRow>>>> {
         // A panic while holding this lock cannot leave the map inconsistent.
-        self.inner.members.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .members
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Starts receiving the member's changes. Subscribe before reading the member's state,
@@ -111,7 +124,11 @@ impl Feed {
             .entry(user_id.to_owned())
             .or_insert_with(|| broadcast::channel(WATCHER_BUFFER).0)
             .subscribe();
-        Subscription { feed: self.clone(), user_id: user_id.to_owned(), receiver: Some(receiver) }
+        Subscription {
+            feed: self.clone(),
+            user_id: user_id.to_owned(),
+            receiver: Some(receiver),
+        }
     }
 
     fn publish(&self, row: FeedRow) {
@@ -125,8 +142,12 @@ impl Feed {
     /// Tails the feed until `shutdown`, starting from its current end (a watcher reads what
     /// came before from its snapshot or the table). Also prunes rows past retention.
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut reader = Reader { high: None, gaps: BTreeMap::new() };
-        let prune_every = (self.inner.config.retention / 10).clamp(Duration::from_secs(1), Duration::from_secs(60));
+        let mut reader = Reader {
+            high: None,
+            gaps: BTreeMap::new(),
+        };
+        let prune_every = (self.inner.config.retention / 10)
+            .clamp(Duration::from_secs(1), Duration::from_secs(60));
         let mut last_prune = Instant::now();
         let mut failing = false;
         loop {
@@ -162,7 +183,9 @@ impl Feed {
     }
 
     async fn prune(&self) {
-        let Ok(retention) = chrono::Duration::from_std(self.inner.config.retention) else { return };
+        let Ok(retention) = chrono::Duration::from_std(self.inner.config.retention) else {
+            return;
+        };
         match change_feed::prune(&self.inner.db, Utc::now() - retention).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(rows = n, "change feed pruned"),

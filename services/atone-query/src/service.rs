@@ -35,7 +35,10 @@ pub struct QueryConfig {
 
 impl Default for QueryConfig {
     fn default() -> Self {
-        Self { default_credit_limit: atone_domain::DEFAULT_CREDIT_LIMIT, max_wait: Duration::from_secs(5) }
+        Self {
+            default_credit_limit: atone_domain::DEFAULT_CREDIT_LIMIT,
+            max_wait: Duration::from_secs(5),
+        }
     }
 }
 
@@ -49,7 +52,11 @@ pub struct QueryApi {
 
 impl QueryApi {
     pub fn new(feed: Feed, config: QueryConfig, shutdown: CancellationToken) -> Self {
-        Self { feed, config, shutdown }
+        Self {
+            feed,
+            config,
+            shutdown,
+        }
     }
 
     fn deadline<T>(&self, request: &Request<T>) -> Deadline {
@@ -61,9 +68,17 @@ impl QueryApi {
         Deadline::new(self.config.max_wait, client)
     }
 
-    async fn wait_for(&self, user_id: &str, min_version: i64, deadline: Deadline) -> Result<(), QueryError> {
+    async fn wait_for(
+        &self,
+        user_id: &str,
+        min_version: i64,
+        deadline: Deadline,
+    ) -> Result<(), QueryError> {
         if min_version < 0 {
-            return Err(QueryError::InvalidArgument { field: "min_version", reason: format!("{min_version} is negative") });
+            return Err(QueryError::InvalidArgument {
+                field: "min_version",
+                reason: format!("{min_version} is negative"),
+            });
         }
         if min_version > 0 {
             wait::until_version(&self.feed, user_id, min_version, deadline).await?;
@@ -72,7 +87,10 @@ impl QueryApi {
     }
 
     async fn member(&self, user_id: &str) -> Result<v1::Member, QueryError> {
-        Ok(read_model::get_member(self.feed.db(), user_id, self.config.default_credit_limit).await?)
+        Ok(
+            read_model::get_member(self.feed.db(), user_id, self.config.default_credit_limit)
+                .await?,
+        )
     }
 }
 
@@ -82,7 +100,9 @@ fn page_size(value: i32) -> Result<u64, QueryError> {
         1..=MAX_PAGE_SIZE => Ok(value as u64),
         _ => Err(QueryError::InvalidArgument {
             field: "page_size",
-            reason: format!("{value} is out of range; 1 to {MAX_PAGE_SIZE}, or 0 for {DEFAULT_PAGE_SIZE}"),
+            reason: format!(
+                "{value} is out of range; 1 to {MAX_PAGE_SIZE}, or 0 for {DEFAULT_PAGE_SIZE}"
+            ),
         }),
     }
 }
@@ -114,14 +134,20 @@ fn cursor(value: &str) -> Result<Option<i64>, QueryError> {
 }
 
 fn change_message(row: &FeedRow) -> WatchMemberResponse {
-    WatchMemberResponse { cursor: row.version.to_string(), kind: Some(Kind::Change(row.change.clone())) }
+    WatchMemberResponse {
+        cursor: row.version.to_string(),
+        kind: Some(Kind::Change(row.change.clone())),
+    }
 }
 
 fn snapshot_message(member: v1::Member, reason: SnapshotReason) -> WatchMemberResponse {
     let version = member.summary.as_ref().map_or(0, |s| s.version);
     WatchMemberResponse {
         cursor: version.to_string(),
-        kind: Some(Kind::Snapshot(v1::Snapshot { member: Some(member), reason: reason as i32 })),
+        kind: Some(Kind::Snapshot(v1::Snapshot {
+            member: Some(member),
+            reason: reason as i32,
+        })),
     }
 }
 
@@ -129,13 +155,18 @@ type WatchStream = Pin<Box<dyn Stream<Item = Result<WatchMemberResponse, Status>
 
 #[tonic::async_trait]
 impl QueryService for QueryApi {
-    async fn get_member(&self, request: Request<GetMemberRequest>) -> Result<Response<GetMemberResponse>, Status> {
+    async fn get_member(
+        &self,
+        request: Request<GetMemberRequest>,
+    ) -> Result<Response<GetMemberResponse>, Status> {
         let deadline = self.deadline(&request);
         let r = request.into_inner();
         validate::user_id(&r.user_id).map_err(QueryError::from)?;
         self.wait_for(&r.user_id, r.min_version, deadline).await?;
         let member = self.member(&r.user_id).await?;
-        Ok(Response::new(GetMemberResponse { member: Some(member) }))
+        Ok(Response::new(GetMemberResponse {
+            member: Some(member),
+        }))
     }
 
     async fn list_payment_promises(
@@ -194,7 +225,12 @@ impl QueryService for QueryApi {
         self.wait_for(&r.user_id, wait_version, deadline).await?;
 
         let (tx, rx) = mpsc::channel(64);
-        let watch = Watch { api: self.clone(), user_id: r.user_id, tx, last: 0 };
+        let watch = Watch {
+            api: self.clone(),
+            user_id: r.user_id,
+            tx,
+            last: 0,
+        };
         tokio::spawn(watch.run(cursor, subscription));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
@@ -231,7 +267,11 @@ impl Watch {
         }
     }
 
-    async fn stream(&mut self, cursor: Option<i64>, subscription: &mut Subscription) -> Result<(), End> {
+    async fn stream(
+        &mut self,
+        cursor: Option<i64>,
+        subscription: &mut Subscription,
+    ) -> Result<(), End> {
         match cursor {
             Some(cursor) => {
                 self.last = cursor;
@@ -248,7 +288,9 @@ impl Watch {
             match next {
                 None => return Err(End::Quietly),
                 Some(Ok(row)) if row.version <= self.last => {}
-                Some(Ok(row)) if row.version == self.last + 1 => self.send(change_message(&row)).await?,
+                Some(Ok(row)) if row.version == self.last + 1 => {
+                    self.send(change_message(&row)).await?
+                }
                 // A version jump, or changes dropped while this watcher was slow: the table
                 // has them all.
                 Some(Ok(_)) | Some(Err(_)) => self.catch_up().await?,
@@ -259,7 +301,11 @@ impl Watch {
     async fn send(&mut self, message: WatchMemberResponse) -> Result<(), End> {
         let version = match &message.kind {
             Some(Kind::Change(change)) => change.version,
-            Some(Kind::Snapshot(s)) => s.member.as_ref().and_then(|m| m.summary.as_ref()).map_or(0, |s| s.version),
+            Some(Kind::Snapshot(s)) => s
+                .member
+                .as_ref()
+                .and_then(|m| m.summary.as_ref())
+                .map_or(0, |s| s.version),
             None => self.last,
         };
         self.tx.send(Ok(message)).await.map_err(|_| End::Quietly)?;
@@ -276,9 +322,14 @@ impl Watch {
     /// next one, sends a fresh snapshot instead: never a silent gap.
     async fn catch_up(&mut self) -> Result<(), End> {
         loop {
-            let rows = change_feed::read_member(self.api.feed.db(), &self.user_id, self.last, CATCH_UP_PAGE)
-                .await
-                .map_err(QueryError::from)?;
+            let rows = change_feed::read_member(
+                self.api.feed.db(),
+                &self.user_id,
+                self.last,
+                CATCH_UP_PAGE,
+            )
+            .await
+            .map_err(QueryError::from)?;
             let Some(first) = rows.first() else {
                 let current = read_model::member_version(self.api.feed.db(), &self.user_id)
                     .await

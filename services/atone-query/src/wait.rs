@@ -28,9 +28,17 @@ impl Deadline {
         match client_timeout {
             Some(t) if t < bound => {
                 let margin = (t / 5).min(Duration::from_millis(50));
-                Self { at: now + (t - margin), clients: true, bound }
+                Self {
+                    at: now + (t - margin),
+                    clients: true,
+                    bound,
+                }
             }
-            _ => Self { at: now + bound, clients: false, bound },
+            _ => Self {
+                at: now + bound,
+                clients: false,
+                bound,
+            },
         }
     }
 }
@@ -54,7 +62,11 @@ pub async fn until_version(
         if !checked_stream {
             let latest = read_model::stream_version(db, user_id).await?;
             if latest < min_version {
-                return Err(QueryError::NoSuchVersion { user_id: user_id.to_owned(), wanted: min_version, latest });
+                return Err(QueryError::NoSuchVersion {
+                    user_id: user_id.to_owned(),
+                    wanted: min_version,
+                    latest,
+                });
             }
             checked_stream = true;
         }

@@ -21,11 +21,20 @@ pub struct FeedRow {
 fn decode(row: change_feed::Model) -> Result<FeedRow, StorageError> {
     let change = v1::MemberChange::decode(row.change.as_slice())
         .map_err(|e| StorageError::Corrupt(format!("change feed row {}: {e}", row.id)))?;
-    Ok(FeedRow { id: row.id, user_id: row.user_id, version: row.version, change })
+    Ok(FeedRow {
+        id: row.id,
+        user_id: row.user_id,
+        version: row.version,
+        change,
+    })
 }
 
 /// Up to `limit` rows with an id at or above `from`, by id.
-pub async fn read_from(conn: &impl ConnectionTrait, from: i64, limit: u64) -> Result<Vec<FeedRow>, StorageError> {
+pub async fn read_from(
+    conn: &impl ConnectionTrait,
+    from: i64,
+    limit: u64,
+) -> Result<Vec<FeedRow>, StorageError> {
     change_feed::Entity::find()
         .filter(change_feed::Column::Id.gte(from))
         .order_by_asc(change_feed::Column::Id)
@@ -69,7 +78,10 @@ pub async fn max_id(conn: &impl ConnectionTrait) -> Result<i64, StorageError> {
 }
 
 /// Deletes rows written before `before`; returns how many.
-pub async fn prune(conn: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, StorageError> {
+pub async fn prune(
+    conn: &impl ConnectionTrait,
+    before: DateTime<Utc>,
+) -> Result<u64, StorageError> {
     Ok(change_feed::Entity::delete_many()
         .filter(change_feed::Column::CreatedAt.lt(before))
         .exec(conn)
@@ -78,7 +90,10 @@ pub async fn prune(conn: &impl ConnectionTrait, before: DateTime<Utc>) -> Result
 }
 
 /// The rows with these ids that exist, by id.
-pub async fn read_ids(conn: &impl ConnectionTrait, ids: Vec<i64>) -> Result<Vec<FeedRow>, StorageError> {
+pub async fn read_ids(
+    conn: &impl ConnectionTrait,
+    ids: Vec<i64>,
+) -> Result<Vec<FeedRow>, StorageError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -36,7 +36,8 @@ impl Envelope {
     /// Reads a record off the stream. Anything that is not an envelope of ours is an error,
     /// never a panic: other producers may share the stream.
     pub fn decode(bytes: &[u8]) -> Result<Self, String> {
-        let proto = v1::EventEnvelope::decode(bytes).map_err(|e| format!("not an EventEnvelope: {e}"))?;
+        let proto =
+            v1::EventEnvelope::decode(bytes).map_err(|e| format!("not an EventEnvelope: {e}"))?;
         Self::from_proto(proto)
     }
 
@@ -72,15 +73,17 @@ impl Envelope {
                 payment_mode: mode(e.payment_mode)?,
                 credit_limit: e.credit_limit,
             }),
-            Payload::PaymentPromiseCreated(e) => Event::PaymentPromiseCreated(PaymentPromiseCreated {
-                promise_id: uuid("promise_id", &e.promise_id)?,
-                order_id: uuid("order_id", &e.order_id)?,
-                product_id: e.product_id,
-                product_name: e.product_name,
-                amount: e.amount,
-                payment_mode: mode(e.payment_mode)?,
-                due_date: date("due_date", &e.due_date)?,
-            }),
+            Payload::PaymentPromiseCreated(e) => {
+                Event::PaymentPromiseCreated(PaymentPromiseCreated {
+                    promise_id: uuid("promise_id", &e.promise_id)?,
+                    order_id: uuid("order_id", &e.order_id)?,
+                    product_id: e.product_id,
+                    product_name: e.product_name,
+                    amount: e.amount,
+                    payment_mode: mode(e.payment_mode)?,
+                    due_date: date("due_date", &e.due_date)?,
+                })
+            }
             Payload::MemberBillIssued(e) => Event::MemberBillIssued(MemberBillIssued {
                 bill_id: uuid("bill_id", &e.bill_id)?,
                 promise_ids: e
@@ -103,7 +106,11 @@ impl Envelope {
             user_id: p.user_id,
             occurred_at,
             correlation_id: p.correlation_id,
-            recorded: RecordedEvent { version: p.version, idempotency_key: p.idempotency_key, event },
+            recorded: RecordedEvent {
+                version: p.version,
+                idempotency_key: p.idempotency_key,
+                event,
+            },
         })
     }
 }
@@ -118,15 +125,17 @@ fn payload(event: &Event) -> Payload {
             payment_mode: mode_to_proto(e.payment_mode) as i32,
             credit_limit: e.credit_limit,
         }),
-        Event::PaymentPromiseCreated(e) => Payload::PaymentPromiseCreated(v1::PaymentPromiseCreated {
-            promise_id: e.promise_id.to_string(),
-            order_id: e.order_id.to_string(),
-            product_id: e.product_id.clone(),
-            product_name: e.product_name.clone(),
-            amount: e.amount,
-            payment_mode: mode_to_proto(e.payment_mode) as i32,
-            due_date: e.due_date.to_string(),
-        }),
+        Event::PaymentPromiseCreated(e) => {
+            Payload::PaymentPromiseCreated(v1::PaymentPromiseCreated {
+                promise_id: e.promise_id.to_string(),
+                order_id: e.order_id.to_string(),
+                product_id: e.product_id.clone(),
+                product_name: e.product_name.clone(),
+                amount: e.amount,
+                payment_mode: mode_to_proto(e.payment_mode) as i32,
+                due_date: e.due_date.to_string(),
+            })
+        }
         Event::MemberBillIssued(e) => Payload::MemberBillIssued(v1::MemberBillIssued {
             bill_id: e.bill_id.to_string(),
             promise_ids: e.promise_ids.iter().map(Uuid::to_string).collect(),
@@ -162,11 +171,16 @@ fn uuid(field: &str, value: &str) -> Result<Uuid, String> {
 }
 
 fn date(field: &str, value: &str) -> Result<NaiveDate, String> {
-    value.parse().map_err(|_| format!("{field} {value:?} is not a date"))
+    value
+        .parse()
+        .map_err(|_| format!("{field} {value:?} is not a date"))
 }
 
 pub fn timestamp(at: DateTime<Utc>) -> Timestamp {
-    Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
+    Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    }
 }
 
 #[cfg(test)]
@@ -179,7 +193,11 @@ mod tests {
             user_id: "u1".into(),
             occurred_at: DateTime::from_timestamp(1_770_000_000, 123_456_000).unwrap(),
             correlation_id: "c1".into(),
-            recorded: RecordedEvent { version: 3, idempotency_key: "k1".into(), event },
+            recorded: RecordedEvent {
+                version: 3,
+                idempotency_key: "k1".into(),
+                event,
+            },
         }
     }
 
@@ -211,7 +229,11 @@ mod tests {
                 issued_date: d,
                 due_date: d,
             }),
-            Event::PaymentCompleted(PaymentCompleted { bill_id: Uuid::now_v7(), amount: 1, paid_date: d }),
+            Event::PaymentCompleted(PaymentCompleted {
+                bill_id: Uuid::now_v7(),
+                amount: 1,
+                paid_date: d,
+            }),
         ];
         for event in events {
             let original = envelope(event);

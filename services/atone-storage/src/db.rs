@@ -21,7 +21,10 @@ pub struct DbConfig {
 
 impl DbConfig {
     pub fn new(url: impl Into<String>) -> Self {
-        Self { url: url.into(), max_connections: 16 }
+        Self {
+            url: url.into(),
+            max_connections: 16,
+        }
     }
 
     pub fn is_sqlite(&self) -> bool {
@@ -56,7 +59,11 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), StorageError> {
 
 /// The names of migrations the database has not had yet.
 pub async fn pending_migrations(db: &DatabaseConnection) -> Result<Vec<String>, StorageError> {
-    Ok(Migrator::get_pending_migrations(db).await?.iter().map(|m| m.name().to_owned()).collect())
+    Ok(Migrator::get_pending_migrations(db)
+        .await?
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect())
 }
 
 /// Begins a transaction that writes. On SQLite it takes the write lock at once (`BEGIN

@@ -21,7 +21,11 @@ pub enum StorageError {
 
 impl From<DbErr> for StorageError {
     fn from(e: DbErr) -> Self {
-        if is_connection_error(&e) { Self::Unavailable(e) } else { Self::Db(e) }
+        if is_connection_error(&e) {
+            Self::Unavailable(e)
+        } else {
+            Self::Db(e)
+        }
     }
 }
 
@@ -57,7 +61,16 @@ fn is_connection_error(e: &DbErr) -> bool {
 /// was rolled back and can run again.
 fn is_lock_error(e: &DbErr) -> bool {
     let text = e.to_string();
-    ["Deadlock found", "Lock wait timeout", "database is locked", "SQLITE_BUSY", "(code: 5)", "(code: 517)", "1213", "1205"]
-        .iter()
-        .any(|needle| text.contains(needle))
+    [
+        "Deadlock found",
+        "Lock wait timeout",
+        "database is locked",
+        "SQLITE_BUSY",
+        "(code: 5)",
+        "(code: 517)",
+        "1213",
+        "1205",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
 }

@@ -31,7 +31,10 @@ pub struct EventStore {
 
 impl EventStore {
     pub fn new(db: DatabaseConnection, snapshot_every: i64) -> Self {
-        Self { db, snapshot_every: snapshot_every.max(1) }
+        Self {
+            db,
+            snapshot_every: snapshot_every.max(1),
+        }
     }
 
     /// The member's current state: their latest snapshot plus the events after it.
@@ -47,7 +50,10 @@ impl EventStore {
             },
             None => Member::default(),
         };
-        for envelope in self.read_stream(&self.db, user_id, member.version, None).await? {
+        for envelope in self
+            .read_stream(&self.db, user_id, member.version, None)
+            .await?
+        {
             member.apply(&envelope.recorded);
         }
         Ok(member)
@@ -89,7 +95,9 @@ impl EventStore {
                 },
             })
             .collect();
-        let Some(last) = envelopes.last() else { return Ok(envelopes) };
+        let Some(last) = envelopes.last() else {
+            return Ok(envelopes);
+        };
         let after = last.version();
 
         let txn = db::begin_write(&self.db).await?;
@@ -106,9 +114,10 @@ impl EventStore {
         });
         if let Err(e) = events::Entity::insert_many(rows).exec(&txn).await {
             return Err(match e.sql_err() {
-                Some(SqlErr::UniqueConstraintViolation(_)) => {
-                    StorageError::Conflict { user_id: user_id.to_owned(), version: before.version + 1 }
-                }
+                Some(SqlErr::UniqueConstraintViolation(_)) => StorageError::Conflict {
+                    user_id: user_id.to_owned(),
+                    version: before.version + 1,
+                },
                 _ => e.into(),
             });
         }
@@ -176,7 +185,10 @@ pub async fn read_stream(
     if let Some(up_to) = up_to {
         query = query.filter(events::Column::Version.lte(up_to));
     }
-    let rows = query.order_by_asc(events::Column::Version).all(conn).await?;
+    let rows = query
+        .order_by_asc(events::Column::Version)
+        .all(conn)
+        .await?;
     rows.into_iter().map(row_to_envelope).collect()
 }
 
@@ -190,6 +202,10 @@ fn row_to_envelope(row: events::Model) -> Result<Envelope, StorageError> {
         user_id: row.user_id,
         occurred_at: row.occurred_at,
         correlation_id: row.correlation_id,
-        recorded: RecordedEvent { version: row.version, idempotency_key: row.idempotency_key, event },
+        recorded: RecordedEvent {
+            version: row.version,
+            idempotency_key: row.idempotency_key,
+            event,
+        },
     })
 }

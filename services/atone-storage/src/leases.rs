@@ -2,7 +2,9 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
+};
 
 use crate::StorageError;
 use crate::entity::projector_leases;
@@ -65,12 +67,21 @@ pub async fn record_progress(
     fence: Option<(&str, i64)>,
 ) -> Result<(), StorageError> {
     let mut update = projector_leases::Entity::update_many()
-        .col_expr(projector_leases::Column::EventsApplied, Expr::col(projector_leases::Column::EventsApplied).add(progress.applied))
-        .col_expr(projector_leases::Column::InvalidRecords, Expr::col(projector_leases::Column::InvalidRecords).add(progress.invalid))
+        .col_expr(
+            projector_leases::Column::EventsApplied,
+            Expr::col(projector_leases::Column::EventsApplied).add(progress.applied),
+        )
+        .col_expr(
+            projector_leases::Column::InvalidRecords,
+            Expr::col(projector_leases::Column::InvalidRecords).add(progress.invalid),
+        )
         .col_expr(projector_leases::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(projector_leases::Column::SourceId.eq(source_id));
     if let Some(checkpoint) = &progress.checkpoint {
-        update = update.col_expr(projector_leases::Column::Checkpoint, Expr::value(checkpoint.clone()));
+        update = update.col_expr(
+            projector_leases::Column::Checkpoint,
+            Expr::value(checkpoint.clone()),
+        );
     }
     if let Some(lag) = progress.lag_millis {
         update = update.col_expr(projector_leases::Column::LagMillis, Expr::value(lag));
@@ -81,12 +92,17 @@ pub async fn record_progress(
             .filter(projector_leases::Column::LeaseCounter.eq(counter));
     }
     if update.exec(conn).await?.rows_affected == 0 {
-        return Err(StorageError::Fenced { source_id: source_id.to_owned() });
+        return Err(StorageError::Fenced {
+            source_id: source_id.to_owned(),
+        });
     }
     Ok(())
 }
 
 /// Every source, by id.
 pub async fn all(conn: &impl ConnectionTrait) -> Result<Vec<Lease>, StorageError> {
-    Ok(projector_leases::Entity::find().order_by_asc(projector_leases::Column::SourceId).all(conn).await?)
+    Ok(projector_leases::Entity::find()
+        .order_by_asc(projector_leases::Column::SourceId)
+        .all(conn)
+        .await?)
 }

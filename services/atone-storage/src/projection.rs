@@ -14,8 +14,8 @@ use atone_api::v1;
 use atone_domain::Event;
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QuerySelect,
 };
 
 use crate::codec::{Envelope, timestamp};
@@ -77,8 +77,18 @@ async fn apply_member(
         query = query.lock_exclusive();
     }
     let mut position = match query.one(txn).await? {
-        Some(m) => Position { credit_limit: m.credit_limit, outstanding: m.outstanding_amount, version: m.version, exists: true },
-        None => Position { credit_limit: 0, outstanding: 0, version: 0, exists: false },
+        Some(m) => Position {
+            credit_limit: m.credit_limit,
+            outstanding: m.outstanding_amount,
+            version: m.version,
+            exists: true,
+        },
+        None => Position {
+            credit_limit: 0,
+            outstanding: 0,
+            version: 0,
+            exists: false,
+        },
     };
     let start = position.version;
 
@@ -89,7 +99,8 @@ async fn apply_member(
             continue;
         }
         if version > position.version + 1 {
-            let missing = event_store::read_stream(txn, user_id, position.version, Some(version - 1)).await?;
+            let missing =
+                event_store::read_stream(txn, user_id, position.version, Some(version - 1)).await?;
             if missing.len() as i64 != version - 1 - position.version {
                 return Err(StorageError::Corrupt(format!(
                     "user {user_id}: version {version} arrived but the event store lacks versions {}..{}",
@@ -97,10 +108,17 @@ async fn apply_member(
                     version - 1
                 )));
             }
-            tracing::debug!(user_id, from = position.version + 1, to = version - 1, "filling a gap from the event store");
+            tracing::debug!(
+                user_id,
+                from = position.version + 1,
+                to = version - 1,
+                "filling a gap from the event store"
+            );
             for earlier in missing {
                 apply_event(txn, &mut position, &earlier).await?;
-                outcome.applied.push((user_id.to_owned(), earlier.version()));
+                outcome
+                    .applied
+                    .push((user_id.to_owned(), earlier.version()));
             }
         }
         apply_event(txn, &mut position, &envelope).await?;
@@ -154,7 +172,9 @@ async fn apply_event(
                 created_version: version,
                 updated_version: version,
             };
-            payment_promises::Entity::insert(row.clone().into_active_model()).exec(txn).await?;
+            payment_promises::Entity::insert(row.clone().into_active_model())
+                .exec(txn)
+                .await?;
             position.outstanding += e.amount;
             promises.push(read_model::promise_to_proto(&row));
         }
@@ -172,7 +192,9 @@ async fn apply_event(
                 created_version: version,
                 updated_version: version,
             };
-            member_bills::Entity::insert(row.clone().into_active_model()).exec(txn).await?;
+            member_bills::Entity::insert(row.clone().into_active_model())
+                .exec(txn)
+                .await?;
             bills.push(read_model::bill_to_proto(&row)?);
             promises = set_promises(
                 txn,
@@ -190,7 +212,11 @@ async fn apply_event(
                 .filter(member_bills::Column::UserId.eq(user_id))
                 .one(txn)
                 .await?
-                .ok_or_else(|| StorageError::Corrupt(format!("user {user_id}: payment of unknown bill {bill_id}")))?;
+                .ok_or_else(|| {
+                    StorageError::Corrupt(format!(
+                        "user {user_id}: payment of unknown bill {bill_id}"
+                    ))
+                })?;
             let amount = bill.amount;
             let mut active = bill.into_active_model();
             active.status = Set(bill_status::PAID.to_owned());
@@ -230,7 +256,9 @@ async fn apply_event(
     };
     // The version check above makes a duplicate impossible; the unique key would turn one
     // into a failed batch, never a second change.
-    change_feed::Entity::insert(row).exec_without_returning(txn).await?;
+    change_feed::Entity::insert(row)
+        .exec_without_returning(txn)
+        .await?;
     Ok(())
 }
 

@@ -32,7 +32,12 @@ pub fn mode_name(mode: PaymentMode) -> &'static str {
     }
 }
 
-pub fn summary(user_id: &str, credit_limit: i64, outstanding: i64, version: i64) -> v1::MemberSummary {
+pub fn summary(
+    user_id: &str,
+    credit_limit: i64,
+    outstanding: i64,
+    version: i64,
+) -> v1::MemberSummary {
     v1::MemberSummary {
         user_id: user_id.to_owned(),
         credit_limit,
@@ -92,7 +97,10 @@ pub fn bill_to_proto(row: &member_bills::Model) -> Result<v1::MemberBill, Storag
 }
 
 /// The version the read models reflect for `user_id`; 0 for a member they do not know.
-pub async fn member_version(conn: &impl ConnectionTrait, user_id: &str) -> Result<i64, StorageError> {
+pub async fn member_version(
+    conn: &impl ConnectionTrait,
+    user_id: &str,
+) -> Result<i64, StorageError> {
     Ok(members::Entity::find_by_id(user_id)
         .select_only()
         .column(members::Column::Version)
@@ -103,7 +111,10 @@ pub async fn member_version(conn: &impl ConnectionTrait, user_id: &str) -> Resul
 }
 
 /// The latest version of the member's stream in the event store; 0 if they have none.
-pub async fn stream_version(conn: &impl ConnectionTrait, user_id: &str) -> Result<i64, StorageError> {
+pub async fn stream_version(
+    conn: &impl ConnectionTrait,
+    user_id: &str,
+) -> Result<i64, StorageError> {
     Ok(events::Entity::find()
         .select_only()
         .column_as(events::Column::Version.max(), "v")
@@ -154,7 +165,8 @@ pub async fn list_promises(
     page_size: u64,
     before: Option<i64>,
 ) -> Result<(Vec<v1::PaymentPromise>, Option<i64>), StorageError> {
-    let mut query = payment_promises::Entity::find().filter(payment_promises::Column::UserId.eq(user_id));
+    let mut query =
+        payment_promises::Entity::find().filter(payment_promises::Column::UserId.eq(user_id));
     if let Some(before) = before {
         query = query.filter(payment_promises::Column::CreatedVersion.lt(before));
     }
@@ -163,7 +175,12 @@ pub async fn list_promises(
         .limit(page_size + 1)
         .all(db)
         .await?;
-    Ok(page(rows, page_size, |r| r.created_version, |r| Ok(promise_to_proto(r)))?)
+    page(
+        rows,
+        page_size,
+        |r| r.created_version,
+        |r| Ok(promise_to_proto(r)),
+    )
 }
 
 /// A page of the member's bills, newest first; as [`list_promises`].

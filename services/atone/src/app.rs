@@ -32,7 +32,10 @@ pub struct Application {
 }
 
 async fn open(database: &DatabaseArgs) -> anyhow::Result<(DatabaseConnection, DbConfig)> {
-    let config = DbConfig { url: database.url.clone(), max_connections: database.max_connections };
+    let config = DbConfig {
+        url: database.url(),
+        max_connections: database.max_connections,
+    };
     let db = atone_storage::connect(&config)
         .await
         .with_context(|| format!("cannot open the database at {}", redact(&config.url)))?;
@@ -42,8 +45,10 @@ async fn open(database: &DatabaseArgs) -> anyhow::Result<(DatabaseConnection, Db
 /// `atone migrate`.
 pub async fn migrate(database: &DatabaseArgs) -> anyhow::Result<()> {
     let (db, _) = open(database).await?;
-    atone_storage::migrate(&db).await.context("migration failed")?;
-    tracing::info!(database = %redact(&database.url), "database migrated");
+    atone_storage::migrate(&db)
+        .await
+        .context("migration failed")?;
+    tracing::info!(database = %redact(&database.url()), "database migrated");
     Ok(())
 }
 
@@ -52,7 +57,9 @@ impl Application {
     pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
         let (db, config) = open(&args.database).await?;
         if config.is_sqlite() || args.migrate {
-            atone_storage::migrate(&db).await.context("migration failed")?;
+            atone_storage::migrate(&db)
+                .await
+                .context("migration failed")?;
         } else {
             let pending = atone_storage::db::pending_migrations(&db).await?;
             if !pending.is_empty() {
@@ -79,7 +86,10 @@ impl Application {
 
     /// Serves until `shutdown` completes, then stops taking requests, ends every watch,
     /// finishes the request in flight and stops the background tasks.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let Self { listener, db, args } = self;
         let token = CancellationToken::new();
         let appended = Arc::new(Notify::new());
@@ -87,23 +97,40 @@ impl Application {
         let mut tasks = JoinSet::new();
 
         let store = EventStore::new(db.clone(), args.snapshot_every);
-        let command_config = CommandConfig { credit_limit: args.credit_limit, ..CommandConfig::default() };
-        let commands = CommandApi::new(CommandHandler::new(store, command_config, appended.clone()));
+        let command_config = CommandConfig {
+            credit_limit: args.credit_limit,
+            ..CommandConfig::default()
+        };
+        let commands =
+            CommandApi::new(CommandHandler::new(store, command_config, appended.clone()));
 
         let projector = EmbeddedProjector::new(db.clone(), appended, projected.clone());
-        projector.register().await.context("cannot register the outbox source")?;
+        projector
+            .register()
+            .await
+            .context("cannot register the outbox source")?;
         tasks.spawn(projector.run(token.clone()));
 
-        let feed_config = FeedConfig { retention: args.change_feed_retention, ..FeedConfig::default() };
+        let feed_config = FeedConfig {
+            retention: args.change_feed_retention,
+            ..FeedConfig::default()
+        };
         let feed = Feed::new(db.clone(), feed_config, projected);
         tasks.spawn(feed.clone().run(token.clone()));
-        let query_config = QueryConfig { default_credit_limit: args.credit_limit, max_wait: args.read_wait };
+        let query_config = QueryConfig {
+            default_credit_limit: args.credit_limit,
+            max_wait: args.read_wait,
+        };
         let queries = QueryApi::new(feed, query_config, token.clone());
 
         let (health, health_service) = tonic_health::server::health_reporter();
-        health.set_serving::<CommandServiceServer<CommandApi>>().await;
+        health
+            .set_serving::<CommandServiceServer<CommandApi>>()
+            .await;
         health.set_serving::<QueryServiceServer<QueryApi>>().await;
-        health.set_serving::<ProjectorServiceServer<ProjectorApi>>().await;
+        health
+            .set_serving::<ProjectorServiceServer<ProjectorApi>>()
+            .await;
         health.set_service_status("", ServingStatus::Serving).await;
 
         // grpcurl 1.8 speaks only v1alpha; newer clients v1. Each lists both.
@@ -112,13 +139,15 @@ impl Application {
                 .register_encoded_file_descriptor_set(atone_api::FILE_DESCRIPTOR_SET)
                 .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
                 .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(
+                    tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+                )
         };
         let reflection_v1 = reflection().build_v1()?;
         let reflection_v1alpha = reflection().build_v1alpha()?;
 
         let addr = listener.local_addr()?;
-        tracing::info!(%addr, database = %redact(&args.database.url), "atone serving");
+        tracing::info!(%addr, database = %redact(&args.database.url()), "atone serving");
 
         let stop = token.clone();
         tokio::spawn(async move {
@@ -136,11 +165,17 @@ impl Application {
             .into_axum_router()
             // gRPC-Web on the gRPC routes only: tonic-web refuses any other HTTP/1.1 request.
             .layer(tonic_web::GrpcWebLayer::new());
-        let routes = Routes::from(grpc.merge(crate::web::router()).fallback(crate::web::not_found));
+        let routes = Routes::from(
+            grpc.merge(crate::web::router())
+                .fallback(crate::web::not_found),
+        );
         let served = Server::builder()
             .accept_http1(true)
             .add_routes(routes)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), token.clone().cancelled_owned())
+            .serve_with_incoming_shutdown(
+                TcpListenerStream::new(listener),
+                token.clone().cancelled_owned(),
+            )
             .await;
         token.cancel();
         while tasks.join_next().await.is_some() {}

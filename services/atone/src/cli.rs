@@ -7,7 +7,11 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "atone", version, about = "atone: a buy-now-pay-later back end, CQRS + event sourcing on gRPC")]
+#[command(
+    name = "atone",
+    version,
+    about = "atone: a buy-now-pay-later back end, CQRS + event sourcing on gRPC"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
@@ -33,20 +37,39 @@ pub enum LogFormat {
     Json,
 }
 
+/// The database when none is configured: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://atone.db?mode=rwc";
+
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// sqlite://atone.db?mode=rwc (the default: a file in the working directory, created if
-    /// missing) or mysql://user:password@host:3306/database.
-    #[arg(long = "database-url", env = "ATONE_DATABASE_URL", default_value = "sqlite://atone.db?mode=rwc")]
-    pub url: String,
+    /// sqlite://atone.db?mode=rwc (a file, created if missing) or
+    /// mysql://user:password@host:3306/database. Without it: $DATABASE_URL, else
+    /// sqlite://atone.db?mode=rwc in the working directory.
+    #[arg(long = "database-url", env = "ATONE_DATABASE_URL")]
+    pub url: Option<String>,
     /// Connections in the database pool.
-    #[arg(long = "database-max-connections", env = "ATONE_DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    #[arg(
+        long = "database-max-connections",
+        env = "ATONE_DATABASE_MAX_CONNECTIONS",
+        default_value_t = 16
+    )]
     pub max_connections: u32,
 }
 
 impl DatabaseArgs {
     pub fn new(url: impl Into<String>) -> Self {
-        Self { url: url.into(), max_connections: 16 }
+        Self {
+            url: Some(url.into()),
+            max_connections: 16,
+        }
+    }
+
+    /// `--database-url`, else the standard `DATABASE_URL`, else the SQLite default.
+    pub fn url(&self) -> String {
+        self.url
+            .clone()
+            .or_else(|| std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()))
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())
     }
 }
 
@@ -115,8 +138,14 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_the_log() {
-        assert_eq!(redact("mysql://atone:s3cret@db:3306/atone"), "mysql://atone:***@db:3306/atone");
-        assert_eq!(redact("sqlite://atone.db?mode=rwc"), "sqlite://atone.db?mode=rwc");
+        assert_eq!(
+            redact("mysql://atone:s3cret@db:3306/atone"),
+            "mysql://atone:***@db:3306/atone"
+        );
+        assert_eq!(
+            redact("sqlite://atone.db?mode=rwc"),
+            "sqlite://atone.db?mode=rwc"
+        );
         assert!(!redact("mysql://u:p%40ss@h/d").contains("p%40ss"));
     }
 
@@ -125,8 +154,10 @@ mod tests {
         let cli = Cli::try_parse_from(["atone"]).unwrap();
         assert!(cli.command.is_none());
         assert_eq!(cli.serve.listen.to_string(), "127.0.0.1:50051");
-        assert_eq!(cli.serve.database.url, "sqlite://atone.db?mode=rwc");
+        assert_eq!(cli.serve.database.url, None);
         let cli = Cli::try_parse_from(["atone", "serve", "--read-wait", "250ms"]).unwrap();
-        assert!(matches!(cli.command, Some(Commands::Serve(a)) if a.read_wait == Duration::from_millis(250)));
+        assert!(
+            matches!(cli.command, Some(Commands::Serve(a)) if a.read_wait == Duration::from_millis(250))
+        );
     }
 }

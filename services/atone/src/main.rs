@@ -15,6 +15,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(args: atone::cli::ServeArgs) -> anyhow::Result<()> {
-    let app = Application::build(args).await.context("atone could not start")?;
+    let app = Application::build(args)
+        .await
+        .context("atone could not start")?;
     app.run_until_stopped(app::shutdown_signal()).await
 }

@@ -17,8 +17,14 @@ pub fn router() -> Router {
     Router::new()
         .route("/", get(index))
         .route("/user/{user_id}", get(index))
-        .route("/assets/app.js", get(|| asset("text/javascript; charset=utf-8", APP_JS)))
-        .route("/assets/app.css", get(|| asset("text/css; charset=utf-8", APP_CSS)))
+        .route(
+            "/assets/app.js",
+            get(|| asset("text/javascript; charset=utf-8", APP_JS)),
+        )
+        .route(
+            "/assets/app.css",
+            get(|| asset("text/css; charset=utf-8", APP_CSS)),
+        )
 }
 
 /// Anything else: gRPC's UNIMPLEMENTED for a gRPC client, 404 for a browser.
@@ -35,9 +41,18 @@ pub async fn not_found(headers: HeaderMap) -> axum::response::Response {
 }
 
 async fn index() -> impl IntoResponse {
-    ([(CONTENT_TYPE, "text/html; charset=utf-8"), (CACHE_CONTROL, "no-cache")], INDEX_HTML)
+    (
+        [
+            (CONTENT_TYPE, "text/html; charset=utf-8"),
+            (CACHE_CONTROL, "no-cache"),
+        ],
+        INDEX_HTML,
+    )
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
-    ([(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")], body)
+    (
+        [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")],
+        body,
+    )
 }

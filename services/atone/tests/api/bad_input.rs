@@ -46,7 +46,14 @@ async fn every_bad_input_is_refused(backend: Backend) {
     let unbilled = buy(&app, &user, 3000).await.promise_id;
     let mut monthly = purchase(&user, 500, "monthly");
     monthly.payment_mode = PaymentMode::Monthly as i32;
-    let monthly = app.command().await.purchase(monthly).await.expect("monthly purchase").into_inner().promise_id;
+    let monthly = app
+        .command()
+        .await
+        .purchase(monthly)
+        .await
+        .expect("monthly purchase")
+        .into_inner()
+        .promise_id;
     let bill_for = |promise: &str, key: &str| IssueImmediateBillRequest {
         user_id: user.clone(),
         promise_id: promise.into(),
@@ -54,8 +61,18 @@ async fn every_bad_input_is_refused(backend: Backend) {
         idempotency_key: key.into(),
     };
     let mut commands = app.command().await;
-    let paid_bill = commands.issue_immediate_bill(bill_for(&paid, "b1")).await.expect("bill").into_inner().bill_id;
-    let unpaid_bill = commands.issue_immediate_bill(bill_for(&billed, "b2")).await.expect("bill").into_inner().bill_id;
+    let paid_bill = commands
+        .issue_immediate_bill(bill_for(&paid, "b1"))
+        .await
+        .expect("bill")
+        .into_inner()
+        .bill_id;
+    let unpaid_bill = commands
+        .issue_immediate_bill(bill_for(&billed, "b2"))
+        .await
+        .expect("bill")
+        .into_inner()
+        .bill_id;
     commands
         .complete_payment(CompletePaymentRequest {
             user_id: user.clone(),
@@ -103,59 +120,206 @@ async fn every_bad_input_is_refused(backend: Backend) {
     let unknown = uuid::Uuid::now_v7().to_string();
 
     let cases = vec![
-        Case { name: "missing user_id", call: buy_with(&|r| r.user_id.clear()), code: Code::InvalidArgument, says: "user_id: is required" },
-        Case { name: "blank user_id", call: buy_with(&|r| r.user_id = "   ".into()), code: Code::InvalidArgument, says: "user_id: is required" },
-        Case { name: "1 MB user_id", call: buy_with(&|r| r.user_id = huge.clone()), code: Code::InvalidArgument, says: "user_id: is 1048576 bytes long" },
-        Case { name: "user_id with a control character", call: buy_with(&|r| r.user_id = "a\nb".into()), code: Code::InvalidArgument, says: "user_id: must not contain control characters" },
-        Case { name: "missing idempotency key", call: buy_with(&|r| r.idempotency_key.clear()), code: Code::InvalidArgument, says: "idempotency_key: is required" },
-        Case { name: "missing product_id", call: buy_with(&|r| r.product_id.clear()), code: Code::InvalidArgument, says: "product_id: is required" },
-        Case { name: "amount 0", call: buy_with(&|r| r.amount = 0), code: Code::InvalidArgument, says: "amount: 0 is out of range" },
-        Case { name: "negative amount", call: buy_with(&|r| r.amount = -5000), code: Code::InvalidArgument, says: "amount: -5000 is out of range" },
-        Case { name: "amount over the maximum", call: buy_with(&|r| r.amount = 1_000_001), code: Code::InvalidArgument, says: "1 to 1000000 yen" },
-        Case { name: "unspecified payment mode", call: buy_with(&|r| r.payment_mode = 0), code: Code::InvalidArgument, says: "payment_mode: is required" },
-        Case { name: "unknown payment mode", call: buy_with(&|r| r.payment_mode = 7), code: Code::InvalidArgument, says: "payment_mode: 7 is not a payment mode" },
-        Case { name: "over the credit limit", call: buy_with(&|r| r.amount = 45_000), code: Code::FailedPrecondition, says: "credit limit exceeded" },
-        Case { name: "malformed promise_id", call: bill_with("not-a-promise", 0), code: Code::InvalidArgument, says: "promise_id: \"not-a-promise\" is not a UUID" },
-        Case { name: "missing promise_id", call: bill_with("", 0), code: Code::InvalidArgument, says: "promise_id: is required" },
-        Case { name: "unknown promise_id", call: bill_with(&unknown, 0), code: Code::NotFound, says: "not found for user" },
-        Case { name: "another member's promise", call: bill_with(&others_promise, 0), code: Code::NotFound, says: "not found for user" },
-        Case { name: "billing a billed promise", call: bill_with(&billed, 0), code: Code::FailedPrecondition, says: "already billed" },
-        Case { name: "billing with a wrong amount", call: bill_with(&unbilled, 2999), code: Code::FailedPrecondition, says: "does not match the promise's amount of 3000 yen" },
-        Case { name: "billing with a negative amount", call: bill_with(&unbilled, -1), code: Code::InvalidArgument, says: "amount: -1 is negative" },
-        Case { name: "a monthly promise billed immediately", call: bill_with(&monthly, 0), code: Code::FailedPrecondition, says: "monthly" },
-        Case { name: "malformed bill_id", call: pay_with("bill-1", 2000), code: Code::InvalidArgument, says: "bill_id: \"bill-1\" is not a UUID" },
-        Case { name: "unknown bill", call: pay_with(&unknown, 2000), code: Code::NotFound, says: "not found for user" },
-        Case { name: "another member's bill", call: pay_with(&others_bill, 4000), code: Code::NotFound, says: "not found for user" },
-        Case { name: "a wrong payment amount", call: pay_with(&unpaid_bill, 1999), code: Code::FailedPrecondition, says: "does not match the bill's amount of 2000 yen" },
-        Case { name: "a payment of 0", call: pay_with(&unpaid_bill, 0), code: Code::InvalidArgument, says: "amount: 0 is not a payment" },
-        Case { name: "paying a paid bill", call: pay_with(&paid_bill, 1000), code: Code::FailedPrecondition, says: "already paid" },
+        Case {
+            name: "missing user_id",
+            call: buy_with(&|r| r.user_id.clear()),
+            code: Code::InvalidArgument,
+            says: "user_id: is required",
+        },
+        Case {
+            name: "blank user_id",
+            call: buy_with(&|r| r.user_id = "   ".into()),
+            code: Code::InvalidArgument,
+            says: "user_id: is required",
+        },
+        Case {
+            name: "1 MB user_id",
+            call: buy_with(&|r| r.user_id = huge.clone()),
+            code: Code::InvalidArgument,
+            says: "user_id: is 1048576 bytes long",
+        },
+        Case {
+            name: "user_id with a control character",
+            call: buy_with(&|r| r.user_id = "a\nb".into()),
+            code: Code::InvalidArgument,
+            says: "user_id: must not contain control characters",
+        },
+        Case {
+            name: "missing idempotency key",
+            call: buy_with(&|r| r.idempotency_key.clear()),
+            code: Code::InvalidArgument,
+            says: "idempotency_key: is required",
+        },
+        Case {
+            name: "missing product_id",
+            call: buy_with(&|r| r.product_id.clear()),
+            code: Code::InvalidArgument,
+            says: "product_id: is required",
+        },
+        Case {
+            name: "amount 0",
+            call: buy_with(&|r| r.amount = 0),
+            code: Code::InvalidArgument,
+            says: "amount: 0 is out of range",
+        },
+        Case {
+            name: "negative amount",
+            call: buy_with(&|r| r.amount = -5000),
+            code: Code::InvalidArgument,
+            says: "amount: -5000 is out of range",
+        },
+        Case {
+            name: "amount over the maximum",
+            call: buy_with(&|r| r.amount = 1_000_001),
+            code: Code::InvalidArgument,
+            says: "1 to 1000000 yen",
+        },
+        Case {
+            name: "unspecified payment mode",
+            call: buy_with(&|r| r.payment_mode = 0),
+            code: Code::InvalidArgument,
+            says: "payment_mode: is required",
+        },
+        Case {
+            name: "unknown payment mode",
+            call: buy_with(&|r| r.payment_mode = 7),
+            code: Code::InvalidArgument,
+            says: "payment_mode: 7 is not a payment mode",
+        },
+        Case {
+            name: "over the credit limit",
+            call: buy_with(&|r| r.amount = 45_000),
+            code: Code::FailedPrecondition,
+            says: "credit limit exceeded",
+        },
+        Case {
+            name: "malformed promise_id",
+            call: bill_with("not-a-promise", 0),
+            code: Code::InvalidArgument,
+            says: "promise_id: \"not-a-promise\" is not a UUID",
+        },
+        Case {
+            name: "missing promise_id",
+            call: bill_with("", 0),
+            code: Code::InvalidArgument,
+            says: "promise_id: is required",
+        },
+        Case {
+            name: "unknown promise_id",
+            call: bill_with(&unknown, 0),
+            code: Code::NotFound,
+            says: "not found for user",
+        },
+        Case {
+            name: "another member's promise",
+            call: bill_with(&others_promise, 0),
+            code: Code::NotFound,
+            says: "not found for user",
+        },
+        Case {
+            name: "billing a billed promise",
+            call: bill_with(&billed, 0),
+            code: Code::FailedPrecondition,
+            says: "already billed",
+        },
+        Case {
+            name: "billing with a wrong amount",
+            call: bill_with(&unbilled, 2999),
+            code: Code::FailedPrecondition,
+            says: "does not match the promise's amount of 3000 yen",
+        },
+        Case {
+            name: "billing with a negative amount",
+            call: bill_with(&unbilled, -1),
+            code: Code::InvalidArgument,
+            says: "amount: -1 is negative",
+        },
+        Case {
+            name: "a monthly promise billed immediately",
+            call: bill_with(&monthly, 0),
+            code: Code::FailedPrecondition,
+            says: "monthly",
+        },
+        Case {
+            name: "malformed bill_id",
+            call: pay_with("bill-1", 2000),
+            code: Code::InvalidArgument,
+            says: "bill_id: \"bill-1\" is not a UUID",
+        },
+        Case {
+            name: "unknown bill",
+            call: pay_with(&unknown, 2000),
+            code: Code::NotFound,
+            says: "not found for user",
+        },
+        Case {
+            name: "another member's bill",
+            call: pay_with(&others_bill, 4000),
+            code: Code::NotFound,
+            says: "not found for user",
+        },
+        Case {
+            name: "a wrong payment amount",
+            call: pay_with(&unpaid_bill, 1999),
+            code: Code::FailedPrecondition,
+            says: "does not match the bill's amount of 2000 yen",
+        },
+        Case {
+            name: "a payment of 0",
+            call: pay_with(&unpaid_bill, 0),
+            code: Code::InvalidArgument,
+            says: "amount: 0 is not a payment",
+        },
+        Case {
+            name: "paying a paid bill",
+            call: pay_with(&paid_bill, 1000),
+            code: Code::FailedPrecondition,
+            says: "already paid",
+        },
         Case {
             name: "a query without user_id",
-            call: Call::GetMember(GetMemberRequest { user_id: String::new(), min_version: 0 }),
+            call: Call::GetMember(GetMemberRequest {
+                user_id: String::new(),
+                min_version: 0,
+            }),
             code: Code::InvalidArgument,
             says: "user_id: is required",
         },
         Case {
             name: "a negative min_version",
-            call: Call::GetMember(GetMemberRequest { user_id: user.clone(), min_version: -1 }),
+            call: Call::GetMember(GetMemberRequest {
+                user_id: user.clone(),
+                min_version: -1,
+            }),
             code: Code::InvalidArgument,
             says: "min_version: -1 is negative",
         },
         Case {
             name: "a min_version the member never reached",
-            call: Call::GetMember(GetMemberRequest { user_id: user.clone(), min_version: 999 }),
+            call: Call::GetMember(GetMemberRequest {
+                user_id: user.clone(),
+                min_version: 999,
+            }),
             code: Code::OutOfRange,
             says: "has no version 999",
         },
         Case {
             name: "a page too large",
-            call: Call::ListBills(ListMemberBillsRequest { user_id: user.clone(), page_size: 501, ..Default::default() }),
+            call: Call::ListBills(ListMemberBillsRequest {
+                user_id: user.clone(),
+                page_size: 501,
+                ..Default::default()
+            }),
             code: Code::InvalidArgument,
             says: "page_size: 501 is out of range",
         },
         Case {
             name: "a made-up page token",
-            call: Call::ListBills(ListMemberBillsRequest { user_id: user.clone(), page_token: "next!".into(), ..Default::default() }),
+            call: Call::ListBills(ListMemberBillsRequest {
+                user_id: user.clone(),
+                page_token: "next!".into(),
+                ..Default::default()
+            }),
             code: Code::InvalidArgument,
             says: "page_token",
         },
@@ -165,9 +329,24 @@ async fn every_bad_input_is_refused(backend: Backend) {
     for case in cases {
         let status = send(&app, case.call).await.expect_err(case.name);
         assert_eq!(status.code(), case.code, "{}: {status:?}", case.name);
-        assert!(status.message().contains(case.says), "{}: message {:?} should say {:?}", case.name, status.message(), case.says);
-        assert!(status.message().len() < 300, "{}: the message stays short", case.name);
-        assert_eq!(app.event_count().await, before, "{} appended nothing", case.name);
+        assert!(
+            status.message().contains(case.says),
+            "{}: message {:?} should say {:?}",
+            case.name,
+            status.message(),
+            case.says
+        );
+        assert!(
+            status.message().len() < 300,
+            "{}: the message stays short",
+            case.name
+        );
+        assert_eq!(
+            app.event_count().await,
+            before,
+            "{} appended nothing",
+            case.name
+        );
     }
     app.stop().await;
 }

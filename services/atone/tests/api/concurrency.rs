@@ -27,10 +27,18 @@ async fn twenty_concurrent_bills_of_one_promise_make_exactly_one_bill() {
     let results = join_all(attempts).await;
 
     let billed: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
-    assert_eq!(billed.len(), 1, "exactly one attempt bills the promise: {results:?}");
+    assert_eq!(
+        billed.len(),
+        1,
+        "exactly one attempt bills the promise: {results:?}"
+    );
     for refused in results.iter().filter_map(|r| r.as_ref().err()) {
         assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
-        assert!(refused.message().contains("already billed"), "{}", refused.message());
+        assert!(
+            refused.message().contains("already billed"),
+            "{}",
+            refused.message()
+        );
     }
     assert_eq!(events_of_type(&first.db, "MemberBillIssued").await.len(), 1);
     first.wait_until_projected().await;
@@ -55,16 +63,33 @@ async fn ten_concurrent_purchases_fill_the_credit_limit_exactly() {
     let results = join_all(attempts).await;
 
     let accepted = results.iter().filter(|r| r.is_ok()).count();
-    assert_eq!(accepted, 5, "50,000 yen of credit takes exactly five 10,000 yen purchases: {results:?}");
+    assert_eq!(
+        accepted, 5,
+        "50,000 yen of credit takes exactly five 10,000 yen purchases: {results:?}"
+    );
     for refused in results.iter().filter_map(|r| r.as_ref().err()) {
         assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
-        assert!(refused.message().contains("credit limit"), "{}", refused.message());
+        assert!(
+            refused.message().contains("credit limit"),
+            "{}",
+            refused.message()
+        );
     }
-    assert_eq!(events_of_type(&first.db, "PaymentPromiseCreated").await.len(), 5);
+    assert_eq!(
+        events_of_type(&first.db, "PaymentPromiseCreated")
+            .await
+            .len(),
+        5
+    );
     first.wait_until_projected().await;
     let member = get_member(&first, &user, 10).await;
     assert_eq!(member.promises.len(), 5);
-    assert_eq!(member.summary.map(|s| (s.outstanding_amount, s.available_credit)), Some((50_000, 0)));
+    assert_eq!(
+        member
+            .summary
+            .map(|s| (s.outstanding_amount, s.available_credit)),
+        Some((50_000, 0))
+    );
     assert_streams_contiguous(&first.db).await;
     assert_read_models_match_event_store(&first.db).await;
     second.stop().await;

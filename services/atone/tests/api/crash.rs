@@ -18,7 +18,15 @@ use crate::helpers::*;
 /// `atone serve` as a child process, and the address it listens on.
 async fn start_atone(database_url: &str) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_atone"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--database-url", database_url])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--database-url",
+            database_url,
+        ])
         .env("RUST_LOG", "info")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -29,7 +37,9 @@ async fn start_atone(database_url: &str) -> (Child, String) {
     let mut lines = BufReader::new(stderr).lines();
     let addr = tokio::time::timeout(Duration::from_secs(30), async {
         while let Ok(Some(line)) = lines.next_line().await {
-            let Ok(log) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+            let Ok(log) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
             if log["fields"]["message"] == "atone serving" {
                 return log["fields"]["addr"].as_str().map(str::to_owned);
             }
@@ -48,10 +58,16 @@ async fn start_atone(database_url: &str) -> (Child, String) {
 async fn a_killed_atone_loses_no_acknowledged_purchase() {
     let database = TestDatabase::migrated(Backend::MariaDb).await;
     let (mut child, addr) = start_atone(&database.url).await;
-    let channel = Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await.expect("connect");
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
 
     let acknowledged: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
-    let users: Vec<String> = (0..10).map(|i| unique_user(&format!("crash-{i}"))).collect();
+    let users: Vec<String> = (0..10)
+        .map(|i| unique_user(&format!("crash-{i}")))
+        .collect();
     let mut load = Vec::new();
     for worker in 0..8 {
         let mut client = CommandServiceClient::new(channel.clone());
@@ -73,10 +89,14 @@ async fn a_killed_atone_loses_no_acknowledged_purchase() {
         }));
     }
 
-    eventually(Duration::from_secs(60), "150 acknowledged purchases", || {
-        let count = acknowledged.lock().expect("lock").len();
-        async move { (count >= 150).then_some(()) }
-    })
+    eventually(
+        Duration::from_secs(60),
+        "150 acknowledged purchases",
+        || {
+            let count = acknowledged.lock().expect("lock").len();
+            async move { (count >= 150).then_some(()) }
+        },
+    )
     .await;
     child.start_kill().expect("SIGKILL atone");
     child.wait().await.expect("atone exits");
@@ -97,7 +117,11 @@ async fn a_killed_atone_loses_no_acknowledged_purchase() {
         .map(|p| (p.id, p.user_id))
         .collect();
     for (user, promise_id) in &acknowledged {
-        assert_eq!(promises.get(promise_id), Some(user), "acknowledged promise {promise_id} of {user} is in the read model");
+        assert_eq!(
+            promises.get(promise_id),
+            Some(user),
+            "acknowledged promise {promise_id} of {user} is in the read model"
+        );
     }
     assert!(promises.len() >= acknowledged.len());
     assert_streams_contiguous(&db).await;

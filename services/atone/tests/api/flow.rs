@@ -16,15 +16,32 @@ async fn hands_on_flow(backend: Backend) {
     let (cursor, snapshot) = watch.next_snapshot().await;
     let member = snapshot.member.expect("member");
     assert_eq!(cursor, "0");
-    assert_eq!(member.summary.as_ref().map(|s| (s.version, s.credit_limit, s.available_credit)), Some((0, 50_000, 50_000)));
+    assert_eq!(
+        member
+            .summary
+            .as_ref()
+            .map(|s| (s.version, s.credit_limit, s.available_credit)),
+        Some((0, 50_000, 50_000))
+    );
     assert!(member.promises.is_empty() && member.bills.is_empty());
 
     // A: purchase.
-    let a = commands.purchase(purchase(&user, 5000, "step-a")).await.expect("purchase").into_inner();
+    let a = commands
+        .purchase(purchase(&user, 5000, "step-a"))
+        .await
+        .expect("purchase")
+        .into_inner();
     assert_eq!(a.version, 2);
     let read = get_member(&app, &user, a.version).await;
     let summary = read.summary.expect("summary");
-    assert_eq!((summary.outstanding_amount, summary.available_credit, summary.version), (5000, 45_000, 2));
+    assert_eq!(
+        (
+            summary.outstanding_amount,
+            summary.available_credit,
+            summary.version
+        ),
+        (5000, 45_000, 2)
+    );
     assert_eq!(read.promises.len(), 1);
     let promise = &read.promises[0];
     assert_eq!(promise.promise_id, a.promise_id);
@@ -35,12 +52,21 @@ async fn hands_on_flow(backend: Backend) {
     assert_eq!(promise.status, PromiseStatus::Unbilled as i32);
 
     let (cursor, change) = watch.next_change().await;
-    assert_eq!((cursor.as_str(), change.version, change.event_type.as_str()), ("1", 1, "PurchaseCompleted"));
+    assert_eq!(
+        (cursor.as_str(), change.version, change.event_type.as_str()),
+        ("1", 1, "PurchaseCompleted")
+    );
     let (cursor, change) = watch.next_change().await;
-    assert_eq!((cursor.as_str(), change.version, change.event_type.as_str()), ("2", 2, "PaymentPromiseCreated"));
+    assert_eq!(
+        (cursor.as_str(), change.version, change.event_type.as_str()),
+        ("2", 2, "PaymentPromiseCreated")
+    );
     assert_eq!(change.promises.len(), 1);
     assert_eq!(change.promises[0].promise_id, a.promise_id);
-    assert_eq!(change.summary.as_ref().map(|s| s.outstanding_amount), Some(5000));
+    assert_eq!(
+        change.summary.as_ref().map(|s| s.outstanding_amount),
+        Some(5000)
+    );
 
     // B: immediate bill.
     let b = commands
@@ -57,14 +83,20 @@ async fn hands_on_flow(backend: Backend) {
     let read = get_member(&app, &user, b.version).await;
     assert_eq!(read.bills.len(), 1);
     let bill = &read.bills[0];
-    assert_eq!((bill.bill_id.as_str(), bill.amount, bill.status), (b.bill_id.as_str(), 5000, BillStatus::Unpaid as i32));
+    assert_eq!(
+        (bill.bill_id.as_str(), bill.amount, bill.status),
+        (b.bill_id.as_str(), 5000, BillStatus::Unpaid as i32)
+    );
     assert_eq!(bill.promise_ids, vec![a.promise_id.clone()]);
     assert_eq!(bill.due_date, b.due_date);
     assert_eq!(read.promises[0].status, PromiseStatus::Billed as i32);
     assert_eq!(read.promises[0].bill_id, b.bill_id);
 
     let (cursor, change) = watch.next_change().await;
-    assert_eq!((cursor.as_str(), change.event_type.as_str()), ("3", "MemberBillIssued"));
+    assert_eq!(
+        (cursor.as_str(), change.event_type.as_str()),
+        ("3", "MemberBillIssued")
+    );
     assert_eq!(change.bills.len(), 1);
     assert_eq!(change.bills[0].status, BillStatus::Unpaid as i32);
     assert_eq!(change.promises[0].status, PromiseStatus::Billed as i32);
@@ -83,21 +115,53 @@ async fn hands_on_flow(backend: Backend) {
     assert_eq!(c.version, 4);
     let read = get_member(&app, &user, c.version).await;
     let summary = read.summary.expect("summary");
-    assert_eq!((summary.outstanding_amount, summary.available_credit, summary.version), (0, 50_000, 4));
+    assert_eq!(
+        (
+            summary.outstanding_amount,
+            summary.available_credit,
+            summary.version
+        ),
+        (0, 50_000, 4)
+    );
     assert_eq!(read.bills[0].status, BillStatus::Paid as i32);
     assert!(!read.bills[0].paid_date.is_empty());
     assert_eq!(read.promises[0].status, PromiseStatus::Paid as i32);
 
     let (cursor, change) = watch.next_change().await;
-    assert_eq!((cursor.as_str(), change.event_type.as_str()), ("4", "PaymentCompleted"));
+    assert_eq!(
+        (cursor.as_str(), change.event_type.as_str()),
+        ("4", "PaymentCompleted")
+    );
     assert_eq!(change.bills[0].status, BillStatus::Paid as i32);
     assert_eq!(change.promises[0].status, PromiseStatus::Paid as i32);
-    assert_eq!(change.summary.as_ref().map(|s| s.available_credit), Some(50_000));
-    watch.assert_quiet(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        change.summary.as_ref().map(|s| s.available_credit),
+        Some(50_000)
+    );
+    watch
+        .assert_quiet(std::time::Duration::from_millis(300))
+        .await;
 
-    let status = app.projector().await.get_status(atone_api::v1::GetStatusRequest {}).await.expect("status").into_inner();
-    let outbox = status.sources.iter().find(|s| s.source_id == "outbox").expect("the outbox source");
-    assert_eq!((outbox.kind.as_str(), outbox.events_applied, outbox.lag_events), ("embedded-outbox", 4, 0));
+    let status = app
+        .projector()
+        .await
+        .get_status(atone_api::v1::GetStatusRequest {})
+        .await
+        .expect("status")
+        .into_inner();
+    let outbox = status
+        .sources
+        .iter()
+        .find(|s| s.source_id == "outbox")
+        .expect("the outbox source");
+    assert_eq!(
+        (
+            outbox.kind.as_str(),
+            outbox.events_applied,
+            outbox.lag_events
+        ),
+        ("embedded-outbox", 4, 0)
+    );
 
     assert_read_models_match_event_store(&app.db).await;
     app.stop().await;

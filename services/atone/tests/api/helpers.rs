@@ -41,7 +41,8 @@ pub struct TestDatabase {
 }
 
 pub fn mysql_base_url() -> String {
-    std::env::var("ATONE_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://atone:atone@127.0.0.1:3306".into())
+    std::env::var("ATONE_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://atone:atone@127.0.0.1:3306".into())
 }
 
 impl TestDatabase {
@@ -49,8 +50,14 @@ impl TestDatabase {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary directory");
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("atone.db").display());
-                Self { url, _dir: Some(dir) }
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("atone.db").display()
+                );
+                Self {
+                    url,
+                    _dir: Some(dir),
+                }
             }
             Backend::MariaDb => {
                 let base = mysql_base_url();
@@ -61,23 +68,34 @@ impl TestDatabase {
                 });
                 let name = format!("atone_test_{}", uuid::Uuid::now_v7().simple());
                 admin
-                    .execute_unprepared(&format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
+                    .execute_unprepared(&format!(
+                        "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+                    ))
                     .await
                     .expect("create the test database");
                 admin.close().await.ok();
-                Self { url: format!("{base}/{name}"), _dir: None }
+                Self {
+                    url: format!("{base}/{name}"),
+                    _dir: None,
+                }
             }
         }
     }
 
     /// A handle on a database another handle owns (it is not removed with this one).
     pub fn placeholder() -> Self {
-        Self { url: String::new(), _dir: None }
+        Self {
+            url: String::new(),
+            _dir: None,
+        }
     }
 
     /// Another handle on the same database.
     pub fn shared(&self) -> Self {
-        Self { url: self.url.clone(), _dir: None }
+        Self {
+            url: self.url.clone(),
+            _dir: None,
+        }
     }
 
     pub async fn migrated(backend: Backend) -> Self {
@@ -89,7 +107,9 @@ impl TestDatabase {
     }
 
     pub async fn connect(&self) -> DatabaseConnection {
-        atone_storage::connect(&DbConfig::new(self.url.clone())).await.expect("connect to the test database")
+        atone_storage::connect(&DbConfig::new(self.url.clone()))
+            .await
+            .expect("connect to the test database")
     }
 }
 
@@ -132,7 +152,13 @@ impl TestApp {
             let _ = stopped.await;
         }));
         let db = database.connect().await;
-        Self { addr, database, db, stop: Some(stop), server: Some(server) }
+        Self {
+            addr,
+            database,
+            db,
+            stop: Some(stop),
+            server: Some(server),
+        }
     }
 
     pub fn endpoint(&self) -> String {
@@ -140,7 +166,11 @@ impl TestApp {
     }
 
     pub async fn channel(&self) -> Channel {
-        Channel::from_shared(self.endpoint()).expect("uri").connect().await.expect("connect to atone")
+        Channel::from_shared(self.endpoint())
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect to atone")
     }
 
     pub async fn command(&self) -> CommandServiceClient<Channel> {
@@ -172,7 +202,10 @@ impl TestApp {
     }
 
     pub async fn event_count(&self) -> u64 {
-        events::Entity::find().count(&self.db).await.expect("count events")
+        events::Entity::find()
+            .count(&self.db)
+            .await
+            .expect("count events")
     }
 
     /// Polls until the projector has applied every event in the store, or panics.
@@ -212,7 +245,10 @@ pub async fn buy(app: &TestApp, user_id: &str, amount: i64) -> PurchaseResponse 
 pub async fn get_member(app: &TestApp, user_id: &str, min_version: i64) -> v1::Member {
     app.query()
         .await
-        .get_member(Request::new(v1::GetMemberRequest { user_id: user_id.into(), min_version }))
+        .get_member(Request::new(v1::GetMemberRequest {
+            user_id: user_id.into(),
+            min_version,
+        }))
         .await
         .expect("GetMember")
         .into_inner()
@@ -235,7 +271,10 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -270,12 +309,16 @@ pub async fn fold_event_store(db: &DatabaseConnection) -> BTreeMap<String, Membe
         .expect("read events");
     let mut folded: BTreeMap<String, Member> = BTreeMap::new();
     for row in rows {
-        let event = atone_domain::Event::from_json(&row.event_type, row.event_data).expect("stored event parses");
-        folded.entry(row.user_id).or_default().apply(&RecordedEvent {
-            version: row.version,
-            idempotency_key: row.idempotency_key,
-            event,
-        });
+        let event = atone_domain::Event::from_json(&row.event_type, row.event_data)
+            .expect("stored event parses");
+        folded
+            .entry(row.user_id)
+            .or_default()
+            .apply(&RecordedEvent {
+                version: row.version,
+                idempotency_key: row.idempotency_key,
+                event,
+            });
     }
     folded
 }
@@ -299,26 +342,45 @@ pub async fn assert_streams_contiguous(db: &DatabaseConnection) {
 /// (member, version).
 pub async fn assert_read_models_match_event_store(db: &DatabaseConnection) {
     let folded = fold_event_store(db).await;
-    let member_rows: BTreeMap<String, members::Model> =
-        members::Entity::find().all(db).await.expect("members").into_iter().map(|m| (m.user_id.clone(), m)).collect();
+    let member_rows: BTreeMap<String, members::Model> = members::Entity::find()
+        .all(db)
+        .await
+        .expect("members")
+        .into_iter()
+        .map(|m| (m.user_id.clone(), m))
+        .collect();
     assert_eq!(
         member_rows.keys().collect::<BTreeSet<_>>(),
         folded.keys().collect::<BTreeSet<_>>(),
         "members in the read model differ from members in the event store"
     );
-    let promises = payment_promises::Entity::find().all(db).await.expect("promises");
+    let promises = payment_promises::Entity::find()
+        .all(db)
+        .await
+        .expect("promises");
     let bills = member_bills::Entity::find().all(db).await.expect("bills");
-    let feed = change_feed::Entity::find().all(db).await.expect("change feed");
+    let feed = change_feed::Entity::find()
+        .all(db)
+        .await
+        .expect("change feed");
 
     for (user, member) in &folded {
         let row = &member_rows[user];
         assert_eq!(row.version, member.version, "version of {user}");
-        assert_eq!(row.outstanding_amount, member.outstanding, "outstanding of {user}");
+        assert_eq!(
+            row.outstanding_amount, member.outstanding,
+            "outstanding of {user}"
+        );
 
         let read: BTreeMap<String, (i64, Option<String>, String)> = promises
             .iter()
             .filter(|p| &p.user_id == user)
-            .map(|p| (p.id.clone(), (p.amount, p.bill_id.clone(), p.status.clone())))
+            .map(|p| {
+                (
+                    p.id.clone(),
+                    (p.amount, p.bill_id.clone(), p.status.clone()),
+                )
+            })
             .collect();
         let expected: BTreeMap<String, (i64, Option<String>, String)> = member
             .promises
@@ -329,7 +391,14 @@ pub async fn assert_read_models_match_event_store(db: &DatabaseConnection) {
                     Some(bill) if member.bills[&bill].paid => "paid",
                     Some(_) => "billed",
                 };
-                (id.to_string(), (p.amount, p.bill_id.map(|b| b.to_string()), status.to_owned()))
+                (
+                    id.to_string(),
+                    (
+                        p.amount,
+                        p.bill_id.map(|b| b.to_string()),
+                        status.to_owned(),
+                    ),
+                )
             })
             .collect();
         assert_eq!(read, expected, "promises of {user}");
@@ -342,20 +411,36 @@ pub async fn assert_read_models_match_event_store(db: &DatabaseConnection) {
         let expected: BTreeMap<String, (i64, String)> = member
             .bills
             .iter()
-            .map(|(id, b)| (id.to_string(), (b.amount, if b.paid { "paid" } else { "unpaid" }.to_owned())))
+            .map(|(id, b)| {
+                (
+                    id.to_string(),
+                    (b.amount, if b.paid { "paid" } else { "unpaid" }.to_owned()),
+                )
+            })
             .collect();
         assert_eq!(read, expected, "bills of {user}");
 
-        let mut versions: Vec<i64> = feed.iter().filter(|c| &c.user_id == user).map(|c| c.version).collect();
+        let mut versions: Vec<i64> = feed
+            .iter()
+            .filter(|c| &c.user_id == user)
+            .map(|c| c.version)
+            .collect();
         versions.sort_unstable();
         let expected: Vec<i64> = (1..=member.version).collect();
-        assert_eq!(versions, expected, "change feed of {user} holds each version exactly once");
+        assert_eq!(
+            versions, expected,
+            "change feed of {user} holds each version exactly once"
+        );
     }
 }
 
 pub async fn events_of_type(db: &DatabaseConnection, event_type: &str) -> Vec<events::Model> {
     use sea_orm::{ColumnTrait, QueryFilter};
-    events::Entity::find().filter(events::Column::EventType.eq(event_type)).all(db).await.expect("events")
+    events::Entity::find()
+        .filter(events::Column::EventType.eq(event_type))
+        .all(db)
+        .await
+        .expect("events")
 }
 
 /// A WatchMember stream.
@@ -365,8 +450,18 @@ pub struct Watcher {
 
 impl Watcher {
     pub async fn open(app: &TestApp, user_id: &str, cursor: &str) -> Self {
-        let request = v1::WatchMemberRequest { user_id: user_id.into(), cursor: cursor.into(), min_version: 0 };
-        let stream = app.query().await.watch_member(request).await.expect("WatchMember").into_inner();
+        let request = v1::WatchMemberRequest {
+            user_id: user_id.into(),
+            cursor: cursor.into(),
+            min_version: 0,
+        };
+        let stream = app
+            .query()
+            .await
+            .watch_member(request)
+            .await
+            .expect("WatchMember")
+            .into_inner();
         Self { stream }
     }
 

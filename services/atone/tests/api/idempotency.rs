@@ -33,15 +33,32 @@ async fn one_payment_sent_five_times(backend: Backend) {
     let mut replies: Vec<_> = join_all((0..2).map(|_| {
         let request = request.clone();
         let app = &app;
-        async move { app.command().await.complete_payment(request).await.expect("payment").into_inner() }
+        async move {
+            app.command()
+                .await
+                .complete_payment(request)
+                .await
+                .expect("payment")
+                .into_inner()
+        }
     }))
     .await;
     for _ in 0..3 {
-        replies.push(app.command().await.complete_payment(request.clone()).await.expect("payment").into_inner());
+        replies.push(
+            app.command()
+                .await
+                .complete_payment(request.clone())
+                .await
+                .expect("payment")
+                .into_inner(),
+        );
     }
 
     assert_eq!(replies.len(), 5);
-    assert!(replies.iter().all(|r| *r == replies[0]), "five identical replies: {replies:?}");
+    assert!(
+        replies.iter().all(|r| *r == replies[0]),
+        "five identical replies: {replies:?}"
+    );
     assert_eq!(replies[0].version, 4);
     assert_eq!(events_of_type(&app.db, "PaymentCompleted").await.len(), 1);
     assert_eq!(app.event_count().await, 4);
@@ -63,8 +80,20 @@ async fn a_retried_purchase_answers_the_first_reply() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let user = unique_user("retry");
     let request = purchase(&user, 1200, "checkout-7");
-    let first = app.command().await.purchase(request.clone()).await.expect("purchase").into_inner();
-    let again = app.command().await.purchase(request).await.expect("retry").into_inner();
+    let first = app
+        .command()
+        .await
+        .purchase(request.clone())
+        .await
+        .expect("purchase")
+        .into_inner();
+    let again = app
+        .command()
+        .await
+        .purchase(request)
+        .await
+        .expect("retry")
+        .into_inner();
     assert_eq!(first, again);
     assert_eq!(app.event_count().await, 2);
     app.stop().await;
@@ -74,7 +103,11 @@ async fn a_retried_purchase_answers_the_first_reply() {
 async fn a_key_reused_for_another_request_is_refused_and_changes_nothing() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let user = unique_user("reuse");
-    app.command().await.purchase(purchase(&user, 1200, "checkout-8")).await.expect("purchase");
+    app.command()
+        .await
+        .purchase(purchase(&user, 1200, "checkout-8"))
+        .await
+        .expect("purchase");
     let before = app.event_count().await;
     let status = app
         .command()
@@ -83,7 +116,11 @@ async fn a_key_reused_for_another_request_is_refused_and_changes_nothing() {
         .await
         .expect_err("another request under a used key");
     assert_eq!(status.code(), Code::AlreadyExists, "{status:?}");
-    assert!(status.message().contains("checkout-8"), "{}", status.message());
+    assert!(
+        status.message().contains("checkout-8"),
+        "{}",
+        status.message()
+    );
     assert_eq!(app.event_count().await, before);
     app.stop().await;
 }

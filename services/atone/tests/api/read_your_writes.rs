@@ -54,7 +54,10 @@ async fn append_unannounced_event(app: &TestApp, user: &str, version: i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_model_that_stays_behind_answers_unavailable_after_the_bound() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |args| args.read_wait = Duration::from_millis(300)).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, |args| {
+        args.read_wait = Duration::from_millis(300)
+    })
+    .await;
     let user = unique_user("lagging");
     let reply = buy(&app, &user, 100).await;
     append_unannounced_event(&app, &user, reply.version + 1).await;
@@ -62,16 +65,27 @@ async fn a_read_model_that_stays_behind_answers_unavailable_after_the_bound() {
     let status = app
         .query()
         .await
-        .get_member(GetMemberRequest { user_id: user.clone(), min_version: reply.version + 1 })
+        .get_member(GetMemberRequest {
+            user_id: user.clone(),
+            min_version: reply.version + 1,
+        })
         .await
         .expect_err("the read model never reaches that version");
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
     assert!(status.message().contains("behind"), "{}", status.message());
 
     // With a deadline shorter than the bound, the client's deadline is what passes.
-    let mut request = Request::new(GetMemberRequest { user_id: user.clone(), min_version: reply.version + 1 });
+    let mut request = Request::new(GetMemberRequest {
+        user_id: user.clone(),
+        min_version: reply.version + 1,
+    });
     request.set_timeout(Duration::from_millis(200));
-    let status = app.query().await.get_member(request).await.expect_err("deadline");
+    let status = app
+        .query()
+        .await
+        .get_member(request)
+        .await
+        .expect_err("deadline");
     assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
     app.stop().await;
 }
@@ -86,7 +100,13 @@ async fn a_gap_in_delivery_is_filled_from_the_event_store() {
     // projector reads the missing one from the event store and applies all in order.
     let mut next = purchase(&user, 100, "after-the-gap");
     next.amount = 200;
-    let after = app.command().await.purchase(next).await.expect("purchase").into_inner();
+    let after = app
+        .command()
+        .await
+        .purchase(next)
+        .await
+        .expect("purchase")
+        .into_inner();
     assert_eq!(after.version, reply.version + 3);
     let member = get_member(&app, &user, after.version).await;
     assert_eq!(member.summary.map(|s| s.version), Some(after.version));

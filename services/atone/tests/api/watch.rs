@@ -73,7 +73,10 @@ async fn resume_gets_exactly_the_missed_changes_on_mariadb() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cursor_older_than_the_feed_gets_a_fresh_snapshot() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |args| args.change_feed_retention = Duration::from_secs(1)).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, |args| {
+        args.change_feed_retention = Duration::from_secs(1)
+    })
+    .await;
     let user = unique_user("expired");
 
     let mut watch = Watcher::open(&app, &user, "").await;
@@ -84,14 +87,18 @@ async fn a_cursor_older_than_the_feed_gets_a_fresh_snapshot() {
     drop(watch);
     buy(&app, &user, 2000).await;
 
-    eventually(Duration::from_secs(20), "the feed to drop the member's changes", || async {
-        let left = change_feed::Entity::find()
-            .filter(change_feed::Column::UserId.eq(user.as_str()))
-            .count(&app.db)
-            .await
-            .ok()?;
-        (left == 0).then_some(())
-    })
+    eventually(
+        Duration::from_secs(20),
+        "the feed to drop the member's changes",
+        || async {
+            let left = change_feed::Entity::find()
+                .filter(change_feed::Column::UserId.eq(user.as_str()))
+                .count(&app.db)
+                .await
+                .ok()?;
+            (left == 0).then_some(())
+        },
+    )
     .await;
 
     let mut watch = Watcher::open(&app, &user, &cursor).await;
@@ -125,8 +132,13 @@ async fn every_watcher_of_a_member_gets_its_changes_and_only_those() {
     buy(&app, &alice, 3000).await;
 
     for w in &mut alices {
-        let versions = [w.next_change().await.1, w.next_change().await.1, w.next_change().await.1, w.next_change().await.1]
-            .map(|c| (c.version, c.summary.map(|s| s.user_id).unwrap_or_default()));
+        let versions = [
+            w.next_change().await.1,
+            w.next_change().await.1,
+            w.next_change().await.1,
+            w.next_change().await.1,
+        ]
+        .map(|c| (c.version, c.summary.map(|s| s.user_id).unwrap_or_default()));
         assert_eq!(versions, [1, 2, 3, 4].map(|v| (v, alice.clone())));
         w.assert_quiet(Duration::from_millis(200)).await;
     }
@@ -142,7 +154,11 @@ async fn a_watch_with_a_malformed_cursor_is_refused() {
     let mut query = app.query().await;
     for cursor in ["abc", "-1", "1.5"] {
         let status = query
-            .watch_member(WatchMemberRequest { user_id: "u".into(), cursor: cursor.into(), min_version: 0 })
+            .watch_member(WatchMemberRequest {
+                user_id: "u".into(),
+                cursor: cursor.into(),
+                min_version: 0,
+            })
             .await
             .expect_err("a malformed cursor is refused");
         assert_eq!(status.code(), Code::InvalidArgument, "{cursor}: {status:?}");
