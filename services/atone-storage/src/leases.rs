@@ -1,6 +1,6 @@
 //! The projector's sources and their checkpoints (`projector_leases`).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
@@ -14,6 +14,11 @@ pub use projector_leases::Model as Lease;
 /// The source id of the embedded delivery straight from the outbox.
 pub const OUTBOX_SOURCE: &str = "outbox";
 pub const KIND_OUTBOX: &str = "embedded-outbox";
+/// A Kinesis shard read by the projector; the source id is the shard id.
+pub const KIND_SHARD: &str = "kinesis-shard";
+/// The relay that publishes the outbox to Kinesis: one instance holds it at a time.
+pub const RELAY_SOURCE: &str = "relay";
+pub const KIND_RELAY: &str = "outbox-relay";
 
 /// Creates the source's row if it does not exist yet.
 pub async fn ensure(
@@ -105,4 +110,131 @@ pub async fn all(conn: &impl ConnectionTrait) -> Result<Vec<Lease>, StorageError
         .order_by_asc(projector_leases::Column::SourceId)
         .all(conn)
         .await?)
+}
+
+/// One source as one read of the lease table saw it.
+pub async fn get(
+    conn: &impl ConnectionTrait,
+    source_id: &str,
+) -> Result<Option<Lease>, StorageError> {
+    Ok(projector_leases::Entity::find_by_id(source_id)
+        .one(conn)
+        .await?)
+}
+
+/// Every source of one kind, by id.
+pub async fn of_kind(conn: &impl ConnectionTrait, kind: &str) -> Result<Vec<Lease>, StorageError> {
+    Ok(projector_leases::Entity::find()
+        .filter(projector_leases::Column::Kind.eq(kind))
+        .order_by_asc(projector_leases::Column::SourceId)
+        .all(conn)
+        .await?)
+}
+
+/// True if nobody holds `lease` at `now`.
+pub fn is_free(lease: &Lease, now: DateTime<Utc>) -> bool {
+    lease.owner.is_none() || lease.lease_expires_at.is_none_or(|at| at <= now)
+}
+
+/// Makes `owner` the holder of the lease until `until`, if its counter is still the one
+/// `seen` read: of several takers of one lease, exactly one wins. Works for a free lease
+/// and for stealing a held one alike; the previous holder is fenced off by the new counter.
+/// Returns the new counter, or `None` if somebody else changed the lease first.
+pub async fn take(
+    conn: &impl ConnectionTrait,
+    seen: &Lease,
+    owner: &str,
+    until: DateTime<Utc>,
+) -> Result<Option<i64>, StorageError> {
+    let counter = seen.lease_counter + 1;
+    let result = projector_leases::Entity::update_many()
+        .col_expr(
+            projector_leases::Column::Owner,
+            Expr::value(owner.to_owned()),
+        )
+        .col_expr(projector_leases::Column::LeaseCounter, Expr::value(counter))
+        .col_expr(projector_leases::Column::LeaseExpiresAt, Expr::value(until))
+        .col_expr(projector_leases::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(projector_leases::Column::SourceId.eq(seen.source_id.as_str()))
+        .filter(projector_leases::Column::LeaseCounter.eq(seen.lease_counter))
+        .exec(conn)
+        .await?;
+    Ok((result.rows_affected == 1).then_some(counter))
+}
+
+/// Extends a lease `owner` holds at `counter`. False if it was lost.
+pub async fn renew(
+    conn: &impl ConnectionTrait,
+    source_id: &str,
+    owner: &str,
+    counter: i64,
+    until: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let result = projector_leases::Entity::update_many()
+        .col_expr(projector_leases::Column::LeaseExpiresAt, Expr::value(until))
+        .filter(projector_leases::Column::SourceId.eq(source_id))
+        .filter(projector_leases::Column::Owner.eq(owner))
+        .filter(projector_leases::Column::LeaseCounter.eq(counter))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Gives a lease back at once (a graceful shutdown), so another instance can take it
+/// without waiting for it to expire.
+pub async fn release(
+    conn: &impl ConnectionTrait,
+    source_id: &str,
+    owner: &str,
+    counter: i64,
+) -> Result<bool, StorageError> {
+    let result = projector_leases::Entity::update_many()
+        .col_expr(
+            projector_leases::Column::Owner,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            projector_leases::Column::LeaseExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(projector_leases::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(projector_leases::Column::SourceId.eq(source_id))
+        .filter(projector_leases::Column::Owner.eq(owner))
+        .filter(projector_leases::Column::LeaseCounter.eq(counter))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Marks a closed shard read to its end, in the transaction of its last batch; its
+/// children may start. Fenced like [`record_progress`].
+pub async fn finish(
+    conn: &impl ConnectionTrait,
+    source_id: &str,
+    owner: &str,
+    counter: i64,
+) -> Result<(), StorageError> {
+    let result = projector_leases::Entity::update_many()
+        .col_expr(projector_leases::Column::Finished, Expr::value(true))
+        .col_expr(
+            projector_leases::Column::Owner,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            projector_leases::Column::LeaseExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(projector_leases::Column::LagMillis, Expr::value(0))
+        .col_expr(projector_leases::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(projector_leases::Column::SourceId.eq(source_id))
+        .filter(projector_leases::Column::Owner.eq(owner))
+        .filter(projector_leases::Column::LeaseCounter.eq(counter))
+        .exec(conn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(StorageError::Fenced {
+            source_id: source_id.to_owned(),
+        });
+    }
+    Ok(())
 }

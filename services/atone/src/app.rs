@@ -1,5 +1,5 @@
-//! Builds the services and serves them on one port: gRPC, gRPC-Web, reflection (v1 and
-//! v1alpha) and health.
+//! Builds the services a process runs and serves them on one port: gRPC, gRPC-Web,
+//! reflection (v1 and v1alpha), health and, with QueryService, the browser page.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -21,14 +21,105 @@ use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
 
-use crate::cli::{DatabaseArgs, ServeArgs, redact};
+use crate::cli::{
+    CommandArgs, CommandRoleArgs, CommonArgs, DatabaseArgs, KinesisArgs, LeaseArgs,
+    ProjectorRoleArgs, QueryArgs, QueryRoleArgs, ServeArgs, redact,
+};
+
+/// Which services one process runs, and how.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub common: CommonArgs,
+    pub credit_limit: i64,
+    pub command: Option<CommandArgs>,
+    pub query: Option<QueryArgs>,
+    /// Present if the process runs a projector.
+    pub projector: Option<LeaseArgs>,
+    /// Without a stream name, events go from the outbox to an in-process projector.
+    pub kinesis: KinesisArgs,
+}
+
+impl From<ServeArgs> for Plan {
+    fn from(a: ServeArgs) -> Self {
+        Self {
+            common: a.common,
+            credit_limit: a.credit.credit_limit,
+            command: Some(a.command),
+            query: Some(a.query),
+            projector: Some(a.lease),
+            kinesis: a.kinesis,
+        }
+    }
+}
+
+impl From<CommandRoleArgs> for Plan {
+    fn from(a: CommandRoleArgs) -> Self {
+        Self {
+            common: a.common,
+            credit_limit: a.credit.credit_limit,
+            command: Some(a.command),
+            query: None,
+            projector: None,
+            kinesis: a.kinesis,
+        }
+    }
+}
+
+impl From<ProjectorRoleArgs> for Plan {
+    fn from(a: ProjectorRoleArgs) -> Self {
+        Self {
+            common: a.common,
+            credit_limit: atone_domain::DEFAULT_CREDIT_LIMIT,
+            command: None,
+            query: None,
+            projector: Some(a.lease),
+            kinesis: a.kinesis,
+        }
+    }
+}
+
+impl From<QueryRoleArgs> for Plan {
+    fn from(a: QueryRoleArgs) -> Self {
+        Self {
+            common: a.common,
+            credit_limit: a.credit.credit_limit,
+            command: None,
+            query: Some(a.query),
+            projector: None,
+            kinesis: KinesisArgs::none(),
+        }
+    }
+}
+
+impl Plan {
+    fn embedded(&self) -> bool {
+        self.kinesis.stream_name.is_none()
+    }
+
+    /// Refuses a process that would write events nobody delivers, or read a stream it was
+    /// not given.
+    fn check(&self) -> anyhow::Result<()> {
+        if self.embedded() {
+            if self.command.is_some() && self.projector.is_none() {
+                bail!(
+                    "atone command publishes to Kinesis: give --stream-name (or run atone serve, which needs none)"
+                );
+            }
+            if self.projector.is_some() && self.command.is_none() {
+                bail!("atone projector reads a Kinesis stream: give --stream-name");
+            }
+        }
+        Ok(())
+    }
+}
 
 /// A built atone, bound to its port, not serving yet.
 pub struct Application {
     listener: TcpListener,
     db: DatabaseConnection,
-    args: ServeArgs,
+    plan: Plan,
 }
 
 async fn open(database: &DatabaseArgs) -> anyhow::Result<(DatabaseConnection, DbConfig)> {
@@ -52,11 +143,19 @@ pub async fn migrate(database: &DatabaseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `atone create-stream`.
+pub async fn create_stream(args: &crate::cli::CreateStreamArgs) -> anyhow::Result<()> {
+    let _ = args;
+    bail!("Kinesis is not wired yet")
+}
+
 impl Application {
     /// Opens the database (migrating SQLite, or MySQL with `--migrate`) and binds the port.
-    pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
-        let (db, config) = open(&args.database).await?;
-        if config.is_sqlite() || args.migrate {
+    pub async fn build(plan: impl Into<Plan>) -> anyhow::Result<Self> {
+        let plan = plan.into();
+        plan.check()?;
+        let (db, config) = open(&plan.common.database).await?;
+        if config.is_sqlite() || plan.common.migrate {
             atone_storage::migrate(&db)
                 .await
                 .context("migration failed")?;
@@ -69,15 +168,17 @@ impl Application {
                 );
             }
         }
-        let listener = TcpListener::bind(args.listen)
+        let listener = TcpListener::bind(plan.common.listen)
             .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
-        Ok(Self { listener, db, args })
+            .with_context(|| format!("cannot listen on {}", plan.common.listen))?;
+        Ok(Self { listener, db, plan })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         // A bound listener always has an address.
-        self.listener.local_addr().unwrap_or(self.args.listen)
+        self.listener
+            .local_addr()
+            .unwrap_or(self.plan.common.listen)
     }
 
     pub fn port(&self) -> u16 {
@@ -85,69 +186,91 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then stops taking requests, ends every watch,
-    /// finishes the request in flight and stops the background tasks.
+    /// finishes the requests in flight and stops the background tasks.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let Self { listener, db, args } = self;
+        let Self { listener, db, plan } = self;
         let token = CancellationToken::new();
-        let appended = Arc::new(Notify::new());
-        let projected = Arc::new(Notify::new());
         let mut tasks = JoinSet::new();
-
-        let store = EventStore::new(db.clone(), args.snapshot_every);
-        let command_config = CommandConfig {
-            credit_limit: args.credit_limit,
-            ..CommandConfig::default()
-        };
-        let commands =
-            CommandApi::new(CommandHandler::new(store, command_config, appended.clone()));
-
-        let projector = EmbeddedProjector::new(db.clone(), appended, projected.clone());
-        projector
-            .register()
-            .await
-            .context("cannot register the outbox source")?;
-        tasks.spawn(projector.run(token.clone()));
-
-        let feed_config = FeedConfig {
-            retention: args.change_feed_retention,
-            ..FeedConfig::default()
-        };
-        let feed = Feed::new(db.clone(), feed_config, projected);
-        tasks.spawn(feed.clone().run(token.clone()));
-        let query_config = QueryConfig {
-            default_credit_limit: args.credit_limit,
-            max_wait: args.read_wait,
-        };
-        let queries = QueryApi::new(feed, query_config, token.clone());
-
         let (health, health_service) = tonic_health::server::health_reporter();
-        health
-            .set_serving::<CommandServiceServer<CommandApi>>()
-            .await;
-        health.set_serving::<QueryServiceServer<QueryApi>>().await;
-        health
-            .set_serving::<ProjectorServiceServer<ProjectorApi>>()
-            .await;
         health.set_service_status("", ServingStatus::Serving).await;
+        let mut routes = Routes::new(health_service)
+            .add_service(reflection().build_v1()?)
+            .add_service(reflection().build_v1alpha()?);
 
-        // grpcurl 1.8 speaks only v1alpha; newer clients v1. Each lists both.
-        let reflection = || {
-            tonic_reflection::server::Builder::configure()
-                .register_encoded_file_descriptor_set(atone_api::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(
-                    tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
-                )
-        };
-        let reflection_v1 = reflection().build_v1()?;
-        let reflection_v1alpha = reflection().build_v1alpha()?;
+        // Woken after each append: the embedded projector (or the relay) waits on it.
+        let appended = Arc::new(Notify::new());
+        // Woken after each projected batch: the change-feed reader waits on it.
+        let projected = Arc::new(Notify::new());
+
+        if let Some(command) = &plan.command {
+            let store = EventStore::new(db.clone(), command.snapshot_every);
+            let config = CommandConfig {
+                credit_limit: plan.credit_limit,
+                ..CommandConfig::default()
+            };
+            let handler = CommandHandler::new(store, config, appended.clone());
+            routes = routes.add_service(CommandServiceServer::new(CommandApi::new(handler)));
+            serving::<CommandServiceServer<CommandApi>>(&health).await;
+        }
+        if plan.projector.is_some() {
+            if plan.embedded() {
+                let projector =
+                    EmbeddedProjector::new(db.clone(), appended.clone(), projected.clone());
+                projector
+                    .register()
+                    .await
+                    .context("cannot register the outbox source")?;
+                tasks.spawn(projector.run(token.clone()));
+            } else {
+                bail!("Kinesis delivery is not wired yet");
+            }
+            routes = routes.add_service(ProjectorServiceServer::new(ProjectorApi::new(db.clone())));
+            serving::<ProjectorServiceServer<ProjectorApi>>(&health).await;
+        }
+        if let Some(query) = &plan.query {
+            let feed_config = FeedConfig {
+                retention: query.change_feed_retention,
+                poll_interval: query.feed_poll_interval,
+                ..FeedConfig::default()
+            };
+            let feed = Feed::new(db.clone(), feed_config, projected.clone());
+            tasks.spawn(feed.clone().run(token.clone()));
+            let config = QueryConfig {
+                default_credit_limit: plan.credit_limit,
+                max_wait: query.read_wait,
+            };
+            let api = QueryApi::new(feed, config, token.clone());
+            routes = routes.add_service(QueryServiceServer::new(api));
+            serving::<QueryServiceServer<QueryApi>>(&health).await;
+        }
+        // gRPC-Web on the gRPC routes only: tonic-web refuses any other HTTP/1.1 request.
+        let mut router = routes
+            .into_axum_router()
+            .layer(tonic_web::GrpcWebLayer::new());
+        if plan.query.is_some() {
+            router = router.merge(crate::web::router());
+        }
+        let routes = Routes::from(router.fallback(crate::web::not_found));
 
         let addr = listener.local_addr()?;
-        tracing::info!(%addr, database = %redact(&args.database.url()), "atone serving");
+        let services: Vec<&str> = [
+            plan.command.as_ref().map(|_| "command"),
+            plan.projector.as_ref().map(|_| "projector"),
+            plan.query.as_ref().map(|_| "query"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        tracing::info!(
+            %addr,
+            services = %services.join(","),
+            delivery = if plan.embedded() { "embedded" } else { "kinesis" },
+            database = %redact(&plan.common.database.url()),
+            "atone serving"
+        );
 
         let stop = token.clone();
         tokio::spawn(async move {
@@ -155,20 +278,6 @@ impl Application {
             tracing::info!("shutting down");
             stop.cancel();
         });
-
-        let grpc = Routes::new(health_service)
-            .add_service(reflection_v1)
-            .add_service(reflection_v1alpha)
-            .add_service(CommandServiceServer::new(commands))
-            .add_service(QueryServiceServer::new(queries))
-            .add_service(ProjectorServiceServer::new(ProjectorApi::new(db.clone())))
-            .into_axum_router()
-            // gRPC-Web on the gRPC routes only: tonic-web refuses any other HTTP/1.1 request.
-            .layer(tonic_web::GrpcWebLayer::new());
-        let routes = Routes::from(
-            grpc.merge(crate::web::router())
-                .fallback(crate::web::not_found),
-        );
         let served = Server::builder()
             .accept_http1(true)
             .add_routes(routes)
@@ -184,6 +293,20 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+async fn serving<S: tonic::server::NamedService>(health: &HealthReporter) {
+    health.set_serving::<S>().await;
+}
+
+/// Server reflection over every proto the process serves. grpcurl 1.8 speaks only
+/// v1alpha, newer clients v1; each lists both.
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(atone_api::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -1,5 +1,6 @@
-//! Command line and environment. Every flag has an `ATONE_*` environment variable (the
-//! database URL also reads the standard `DATABASE_URL`).
+//! Command line and environment. Every flag has an `ATONE_*` environment variable; the
+//! database URL also falls back to the standard `DATABASE_URL`, and Kinesis takes its
+//! region and credentials from the standard AWS environment.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -25,10 +26,20 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Commands {
-    /// Runs CommandService, ProjectorService and QueryService in one process (the default).
+    /// CommandService, ProjectorService and QueryService in one process (the default). With
+    /// --stream-name, events travel over Kinesis; without, straight from the outbox.
     Serve(ServeArgs),
+    /// CommandService, and the relay that publishes the outbox to Kinesis.
+    Command(CommandRoleArgs),
+    /// ProjectorService: reads every shard of the stream into the read models, sharing the
+    /// shards with the other projector processes through leases.
+    Projector(ProjectorRoleArgs),
+    /// QueryService: reads the read models and streams their changes to watchers.
+    Query(QueryRoleArgs),
     /// Applies pending database migrations and exits.
     Migrate(MigrateArgs),
+    /// Creates the Kinesis stream if it does not exist (for local emulators) and exits.
+    CreateStream(CreateStreamArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -73,15 +84,10 @@ impl DatabaseArgs {
     }
 }
 
+/// What every serving process takes.
 #[derive(Debug, Clone, Args)]
-pub struct MigrateArgs {
-    #[command(flatten)]
-    pub database: DatabaseArgs,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct ServeArgs {
-    /// Address for gRPC, gRPC-Web, reflection and health checks.
+pub struct CommonArgs {
+    /// Address for gRPC, gRPC-Web, reflection and health (and, with QueryService, the page).
     #[arg(long, env = "ATONE_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
     #[command(flatten)]
@@ -90,9 +96,24 @@ pub struct ServeArgs {
     /// `atone migrate` or pass this.
     #[arg(long, env = "ATONE_MIGRATE")]
     pub migrate: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreditArgs {
     /// ご利用上限額: the most a member may owe at once, in yen.
     #[arg(long, env = "ATONE_CREDIT_LIMIT", default_value_t = atone_domain::DEFAULT_CREDIT_LIMIT)]
     pub credit_limit: i64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CommandArgs {
+    /// Write a member snapshot every this many events.
+    #[arg(long, env = "ATONE_SNAPSHOT_EVERY", default_value_t = 100)]
+    pub snapshot_every: i64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct QueryArgs {
     /// The longest a query waits for its min_version before answering UNAVAILABLE.
     #[arg(long, env = "ATONE_READ_WAIT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub read_wait: Duration,
@@ -100,22 +121,151 @@ pub struct ServeArgs {
     /// gets a fresh snapshot.
     #[arg(long, env = "ATONE_CHANGE_FEED_RETENTION", default_value = "7d", value_parser = humantime::parse_duration)]
     pub change_feed_retention: Duration,
-    /// Write a member snapshot every this many events.
-    #[arg(long, env = "ATONE_SNAPSHOT_EVERY", default_value_t = 100)]
-    pub snapshot_every: i64,
+    /// How often the change feed is read for changes projected by another process.
+    #[arg(long, env = "ATONE_FEED_POLL_INTERVAL", default_value = "100ms", value_parser = humantime::parse_duration)]
+    pub feed_poll_interval: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KinesisArgs {
+    /// The Kinesis stream events travel on. Without it, `atone serve` hands events from
+    /// the outbox to the projector inside the process.
+    #[arg(long, env = "ATONE_STREAM_NAME")]
+    pub stream_name: Option<String>,
+    /// A Kinesis endpoint other than AWS's, e.g. http://127.0.0.1:4568 for kinesis-mock.
+    #[arg(long, env = "ATONE_KINESIS_ENDPOINT")]
+    pub kinesis_endpoint: Option<String>,
+    /// Create the stream on start if it does not exist (local emulators; never done
+    /// against AWS unless asked).
+    #[arg(long, env = "ATONE_CREATE_STREAM")]
+    pub create_stream: bool,
+    /// Shards of a stream created by --create-stream.
+    #[arg(long, env = "ATONE_STREAM_SHARDS", default_value_t = 4)]
+    pub stream_shards: i32,
+    /// Read shards with enhanced fan-out (SubscribeToShard) instead of GetRecords polling.
+    #[arg(long, env = "ATONE_ENHANCED_FAN_OUT")]
+    pub enhanced_fan_out: bool,
+}
+
+impl KinesisArgs {
+    pub fn none() -> Self {
+        Self {
+            stream_name: None,
+            kinesis_endpoint: None,
+            create_stream: false,
+            stream_shards: 4,
+            enhanced_fan_out: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LeaseArgs {
+    /// How long a shard's lease lasts without renewal: after a projector dies, the others
+    /// take its shards within this time.
+    #[arg(long, env = "ATONE_LEASE_DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub lease_duration: Duration,
+    /// This projector's name in the lease table; by default host, process id and a random
+    /// suffix.
+    #[arg(long, env = "ATONE_PROJECTOR_ID")]
+    pub projector_id: Option<String>,
+}
+
+impl Default for LeaseArgs {
+    fn default() -> Self {
+        Self {
+            lease_duration: Duration::from_secs(10),
+            projector_id: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateStreamArgs {
+    #[arg(long, env = "ATONE_STREAM_NAME")]
+    pub stream_name: String,
+    #[arg(long, env = "ATONE_KINESIS_ENDPOINT")]
+    pub kinesis_endpoint: Option<String>,
+    #[arg(long = "shards", env = "ATONE_STREAM_SHARDS", default_value_t = 4)]
+    pub shards: i32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub credit: CreditArgs,
+    #[command(flatten)]
+    pub command: CommandArgs,
+    #[command(flatten)]
+    pub query: QueryArgs,
+    #[command(flatten)]
+    pub kinesis: KinesisArgs,
+    #[command(flatten)]
+    pub lease: LeaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CommandRoleArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub credit: CreditArgs,
+    #[command(flatten)]
+    pub command: CommandArgs,
+    #[command(flatten)]
+    pub kinesis: KinesisArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProjectorRoleArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub kinesis: KinesisArgs,
+    #[command(flatten)]
+    pub lease: LeaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct QueryRoleArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub credit: CreditArgs,
+    #[command(flatten)]
+    pub query: QueryArgs,
 }
 
 impl ServeArgs {
     /// The defaults, on `database_url`: what tests start from.
     pub fn new(database_url: impl Into<String>) -> Self {
         Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
-            database: DatabaseArgs::new(database_url),
-            migrate: false,
-            credit_limit: atone_domain::DEFAULT_CREDIT_LIMIT,
-            read_wait: Duration::from_secs(5),
-            change_feed_retention: Duration::from_secs(7 * 24 * 3600),
-            snapshot_every: 100,
+            common: CommonArgs {
+                listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+                database: DatabaseArgs::new(database_url),
+                migrate: false,
+            },
+            credit: CreditArgs {
+                credit_limit: atone_domain::DEFAULT_CREDIT_LIMIT,
+            },
+            command: CommandArgs {
+                snapshot_every: 100,
+            },
+            query: QueryArgs {
+                read_wait: Duration::from_secs(5),
+                change_feed_retention: Duration::from_secs(7 * 24 * 3600),
+                feed_poll_interval: Duration::from_millis(100),
+            },
+            kinesis: KinesisArgs::none(),
+            lease: LeaseArgs::default(),
         }
     }
 }
@@ -153,11 +303,30 @@ mod tests {
     fn a_bare_atone_serves_with_the_defaults() {
         let cli = Cli::try_parse_from(["atone"]).unwrap();
         assert!(cli.command.is_none());
-        assert_eq!(cli.serve.listen.to_string(), "127.0.0.1:50051");
-        assert_eq!(cli.serve.database.url, None);
+        assert_eq!(cli.serve.common.listen.to_string(), "127.0.0.1:50051");
+        assert_eq!(cli.serve.common.database.url, None);
+        assert_eq!(cli.serve.kinesis.stream_name, None);
         let cli = Cli::try_parse_from(["atone", "serve", "--read-wait", "250ms"]).unwrap();
         assert!(
-            matches!(cli.command, Some(Commands::Serve(a)) if a.read_wait == Duration::from_millis(250))
+            matches!(cli.command, Some(Commands::Serve(a)) if a.query.read_wait == Duration::from_millis(250))
         );
+    }
+
+    #[test]
+    fn each_role_takes_its_own_flags() {
+        let cli = Cli::try_parse_from([
+            "atone",
+            "projector",
+            "--stream-name",
+            "s",
+            "--lease-duration",
+            "3s",
+        ])
+        .unwrap();
+        assert!(
+            matches!(cli.command, Some(Commands::Projector(a)) if a.lease.lease_duration == Duration::from_secs(3))
+        );
+        assert!(Cli::try_parse_from(["atone", "query", "--stream-name", "s"]).is_err());
+        assert!(Cli::try_parse_from(["atone", "command", "--read-wait", "1s"]).is_err());
     }
 }

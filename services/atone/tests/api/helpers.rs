@@ -143,7 +143,7 @@ impl TestApp {
     pub async fn spawn_on(database: TestDatabase, configure: impl FnOnce(&mut ServeArgs)) -> Self {
         init_logs();
         let mut args = ServeArgs::new(database.url.clone());
-        args.listen = "127.0.0.1:0".parse().expect("address");
+        args.common.listen = "127.0.0.1:0".parse().expect("address");
         configure(&mut args);
         let app = Application::build(args).await.expect("atone starts");
         let addr = app.local_addr();

@@ -55,7 +55,7 @@ async fn append_unannounced_event(app: &TestApp, user: &str, version: i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_model_that_stays_behind_answers_unavailable_after_the_bound() {
     let app = TestApp::spawn_with(Backend::Sqlite, |args| {
-        args.read_wait = Duration::from_millis(300)
+        args.query.read_wait = Duration::from_millis(300)
     })
     .await;
     let user = unique_user("lagging");

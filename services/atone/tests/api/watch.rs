@@ -74,7 +74,7 @@ async fn resume_gets_exactly_the_missed_changes_on_mariadb() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cursor_older_than_the_feed_gets_a_fresh_snapshot() {
     let app = TestApp::spawn_with(Backend::Sqlite, |args| {
-        args.change_feed_retention = Duration::from_secs(1)
+        args.query.change_feed_retention = Duration::from_secs(1)
     })
     .await;
     let user = unique_user("expired");
