@@ -1,0 +1,74 @@
+from atone.v1 import types_pb2 as _types_pb2
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class PurchaseRequest(_message.Message):
+    __slots__ = ("user_id", "product_id", "product_name", "amount", "payment_mode", "idempotency_key")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_NAME_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_MODE_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    product_id: str
+    product_name: str
+    amount: int
+    payment_mode: _types_pb2.PaymentMode
+    idempotency_key: str
+    def __init__(self, user_id: _Optional[str] = ..., product_id: _Optional[str] = ..., product_name: _Optional[str] = ..., amount: _Optional[int] = ..., payment_mode: _Optional[_Union[_types_pb2.PaymentMode, str]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class PurchaseResponse(_message.Message):
+    __slots__ = ("order_id", "promise_id", "due_date", "version")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    PROMISE_ID_FIELD_NUMBER: _ClassVar[int]
+    DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    promise_id: str
+    due_date: str
+    version: int
+    def __init__(self, order_id: _Optional[str] = ..., promise_id: _Optional[str] = ..., due_date: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+
+class IssueImmediateBillRequest(_message.Message):
+    __slots__ = ("user_id", "promise_id", "amount", "idempotency_key")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PROMISE_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    promise_id: str
+    amount: int
+    idempotency_key: str
+    def __init__(self, user_id: _Optional[str] = ..., promise_id: _Optional[str] = ..., amount: _Optional[int] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class IssueImmediateBillResponse(_message.Message):
+    __slots__ = ("bill_id", "due_date", "version")
+    BILL_ID_FIELD_NUMBER: _ClassVar[int]
+    DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    bill_id: str
+    due_date: str
+    version: int
+    def __init__(self, bill_id: _Optional[str] = ..., due_date: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+
+class CompletePaymentRequest(_message.Message):
+    __slots__ = ("user_id", "bill_id", "amount", "idempotency_key")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    BILL_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    bill_id: str
+    amount: int
+    idempotency_key: str
+    def __init__(self, user_id: _Optional[str] = ..., bill_id: _Optional[str] = ..., amount: _Optional[int] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class CompletePaymentResponse(_message.Message):
+    __slots__ = ("version",)
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    def __init__(self, version: _Optional[int] = ...) -> None: ...

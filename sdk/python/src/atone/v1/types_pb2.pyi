@@ -1,0 +1,114 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class PaymentMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PAYMENT_MODE_UNSPECIFIED: _ClassVar[PaymentMode]
+    PAYMENT_MODE_IMMEDIATE: _ClassVar[PaymentMode]
+    PAYMENT_MODE_MONTHLY: _ClassVar[PaymentMode]
+
+class PromiseStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PROMISE_STATUS_UNSPECIFIED: _ClassVar[PromiseStatus]
+    PROMISE_STATUS_UNBILLED: _ClassVar[PromiseStatus]
+    PROMISE_STATUS_BILLED: _ClassVar[PromiseStatus]
+    PROMISE_STATUS_PAID: _ClassVar[PromiseStatus]
+
+class BillStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BILL_STATUS_UNSPECIFIED: _ClassVar[BillStatus]
+    BILL_STATUS_UNPAID: _ClassVar[BillStatus]
+    BILL_STATUS_PAID: _ClassVar[BillStatus]
+PAYMENT_MODE_UNSPECIFIED: PaymentMode
+PAYMENT_MODE_IMMEDIATE: PaymentMode
+PAYMENT_MODE_MONTHLY: PaymentMode
+PROMISE_STATUS_UNSPECIFIED: PromiseStatus
+PROMISE_STATUS_UNBILLED: PromiseStatus
+PROMISE_STATUS_BILLED: PromiseStatus
+PROMISE_STATUS_PAID: PromiseStatus
+BILL_STATUS_UNSPECIFIED: BillStatus
+BILL_STATUS_UNPAID: BillStatus
+BILL_STATUS_PAID: BillStatus
+
+class PaymentPromise(_message.Message):
+    __slots__ = ("promise_id", "order_id", "user_id", "product_id", "product_name", "amount", "payment_mode", "due_date", "status", "bill_id", "purchased_at", "created_version")
+    PROMISE_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_NAME_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_MODE_FIELD_NUMBER: _ClassVar[int]
+    DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    BILL_ID_FIELD_NUMBER: _ClassVar[int]
+    PURCHASED_AT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    promise_id: str
+    order_id: str
+    user_id: str
+    product_id: str
+    product_name: str
+    amount: int
+    payment_mode: PaymentMode
+    due_date: str
+    status: PromiseStatus
+    bill_id: str
+    purchased_at: _timestamp_pb2.Timestamp
+    created_version: int
+    def __init__(self, promise_id: _Optional[str] = ..., order_id: _Optional[str] = ..., user_id: _Optional[str] = ..., product_id: _Optional[str] = ..., product_name: _Optional[str] = ..., amount: _Optional[int] = ..., payment_mode: _Optional[_Union[PaymentMode, str]] = ..., due_date: _Optional[str] = ..., status: _Optional[_Union[PromiseStatus, str]] = ..., bill_id: _Optional[str] = ..., purchased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_version: _Optional[int] = ...) -> None: ...
+
+class MemberBill(_message.Message):
+    __slots__ = ("bill_id", "user_id", "promise_ids", "amount", "status", "issued_date", "due_date", "paid_date", "created_version")
+    BILL_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PROMISE_IDS_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_DATE_FIELD_NUMBER: _ClassVar[int]
+    DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    PAID_DATE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    bill_id: str
+    user_id: str
+    promise_ids: _containers.RepeatedScalarFieldContainer[str]
+    amount: int
+    status: BillStatus
+    issued_date: str
+    due_date: str
+    paid_date: str
+    created_version: int
+    def __init__(self, bill_id: _Optional[str] = ..., user_id: _Optional[str] = ..., promise_ids: _Optional[_Iterable[str]] = ..., amount: _Optional[int] = ..., status: _Optional[_Union[BillStatus, str]] = ..., issued_date: _Optional[str] = ..., due_date: _Optional[str] = ..., paid_date: _Optional[str] = ..., created_version: _Optional[int] = ...) -> None: ...
+
+class MemberSummary(_message.Message):
+    __slots__ = ("user_id", "credit_limit", "outstanding_amount", "available_credit", "version")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OUTSTANDING_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_CREDIT_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    credit_limit: int
+    outstanding_amount: int
+    available_credit: int
+    version: int
+    def __init__(self, user_id: _Optional[str] = ..., credit_limit: _Optional[int] = ..., outstanding_amount: _Optional[int] = ..., available_credit: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
+
+class Member(_message.Message):
+    __slots__ = ("summary", "promises", "bills")
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    PROMISES_FIELD_NUMBER: _ClassVar[int]
+    BILLS_FIELD_NUMBER: _ClassVar[int]
+    summary: MemberSummary
+    promises: _containers.RepeatedCompositeFieldContainer[PaymentPromise]
+    bills: _containers.RepeatedCompositeFieldContainer[MemberBill]
+    def __init__(self, summary: _Optional[_Union[MemberSummary, _Mapping]] = ..., promises: _Optional[_Iterable[_Union[PaymentPromise, _Mapping]]] = ..., bills: _Optional[_Iterable[_Union[MemberBill, _Mapping]]] = ...) -> None: ...

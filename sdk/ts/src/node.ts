@@ -1,0 +1,17 @@
+/**
+ * Node transport: gRPC over HTTP/2 (cleartext for http:// base URLs).
+ *
+ *   import { createAtoneNodeClients } from "@atone/sdk/node";
+ *   const atone = createAtoneNodeClients("http://127.0.0.1:50051");
+ */
+import type { Transport } from "@connectrpc/connect";
+import { createGrpcTransport, type GrpcTransportOptions } from "@connectrpc/connect-node";
+import { createAtoneClients, type AtoneClients } from "./clients.js";
+
+export function createNodeTransport(baseUrl: string, options: Partial<GrpcTransportOptions> = {}): Transport {
+  return createGrpcTransport({ ...options, baseUrl });
+}
+
+export function createAtoneNodeClients(baseUrl: string, options: Partial<GrpcTransportOptions> = {}): AtoneClients {
+  return createAtoneClients(createNodeTransport(baseUrl, options));
+}

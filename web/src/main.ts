@@ -1,0 +1,369 @@
+// atone's member page: credit, purchases and bills of one member, live over gRPC-Web.
+import { Code, ConnectError } from "@connectrpc/connect";
+import "./app.css";
+import { command, newIdempotencyKey } from "./api.js";
+import { $, bi, h } from "./dom.js";
+import { BILL_STATUS, EVENT_LABEL, MODE, PROMISE_STATUS, clock, date, shortId, timestamp, yen } from "./format.js";
+import { SnapshotReason } from "./gen/atone/v1/query_pb.js";
+import { BillStatus, PaymentMode, PromiseStatus } from "./gen/atone/v1/types_pb.js";
+import { MemberState } from "./member.js";
+import { describeError, startWatch, type ConnStatus } from "./watch.js";
+
+let member: MemberState | undefined;
+let stopWatch: (() => void) | undefined;
+let countdown: number | undefined;
+
+// ---------------------------------------------------------------- choosing the member
+
+function userFromPath(): string {
+  const m = /^\/user\/([^/]+)\/?$/.exec(location.pathname);
+  if (!m) return "";
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return "";
+  }
+}
+
+function openMember(userId: string, push: boolean): void {
+  userId = userId.trim();
+  stopWatch?.();
+  stopWatch = undefined;
+  member = undefined;
+  clearForms();
+  $<HTMLInputElement>("user-input").value = userId;
+  if (push) {
+    const path = userId ? `/user/${encodeURIComponent(userId)}` : "/";
+    if (location.pathname !== path) history.pushState({ userId }, "", path);
+  }
+  if (!userId) {
+    document.title = "atone — 会員ページ Member page";
+    $("empty-state").hidden = false;
+    $("member").hidden = true;
+    setStatus(undefined);
+    return;
+  }
+  document.title = `${userId} — atone 会員ページ`;
+  member = new MemberState(userId);
+  $("empty-state").hidden = true;
+  $("member").hidden = false;
+  $("member-id").textContent = userId;
+  render();
+  const current = member;
+  stopWatch = startWatch(userId, {
+    onMessage: (message) => {
+      if (member !== current) return;
+      current.apply(message);
+      render();
+    },
+    onStatus: (s) => {
+      if (member !== current) return;
+      setStatus(s);
+    },
+  });
+}
+
+$<HTMLFormElement>("member-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  openMember($<HTMLInputElement>("user-input").value, true);
+});
+window.addEventListener("popstate", () => openMember(userFromPath(), false));
+
+// ---------------------------------------------------------------- connection status
+
+function setStatus(s: ConnStatus | undefined): void {
+  const el = $("conn-status");
+  const text = el.querySelector(".conn-text")!;
+  const banner = $("disconnected-banner");
+  window.clearInterval(countdown);
+  countdown = undefined;
+  el.dataset.state = s?.state ?? "idle";
+  if (s?.state === "down") {
+    el.dataset.attempt = String(s.attempt);
+    el.dataset.retryAt = String(s.retryAt);
+  } else {
+    delete el.dataset.attempt;
+    delete el.dataset.retryAt;
+  }
+  text.replaceChildren();
+  switch (s?.state) {
+    case undefined:
+      text.append(bi("未接続", "Not connected"));
+      banner.hidden = true;
+      break;
+    case "connecting":
+      text.append(bi("接続中…", "Connecting…"));
+      break;
+    case "live":
+      text.append(bi("ライブ", "Live"));
+      banner.hidden = true;
+      break;
+    case "down": {
+      text.append(bi("切断", "Disconnected"));
+      banner.hidden = false;
+      const tick = () => {
+        const left = Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000));
+        $("reconnect-detail").textContent =
+          `再接続 ${s.attempt} 回目まで ${left} 秒 · retry #${s.attempt} in ${left}s · ${s.error}`;
+      };
+      tick();
+      countdown = window.setInterval(tick, 500);
+      break;
+    }
+    case "failed":
+      text.append(bi("エラー", "Error"));
+      banner.hidden = false;
+      $("reconnect-detail").textContent = `監視できません · cannot watch: ${s.error}`;
+      break;
+  }
+}
+
+// ---------------------------------------------------------------- rendering
+
+function render(): void {
+  if (!member) return;
+  const m = member;
+  const s = m.summary;
+  const section = $("member");
+  section.dataset.cursor = m.cursor;
+  section.dataset.snapshots = String(m.snapshots);
+  $("member-version").textContent = m.version.toString();
+  $("last-updated").textContent = m.updatedAt ? clock(m.updatedAt) : "—";
+  $("credit-limit").textContent = yen(s?.creditLimit);
+  $("outstanding").textContent = yen(s?.outstandingAmount);
+  $("available").textContent = yen(s?.availableCredit);
+  const used = s && s.creditLimit > 0n ? Number((s.outstandingAmount * 1000n) / s.creditLimit) / 10 : 0;
+  const meter = $("usage-meter");
+  meter.style.width = `${Math.min(100, used)}%`;
+  meter.title = `${used}% 利用中 used`;
+
+  const promises = m.promiseList();
+  $("purchase-count").textContent = String(promises.length);
+  $("purchases-empty").hidden = promises.length > 0;
+  $("purchase-rows").replaceChildren(
+    ...promises.map((p) => {
+      const mode = MODE[p.paymentMode] ?? MODE[PaymentMode.UNSPECIFIED];
+      const st = PROMISE_STATUS[p.status] ?? PROMISE_STATUS[PromiseStatus.UNSPECIFIED];
+      return h(
+        "tr",
+        {
+          "data-testid": "purchase-row",
+          "data-order-id": p.orderId,
+          "data-promise-id": p.promiseId,
+          "data-status": PromiseStatus[p.status],
+          class: m.touched.has(p.promiseId) ? "flash" : undefined,
+        },
+        h("td", { class: "mono", title: `order ${p.orderId}\npromise ${p.promiseId}` }, shortId(p.orderId)),
+        h("td", {}, h("div", { class: "product" }, p.productName || p.productId), h("div", { class: "sub mono" }, p.productId)),
+        h("td", { class: "num", "data-testid": "purchase-amount-cell" }, yen(p.amount)),
+        h("td", {}, date(p.dueDate)),
+        h("td", {}, badge(mode.cls, mode.ja, mode.en, "purchase-mode-cell")),
+        h("td", {}, badge(st.cls, st.ja, st.en, "purchase-status-cell")),
+        h("td", { class: "sub" }, timestamp(p.purchasedAt)),
+      );
+    }),
+  );
+
+  const bills = m.billList();
+  $("bill-count").textContent = String(bills.length);
+  $("bills-empty").hidden = bills.length > 0;
+  $("bill-rows").replaceChildren(
+    ...bills.map((b) => {
+      const st = BILL_STATUS[b.status] ?? BILL_STATUS[BillStatus.UNSPECIFIED];
+      return h(
+        "tr",
+        {
+          "data-testid": "bill-row",
+          "data-bill-id": b.billId,
+          "data-status": BillStatus[b.status],
+          class: m.touched.has(b.billId) ? "flash" : undefined,
+        },
+        h("td", { class: "mono", title: b.billId }, shortId(b.billId)),
+        h("td", { class: "num" }, yen(b.amount)),
+        h("td", {}, badge(st.cls, st.ja, st.en, "bill-status-cell")),
+        h("td", {}, date(b.issuedDate)),
+        h("td", {}, date(b.dueDate)),
+        h("td", { "data-testid": "bill-paid-cell" }, date(b.paidDate)),
+        h("td", { class: "num" }, String(b.promiseIds.length)),
+      );
+    }),
+  );
+
+  const activity = $("activity");
+  $("activity-empty").hidden = m.activity.length > 0 || m.snapshotReason === SnapshotReason.CURSOR_EXPIRED;
+  activity.replaceChildren(
+    ...(m.snapshotReason === SnapshotReason.CURSOR_EXPIRED
+      ? [h("li", { class: "note", "data-testid": "cursor-expired" }, bi("最新の状態を再取得しました", "Cursor expired: reloaded the current state"))]
+      : []),
+    ...m.activity.map((a) =>
+      h(
+        "li",
+        { "data-testid": "activity-item", "data-event-type": a.eventType },
+        h("span", { class: "v mono" }, `v${a.version}`),
+        h("span", { class: "ev" }, EVENT_LABEL[a.eventType] ?? "", " ", h("span", { class: "en" }, a.eventType)),
+        h("span", { class: "t sub" }, clock(a.at)),
+      ),
+    ),
+  );
+
+  renderChoices();
+}
+
+function badge(cls: string, ja: string, en: string, testid: string): HTMLElement {
+  return h("span", { class: `badge ${cls}`, "data-testid": testid }, ja, " ", h("span", { class: "en" }, en));
+}
+
+/** The bill form lists unbilled すぐ払い promises, the payment form unpaid bills. */
+function renderChoices(): void {
+  if (!member) return;
+  const promiseSelect = $<HTMLSelectElement>("bill-promise");
+  const unbilled = member
+    .promiseList()
+    .filter((p) => p.status === PromiseStatus.UNBILLED && p.paymentMode === PaymentMode.IMMEDIATE);
+  fillSelect(
+    promiseSelect,
+    unbilled.map((p) => ({ value: p.promiseId, text: `${p.productName || p.productId} — ${yen(p.amount)} (${shortId(p.orderId)})` })),
+    "請求できる支払約束はありません · No unbilled immediate promise",
+  );
+  $<HTMLButtonElement>("bill-submit").disabled = unbilled.length === 0;
+
+  const billSelect = $<HTMLSelectElement>("payment-bill");
+  const unpaid = member.billList().filter((b) => b.status === BillStatus.UNPAID);
+  const before = billSelect.value;
+  fillSelect(
+    billSelect,
+    unpaid.map((b) => ({ value: b.billId, text: `${shortId(b.billId)} — ${yen(b.amount)} (期限 due ${b.dueDate})` })),
+    "未払いの請求はありません · No unpaid bill",
+  );
+  $<HTMLButtonElement>("payment-submit").disabled = unpaid.length === 0;
+  if (billSelect.value !== before) syncPaymentAmount();
+}
+
+function fillSelect(select: HTMLSelectElement, options: { value: string; text: string }[], emptyText: string): void {
+  const keep = select.value;
+  if (options.length === 0) {
+    select.replaceChildren(h("option", { value: "" }, emptyText));
+    select.disabled = true;
+    return;
+  }
+  select.disabled = false;
+  select.replaceChildren(...options.map((o) => h("option", { value: o.value }, o.text)));
+  if (options.some((o) => o.value === keep)) select.value = keep;
+}
+
+function syncPaymentAmount(): void {
+  const bill = member?.bills.get($<HTMLSelectElement>("payment-bill").value);
+  $<HTMLInputElement>("payment-amount").value = bill ? bill.amount.toString() : "";
+}
+$<HTMLSelectElement>("payment-bill").addEventListener("change", syncPaymentAmount);
+
+// ---------------------------------------------------------------- forms
+
+/** Errors after which the same command may be retried with the same key. */
+const TRANSIENT = new Set<Code>([Code.Unavailable, Code.DeadlineExceeded, Code.Unknown, Code.Canceled, Code.Aborted]);
+
+interface Pending {
+  request: string;
+  key: string;
+}
+
+/**
+ * Wires a form: a fresh idempotency key per new command; a retry of the very same command
+ * after a transport error reuses its key, so it cannot happen twice.
+ */
+function wireForm(name: string, run: (key: string) => Promise<string>, request: () => string): void {
+  const form = $<HTMLFormElement>(`${name}-form`);
+  const submit = $<HTMLButtonElement>(`${name}-submit`);
+  const result = $(`${name}-result`);
+  const error = $(`${name}-error`);
+  let pending: Pending | undefined;
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!member || submit.dataset.busy) return;
+    const req = request();
+    if (!pending || pending.request !== req) pending = { request: req, key: newIdempotencyKey() };
+    const key = pending.key;
+    submit.dataset.busy = "1";
+    submit.disabled = true;
+    error.hidden = true;
+    result.hidden = true;
+    try {
+      result.textContent = await run(key);
+      result.hidden = false;
+      pending = undefined;
+    } catch (err) {
+      error.textContent = `エラー Error — ${describeError(err)}`;
+      error.hidden = false;
+      if (!TRANSIENT.has(ConnectError.from(err).code)) pending = undefined;
+    } finally {
+      delete submit.dataset.busy;
+      submit.disabled = false;
+      renderChoices();
+    }
+  });
+}
+
+function clearForms(): void {
+  for (const name of ["purchase", "bill", "payment"]) {
+    $(`${name}-result`).hidden = true;
+    $(`${name}-error`).hidden = true;
+  }
+}
+
+function field(form: string, name: string): string {
+  const el = $<HTMLFormElement>(`${form}-form`).elements.namedItem(name) as HTMLInputElement | HTMLSelectElement;
+  return el.value.trim();
+}
+
+function amountOf(value: string): bigint {
+  if (!/^\d+$/.test(value)) throw new ConnectError("金額は正の整数で入力してください (amount must be a whole number of yen)", Code.InvalidArgument);
+  return BigInt(value);
+}
+
+wireForm(
+  "purchase",
+  async (key) => {
+    const r = await command.purchase({
+      userId: member!.userId,
+      productId: field("purchase", "productId"),
+      productName: field("purchase", "productName"),
+      amount: amountOf(field("purchase", "amount")),
+      paymentMode: field("purchase", "mode") === "MONTHLY" ? PaymentMode.MONTHLY : PaymentMode.IMMEDIATE,
+      idempotencyKey: key,
+    });
+    return `受付 Accepted — 注文 order ${shortId(r.orderId)}, 期限 due ${r.dueDate} (v${r.version})`;
+  },
+  () => ["productId", "productName", "amount", "mode"].map((n) => field("purchase", n)).join("\u0000"),
+);
+
+wireForm(
+  "bill",
+  async (key) => {
+    const r = await command.issueImmediateBill({
+      userId: member!.userId,
+      promiseId: field("bill", "promise"),
+      amount: 0n,
+      idempotencyKey: key,
+    });
+    return `請求しました Bill issued — ${shortId(r.billId)}, 期限 due ${r.dueDate} (v${r.version})`;
+  },
+  () => field("bill", "promise"),
+);
+
+wireForm(
+  "payment",
+  async (key) => {
+    const r = await command.completePayment({
+      userId: member!.userId,
+      billId: field("payment", "bill"),
+      amount: amountOf(field("payment", "amount")),
+      idempotencyKey: key,
+    });
+    return `支払いを記録しました Payment recorded (v${r.version})`;
+  },
+  () => `${field("payment", "bill")}\u0000${field("payment", "amount")}`,
+);
+
+// ---------------------------------------------------------------- start
+
+openMember(userFromPath(), false);

@@ -1,0 +1,515 @@
+// The browser test of atone's page: real atone (ATONE_BIN), real Chromium (Debian's, via
+// playwright-core), changes driven from outside the page with grpcurl.
+//
+//   ATONE_BIN=... GRPCURL=... node --test test/browser.test.mjs
+//
+// It checks that every change appears on the page live (within 2 s, no reload), that the
+// page shows a server restart as a disconnection and resumes from its cursor afterwards
+// (missing nothing), that its own forms work and show errors, and that after the initial
+// load it talks to atone only through gRPC-Web POSTs. It saves docs/screenshot.png.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { Atone, CHROMIUM, freePort } from "./harness.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SCREENSHOT = process.env.SCREENSHOT ?? resolve(here, "../../docs/screenshot.png");
+/** How soon a change must show on the page. */
+const LIVE_MS = 2000;
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+const userId = `web-${randomUUID().slice(0, 8)}`;
+const timings = [];
+let atone;
+let context;
+let page;
+let profileDir;
+/** Every request the page made: { method, url, path, contentType }. */
+const requests = [];
+let loadedAt = 0;
+let timeOrigin = 0;
+let failed = false;
+
+/** Waits (polling every 10 ms) until fn(arg) is truthy in the page; returns ms waited. */
+async function until(what, fn, arg, timeoutMs = LIVE_MS, since = Date.now()) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout: Math.max(1, timeoutMs - (Date.now() - since)), polling: 10 });
+  } catch (err) {
+    throw new Error(`${what}: not on the page within ${timeoutMs} ms (${err.message.split("\n")[0]})`);
+  }
+  return Date.now() - since;
+}
+
+const text = (testid) => page.locator(`[data-testid="${testid}"]`).first().innerText();
+
+/** A function (timeoutMs, since) waiting until the element matching sel has attrs (text: contains). */
+function rowIs(sel, attrs) {
+  return (timeoutMs = LIVE_MS, since = Date.now()) => until(
+    `${sel} ${JSON.stringify(attrs)}`,
+    ({ sel, attrs }) => {
+      const el = document.querySelector(sel);
+      if (!el) return false;
+      return Object.entries(attrs).every(([k, v]) =>
+        k === "text" ? el.textContent.includes(v) : el.getAttribute(k) === v,
+      );
+    },
+    { sel, attrs },
+    timeoutMs,
+    since,
+  );
+}
+
+/** Runs a command from outside the page and measures until the page shows its effect. */
+async function outside(label, method, body, appears) {
+  const t0 = Date.now();
+  const reply = await atone.grpc(method, body);
+  const replyMs = Date.now() - t0;
+  const totalMs = await appears(reply, t0);
+  const afterReplyMs = totalMs - replyMs;
+  timings.push({ change: label, commandReplyMs: replyMs, onPageAfterReplyMs: afterReplyMs, onPageAfterSendMs: totalMs });
+  console.log(`  ${label}: grpcurl reply ${replyMs} ms; on the page ${afterReplyMs} ms after the reply (${totalMs} ms after sending)`);
+  return reply;
+}
+
+async function assertNotReloaded() {
+  const state = await page.evaluate(() => ({ marker: window.__atoneTestMarker, origin: performance.timeOrigin }));
+  assert.equal(state.marker, "set-by-test", "the page was reloaded (the marker set on window is gone)");
+  assert.equal(state.origin, timeOrigin, "the page was reloaded (performance.timeOrigin changed)");
+  const documents = requests.filter((r) => r.method === "GET" && !r.path.startsWith("/assets/"));
+  assert.equal(documents.length, 1, `the document was requested ${documents.length} times`);
+}
+
+const yen = (n) => `¥${n.toLocaleString("en-US")}`;
+
+describe("atone page over gRPC-Web", { concurrency: false }, () => {
+  before(async () => {
+    atone = new Atone(await freePort());
+    await atone.start();
+    // The binary embeds web/dist at build time: make sure it is this web/dist.
+    for (const name of ["app.js", "app.css"]) {
+      const served = await (await fetch(`${atone.url}/assets/${name}`)).text();
+      const built = readFileSync(resolve(here, `../dist/${name}`), "utf8");
+      assert.ok(served === built, `ATONE_BIN serves another /assets/${name} than web/dist/${name}: rebuild atone (cargo build -p atone)`);
+    }
+    profileDir = mkdtempSync(join(tmpdir(), "atone-chromium-"));
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [...CHROMIUM_ARGS, `--user-data-dir=${profileDir}`].filter((a) => !a.startsWith("--user-data-dir")),
+      viewport: { width: 1360, height: 900 },
+      deviceScaleFactor: 1,
+      locale: "ja-JP",
+      timezoneId: "Asia/Tokyo",
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on("request", (r) => {
+      const u = new URL(r.url());
+      requests.push({ method: r.method(), url: r.url(), path: u.pathname, contentType: r.headers()["content-type"] ?? "" });
+    });
+    page.on("pageerror", (e) => console.log(`  page error: ${e.message}`));
+  });
+
+  after(async () => {
+    await context?.close().catch(() => {});
+    await atone?.stop().catch(() => atone.kill());
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    if (atone && !failed) rmSync(atone.dir, { recursive: true, force: true });
+    else if (atone) console.log(`  atone's database and logs kept in ${atone.dir}`);
+    if (timings.length) console.log(`timings ${JSON.stringify(timings)}`);
+  });
+
+  const step = (name, fn) =>
+    it(name, async (t) => {
+      if (failed) return t.skip("an earlier step failed");
+      try {
+        await fn(t);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    });
+
+  step("opens /user/<id> and goes live through WatchMember", async () => {
+    await page.goto(`${atone.url}/user/${encodeURIComponent(userId)}`, { waitUntil: "load" });
+    loadedAt = requests.length;
+    await until("live status", () => document.querySelector('[data-testid="conn-status"]')?.dataset.state === "live", null, 5000);
+    assert.equal(await text("member-id"), userId);
+    assert.equal(await page.locator('[data-testid="user-input"]').inputValue(), userId);
+    await until("credit limit", () => document.querySelector('[data-testid="credit-limit"]').textContent === "¥50,000", null, 5000);
+    assert.equal(await text("available"), "¥50,000");
+    assert.equal(await text("outstanding"), "¥0");
+    assert.ok(await page.locator('[data-testid="disconnected-banner"]').isHidden());
+    await page.evaluate(() => {
+      window.__atoneTestMarker = "set-by-test";
+    });
+    timeOrigin = await page.evaluate(() => performance.timeOrigin);
+  });
+
+  let a;
+  let bill;
+  step("A: a purchase made outside the page appears within 2 s", async () => {
+    a = await outside(
+      "A purchase",
+      "atone.v1.CommandService/Purchase",
+      {
+        user_id: userId,
+        product_id: "sku-a",
+        product_name: "ワイヤレスイヤホン",
+        amount: 4200,
+        payment_mode: "PAYMENT_MODE_IMMEDIATE",
+        idempotency_key: randomUUID(),
+      },
+      (r, t0) =>
+        rowIs(`[data-testid="purchase-row"][data-promise-id="${r.promiseId}"]`, {
+          "data-status": "UNBILLED",
+          text: "ワイヤレスイヤホン",
+        })(LIVE_MS, t0),
+    );
+    const row = page.locator(`[data-testid="purchase-row"][data-promise-id="${a.promiseId}"]`);
+    assert.match(await row.innerText(), /¥4,200/);
+    assert.match(await row.innerText(), /すぐ払い/);
+    assert.match(await row.innerText(), new RegExp(a.dueDate));
+    await until("outstanding ¥4,200", () => document.querySelector('[data-testid="outstanding"]').textContent === "¥4,200");
+    assert.equal(await text("available"), "¥45,800");
+    await assertNotReloaded();
+  });
+
+  step("B: an immediate bill issued outside the page appears within 2 s", async () => {
+    bill = await outside(
+      "B immediate bill",
+      "atone.v1.CommandService/IssueImmediateBill",
+      { user_id: userId, promise_id: a.promiseId, amount: 0, idempotency_key: randomUUID() },
+      (r, t0) =>
+        rowIs(`[data-testid="bill-row"][data-bill-id="${r.billId}"]`, { "data-status": "UNPAID", text: "未払い" })(LIVE_MS,
+          t0,
+        ),
+    );
+    const row = page.locator(`[data-testid="bill-row"][data-bill-id="${bill.billId}"]`);
+    assert.match(await row.innerText(), /¥4,200/);
+    assert.match(await row.innerText(), new RegExp(bill.dueDate));
+    await rowIs(`[data-testid="purchase-row"][data-promise-id="${a.promiseId}"]`, { "data-status": "BILLED" })();
+    await assertNotReloaded();
+  });
+
+  step("C: a payment recorded outside the page appears within 2 s", async () => {
+    await outside(
+      "C payment",
+      "atone.v1.CommandService/CompletePayment",
+      { user_id: userId, bill_id: bill.billId, amount: 4200, idempotency_key: randomUUID() },
+      (_r, t0) =>
+        rowIs(`[data-testid="bill-row"][data-bill-id="${bill.billId}"]`, { "data-status": "PAID", text: "支払済み" })(LIVE_MS,
+          t0,
+        ),
+    );
+    const paid = await page.locator(`[data-testid="bill-row"][data-bill-id="${bill.billId}"] [data-testid="bill-paid-cell"]`).innerText();
+    assert.match(paid, /^\d{4}-\d{2}-\d{2}$/, "paid date shown");
+    await until("outstanding back to ¥0", () => document.querySelector('[data-testid="outstanding"]').textContent === "¥0");
+    assert.equal(await text("available"), "¥50,000");
+    await rowIs(`[data-testid="purchase-row"][data-promise-id="${a.promiseId}"]`, { "data-status": "PAID" })();
+    assert.equal(await page.locator('[data-testid="activity-item"]').count(), 4, "four changes in the activity list");
+    await assertNotReloaded();
+  });
+
+  step("shows the disconnection when atone stops (SIGTERM)", async () => {
+    const t0 = Date.now();
+    const exit = await atone.stop();
+    console.log(`  atone stopped (${JSON.stringify(exit)}) in ${Date.now() - t0} ms`);
+    const ms = await until(
+      "disconnected banner",
+      () =>
+        !document.querySelector('[data-testid="disconnected-banner"]').hidden &&
+        document.querySelector('[data-testid="conn-status"]').dataset.state === "down",
+      null,
+      5000,
+    );
+    console.log(`  banner shown ${ms} ms after the server was gone`);
+    assert.match(await text("disconnected-banner"), /接続が切れました/);
+    assert.match(await text("disconnected-banner"), /reconnecting/);
+    // Let the page back off a few times (its next try is then 2.5 s or more away), so that
+    // the change below is made while it is still disconnected.
+    await until(
+      "4 failed reconnection attempts",
+      () => Number(document.querySelector('[data-testid="conn-status"]').dataset.attempt ?? 0) >= 4,
+      null,
+      15000,
+    );
+    await assertNotReloaded();
+  });
+
+  let d;
+  step("after a restart on the same port and database it resumes from its cursor and misses nothing", async () => {
+    await atone.start();
+    const restarted = Date.now();
+    // A change made while the page is still disconnected: it can only arrive through the
+    // cursor the page resumes from.
+    d = await atone.grpc("atone.v1.CommandService/Purchase", {
+      user_id: userId,
+      product_id: "sku-d",
+      product_name: "再接続テスト",
+      amount: 1800,
+      payment_mode: "PAYMENT_MODE_MONTHLY",
+      idempotency_key: randomUUID(),
+    });
+    const stillDown = await page.evaluate(() => document.querySelector('[data-testid="conn-status"]').dataset.state);
+    assert.equal(stillDown, "down", "D was meant to be made while the page was disconnected");
+    const dMs = await rowIs(`[data-testid="purchase-row"][data-promise-id="${d.promiseId}"]`, { text: "再接続テスト" })(
+      15000,
+      restarted,
+    );
+    await until(
+      "live again",
+      () =>
+        document.querySelector('[data-testid="conn-status"]').dataset.state === "live" &&
+        document.querySelector('[data-testid="disconnected-banner"]').hidden,
+      null,
+      15000,
+      restarted,
+    );
+    console.log(`  D (made while the page was disconnected) on the page ${dMs} ms after atone was up again`);
+    timings.push({ change: "D purchase while the page was disconnected", onPageAfterServerUpMs: dMs });
+    assert.match(await page.locator(`[data-testid="purchase-row"][data-promise-id="${d.promiseId}"]`).innerText(), /月まとめ払い/);
+    await until("outstanding ¥1,800", () => document.querySelector('[data-testid="outstanding"]').textContent === "¥1,800");
+    // Resumed from the cursor (no second snapshot); nothing lost, nothing doubled.
+    assert.equal(await page.locator('[data-testid="member"]').getAttribute("data-snapshots"), "1");
+    assert.equal(await page.locator('[data-testid="purchase-row"]').count(), 2);
+    assert.equal(await page.locator('[data-testid="activity-item"]').count(), 6);
+    assert.equal(await text("member-version"), "6");
+    await assertNotReloaded();
+  });
+
+  step("E: once reconnected, a change made outside appears within 2 s", async () => {
+    const e = await outside(
+      "E purchase after reconnect",
+      "atone.v1.CommandService/Purchase",
+      {
+        user_id: userId,
+        product_id: "sku-e",
+        product_name: "モバイルバッテリー",
+        amount: 3300,
+        payment_mode: "PAYMENT_MODE_IMMEDIATE",
+        idempotency_key: randomUUID(),
+      },
+      (r, t0) => rowIs(`[data-testid="purchase-row"][data-promise-id="${r.promiseId}"]`, { text: "モバイルバッテリー" })(LIVE_MS, t0),
+    );
+    await outside(
+      "E2 immediate bill after reconnect",
+      "atone.v1.CommandService/IssueImmediateBill",
+      { user_id: userId, promise_id: e.promiseId, amount: 0, idempotency_key: randomUUID() },
+      (r, t0) => rowIs(`[data-testid="bill-row"][data-bill-id="${r.billId}"]`, { "data-status": "UNPAID", text: "¥3,300" })(LIVE_MS, t0),
+    );
+    await assertNotReloaded();
+  });
+
+  step("the page's own forms: purchase, immediate bill, payment", async () => {
+    await page.fill('[data-testid="purchase-product-id"]', "sku-form-01");
+    await page.fill('[data-testid="purchase-product-name"]', "フォームで購入したノート");
+    await page.fill('[data-testid="purchase-amount"]', "2500");
+    await page.selectOption('[data-testid="purchase-mode"]', "IMMEDIATE");
+    let t0 = Date.now();
+    await page.click('[data-testid="purchase-submit"]');
+    const ms = await until(
+      "the form's purchase",
+      () =>
+        [...document.querySelectorAll('[data-testid="purchase-row"]')].some((r) => r.textContent.includes("フォームで購入したノート")),
+      null,
+      LIVE_MS,
+      t0,
+    );
+    timings.push({ change: "F purchase from the page's form", onPageAfterClickMs: ms });
+    console.log(`  F (the page's purchase form) on the page ${ms} ms after the click`);
+    await page.locator('[data-testid="purchase-result"]').waitFor({ state: "visible", timeout: LIVE_MS });
+    assert.match(await text("purchase-result"), /Accepted/);
+    assert.ok(await page.locator('[data-testid="purchase-error"]').isHidden());
+    const formRow = page.locator('[data-testid="purchase-row"]', { hasText: "フォームで購入したノート" });
+    const promiseId = await formRow.getAttribute("data-promise-id");
+
+    // Immediate bill from the page: pick that promise.
+    await page.selectOption('[data-testid="bill-promise"]', promiseId);
+    t0 = Date.now();
+    await page.click('[data-testid="bill-submit"]');
+    await rowIs(`[data-testid="purchase-row"][data-promise-id="${promiseId}"]`, { "data-status": "BILLED" })(LIVE_MS, t0);
+    await page.locator('[data-testid="bill-result"]').waitFor({ state: "visible", timeout: LIVE_MS });
+    const billId = await page.evaluate(
+      (pid) => [...document.querySelectorAll('[data-testid="bill-row"]')].find((r) => r.textContent.includes("¥2,500"))?.dataset.billId,
+      promiseId,
+    );
+    assert.ok(billId, "the form's bill is listed");
+
+    // Payment from the page, first with a wrong amount: the gRPC status message is shown.
+    await page.selectOption('[data-testid="payment-bill"]', billId);
+    assert.equal(await page.locator('[data-testid="payment-amount"]').inputValue(), "2500", "amount prefilled");
+    await page.fill('[data-testid="payment-amount"]', "2400");
+    await page.click('[data-testid="payment-submit"]');
+    await page.locator('[data-testid="payment-error"]').waitFor({ state: "visible", timeout: LIVE_MS });
+    const error = await text("payment-error");
+    console.log(`  wrong payment amount shows: ${error}`);
+    assert.match(error, /エラー Error — (InvalidArgument|FailedPrecondition): .+/);
+    await page.fill('[data-testid="payment-amount"]', "2500");
+    t0 = Date.now();
+    await page.click('[data-testid="payment-submit"]');
+    await rowIs(`[data-testid="bill-row"][data-bill-id="${billId}"]`, { "data-status": "PAID" })(LIVE_MS, t0);
+    await page.locator('[data-testid="payment-result"]').waitFor({ state: "visible", timeout: LIVE_MS });
+    assert.ok(await page.locator('[data-testid="payment-error"]').isHidden());
+
+    // Over the credit limit: refused, with the server's message.
+    await page.fill('[data-testid="purchase-product-id"]', "sku-too-much");
+    await page.fill('[data-testid="purchase-product-name"]', "高すぎる商品");
+    await page.fill('[data-testid="purchase-amount"]', "60000");
+    await page.click('[data-testid="purchase-submit"]');
+    await page.locator('[data-testid="purchase-error"]').waitFor({ state: "visible", timeout: LIVE_MS });
+    const limitError = await text("purchase-error");
+    console.log(`  over-limit purchase shows: ${limitError}`);
+    assert.match(limitError, /FailedPrecondition: credit limit/);
+    assert.equal(await page.locator('[data-testid="purchase-row"]', { hasText: "高すぎる商品" }).count(), 0);
+
+    // Leave the form ready for the screenshot.
+    await page.fill('[data-testid="purchase-product-id"]', "sku-0001");
+    await page.fill('[data-testid="purchase-product-name"]', "");
+    await page.fill('[data-testid="purchase-amount"]', "3000");
+    await page.evaluate(() => {
+      document.querySelector('[data-testid="purchase-error"]').hidden = true;
+    });
+    await assertNotReloaded();
+  });
+
+  step("saves docs/screenshot.png", async () => {
+    mkdirSync(dirname(SCREENSHOT), { recursive: true });
+    await page.mouse.move(0, 0);
+    await page.evaluate(() => {
+      document.activeElement?.blur();
+      window.scrollTo(0, 0);
+    });
+    // Wait for the row highlight animations to end (the status dot's pulse is endless).
+    await page.waitForFunction(
+      () => document.getAnimations().every((a) => a.effect?.getTiming().iterations === Infinity || a.playState !== "running"),
+      null,
+      { timeout: 5000, polling: 50 },
+    );
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    console.log(`  screenshot: ${SCREENSHOT}`);
+  });
+
+  step("a CURSOR_EXPIRED snapshot replaces the page's state", async () => {
+    // The page loses its network (its WatchMember requests fail) while atone restarts with
+    // a 1 s change-feed retention and a change G is made and then pruned from the feed.
+    const watchRoute = "**/atone.v1.QueryService/WatchMember";
+    await page.route(watchRoute, (route) => route.abort("connectionrefused"));
+    await atone.stop();
+    await until("disconnected", () => document.querySelector('[data-testid="conn-status"]').dataset.state === "down", null, 5000);
+    const cursor = await page.locator('[data-testid="member"]').getAttribute("data-cursor");
+    await atone.start(["--change-feed-retention", "1s"]);
+    const g = await atone.grpc("atone.v1.CommandService/Purchase", {
+      user_id: userId,
+      product_id: "sku-g",
+      product_name: "期限切れカーソル",
+      amount: 1200,
+      payment_mode: "PAYMENT_MODE_IMMEDIATE",
+      idempotency_key: randomUUID(),
+    });
+    // Poll (grpcurl, with the page's cursor) until the feed no longer has what the page missed.
+    const deadline = Date.now() + 15000;
+    for (;;) {
+      const first = (await atone.watchOnce({ user_id: userId, cursor }, 1))[0];
+      if (first?.snapshot?.reason === "SNAPSHOT_REASON_CURSOR_EXPIRED") break;
+      assert.ok(Date.now() < deadline, `the page's cursor ${cursor} did not expire within 15 s`);
+    }
+    const back = Date.now();
+    await page.unroute(watchRoute);
+    const ms = await until(
+      "the CURSOR_EXPIRED snapshot",
+      (pid) =>
+        document.querySelector('[data-testid="member"]').dataset.snapshots === "2" &&
+        !!document.querySelector(`[data-testid="purchase-row"][data-promise-id="${pid}"]`) &&
+        !!document.querySelector('[data-testid="cursor-expired"]') &&
+        document.querySelector('[data-testid="conn-status"]').dataset.state === "live",
+      g.promiseId,
+      15000,
+      back,
+    );
+    console.log(`  G (pruned from the feed while the page was offline) arrived in a CURSOR_EXPIRED snapshot ${ms} ms after the network came back`);
+    // The snapshot replaced the state: every purchase once, the credit as the server has it.
+    const member = await atone.grpc("atone.v1.QueryService/GetMember", { user_id: userId });
+    assert.equal(await page.locator('[data-testid="purchase-row"]').count(), member.member.promises.length);
+    assert.equal(await page.locator('[data-testid="bill-row"]').count(), member.member.bills.length);
+    assert.equal(await text("member-version"), member.member.summary.version);
+    assert.equal(await text("outstanding"), yen(Number(member.member.summary.outstandingAmount ?? 0)));
+    await assertNotReloaded();
+  });
+
+  step("the member input field switches members without a reload; Back returns", async () => {
+    const other = `${userId}-other`;
+    await atone.grpc("atone.v1.CommandService/Purchase", {
+      user_id: other,
+      product_id: "sku-other",
+      product_name: "別の会員の購入",
+      amount: 700,
+      payment_mode: "PAYMENT_MODE_MONTHLY",
+      idempotency_key: randomUUID(),
+    });
+    await page.fill('[data-testid="user-input"]', other);
+    await page.click('[data-testid="user-open"]');
+    await until(
+      "the other member",
+      (o) =>
+        document.querySelector('[data-testid="member-id"]').textContent === o &&
+        document.querySelector('[data-testid="outstanding"]').textContent === "¥700" &&
+        document.querySelectorAll('[data-testid="purchase-row"]').length === 1 &&
+        document.querySelector('[data-testid="conn-status"]').dataset.state === "live",
+      other,
+      5000,
+    );
+    assert.equal(new URL(page.url()).pathname, `/user/${other}`);
+    await page.goBack({ waitUntil: "commit" }).catch(() => {});
+    await until(
+      "back to the first member",
+      (u) =>
+        location.pathname === `/user/${u}` &&
+        document.querySelector('[data-testid="member-id"]').textContent === u &&
+        document.querySelectorAll('[data-testid="purchase-row"]').length === 5,
+      userId,
+      5000,
+    );
+    await assertNotReloaded();
+  });
+
+  step("after the initial load, every request is a gRPC-Web POST to /atone.v1.*", async () => {
+    const initial = requests.slice(0, loadedAt);
+    const later = requests.slice(loadedAt);
+    const isGrpcWeb = (r) =>
+      r.method === "POST" &&
+      /^\/atone\.v1\.[A-Za-z]+Service\/[A-Za-z]+$/.test(r.path) &&
+      /^application\/grpc-web(-text)?(\+proto)?$/.test(r.contentType);
+    const isDocOrAsset = (r) =>
+      r.method === "GET" && (r.path === "/" || /^\/user\/[^/]+$/.test(r.path) || /^\/assets\/app\.(js|css)$/.test(r.path));
+    for (const r of initial) assert.ok(isDocOrAsset(r) || isGrpcWeb(r), `unexpected request during load: ${r.method} ${r.url}`);
+    const bad = later.filter((r) => !isGrpcWeb(r));
+    assert.deepEqual(bad, [], `requests after load that are not gRPC-Web POSTs to /atone.v1.*`);
+    const methods = new Set(requests.filter(isGrpcWeb).map((r) => r.path));
+    for (const m of [
+      "/atone.v1.QueryService/WatchMember",
+      "/atone.v1.CommandService/Purchase",
+      "/atone.v1.CommandService/IssueImmediateBill",
+      "/atone.v1.CommandService/CompletePayment",
+    ])
+      assert.ok(methods.has(m), `the page called ${m}`);
+    console.log(
+      `  ${requests.length} requests: ${initial.length} during load (${initial.map((r) => r.path).join(", ")}), ` +
+        `${later.length} gRPC-Web POSTs after it (${[...methods].join(", ")})`,
+    );
+  });
+
+});
