@@ -72,6 +72,10 @@ async fn apply_member(
     events: impl Iterator<Item = Envelope>,
     outcome: &mut BatchOutcome,
 ) -> Result<(), StorageError> {
+    // On MySQL the member's rows are read with locking reads (here and in `apply_event`):
+    // under REPEATABLE READ a plain SELECT would see the snapshot taken at the
+    // transaction's first read, from before another projector's batch that this one
+    // waited for on the lock, and would miss the promises and bills that batch wrote.
     let mut query = members::Entity::find_by_id(user_id);
     if db::is_mysql(txn) {
         query = query.lock_exclusive();
@@ -108,7 +112,9 @@ async fn apply_member(
                     version - 1
                 )));
             }
-            tracing::debug!(
+            // Never needed while the relay keeps each member's order and parents are read
+            // before their children; logged so a test (or an operator) can tell.
+            tracing::info!(
                 user_id,
                 from = position.version + 1,
                 to = version - 1,
@@ -208,15 +214,14 @@ async fn apply_event(
         }
         Event::PaymentCompleted(e) => {
             let bill_id = e.bill_id.to_string();
-            let bill = member_bills::Entity::find_by_id(bill_id.clone())
-                .filter(member_bills::Column::UserId.eq(user_id))
-                .one(txn)
-                .await?
-                .ok_or_else(|| {
-                    StorageError::Corrupt(format!(
-                        "user {user_id}: payment of unknown bill {bill_id}"
-                    ))
-                })?;
+            let mut query = member_bills::Entity::find_by_id(bill_id.clone())
+                .filter(member_bills::Column::UserId.eq(user_id));
+            if db::is_mysql(txn) {
+                query = query.lock_exclusive();
+            }
+            let bill = query.one(txn).await?.ok_or_else(|| {
+                StorageError::Corrupt(format!("user {user_id}: payment of unknown bill {bill_id}"))
+            })?;
             let amount = bill.amount;
             let mut active = bill.into_active_model();
             active.status = Set(bill_status::PAID.to_owned());
@@ -272,11 +277,13 @@ async fn set_promises(
     bill_id: Option<String>,
     version: i64,
 ) -> Result<Vec<v1::PaymentPromise>, StorageError> {
-    let rows = payment_promises::Entity::find()
+    let mut query = payment_promises::Entity::find()
         .filter(payment_promises::Column::UserId.eq(user_id))
-        .filter(filter)
-        .all(txn)
-        .await?;
+        .filter(filter);
+    if db::is_mysql(txn) {
+        query = query.lock_exclusive();
+    }
+    let rows = query.all(txn).await?;
     let mut updated = Vec::with_capacity(rows.len());
     for row in rows {
         let mut active = row.into_active_model();

@@ -112,3 +112,74 @@ async fn many_members_at_once_keep_contiguous_streams() {
     assert_read_models_match_event_store(&app.db).await;
     app.stop().await;
 }
+
+/// Two projectors on one MySQL: a batch whose transaction read before another projector's
+/// batch committed, and then waited for the member's lock, must still see the rows that
+/// batch wrote (under REPEATABLE READ a plain SELECT would not), or the promise billed by
+/// the later event stays "unbilled" in the read model.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_that_read_before_another_projector_committed_sees_its_rows() {
+    use atone_storage::entity::{change_feed, member_bills, members, payment_promises};
+    use atone_storage::{db, event_store, projection};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let app = TestApp::spawn(Backend::MariaDb).await;
+    let user = unique_user("stale-read");
+    let promise = buy(&app, &user, 5000).await.promise_id;
+    app.command()
+        .await
+        .issue_immediate_bill(IssueImmediateBillRequest {
+            user_id: user.clone(),
+            promise_id: promise,
+            amount: 5000,
+            idempotency_key: "bill-1".to_owned(),
+        })
+        .await
+        .expect("bill");
+    app.wait_until_projected().await;
+    let database = app.stop().await;
+    let conn = database.connect().await;
+    let events = event_store::read_stream(&conn, &user, 0, None)
+        .await
+        .expect("events");
+    assert_eq!(events.len(), 3, "purchase, promise, bill");
+
+    // Forget the member's read model, as if it had never been projected.
+    change_feed::Entity::delete_many()
+        .filter(change_feed::Column::UserId.eq(&user))
+        .exec(&conn)
+        .await
+        .expect("clear change feed");
+    member_bills::Entity::delete_many()
+        .filter(member_bills::Column::UserId.eq(&user))
+        .exec(&conn)
+        .await
+        .expect("clear bills");
+    payment_promises::Entity::delete_many()
+        .filter(payment_promises::Column::UserId.eq(&user))
+        .exec(&conn)
+        .await
+        .expect("clear promises");
+    members::Entity::delete_by_id(user.clone())
+        .exec(&conn)
+        .await
+        .expect("clear member");
+
+    // Projector B opens its transaction and reads (its snapshot)...
+    let late = db::begin_write(&conn).await.expect("begin B");
+    members::Entity::find().all(&late).await.expect("B reads");
+    // ...projector A applies the purchase and the promise and commits...
+    let early = db::begin_write(&conn).await.expect("begin A");
+    projection::apply_batch(&early, events[..2].to_vec())
+        .await
+        .expect("A applies");
+    early.commit().await.expect("A commits");
+    // ...and B, handed all three, skips the two A applied and bills the promise A wrote.
+    let outcome = projection::apply_batch(&late, events.clone())
+        .await
+        .expect("B applies");
+    late.commit().await.expect("B commits");
+    assert_eq!(outcome.applied, vec![(user.clone(), 3)]);
+    assert_eq!(outcome.duplicates, 2);
+    assert_read_models_match_event_store(&conn).await;
+}
