@@ -4,8 +4,10 @@
 
 mod error;
 mod handler;
+mod relay;
 mod service;
 
 pub use error::CommandError;
 pub use handler::{CommandConfig, CommandHandler};
+pub use relay::{Relay, RelayConfig};
 pub use service::CommandApi;

@@ -5,9 +5,11 @@
 //! changes a read model twice.
 
 mod embedded;
+mod kinesis;
 mod retry;
 mod service;
 
 pub use embedded::EmbeddedProjector;
+pub use kinesis::{KinesisProjector, KinesisProjectorConfig};
 pub use retry::Backoff;
 pub use service::ProjectorApi;

@@ -1,7 +1,7 @@
 use atone_api::v1::projector_service_server::ProjectorService;
 use atone_api::v1::{GetStatusRequest, GetStatusResponse, SourceStatus};
 use atone_storage::codec::timestamp;
-use atone_storage::leases::{self, KIND_OUTBOX};
+use atone_storage::leases::{self, KIND_OUTBOX, KIND_RELAY, KIND_SHARD};
 use atone_storage::{DatabaseConnection, StorageError, outbox};
 use chrono::Utc;
 use tonic::{Request, Response, Status};
@@ -35,11 +35,15 @@ impl ProjectorApi {
                 lease_expires_at: lease.lease_expires_at.map(timestamp),
                 updated_at: Some(timestamp(lease.updated_at)),
             };
-            if lease.kind == KIND_OUTBOX {
+            if lease.kind == KIND_OUTBOX || lease.kind == KIND_RELAY {
+                // Both drain the outbox: what waits there is their lag.
                 let (count, oldest) = outbox::backlog(&self.db).await?;
                 status.lag_events = count as i64;
                 status.lag_millis =
                     oldest.map_or(0, |at| (Utc::now() - at).num_milliseconds().max(0));
+            } else if lease.kind == KIND_SHARD {
+                // Kinesis reports how far behind in time, not in records.
+                status.lag_events = -1;
             }
             sources.push(status);
         }

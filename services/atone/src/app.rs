@@ -4,13 +4,15 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use atone_api::v1::command_service_server::CommandServiceServer;
 use atone_api::v1::projector_service_server::ProjectorServiceServer;
 use atone_api::v1::query_service_server::QueryServiceServer;
-use atone_command::{CommandApi, CommandConfig, CommandHandler};
-use atone_projector::{EmbeddedProjector, ProjectorApi};
+use atone_command::{CommandApi, CommandConfig, CommandHandler, Relay, RelayConfig};
+use atone_kinesis::{Kinesis, KinesisConfig};
+use atone_projector::{EmbeddedProjector, KinesisProjector, KinesisProjectorConfig, ProjectorApi};
 use atone_query::{Feed, FeedConfig, QueryApi, QueryConfig};
 use atone_storage::{DatabaseConnection, DbConfig, EventStore};
 use tokio::net::TcpListener;
@@ -143,10 +145,86 @@ pub async fn migrate(database: &DatabaseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A Kinesis client for `stream_name`. The region and credentials come from the standard
+/// AWS environment; with an explicit endpoint (an emulator) and no keys in the
+/// environment, placeholder keys are used, as emulators accept any.
+pub async fn kinesis_client(stream_name: &str, endpoint: Option<&str>) -> anyhow::Result<Kinesis> {
+    let mut config = match endpoint {
+        Some(endpoint) => {
+            let mut config = KinesisConfig::emulator(endpoint, stream_name);
+            if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
+                config.credentials = None;
+            }
+            config
+        }
+        None => KinesisConfig::new(stream_name),
+    };
+    if let Some(region) = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok())
+    {
+        config.region = region;
+    }
+    Kinesis::connect(config)
+        .await
+        .with_context(|| format!("cannot set up a Kinesis client for stream {stream_name}"))
+}
+
 /// `atone create-stream`.
 pub async fn create_stream(args: &crate::cli::CreateStreamArgs) -> anyhow::Result<()> {
-    let _ = args;
-    bail!("Kinesis is not wired yet")
+    let shards = u32::try_from(args.shards)
+        .ok()
+        .filter(|n| *n > 0)
+        .context("--shards must be positive")?;
+    let kinesis = kinesis_client(&args.stream_name, args.kinesis_endpoint.as_deref()).await?;
+    let stream = kinesis
+        .create_stream(shards)
+        .await
+        .context("cannot create the stream")?;
+    tracing::info!(stream = %stream.stream_name, shards = stream.open_shard_count, "stream ready");
+    Ok(())
+}
+
+/// A name for this process in the lease table: host, process id and a random suffix.
+fn instance_name(role: &str) -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!(
+        "{role}-{host}-{}-{:04x}",
+        std::process::id(),
+        fastrand::u16(..)
+    )
+}
+
+/// `atone healthcheck`.
+pub async fn healthcheck(args: &crate::cli::HealthcheckArgs) -> anyhow::Result<()> {
+    use tonic_health::pb::health_check_response::ServingStatus as Status;
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{}", args.addr))?
+        .connect_timeout(args.timeout)
+        .timeout(args.timeout);
+    let channel = endpoint
+        .connect()
+        .await
+        .with_context(|| format!("cannot reach atone at {}", args.addr))?;
+    let response = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: args.service.clone(),
+        })
+        .await
+        .with_context(|| format!("health check of {} failed", args.addr))?
+        .into_inner();
+    match Status::try_from(response.status) {
+        Ok(Status::Serving) => {
+            println!("SERVING");
+            Ok(())
+        }
+        other => bail!("{} is not serving: {other:?}", args.addr),
+    }
 }
 
 impl Application {
@@ -205,6 +283,23 @@ impl Application {
         // Woken after each projected batch: the change-feed reader waits on it.
         let projected = Arc::new(Notify::new());
 
+        let kinesis = match &plan.kinesis.stream_name {
+            Some(stream_name) => {
+                let kinesis =
+                    kinesis_client(stream_name, plan.kinesis.kinesis_endpoint.as_deref()).await?;
+                if plan.kinesis.create_stream {
+                    let shards = u32::try_from(plan.kinesis.stream_shards)
+                        .unwrap_or(1)
+                        .max(1);
+                    kinesis
+                        .create_stream(shards)
+                        .await
+                        .context("cannot create the stream")?;
+                }
+                Some(kinesis)
+            }
+            None => None,
+        };
         if let Some(command) = &plan.command {
             let store = EventStore::new(db.clone(), command.snapshot_every);
             let config = CommandConfig {
@@ -214,18 +309,57 @@ impl Application {
             let handler = CommandHandler::new(store, config, appended.clone());
             routes = routes.add_service(CommandServiceServer::new(CommandApi::new(handler)));
             serving::<CommandServiceServer<CommandApi>>(&health).await;
+            if let Some(kinesis) = &kinesis {
+                let config = RelayConfig {
+                    owner: instance_name("relay"),
+                    lease_duration: plan
+                        .projector
+                        .as_ref()
+                        .map_or(Duration::from_secs(10), |l| l.lease_duration),
+                    poll_interval: Duration::from_millis(250),
+                };
+                let relay = Relay::new(db.clone(), kinesis.clone(), config, appended.clone());
+                tasks.spawn(relay.run(token.clone()));
+            }
         }
-        if plan.projector.is_some() {
-            if plan.embedded() {
-                let projector =
-                    EmbeddedProjector::new(db.clone(), appended.clone(), projected.clone());
-                projector
-                    .register()
-                    .await
-                    .context("cannot register the outbox source")?;
-                tasks.spawn(projector.run(token.clone()));
-            } else {
-                bail!("Kinesis delivery is not wired yet");
+        if let Some(lease) = &plan.projector {
+            match &kinesis {
+                None => {
+                    let projector =
+                        EmbeddedProjector::new(db.clone(), appended.clone(), projected.clone());
+                    projector
+                        .register()
+                        .await
+                        .context("cannot register the outbox source")?;
+                    tasks.spawn(projector.run(token.clone()));
+                }
+                Some(kinesis) => {
+                    let fan_out_consumer_arn = if plan.kinesis.enhanced_fan_out {
+                        let consumer = kinesis
+                            .register_consumer("atone-projector")
+                            .await
+                            .context("cannot register the enhanced fan-out consumer")?;
+                        Some(consumer.consumer_arn)
+                    } else {
+                        None
+                    };
+                    let config = KinesisProjectorConfig {
+                        owner: lease
+                            .projector_id
+                            .clone()
+                            .unwrap_or_else(|| instance_name("projector")),
+                        lease_duration: lease.lease_duration,
+                        fan_out_consumer_arn,
+                    };
+                    tracing::info!(owner = %config.owner, "projector reading the stream");
+                    let projector = KinesisProjector::new(
+                        db.clone(),
+                        kinesis.clone(),
+                        config,
+                        projected.clone(),
+                    );
+                    tasks.spawn(projector.run(token.clone()));
+                }
             }
             routes = routes.add_service(ProjectorServiceServer::new(ProjectorApi::new(db.clone())));
             serving::<ProjectorServiceServer<ProjectorApi>>(&health).await;

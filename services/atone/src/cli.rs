@@ -40,6 +40,9 @@ pub enum Commands {
     Migrate(MigrateArgs),
     /// Creates the Kinesis stream if it does not exist (for local emulators) and exits.
     CreateStream(CreateStreamArgs),
+    /// Asks a running atone for its gRPC health; exits 0 if it is SERVING (for container
+    /// health checks).
+    Healthcheck(HealthcheckArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -194,6 +197,22 @@ pub struct CreateStreamArgs {
     pub kinesis_endpoint: Option<String>,
     #[arg(long = "shards", env = "ATONE_STREAM_SHARDS", default_value_t = 4)]
     pub shards: i32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    /// The atone to ask.
+    #[arg(
+        long,
+        env = "ATONE_HEALTHCHECK_ADDR",
+        default_value = "127.0.0.1:50051"
+    )]
+    pub addr: SocketAddr,
+    /// A service to ask about, e.g. atone.v1.QueryService; empty for the whole process.
+    #[arg(long, default_value = "")]
+    pub service: String,
+    #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -15,6 +15,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Commands::Query(args)) => serve(args.into()).await,
         Some(Commands::Migrate(args)) => app::migrate(&args.database).await,
         Some(Commands::CreateStream(args)) => app::create_stream(&args).await,
+        Some(Commands::Healthcheck(args)) => app::healthcheck(&args).await,
     }
 }
 

@@ -90,6 +90,14 @@ impl TestDatabase {
         }
     }
 
+    /// A database somebody else made, at `url`.
+    pub fn at(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            _dir: None,
+        }
+    }
+
     /// Another handle on the same database.
     pub fn shared(&self) -> Self {
         Self {
@@ -282,21 +290,29 @@ where
 /// Polls until the outbox is empty and every member's read model has reached their
 /// latest version.
 pub async fn wait_until_projected(db: &DatabaseConnection) {
-    eventually(Duration::from_secs(60), "the projector to apply every event", || async {
-        let waiting = outbox::Entity::find().count(db).await.ok()?;
-        let behind = db
-            .query_one_raw(Statement::from_string(
-                db.get_database_backend(),
-                "SELECT COUNT(*) AS n FROM (SELECT user_id, MAX(version) AS v FROM events GROUP BY user_id) e \
-                 LEFT JOIN members m ON m.user_id = e.user_id WHERE m.version IS NULL OR m.version < e.v",
-            ))
-            .await
-            .ok()??
-            .try_get::<i64>("", "n")
-            .ok()?;
-        (waiting == 0 && behind == 0).then_some(())
-    })
+    eventually(
+        Duration::from_secs(60),
+        "the projector to apply every event",
+        || async { (projection_backlog(db).await? == (0, 0)).then_some(()) },
+    )
     .await;
+}
+
+/// (outbox rows waiting, members whose read model is behind their latest event), or `None`
+/// when the database cannot answer.
+pub async fn projection_backlog(db: &DatabaseConnection) -> Option<(u64, i64)> {
+    let waiting = outbox::Entity::find().count(db).await.ok()?;
+    let behind = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM (SELECT user_id, MAX(version) AS v FROM events GROUP BY user_id) e \
+             LEFT JOIN members m ON m.user_id = e.user_id WHERE m.version IS NULL OR m.version < e.v",
+        ))
+        .await
+        .ok()??
+        .try_get::<i64>("", "n")
+        .ok()?;
+    Some((waiting, behind))
 }
 
 /// Every member's stream, folded from the `events` table.

@@ -45,20 +45,21 @@ export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE_
   messageDesc(file_atone_v1_projector, 1);
 
 /**
- * One source of events: the embedded outbox, or one Kinesis shard.
+ * One source of events: the embedded outbox, one Kinesis shard, or the relay that
+ * publishes the outbox to Kinesis.
  *
  * @generated from message atone.v1.SourceStatus
  */
 export type SourceStatus = Message<"atone.v1.SourceStatus"> & {
   /**
-   * "outbox", or the shard id.
+   * "outbox", the shard id, or "relay".
    *
    * @generated from field: string source_id = 1;
    */
   sourceId: string;
 
   /**
-   * "embedded-outbox" or "kinesis-shard".
+   * "embedded-outbox", "kinesis-shard" or "outbox-relay".
    *
    * @generated from field: string kind = 2;
    */
@@ -86,14 +87,16 @@ export type SourceStatus = Message<"atone.v1.SourceStatus"> & {
   eventsApplied: bigint;
 
   /**
-   * Events published but not applied yet, where known.
+   * Events waiting: in the outbox (embedded delivery, the relay); -1 for a Kinesis
+   * shard, whose lag Kinesis reports in milliseconds only.
    *
    * @generated from field: int64 lag_events = 6;
    */
   lagEvents: bigint;
 
   /**
-   * Age of the oldest event not applied yet, or Kinesis MillisBehindLatest.
+   * Age of the oldest event waiting in the outbox, or the shard's MillisBehindLatest as of
+   * its last batch.
    *
    * @generated from field: int64 lag_millis = 7;
    */

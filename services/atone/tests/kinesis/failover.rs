@@ -1,0 +1,148 @@
+//! Four shards, two projector processes, 1,000 commands across 50 members; one projector
+//! is SIGKILLed mid-way and the other takes its shards once the leases expire.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::helpers::*;
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_projector_s_shards_are_taken_over_and_nothing_is_applied_twice() {
+    let endpoint = kinesis_endpoint().await;
+    let stream = Stream::create(&endpoint, 4).await;
+    let database = TestDatabase::create(Backend::MariaDb).await;
+    let mut cluster = Cluster::start(&database, &stream, 2, "3s").await;
+
+    // Both projectors hold shards before the load starts: the shares are even.
+    let owners = eventually(
+        Duration::from_secs(30),
+        "the shards split between the projectors",
+        || async {
+            let shards = shard_status(&cluster.projectors[0]).await;
+            let first = shards.iter().filter(|s| s.owner == "projector-1").count();
+            let second = shards.iter().filter(|s| s.owner == "projector-2").count();
+            (first == 2 && second == 2).then_some((first, second))
+        },
+    )
+    .await;
+    assert_eq!(owners, (2, 2));
+
+    let members = members("failover", 50);
+    let progress = Arc::new(Mutex::new(Acknowledged::default()));
+    let load = run_load(
+        &cluster.command,
+        &members,
+        1000,
+        10,
+        false,
+        progress.clone(),
+    );
+    let kill = async {
+        wait_for_acknowledged(&progress, 300).await;
+        cluster.projectors[0].kill().await;
+    };
+    tokio::join!(load, kill);
+    let acknowledged = progress.lock().expect("progress").clone();
+    assert!(
+        acknowledged.replies.len() >= 1000 && acknowledged.failures == 0,
+        "{} acknowledged, {} failures",
+        acknowledged.replies.len(),
+        acknowledged.failures
+    );
+
+    let survivor = &cluster.projectors[1];
+    let db = database.connect().await;
+    cluster.wait_until_projected(&db).await;
+    let shards = eventually(
+        Duration::from_secs(30),
+        "the survivor to hold every shard",
+        || async {
+            let shards = shard_status(survivor).await;
+            shards
+                .iter()
+                .all(|s| s.owner == "projector-2")
+                .then_some(shards)
+        },
+    )
+    .await;
+    assert!(
+        survivor.log_contains("lease taken"),
+        "{}",
+        survivor.log_tail(20)
+    );
+
+    assert_streams_contiguous(&db).await;
+    assert_read_models_match_event_store(&db).await;
+    assert_applied_in_version_order(&db).await;
+    // Every member's events came off the stream in order: none had to be pulled from the
+    // event store to fill a gap (which a child read before its parent would cause).
+    for projector in &cluster.projectors {
+        assert!(
+            !projector.log_contains("filling a gap from the event store"),
+            "{}",
+            projector.log_tail(40)
+        );
+    }
+    for (user, version) in &acknowledged.replies {
+        assert!(
+            member_at(&cluster.query, user, *version)
+                .await
+                .summary
+                .is_some_and(|s| s.version >= *version)
+        );
+    }
+    // Each event applied exactly once in all: the counts add up to the events stored.
+    let events = crate::helpers::fold_event_store(&db)
+        .await
+        .values()
+        .map(|m| m.version)
+        .sum::<i64>();
+    assert_eq!(
+        shards.iter().map(|s| s.events_applied).sum::<i64>(),
+        events,
+        "{shards:?}"
+    );
+
+    cluster.projectors.remove(0);
+    cluster.stop().await;
+    stream.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_projector_stopped_gracefully_hands_its_leases_back_at_once() {
+    let endpoint = kinesis_endpoint().await;
+    let stream = Stream::create(&endpoint, 4).await;
+    let database = TestDatabase::create(Backend::MariaDb).await;
+    // Leases long enough that only a hand-back explains a quick takeover.
+    let mut cluster = Cluster::start(&database, &stream, 2, "60s").await;
+    eventually(
+        Duration::from_secs(60),
+        "the shards split between the projectors",
+        || async {
+            let shards = shard_status(&cluster.projectors[1]).await;
+            (shards.iter().filter(|s| s.owner == "projector-1").count() == 2).then_some(())
+        },
+    )
+    .await;
+
+    cluster.projectors[0].terminate().await;
+    let survivor = &cluster.projectors[1];
+    eventually(
+        Duration::from_secs(40),
+        "the survivor to hold every shard before the leases expire",
+        || async {
+            let shards = shard_status(survivor).await;
+            shards
+                .iter()
+                .all(|s| s.owner == "projector-2")
+                .then_some(())
+        },
+    )
+    .await;
+    assert!(cluster.projectors[0].log_contains("lease handed back"));
+
+    cluster.projectors.remove(0);
+    cluster.stop().await;
+    stream.delete().await;
+}
