@@ -497,20 +497,25 @@ pub async fn member_at(query: &Proc, user: &str, min_version: i64) -> atone_api:
         .expect("member")
 }
 
-/// A free TCP port on 127.0.0.1 whose predecessor is free too (kinesis-mock also opens a
-/// TLS port, one below the plain one).
+/// A free TCP port whose predecessor is free too (kinesis-mock also opens a TLS port, one
+/// below the plain one), for a server the test stops and starts again on the same port.
+///
+/// Taken below the kernel's ephemeral range (`ip_local_port_range`): a port from that range
+/// can be handed to some client's outgoing connection while the server is down, and the
+/// restart would then find it taken.
 pub fn free_port_pair() -> u16 {
-    for _ in 0..100 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("bind")
-            .local_addr()
-            .expect("addr")
-            .port();
-        if port > 1025 && std::net::TcpListener::bind(("127.0.0.1", port - 1)).is_ok() {
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let free = |port: u16| std::net::TcpListener::bind(("0.0.0.0", port)).is_ok();
+    for _ in 0..1000 {
+        let port = fastrand::u16(20_000..ephemeral_low.max(20_100));
+        if free(port) && free(port - 1) {
             return port;
         }
     }
-    panic!("no free port pair");
+    panic!("no free port pair below {ephemeral_low}");
 }
 
 /// A kinesis-mock of the test's own, persisting to disk so it can be stopped and started
