@@ -13,9 +13,10 @@ use atone_api::prost::Message;
 use atone_api::v1;
 use atone_domain::Event;
 use chrono::Utc;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QuerySelect,
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect,
 };
 
 use crate::codec::{Envelope, timestamp};
@@ -46,6 +47,10 @@ impl Position {
     }
 }
 
+/// Change-feed rows per INSERT statement (5 bound values each, far below MySQL's and
+/// SQLite's limits on bound values).
+const FEED_ROWS_PER_INSERT: usize = 200;
+
 /// Applies `batch` (any order, duplicates allowed) in `txn`.
 pub async fn apply_batch(
     txn: &DatabaseTransaction,
@@ -60,8 +65,18 @@ pub async fn apply_batch(
         }
     }
     // Members in one fixed order, so two batches lock their rows without deadlocking.
+    let mut feed = Vec::new();
     for (user_id, events) in by_member {
-        apply_member(txn, &user_id, events.into_values(), &mut outcome).await?;
+        apply_member(txn, &user_id, events.into_values(), &mut outcome, &mut feed).await?;
+    }
+    // The batch's change-feed rows in a few multi-row inserts rather than one per event.
+    // The version check in `apply_member` makes a duplicate impossible; the unique key
+    // would turn one into a failed batch, never a second change.
+    while !feed.is_empty() {
+        let rest = feed.split_off(feed.len().min(FEED_ROWS_PER_INSERT));
+        change_feed::Entity::insert_many(std::mem::replace(&mut feed, rest))
+            .exec_without_returning(txn)
+            .await?;
     }
     Ok(outcome)
 }
@@ -71,6 +86,7 @@ async fn apply_member(
     user_id: &str,
     events: impl Iterator<Item = Envelope>,
     outcome: &mut BatchOutcome,
+    feed: &mut Vec<change_feed::ActiveModel>,
 ) -> Result<(), StorageError> {
     // On MySQL the member's rows are read with locking reads (here and in `apply_event`):
     // under REPEATABLE READ a plain SELECT would see the snapshot taken at the
@@ -121,13 +137,13 @@ async fn apply_member(
                 "filling a gap from the event store"
             );
             for earlier in missing {
-                apply_event(txn, &mut position, &earlier).await?;
+                feed.push(apply_event(txn, &mut position, &earlier).await?);
                 outcome
                     .applied
                     .push((user_id.to_owned(), earlier.version()));
             }
         }
-        apply_event(txn, &mut position, &envelope).await?;
+        feed.push(apply_event(txn, &mut position, &envelope).await?);
         outcome.applied.push((user_id.to_owned(), version));
     }
 
@@ -142,18 +158,25 @@ async fn apply_member(
         updated_at: Set(Utc::now()),
     };
     if position.exists {
-        row.update(txn).await?;
+        // update_many: one UPDATE, where ActiveModel::update would read the row back.
+        members::Entity::update_many()
+            .set(row)
+            .filter(members::Column::UserId.eq(user_id))
+            .exec(txn)
+            .await?;
     } else {
         members::Entity::insert(row).exec(txn).await?;
     }
     Ok(())
 }
 
+/// Applies one event to the read models; returns its change-feed row, for the caller to
+/// insert.
 async fn apply_event(
     txn: &DatabaseTransaction,
     position: &mut Position,
     envelope: &Envelope,
-) -> Result<(), StorageError> {
+) -> Result<change_feed::ActiveModel, StorageError> {
     let user_id = envelope.user_id.as_str();
     let version = envelope.version();
     let mut promises = Vec::new();
@@ -222,13 +245,23 @@ async fn apply_event(
             let bill = query.one(txn).await?.ok_or_else(|| {
                 StorageError::Corrupt(format!("user {user_id}: payment of unknown bill {bill_id}"))
             })?;
-            let amount = bill.amount;
-            let mut active = bill.into_active_model();
-            active.status = Set(bill_status::PAID.to_owned());
-            active.paid_date = Set(Some(e.paid_date));
-            active.updated_version = Set(version);
-            let bill = active.update(txn).await?;
-            position.outstanding -= amount;
+            let bill = member_bills::Model {
+                status: bill_status::PAID.to_owned(),
+                paid_date: Some(e.paid_date),
+                updated_version: version,
+                ..bill
+            };
+            member_bills::Entity::update_many()
+                .col_expr(
+                    member_bills::Column::Status,
+                    Expr::value(bill.status.clone()),
+                )
+                .col_expr(member_bills::Column::PaidDate, Expr::value(bill.paid_date))
+                .col_expr(member_bills::Column::UpdatedVersion, Expr::value(version))
+                .filter(member_bills::Column::Id.eq(bill_id.clone()))
+                .exec(txn)
+                .await?;
+            position.outstanding -= bill.amount;
             bills.push(read_model::bill_to_proto(&bill)?);
             promises = set_promises(
                 txn,
@@ -251,20 +284,14 @@ async fn apply_event(
         promises,
         bills,
     };
-    let row = change_feed::ActiveModel {
+    Ok(change_feed::ActiveModel {
         user_id: Set(user_id.to_owned()),
         version: Set(version),
         event_type: Set(change.event_type.clone()),
         change: Set(change.encode_to_vec()),
         created_at: Set(Utc::now()),
         ..Default::default()
-    };
-    // The version check above makes a duplicate impossible; the unique key would turn one
-    // into a failed batch, never a second change.
-    change_feed::Entity::insert(row)
-        .exec_without_returning(txn)
-        .await?;
-    Ok(())
+    })
 }
 
 /// Sets the status (and bill) of the member's promises that match `filter`; returns them
@@ -284,13 +311,32 @@ async fn set_promises(
         query = query.lock_exclusive();
     }
     let rows = query.all(txn).await?;
-    let mut updated = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut active = row.into_active_model();
-        active.status = Set(status.to_owned());
-        active.bill_id = Set(bill_id.clone());
-        active.updated_version = Set(version);
-        updated.push(read_model::promise_to_proto(&active.update(txn).await?));
+    if rows.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(updated)
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    payment_promises::Entity::update_many()
+        .col_expr(payment_promises::Column::Status, Expr::value(status))
+        .col_expr(
+            payment_promises::Column::BillId,
+            Expr::value(bill_id.clone()),
+        )
+        .col_expr(
+            payment_promises::Column::UpdatedVersion,
+            Expr::value(version),
+        )
+        .filter(payment_promises::Column::Id.is_in(ids))
+        .exec(txn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            read_model::promise_to_proto(&payment_promises::Model {
+                status: status.to_owned(),
+                bill_id: bill_id.clone(),
+                updated_version: version,
+                ..row
+            })
+        })
+        .collect())
 }

@@ -3,9 +3,9 @@
 //! the same database as the read models, so each batch's checkpoint is fenced by the lease.
 //!
 //! [`KinesisProjector`] coordinates, every third of a lease (at most 2 s): it registers
-//! every shard as a lease, renews the ones it holds, takes free ones up to its fair share (the eligible shards divided by the live
-//! projectors), steals one at a time from a projector holding more than its share, and
-//! runs a [`worker`] per held shard. A shard is eligible once its parents are read to their
+//! every shard as a lease, renews the ones it holds, takes free ones up to its fair share
+//! (the eligible shards divided by the live projectors), steals one at a time from a
+//! projector holding more than its share, and runs a [`worker`] per held shard. A shard is eligible once its parents are read to their
 //! end, so after a reshard a member's older events are applied before its newer ones.
 
 mod worker;
