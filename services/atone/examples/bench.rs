@@ -1,0 +1,270 @@
+//! Load and latency benchmark against a running atone (any deployment: `atone serve`, or
+//! `atone command` + `atone query` with projectors behind them).
+//!
+//! It opens a `WatchMember` stream for every member first, then runs purchase → immediate
+//! bill → payment cycles from `--clients` concurrent clients, and measures:
+//!
+//! - command latency: request sent → reply received;
+//! - visible latency: request sent → the change pushed on the member's watch (the
+//!   command, the projector and the query side together, as a user of the page sees it);
+//! - throughput: acknowledged commands per second over the whole run.
+//!
+//! ```sh
+//! cargo run --release -p atone --example bench -- \
+//!     --command http://127.0.0.1:50051 --query http://127.0.0.1:50051 \
+//!     --members 50 --cycles 10 --clients 8
+//! ```
+//!
+//! `scripts/bench` starts atone in each deployment and runs this against it.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use atone_api::tonic::transport::{Channel, Endpoint};
+use atone_api::v1::command_service_client::CommandServiceClient;
+use atone_api::v1::query_service_client::QueryServiceClient;
+use atone_api::v1::{
+    CompletePaymentRequest, IssueImmediateBillRequest, PaymentMode, PurchaseRequest,
+    WatchMemberRequest, watch_member_response,
+};
+use clap::Parser;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+#[derive(Parser, Debug)]
+#[command(about = "Load and latency benchmark against a running atone")]
+struct Args {
+    /// CommandService endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    command: String,
+    /// QueryService endpoint (WatchMember).
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    query: String,
+    /// Members, each with a watch of its own.
+    #[arg(long, default_value_t = 50)]
+    members: usize,
+    /// purchase → bill → payment cycles per member (3 commands each).
+    #[arg(long, default_value_t = 10)]
+    cycles: usize,
+    /// Concurrent clients sending commands (each works through its own members).
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// A label printed with the results.
+    #[arg(long, default_value = "")]
+    label: String,
+}
+
+/// One acknowledged command.
+struct Sent {
+    member: usize,
+    version: i64,
+    sent: Instant,
+    replied: Instant,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    if args.members == 0 || args.cycles == 0 || args.clients == 0 {
+        bail!("--members, --cycles and --clients must be at least 1");
+    }
+    let command = channel(&args.command).await?;
+    let query = channel(&args.query).await?;
+    let run = uuid::Uuid::now_v7().simple().to_string();
+    let members: Vec<String> = (0..args.members)
+        .map(|i| format!("bench-{}-{i:04}", &run[20..]))
+        .collect();
+
+    // Watches first: each reports (member, version, when it arrived).
+    let (seen_tx, mut seen_rx) = mpsc::unbounded_channel();
+    for (i, user_id) in members.iter().enumerate() {
+        let mut client = QueryServiceClient::new(query.clone());
+        let mut stream = client
+            .watch_member(WatchMemberRequest {
+                user_id: user_id.clone(),
+                ..Default::default()
+            })
+            .await
+            .with_context(|| format!("WatchMember {user_id}"))?
+            .into_inner();
+        let seen = seen_tx.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(message)) = stream.message().await {
+                if let Some(watch_member_response::Kind::Change(change)) = message.kind {
+                    let _ = seen.send((i, change.version, Instant::now()));
+                }
+            }
+        });
+    }
+    drop(seen_tx);
+
+    let started = Instant::now();
+    let mut clients = tokio::task::JoinSet::new();
+    for c in 0..args.clients {
+        let mine: Vec<(usize, String)> = members
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % args.clients == c)
+            .map(|(i, m)| (i, m.clone()))
+            .collect();
+        let client = CommandServiceClient::new(command.clone());
+        let cycles = args.cycles;
+        clients.spawn(async move { drive(client, mine, cycles).await });
+    }
+    let mut sent = Vec::new();
+    while let Some(result) = clients.join_next().await {
+        sent.extend(result.context("a client task panicked")??);
+    }
+    let elapsed = started.elapsed();
+
+    // Wait (bounded) until every acknowledged version has been pushed on its watch.
+    let mut arrived: HashMap<(usize, i64), Instant> = HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !sent
+        .iter()
+        .all(|s| arrived.contains_key(&(s.member, s.version)))
+    {
+        match tokio::time::timeout_at(deadline, seen_rx.recv()).await {
+            Ok(Some((member, version, at))) => {
+                arrived.entry((member, version)).or_insert(at);
+            }
+            Ok(None) => bail!("every watch ended before all changes arrived"),
+            Err(_) => bail!(
+                "{} of {} changes did not arrive on their watch within 120 s",
+                sent.iter()
+                    .filter(|s| !arrived.contains_key(&(s.member, s.version)))
+                    .count(),
+                sent.len()
+            ),
+        }
+    }
+
+    let mut command_ms: Vec<f64> = sent
+        .iter()
+        .map(|s| ms(s.replied.duration_since(s.sent)))
+        .collect();
+    let mut visible_ms: Vec<f64> = sent
+        .iter()
+        .map(|s| ms(arrived[&(s.member, s.version)].saturating_duration_since(s.sent)))
+        .collect();
+    println!(
+        "bench {}: {} commands ({} members x {} cycles x 3) from {} clients in {:.2} s: {:.0} commands/s",
+        args.label,
+        sent.len(),
+        args.members,
+        args.cycles,
+        args.clients,
+        elapsed.as_secs_f64(),
+        sent.len() as f64 / elapsed.as_secs_f64()
+    );
+    let all_visible = arrived
+        .values()
+        .max()
+        .map_or(elapsed, |last| last.duration_since(started));
+    println!(
+        "  all changes on their watches after {:.2} s: {:.0} commands/s end to end",
+        all_visible.as_secs_f64(),
+        sent.len() as f64 / all_visible.as_secs_f64()
+    );
+    println!("  command reply   {}", summary(&mut command_ms));
+    println!("  visible (watch) {}", summary(&mut visible_ms));
+    Ok(())
+}
+
+async fn channel(uri: &str) -> Result<Channel> {
+    Endpoint::from_shared(uri.to_owned())
+        .with_context(|| format!("bad endpoint {uri}"))?
+        .connect()
+        .await
+        .with_context(|| format!("cannot connect to {uri}"))
+}
+
+/// Runs the cycles for `members`, one command at a time per client.
+async fn drive(
+    mut client: CommandServiceClient<Channel>,
+    members: Vec<(usize, String)>,
+    cycles: usize,
+) -> Result<Vec<Sent>> {
+    let mut sent = Vec::with_capacity(members.len() * cycles * 3);
+    for cycle in 0..cycles {
+        for (member, user_id) in &members {
+            let member = *member;
+            let key = |step: &str| format!("{user_id}-{cycle}-{step}");
+
+            let at = Instant::now();
+            let purchase = client
+                .purchase(PurchaseRequest {
+                    user_id: user_id.clone(),
+                    product_id: "bench-sku".into(),
+                    product_name: "bench".into(),
+                    amount: 1000,
+                    payment_mode: PaymentMode::Immediate as i32,
+                    idempotency_key: key("purchase"),
+                })
+                .await
+                .context("Purchase")?
+                .into_inner();
+            sent.push(Sent {
+                member,
+                version: purchase.version,
+                sent: at,
+                replied: Instant::now(),
+            });
+
+            let at = Instant::now();
+            let bill = client
+                .issue_immediate_bill(IssueImmediateBillRequest {
+                    user_id: user_id.clone(),
+                    promise_id: purchase.promise_id,
+                    amount: 1000,
+                    idempotency_key: key("bill"),
+                })
+                .await
+                .context("IssueImmediateBill")?
+                .into_inner();
+            sent.push(Sent {
+                member,
+                version: bill.version,
+                sent: at,
+                replied: Instant::now(),
+            });
+
+            let at = Instant::now();
+            let paid = client
+                .complete_payment(CompletePaymentRequest {
+                    user_id: user_id.clone(),
+                    bill_id: bill.bill_id,
+                    amount: 1000,
+                    idempotency_key: key("payment"),
+                })
+                .await
+                .context("CompletePayment")?
+                .into_inner();
+            sent.push(Sent {
+                member,
+                version: paid.version,
+                sent: at,
+                replied: Instant::now(),
+            });
+        }
+    }
+    Ok(sent)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// "p50 … p95 … p99 … max …" in milliseconds.
+fn summary(values: &mut [f64]) -> String {
+    values.sort_by(f64::total_cmp);
+    let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+    format!(
+        "p50 {:7.1} ms  p95 {:7.1} ms  p99 {:7.1} ms  max {:7.1} ms",
+        at(0.50),
+        at(0.95),
+        at(0.99),
+        at(1.0)
+    )
+}
