@@ -350,6 +350,7 @@ impl Application {
                             .unwrap_or_else(|| instance_name("projector")),
                         lease_duration: lease.lease_duration,
                         fan_out_consumer_arn,
+                        max_idle_poll: lease.max_idle_poll,
                     };
                     tracing::info!(owner = %config.owner, "projector reading the stream");
                     let projector = KinesisProjector::new(

@@ -172,6 +172,12 @@ pub struct LeaseArgs {
     /// suffix.
     #[arg(long, env = "ATONE_PROJECTOR_ID")]
     pub projector_id: Option<String>,
+    /// The longest pause between GetRecords calls on a shard that had nothing new (the
+    /// pause doubles from 200 ms up to this, and drops back as soon as records come):
+    /// shorter means changes after a quiet spell arrive sooner, at more calls per shard
+    /// (Kinesis allows 5 a second per shard, shared by every polling consumer).
+    #[arg(long, env = "ATONE_MAX_IDLE_POLL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub max_idle_poll: Duration,
 }
 
 impl Default for LeaseArgs {
@@ -179,6 +185,7 @@ impl Default for LeaseArgs {
         Self {
             lease_duration: Duration::from_secs(10),
             projector_id: None,
+            max_idle_poll: Duration::from_secs(1),
         }
     }
 }
@@ -340,10 +347,12 @@ mod tests {
             "s",
             "--lease-duration",
             "3s",
+            "--max-idle-poll",
+            "250ms",
         ])
         .unwrap();
         assert!(
-            matches!(cli.command, Some(Commands::Projector(a)) if a.lease.lease_duration == Duration::from_secs(3))
+            matches!(cli.command, Some(Commands::Projector(a)) if a.lease.lease_duration == Duration::from_secs(3) && a.lease.max_idle_poll == Duration::from_millis(250))
         );
         assert!(Cli::try_parse_from(["atone", "query", "--stream-name", "s"]).is_err());
         assert!(Cli::try_parse_from(["atone", "command", "--read-wait", "1s"]).is_err());

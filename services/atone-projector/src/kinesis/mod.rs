@@ -32,6 +32,8 @@ pub struct KinesisProjectorConfig {
     pub lease_duration: Duration,
     /// Enhanced fan-out: the consumer ARN registered on the stream.
     pub fan_out_consumer_arn: Option<String>,
+    /// Polling: the longest pause between GetRecords calls on an idle shard.
+    pub max_idle_poll: Duration,
 }
 
 pub struct KinesisProjector {
@@ -73,6 +75,7 @@ impl KinesisProjector {
         };
         ReaderConfig {
             mode,
+            max_idle_backoff: self.config.max_idle_poll,
             ..ReaderConfig::default()
         }
     }
