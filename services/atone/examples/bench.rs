@@ -1,8 +1,10 @@
 //! Load and latency benchmark against a running atone (any deployment: `atone serve`, or
 //! `atone command` + `atone query` with projectors behind them).
 //!
-//! It opens a `WatchMember` stream for every member first, then runs purchase → immediate
-//! bill → payment cycles from `--clients` concurrent clients, and measures:
+//! It opens a `WatchMember` stream for every member first, waits (with `--projectors N`)
+//! until N projectors share the shards evenly, runs one unmeasured warm-up cycle per
+//! member and waits until it is on the watches, then runs purchase → immediate bill →
+//! payment cycles from `--clients` concurrent clients, and measures:
 //!
 //! - command latency: request sent → reply received;
 //! - visible latency: request sent → the change pushed on the member's watch (the
@@ -23,10 +25,11 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use atone_api::tonic::transport::{Channel, Endpoint};
 use atone_api::v1::command_service_client::CommandServiceClient;
+use atone_api::v1::projector_service_client::ProjectorServiceClient;
 use atone_api::v1::query_service_client::QueryServiceClient;
 use atone_api::v1::{
-    CompletePaymentRequest, IssueImmediateBillRequest, PaymentMode, PurchaseRequest,
-    WatchMemberRequest, watch_member_response,
+    CompletePaymentRequest, GetStatusRequest, IssueImmediateBillRequest, PaymentMode,
+    PurchaseRequest, WatchMemberRequest, watch_member_response,
 };
 use clap::Parser;
 use tokio::sync::mpsc;
@@ -50,6 +53,17 @@ struct Args {
     /// Concurrent clients sending commands (each works through its own members).
     #[arg(long, default_value_t = 8)]
     clients: usize,
+    /// Wait until this many projectors hold the stream's shards evenly (GetStatus on the
+    /// query endpoint's ProjectorService, or `--projector-status`); 0 skips the wait.
+    #[arg(long, default_value_t = 0)]
+    projectors: usize,
+    /// Where to ask ProjectorService.GetStatus (default: the query endpoint).
+    #[arg(long)]
+    projector_status: Option<String>,
+    /// A pause after each measured command of a client, to measure a quiet stream (where
+    /// the shards' readers have backed off) rather than a busy one.
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    pause: Duration,
     /// A label printed with the results.
     #[arg(long, default_value = "")]
     label: String,
@@ -99,46 +113,27 @@ async fn main() -> Result<()> {
     }
     drop(seen_tx);
 
-    let started = Instant::now();
-    let mut clients = tokio::task::JoinSet::new();
-    for c in 0..args.clients {
-        let mine: Vec<(usize, String)> = members
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| i % args.clients == c)
-            .map(|(i, m)| (i, m.clone()))
-            .collect();
-        let client = CommandServiceClient::new(command.clone());
-        let cycles = args.cycles;
-        clients.spawn(async move { drive(client, mine, cycles).await });
+    if args.projectors > 0 {
+        let at = args.projector_status.as_deref().unwrap_or(&args.query);
+        wait_for_balanced_leases(&channel(at).await?, args.projectors).await?;
     }
-    let mut sent = Vec::new();
-    while let Some(result) = clients.join_next().await {
-        sent.extend(result.context("a client task panicked")??);
-    }
-    let elapsed = started.elapsed();
-
-    // Wait (bounded) until every acknowledged version has been pushed on its watch.
     let mut arrived: HashMap<(usize, i64), Instant> = HashMap::new();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !sent
-        .iter()
-        .all(|s| arrived.contains_key(&(s.member, s.version)))
-    {
-        match tokio::time::timeout_at(deadline, seen_rx.recv()).await {
-            Ok(Some((member, version, at))) => {
-                arrived.entry((member, version)).or_insert(at);
-            }
-            Ok(None) => bail!("every watch ended before all changes arrived"),
-            Err(_) => bail!(
-                "{} of {} changes did not arrive on their watch within 120 s",
-                sent.iter()
-                    .filter(|s| !arrived.contains_key(&(s.member, s.version)))
-                    .count(),
-                sent.len()
-            ),
-        }
-    }
+
+    // Warm-up: one cycle per member, unmeasured, until it is on the watches.
+    let warmup = run_clients(&command, &members, args.clients, 0..1, Duration::ZERO).await?;
+    wait_until_visible(&warmup, &mut seen_rx, &mut arrived).await?;
+
+    let started = Instant::now();
+    let sent = run_clients(
+        &command,
+        &members,
+        args.clients,
+        1..1 + args.cycles,
+        args.pause,
+    )
+    .await?;
+    let elapsed = started.elapsed();
+    wait_until_visible(&sent, &mut seen_rx, &mut arrived).await?;
 
     let mut command_ms: Vec<f64> = sent
         .iter()
@@ -158,8 +153,9 @@ async fn main() -> Result<()> {
         elapsed.as_secs_f64(),
         sent.len() as f64 / elapsed.as_secs_f64()
     );
-    let all_visible = arrived
-        .values()
+    let all_visible = sent
+        .iter()
+        .map(|s| arrived[&(s.member, s.version)])
         .max()
         .map_or(elapsed, |last| last.duration_since(started));
     println!(
@@ -170,6 +166,101 @@ async fn main() -> Result<()> {
     println!("  command reply   {}", summary(&mut command_ms));
     println!("  visible (watch) {}", summary(&mut visible_ms));
     Ok(())
+}
+
+/// Runs `cycles` for every member from `clients` concurrent clients, each with its own
+/// members.
+async fn run_clients(
+    command: &Channel,
+    members: &[String],
+    clients: usize,
+    cycles: std::ops::Range<usize>,
+    pause: Duration,
+) -> Result<Vec<Sent>> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let mine: Vec<(usize, String)> = members
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % clients == c)
+            .map(|(i, m)| (i, m.clone()))
+            .collect();
+        let client = CommandServiceClient::new(command.clone());
+        let cycles = cycles.clone();
+        tasks.spawn(async move { drive(client, mine, cycles, pause).await });
+    }
+    let mut sent = Vec::new();
+    while let Some(result) = tasks.join_next().await {
+        sent.extend(result.context("a client task panicked")??);
+    }
+    Ok(sent)
+}
+
+/// Waits (at most 120 s) until every acknowledged version has been pushed on its watch.
+async fn wait_until_visible(
+    sent: &[Sent],
+    seen: &mut mpsc::UnboundedReceiver<(usize, i64, Instant)>,
+    arrived: &mut HashMap<(usize, i64), Instant>,
+) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !sent
+        .iter()
+        .all(|s| arrived.contains_key(&(s.member, s.version)))
+    {
+        match tokio::time::timeout_at(deadline, seen.recv()).await {
+            Ok(Some((member, version, at))) => {
+                arrived.entry((member, version)).or_insert(at);
+            }
+            Ok(None) => bail!("every watch ended before all changes arrived"),
+            Err(_) => bail!(
+                "{} of {} changes did not arrive on their watch within 120 s",
+                sent.iter()
+                    .filter(|s| !arrived.contains_key(&(s.member, s.version)))
+                    .count(),
+                sent.len()
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// Polls GetStatus (at most 60 s) until `projectors` owners hold the open shards, none
+/// more than one shard ahead of another.
+async fn wait_for_balanced_leases(status: &Channel, projectors: usize) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let sources = ProjectorServiceClient::new(status.clone())
+            .get_status(GetStatusRequest {})
+            .await
+            .context("GetStatus")?
+            .into_inner()
+            .sources;
+        let mut owners: HashMap<String, usize> = HashMap::new();
+        let mut unowned = 0;
+        for shard in sources
+            .iter()
+            .filter(|s| s.kind == "kinesis-shard" && !s.finished)
+        {
+            if shard.owner.is_empty() {
+                unowned += 1;
+            } else {
+                *owners.entry(shard.owner.clone()).or_default() += 1;
+            }
+        }
+        let (fewest, most) = (owners.values().min(), owners.values().max());
+        if unowned == 0
+            && owners.len() == projectors
+            && fewest.zip(most).is_some_and(|(f, m)| m - f <= 1)
+        {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            bail!(
+                "the shards were not shared by {projectors} projectors within 60 s: {owners:?}, {unowned} unowned"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 async fn channel(uri: &str) -> Result<Channel> {
@@ -184,10 +275,11 @@ async fn channel(uri: &str) -> Result<Channel> {
 async fn drive(
     mut client: CommandServiceClient<Channel>,
     members: Vec<(usize, String)>,
-    cycles: usize,
+    cycles: std::ops::Range<usize>,
+    pause: Duration,
 ) -> Result<Vec<Sent>> {
-    let mut sent = Vec::with_capacity(members.len() * cycles * 3);
-    for cycle in 0..cycles {
+    let mut sent = Vec::with_capacity(members.len() * cycles.len() * 3);
+    for cycle in cycles {
         for (member, user_id) in &members {
             let member = *member;
             let key = |step: &str| format!("{user_id}-{cycle}-{step}");
@@ -211,6 +303,7 @@ async fn drive(
                 sent: at,
                 replied: Instant::now(),
             });
+            tokio::time::sleep(pause).await;
 
             let at = Instant::now();
             let bill = client
@@ -229,6 +322,7 @@ async fn drive(
                 sent: at,
                 replied: Instant::now(),
             });
+            tokio::time::sleep(pause).await;
 
             let at = Instant::now();
             let paid = client
@@ -247,6 +341,7 @@ async fn drive(
                 sent: at,
                 replied: Instant::now(),
             });
+            tokio::time::sleep(pause).await;
         }
     }
     Ok(sent)
