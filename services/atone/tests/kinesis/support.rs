@@ -149,6 +149,14 @@ impl Proc {
             .expect("connect")
     }
 
+    pub fn port(&self) -> u16 {
+        self.addr
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("atone's address has a port")
+    }
+
     /// False once it was killed or stopped and reaped.
     pub fn is_running(&self) -> bool {
         self.child.id().is_some()
@@ -373,7 +381,26 @@ pub async fn run_load(
     retry: bool,
     progress: Arc<Mutex<Acknowledged>>,
 ) {
-    let channel = command.channel().await;
+    run_load_on(
+        command.channel().await,
+        members,
+        commands,
+        workers,
+        retry,
+        progress,
+    )
+    .await;
+}
+
+/// [`run_load`] over a channel of the caller's (e.g. through a [`TcpProxy`]).
+pub async fn run_load_on(
+    channel: Channel,
+    members: &[String],
+    commands: usize,
+    workers: usize,
+    retry: bool,
+    progress: Arc<Mutex<Acknowledged>>,
+) {
     let per_worker: Vec<Vec<String>> = (0..workers)
         .map(|w| members.iter().skip(w).step_by(workers).cloned().collect())
         .collect();
@@ -590,7 +617,8 @@ impl PrivateEmulator {
 /// open ones dropped) and bring it back, as a network outage does.
 pub struct TcpProxy {
     pub port: u16,
-    target: u16,
+    /// Where new connections go.
+    target: Arc<std::sync::atomic::AtomicU16>,
     running: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -602,7 +630,7 @@ impl TcpProxy {
         let port = listener.local_addr().expect("proxy address").port();
         let proxy = Self {
             port,
-            target,
+            target: Arc::new(target.into()),
             running: Mutex::new(None),
         };
         proxy.serve(listener);
@@ -613,11 +641,17 @@ impl TcpProxy {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// Sends new connections to `port` from now on.
+    pub fn retarget(&self, port: u16) {
+        self.target.store(port, std::sync::atomic::Ordering::SeqCst);
+    }
+
     fn serve(&self, listener: tokio::net::TcpListener) {
-        let target = self.target;
+        let target = self.target.clone();
         let task = tokio::spawn(async move {
             let mut connections = tokio::task::JoinSet::new();
             while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.load(std::sync::atomic::Ordering::SeqCst);
                 connections.spawn(async move {
                     if let Ok(mut outbound) =
                         tokio::net::TcpStream::connect(("127.0.0.1", target)).await
