@@ -76,15 +76,7 @@ async fn a_killed_projector_s_shards_are_taken_over_and_nothing_is_applied_twice
     assert_streams_contiguous(&db).await;
     assert_read_models_match_event_store(&db).await;
     assert_applied_in_version_order(&db).await;
-    // Every member's events came off the stream in order: none had to be pulled from the
-    // event store to fill a gap (which a child read before its parent would cause).
-    for projector in &cluster.projectors {
-        assert!(
-            !projector.log_contains("filling a gap from the event store"),
-            "{}",
-            projector.log_tail(40)
-        );
-    }
+    cluster.assert_no_gap_was_filled();
     for (user, version) in &acknowledged.replies {
         assert!(
             member_at(&cluster.query, user, *version)
@@ -93,17 +85,7 @@ async fn a_killed_projector_s_shards_are_taken_over_and_nothing_is_applied_twice
                 .is_some_and(|s| s.version >= *version)
         );
     }
-    // Each event applied exactly once in all: the counts add up to the events stored.
-    let events = crate::helpers::fold_event_store(&db)
-        .await
-        .values()
-        .map(|m| m.version)
-        .sum::<i64>();
-    assert_eq!(
-        shards.iter().map(|s| s.events_applied).sum::<i64>(),
-        events,
-        "{shards:?}"
-    );
+    assert_each_event_applied_once(&db, &shards).await;
 
     cluster.projectors.remove(0);
     cluster.stop().await;

@@ -314,6 +314,19 @@ impl Cluster {
         }
     }
 
+    /// Every member's events came off the stream in order: no projector had to pull one
+    /// from the event store to fill a gap (which a child read before its parent, or a relay
+    /// sending out of order, would cause).
+    pub fn assert_no_gap_was_filled(&self) {
+        for projector in &self.projectors {
+            assert!(
+                !projector.log_contains("filling a gap from the event store"),
+                "{}",
+                projector.log_tail(40)
+            );
+        }
+    }
+
     pub fn logs(&self) -> String {
         let mut out = format!("--- command\n{}\n", self.command.log_tail(30));
         for p in &self.projectors {
@@ -334,6 +347,21 @@ pub async fn status(projector: &Proc) -> HashMap<String, SourceStatus> {
         .into_iter()
         .map(|s| (s.source_id.clone(), s))
         .collect()
+}
+
+/// Each event applied exactly once in all: the shards' applied counts add up to the
+/// events stored.
+pub async fn assert_each_event_applied_once(db: &DatabaseConnection, shards: &[SourceStatus]) {
+    let events = crate::helpers::fold_event_store(db)
+        .await
+        .values()
+        .map(|m| m.version)
+        .sum::<i64>();
+    assert_eq!(
+        shards.iter().map(|s| s.events_applied).sum::<i64>(),
+        events,
+        "{shards:?}"
+    );
 }
 
 /// Shard sources only.
