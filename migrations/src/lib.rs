@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_event_store;
 mod m20261124_000002_read_models;
+mod m20261129_000001_change_feed_json;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_event_store::Migration),
             Box::new(m20261124_000002_read_models::Migration),
+            Box::new(m20261129_000001_change_feed_json::Migration),
         ]
     }
 }

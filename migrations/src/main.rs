@@ -1,5 +1,5 @@
-//! `cargo run -p atone-migrations -- up|down|status|fresh -u DATABASE_URL`: sea-orm's
-//! migration CLI for atone's schema. `atone migrate` does the same as `up`.
+//! `cargo run -p atone-migrations --features cli -- up|down|status|fresh -u DATABASE_URL`:
+//! sea-orm's migration CLI for atone's schema. `atone migrate` does the same as `up`.
 
 use sea_orm_migration::prelude::*;
 

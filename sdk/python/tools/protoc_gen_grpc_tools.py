@@ -10,7 +10,7 @@ It also emits an empty ``__init__.py`` in the directory of each generated proto 
 SDK's own hand-written code.
 
 Run it with the Python that has grpcio-tools (the venv ``scripts/test-web`` makes in
-``$HOME/.cache/atone-tools/venv``); see docs/web-and-sdks.md.
+``$HOME/.cache/atone-tools/venv``); see "Client SDKs" in README.md.
 
 Plugin options (buf.gen.yaml ``opt``): ``no_pyi`` skips the .pyi stubs, ``no_grpc``
 skips the *_pb2_grpc.py service stubs.

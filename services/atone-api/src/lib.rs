@@ -1,6 +1,10 @@
 //! atone's API and event schema, generated from `proto/atone/v1`.
 //!
-//! Every crate takes `tonic` and `prost` from here so the whole workspace uses one version.
+//! [`convert`] and [`envelope`] translate between atone's own types and the protobuf ones,
+//! in one place. Every crate takes `tonic` and `prost` from here so the whole workspace uses one version.
+
+pub mod convert;
+pub mod envelope;
 
 pub use prost;
 pub use prost_types;

@@ -18,7 +18,7 @@ impl From<CommandError> for Status {
     fn from(error: CommandError) -> Self {
         match error {
             CommandError::Domain(e) => domain_status(e),
-            CommandError::Storage(e) => storage_status(e),
+            CommandError::Storage(e) => e.into(),
             CommandError::Contended { .. } => Status::aborted(format!(
                 "{error}: the member is being changed concurrently; retry with the same idempotency key"
             )),
@@ -47,22 +47,5 @@ fn domain_status(e: DomainError) -> Status {
         | DomainError::AmountMismatch { .. }
         | DomainError::BillAlreadyPaid { .. } => Status::failed_precondition(message),
         DomainError::IdempotencyKeyReused { .. } => Status::already_exists(message),
-    }
-}
-
-/// Storage failures never show their cause to the caller; it is logged instead.
-pub(crate) fn storage_status(e: StorageError) -> Status {
-    match e {
-        StorageError::Unavailable(cause) => {
-            tracing::warn!(error = %cause, "database unavailable");
-            Status::unavailable("the database is unavailable; retry with the same idempotency key")
-        }
-        StorageError::Conflict { .. } => {
-            Status::aborted("concurrent change; retry with the same idempotency key")
-        }
-        StorageError::Db(_) | StorageError::Corrupt(_) | StorageError::Fenced { .. } => {
-            tracing::error!(error = %e, "command failed");
-            Status::internal("internal error")
-        }
     }
 }

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use atone_domain::{Command, Context, Decision, Reply, validate};
+use atone_retry::RetryPolicy;
 use atone_storage::{CommandMeta, EventStore, StorageError};
 use chrono::Utc;
 use tokio::sync::{Mutex, Notify};
@@ -16,6 +17,8 @@ pub struct CommandConfig {
     pub credit_limit: i64,
     /// How often a command is decided again after losing a race to another writer.
     pub max_attempts: u32,
+    /// A member snapshot is written every this many events.
+    pub snapshot_every: i64,
 }
 
 impl Default for CommandConfig {
@@ -23,6 +26,18 @@ impl Default for CommandConfig {
         Self {
             credit_limit: atone_domain::DEFAULT_CREDIT_LIMIT,
             max_attempts: 10,
+            snapshot_every: 100,
+        }
+    }
+}
+
+impl CommandConfig {
+    /// The pauses between attempts after a lost race: short, as the winner is done already.
+    fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: self.max_attempts,
+            initial_backoff: Duration::from_millis(5),
+            max_backoff: Duration::from_millis(50),
         }
     }
 }
@@ -81,6 +96,7 @@ impl CommandHandler {
         validate::idempotency_key(idempotency_key)?;
         let _turn = self.stripes.of(user_id).lock().await;
 
+        let mut backoff = self.config.retry_policy().backoff_state();
         for attempt in 1..=self.config.max_attempts {
             let member = self.store.load(user_id).await?;
             let now = Utc::now();
@@ -109,8 +125,7 @@ impl CommandHandler {
                 }
                 Err(StorageError::Conflict { .. }) => {
                     tracing::debug!(user_id, attempt, "version conflict, deciding again");
-                    let jitter = fastrand::u64(1..=5 * u64::from(attempt));
-                    tokio::time::sleep(Duration::from_millis(jitter)).await;
+                    tokio::time::sleep(backoff.next_delay()).await;
                 }
                 Err(e) => return Err(e.into()),
             }

@@ -4,10 +4,9 @@
 
 mod error;
 mod handler;
-mod relay;
+mod request;
 mod service;
 
 pub use error::CommandError;
 pub use handler::{CommandConfig, CommandHandler};
-pub use relay::{Relay, RelayConfig};
 pub use service::CommandApi;

@@ -7,6 +7,7 @@
 
 mod command;
 mod dates;
+mod envelope;
 mod error;
 mod event;
 mod member;
@@ -16,6 +17,7 @@ pub use command::{
     Command, CompletePayment, Context, Decision, IssueImmediateBill, Purchase, Reply,
 };
 pub use dates::{JST, bill_due_date, business_date, promise_due_date};
+pub use envelope::Envelope;
 pub use error::DomainError;
 pub use event::{
     Event, MemberBillIssued, PaymentCompleted, PaymentMode, PaymentPromiseCreated,

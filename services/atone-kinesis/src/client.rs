@@ -1,84 +1,23 @@
 //! Connecting, and the stream-level calls: create, describe, reshard, list shards, delete.
 
+use std::error::Error as StdError;
+use std::future::Future;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_sdk_kinesis::config::http::HttpResponse;
 use aws_sdk_kinesis::config::{Credentials, Region};
+
+use crate::config::KinesisConfig;
+use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kinesis::types::ScalingType;
 use tokio::time::Instant;
 use tracing::{debug, info};
 
 use crate::types::{Shard, StreamDescription, StreamStatus};
 use crate::{KinesisError, RetryPolicy};
-
-/// Where and how to reach Kinesis, and which stream this client works on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KinesisConfig {
-    /// `http://127.0.0.1:4568` for the emulator; `None` for the AWS endpoint of `region`.
-    pub endpoint: Option<String>,
-    pub region: String,
-    pub stream_name: String,
-    /// Static keys instead of the standard AWS chain (environment `AWS_ACCESS_KEY_ID` /
-    /// `AWS_SECRET_ACCESS_KEY`, profile, web identity, container or instance role). An
-    /// emulator accepts any keys; without this, the chain must find some.
-    pub credentials: Option<StaticCredentials>,
-    /// Retries on throttling and unavailability, for every call.
-    pub retry: RetryPolicy,
-    /// TCP connect timeout: what makes a stopped endpoint fail fast instead of hanging.
-    pub connect_timeout: Duration,
-    /// The longest one call may take, including reading the response.
-    pub operation_timeout: Duration,
-    /// How long [`Kinesis::create_stream`], [`Kinesis::update_shard_count`],
-    /// [`Kinesis::delete_stream`] and [`Kinesis::register_consumer`] wait for the change to
-    /// complete. Real Kinesis takes seconds to minutes for these.
-    pub wait_timeout: Duration,
-}
-
-/// An access key pair given directly rather than found by the AWS credential chain.
-#[derive(Clone, PartialEq, Eq)]
-pub struct StaticCredentials {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-}
-
-impl std::fmt::Debug for StaticCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StaticCredentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"** redacted **")
-            .finish()
-    }
-}
-
-impl KinesisConfig {
-    /// The defaults for `stream_name`: AWS endpoint, `us-east-1`, standard credentials.
-    pub fn new(stream_name: impl Into<String>) -> Self {
-        Self {
-            endpoint: None,
-            region: "us-east-1".to_owned(),
-            stream_name: stream_name.into(),
-            credentials: None,
-            retry: RetryPolicy::default(),
-            connect_timeout: Duration::from_secs(3),
-            operation_timeout: Duration::from_secs(20),
-            wait_timeout: Duration::from_secs(300),
-        }
-    }
-
-    /// Talk to an emulator at `endpoint` with placeholder credentials.
-    pub fn emulator(endpoint: impl Into<String>, stream_name: impl Into<String>) -> Self {
-        Self {
-            endpoint: Some(endpoint.into()),
-            credentials: Some(StaticCredentials {
-                access_key_id: "test".to_owned(),
-                secret_access_key: "test".to_owned(),
-            }),
-            ..Self::new(stream_name)
-        }
-    }
-}
 
 /// A client bound to one stream. Cheap to clone: clones share the connection pool.
 #[derive(Debug, Clone)]
@@ -183,6 +122,27 @@ impl Kinesis {
         self.retry
     }
 
+    /// Sends the request `send` builds, again per the [`RetryPolicy`] while it fails
+    /// transiently, and classifies what is left as a [`KinesisError`]. Every wrapped API
+    /// call goes through here.
+    pub(crate) async fn call<T, E, F, Fut>(
+        &self,
+        operation: &'static str,
+        send: F,
+    ) -> Result<T, KinesisError>
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    {
+        self.retry
+            .run(operation, || {
+                let sent = send();
+                async move { sent.await.map_err(|e| KinesisError::from_sdk(operation, e)) }
+            })
+            .await
+    }
+
     /// Creates the stream with `shards` provisioned shards unless it exists, then waits
     /// until it is ACTIVE. An existing stream is left as it is, whatever its shard count.
     ///
@@ -194,15 +154,12 @@ impl Kinesis {
             .filter(|n| *n > 0)
             .ok_or_else(|| KinesisError::invalid(OP, format!("bad shard count {shards}")))?;
         let created = self
-            .retry
-            .run(OP, || async {
+            .call(OP, || {
                 self.client
                     .create_stream()
                     .stream_name(&self.stream_name)
                     .shard_count(shard_count)
                     .send()
-                    .await
-                    .map_err(|e| KinesisError::from_sdk(OP, e))
             })
             .await;
         match created {
@@ -222,14 +179,11 @@ impl Kinesis {
     pub async fn describe(&self) -> Result<StreamDescription, KinesisError> {
         const OP: &str = "DescribeStreamSummary";
         let out = self
-            .retry
-            .run(OP, || async {
+            .call(OP, || {
                 self.client
                     .describe_stream_summary()
                     .stream_name(&self.stream_name)
                     .send()
-                    .await
-                    .map_err(|e| KinesisError::from_sdk(OP, e))
             })
             .await?;
         let s = out
@@ -255,18 +209,15 @@ impl Kinesis {
             .ok()
             .filter(|n| *n > 0)
             .ok_or_else(|| KinesisError::invalid(OP, format!("bad shard count {target}")))?;
-        self.retry
-            .run(OP, || async {
-                self.client
-                    .update_shard_count()
-                    .stream_name(&self.stream_name)
-                    .target_shard_count(target_count)
-                    .scaling_type(ScalingType::UniformScaling)
-                    .send()
-                    .await
-                    .map_err(|e| KinesisError::from_sdk(OP, e))
-            })
-            .await?;
+        self.call(OP, || {
+            self.client
+                .update_shard_count()
+                .stream_name(&self.stream_name)
+                .target_shard_count(target_count)
+                .scaling_type(ScalingType::UniformScaling)
+                .send()
+        })
+        .await?;
         info!(stream = %self.stream_name, target, "shard count update requested");
         self.wait_for_status(OP, StreamStatus::Active).await
     }
@@ -282,17 +233,13 @@ impl Kinesis {
         loop {
             let token = next_token.clone();
             let page = self
-                .retry
-                .run(OP, || async {
+                .call(OP, || {
                     // StreamName and NextToken are mutually exclusive.
                     let request = match &token {
                         Some(t) => self.client.list_shards().next_token(t),
                         None => self.client.list_shards().stream_name(&self.stream_name),
                     };
-                    request
-                        .send()
-                        .await
-                        .map_err(|e| KinesisError::from_sdk(OP, e))
+                    request.send()
                 })
                 .await?;
             shards.extend(page.shards().iter().map(Shard::from_sdk));
@@ -312,15 +259,12 @@ impl Kinesis {
     pub async fn delete_stream(&self) -> Result<(), KinesisError> {
         const OP: &str = "DeleteStream";
         let deleted = self
-            .retry
-            .run(OP, || async {
+            .call(OP, || {
                 self.client
                     .delete_stream()
                     .stream_name(&self.stream_name)
                     .enforce_consumer_deletion(true)
                     .send()
-                    .await
-                    .map_err(|e| KinesisError::from_sdk(OP, e))
             })
             .await;
         match deleted {

@@ -75,6 +75,12 @@ pub enum KinesisError {
     },
 }
 
+impl atone_retry::Retryable for KinesisError {
+    fn is_transient(&self) -> bool {
+        KinesisError::is_transient(self)
+    }
+}
+
 impl KinesisError {
     /// True for failures that are worth retrying after a pause: throttling and
     /// unavailability.

@@ -27,22 +27,27 @@
 //! The SDK speaks the AWS JSON 1.1 protocol to Kinesis (the protocol `aws-sdk-kinesis` 1.130
 //! configures by default), which the kinesis-mock emulator understands.
 
+mod batch;
 mod client;
+mod config;
 mod error;
 mod fanout;
 mod reader;
 mod records;
-mod retry;
 mod sequence;
+mod subscription;
 mod types;
 
-pub use client::{Kinesis, KinesisConfig, StaticCredentials};
+pub use atone_retry::{RetryPolicy, Retryable};
+pub use batch::{Batch, ReadMode, ReaderConfig, ReaderStats};
+pub use client::Kinesis;
+pub use config::{KinesisConfig, StaticCredentials};
 pub use error::KinesisError;
-pub use fanout::{CLOSED_CHECK_INTERVAL, FanOutEvent, ShardSubscription};
-pub use reader::{Batch, ReadMode, ReaderConfig, ReaderStats, ShardReader};
+pub use fanout::CLOSED_CHECK_INTERVAL;
+pub use reader::ShardReader;
 pub use records::{MAX_BYTES_PER_PUT, MAX_GET_RECORDS_LIMIT, MAX_RECORDS_PER_PUT};
-pub use retry::RetryPolicy;
 pub use sequence::cmp_sequence;
+pub use subscription::{FanOutEvent, ShardSubscription};
 pub use types::{
     ChildShard, Consumer, GetRecordsOutput, PutOutcome, ReceivedRecord, Record, Shard, Start,
     StreamDescription, StreamStatus,

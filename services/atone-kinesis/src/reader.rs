@@ -5,78 +5,11 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use crate::fanout::ShardSubscription;
 use crate::records::MAX_GET_RECORDS_LIMIT;
 use crate::sequence::is_after;
-use crate::types::{ChildShard, ReceivedRecord, Start};
-use crate::{Kinesis, KinesisError};
-
-/// How a [`ShardReader`] gets records.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum ReadMode {
-    /// GetShardIterator + GetRecords, paced per [`ReaderConfig`].
-    #[default]
-    Polling,
-    /// Enhanced fan-out: records pushed to the consumer registered with
-    /// [`Kinesis::register_consumer`].
-    FanOut { consumer_arn: String },
-}
-
-/// Pacing and mode of a [`ShardReader`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReaderConfig {
-    pub mode: ReadMode,
-    /// Most GetRecords calls per second on this shard. AWS allows 5 per shard, shared by
-    /// every polling consumer of the stream, so two readers of one shard should use 2.5.
-    pub max_get_records_per_second: f64,
-    /// Longest pause between polls while the shard has nothing new. The pause doubles from
-    /// the minimum call interval up to this after each empty answer, and drops back to the
-    /// minimum as soon as records come.
-    pub max_idle_backoff: Duration,
-    /// Most records per GetRecords call (1 to 10,000); also bounds a batch's size.
-    pub batch_limit: u32,
-}
-
-impl Default for ReaderConfig {
-    fn default() -> Self {
-        Self {
-            mode: ReadMode::Polling,
-            max_get_records_per_second: 5.0,
-            max_idle_backoff: Duration::from_secs(1),
-            batch_limit: 1000,
-        }
-    }
-}
-
-/// What one [`ShardReader::next_batch`] call returns.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Batch {
-    /// In shard order, each after every record handed out before. May be empty.
-    pub records: Vec<ReceivedRecord>,
-    /// How far the reader is behind the tip of the shard; `Some(0)` means caught up.
-    pub millis_behind_latest: Option<i64>,
-    /// `Some(children)` once the shard is closed and every record of it has been handed
-    /// out (this batch's included): checkpoint them, then read the child shards. Repeated
-    /// by every later call until [`ShardReader::reset_to`].
-    pub end_of_shard: Option<Vec<String>>,
-}
-
-impl Batch {
-    /// The checkpoint to store once this batch is applied.
-    pub fn last_sequence_number(&self) -> Option<&str> {
-        self.records.last().map(|r| r.sequence_number.as_str())
-    }
-}
-
-/// Counters for tests and metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ReaderStats {
-    pub get_records_calls: u64,
-    pub get_shard_iterator_calls: u64,
-    pub expired_iterators: u64,
-    pub throttled: u64,
-    pub subscribe_calls: u64,
-}
+use crate::subscription::ShardSubscription;
+use crate::types::{ChildShard, GetRecordsOutput, Start};
+use crate::{Batch, Kinesis, KinesisError, ReadMode, ReaderConfig, ReaderStats};
 
 #[derive(Debug)]
 enum Source {
@@ -254,20 +187,7 @@ impl ShardReader {
         let policy = self.kinesis.retry;
         let mut failures = 0;
         loop {
-            let iterator = match &self.source {
-                Source::Polling {
-                    iterator: Some(it), ..
-                } => it.clone(),
-                _ => {
-                    let start = Start::after(self.position.as_deref());
-                    self.stats.get_shard_iterator_calls += 1;
-                    let it = self.kinesis.iterator(&self.shard_id, start).await?;
-                    self.source = Source::Polling {
-                        iterator: Some(it.clone()),
-                    };
-                    it
-                }
-            };
+            let iterator = self.iterator().await?;
             if let Some(at) = self.next_call_at {
                 tokio::time::sleep_until(at).await;
             }
@@ -279,44 +199,7 @@ impl ShardReader {
                 .get_records_once(&iterator, self.config.batch_limit)
                 .await;
             match result {
-                Ok(out) => {
-                    // Everything that can fail or be cancelled comes before any state
-                    // change, so an error or a dropped future hands out nothing and the
-                    // next call reads the same records again.
-                    let end_of_shard = match &out.next_iterator {
-                        Some(_) => None,
-                        None => Some(self.children(&out.child_shards).await?),
-                    };
-                    let records: Vec<_> = out
-                        .records
-                        .into_iter()
-                        .filter(|r| is_after(&r.sequence_number, self.position.as_deref()))
-                        .collect();
-                    if let Some(last) = records.last() {
-                        self.position = Some(last.sequence_number.clone());
-                    }
-                    let idle = records.is_empty() && out.millis_behind_latest.unwrap_or(0) == 0;
-                    self.idle_delay = if idle {
-                        (self.idle_delay * 2)
-                            .min(self.config.max_idle_backoff)
-                            .max(self.min_interval)
-                    } else {
-                        self.min_interval
-                    };
-                    self.next_call_at = Some(started + self.idle_delay);
-                    self.source = Source::Polling {
-                        iterator: out.next_iterator,
-                    };
-                    if let Some(children) = &end_of_shard {
-                        info!(shard_id = %self.shard_id, children = ?children, "end of shard reached");
-                        self.end = Some(children.clone());
-                    }
-                    return Ok(Batch {
-                        records,
-                        millis_behind_latest: out.millis_behind_latest,
-                        end_of_shard,
-                    });
-                }
+                Ok(out) => return self.hand_out(out, started).await,
                 Err(KinesisError::ExpiredIterator { .. }) => {
                     self.stats.expired_iterators += 1;
                     warn!(shard_id = %self.shard_id, position = ?self.position, "shard iterator expired, getting a new one");
@@ -337,6 +220,67 @@ impl ShardReader {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// The current shard iterator, or a new one from the position.
+    async fn iterator(&mut self) -> Result<String, KinesisError> {
+        if let Source::Polling {
+            iterator: Some(it), ..
+        } = &self.source
+        {
+            return Ok(it.clone());
+        }
+        let start = Start::after(self.position.as_deref());
+        self.stats.get_shard_iterator_calls += 1;
+        let it = self.kinesis.iterator(&self.shard_id, start).await?;
+        self.source = Source::Polling {
+            iterator: Some(it.clone()),
+        };
+        Ok(it)
+    }
+
+    /// Hands out what one GetRecords call (made at `started`) answered, and paces the next.
+    async fn hand_out(
+        &mut self,
+        out: GetRecordsOutput,
+        started: Instant,
+    ) -> Result<Batch, KinesisError> {
+        // Everything that can fail or be cancelled comes before any state
+        // change, so an error or a dropped future hands out nothing and the
+        // next call reads the same records again.
+        let end_of_shard = match &out.next_iterator {
+            Some(_) => None,
+            None => Some(self.children(&out.child_shards).await?),
+        };
+        let records: Vec<_> = out
+            .records
+            .into_iter()
+            .filter(|r| is_after(&r.sequence_number, self.position.as_deref()))
+            .collect();
+        if let Some(last) = records.last() {
+            self.position = Some(last.sequence_number.clone());
+        }
+        let idle = records.is_empty() && out.millis_behind_latest.unwrap_or(0) == 0;
+        self.idle_delay = if idle {
+            (self.idle_delay * 2)
+                .min(self.config.max_idle_backoff)
+                .max(self.min_interval)
+        } else {
+            self.min_interval
+        };
+        self.next_call_at = Some(started + self.idle_delay);
+        self.source = Source::Polling {
+            iterator: out.next_iterator,
+        };
+        if let Some(children) = &end_of_shard {
+            info!(shard_id = %self.shard_id, children = ?children, "end of shard reached");
+            self.end = Some(children.clone());
+        }
+        Ok(Batch {
+            records,
+            millis_behind_latest: out.millis_behind_latest,
+            end_of_shard,
+        })
     }
 
     /// The child shard ids at the end of the shard: from GetRecords' ChildShards, or from

@@ -67,15 +67,12 @@ impl Kinesis {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let out = self
-            .retry
-            .run(OP, || async {
+            .call(OP, || {
                 self.client
                     .put_records()
                     .stream_name(&self.stream_name)
                     .set_records(Some(entries.clone()))
                     .send()
-                    .await
-                    .map_err(|e| KinesisError::from_sdk(OP, e))
             })
             .await?;
         if out.records().len() != sent {

@@ -65,19 +65,7 @@ impl From<QueryError> for Status {
             QueryError::DeadlineExceeded { .. } => Status::deadline_exceeded(message),
             QueryError::Behind { .. } => Status::unavailable(message),
             QueryError::NoSuchVersion { .. } => Status::out_of_range(message),
-            QueryError::Storage(StorageError::Unavailable(cause)) => {
-                tracing::warn!(error = %cause, "database unavailable");
-                Status::unavailable("the database is unavailable; retry")
-            }
-            QueryError::Storage(
-                e @ (StorageError::Conflict { .. }
-                | StorageError::Db(_)
-                | StorageError::Corrupt(_)
-                | StorageError::Fenced { .. }),
-            ) => {
-                tracing::error!(error = %e, "query failed");
-                Status::internal("internal error")
-            }
+            QueryError::Storage(e) => e.into(),
         }
     }
 }

@@ -5,25 +5,39 @@ use std::time::Duration;
 use atone_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ColumnTrait, ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, EntityTrait, QuerySelect, Select, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 
 use crate::StorageError;
 
+/// The database when none is configured: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://atone.db?mode=rwc";
+
 /// How to reach the database.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DbConfig {
     /// `sqlite://atone.db?mode=rwc`, `mysql://user:password@host:3306/atone`, ...
     pub url: String,
     pub max_connections: u32,
 }
 
+impl Default for DbConfig {
+    fn default() -> Self {
+        Self {
+            url: DEFAULT_DATABASE_URL.to_owned(),
+            max_connections: 16,
+        }
+    }
+}
+
 impl DbConfig {
+    /// The defaults, at `url`.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
-            max_connections: 16,
+            ..Self::default()
         }
     }
 
@@ -83,4 +97,20 @@ pub async fn begin_read(db: &DatabaseConnection) -> Result<DatabaseTransaction, 
 
 pub fn is_mysql(db: &impl ConnectionTrait) -> bool {
     db.get_database_backend() == DbBackend::MySql
+}
+
+/// The largest `column` among the rows `query` selects; 0 when it selects none.
+pub(crate) async fn max_or_zero<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    query: Select<E>,
+    column: E::Column,
+) -> Result<i64, StorageError> {
+    Ok(query
+        .select_only()
+        .column_as(column.max(), "max")
+        .into_tuple::<Option<i64>>()
+        .one(conn)
+        .await?
+        .flatten()
+        .unwrap_or(0))
 }

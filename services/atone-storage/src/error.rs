@@ -1,3 +1,6 @@
+use atone_api::tonic::Status;
+use sea_orm::sqlx::mysql::MySqlDatabaseError;
+use sea_orm::sqlx::sqlite::SqliteError;
 use sea_orm::{DbErr, RuntimeErr};
 
 #[derive(Debug, thiserror::Error)]
@@ -5,7 +8,7 @@ pub enum StorageError {
     /// Another writer appended to the member's stream first: reload and decide again.
     #[error("version conflict on user {user_id} at version {version}")]
     Conflict { user_id: String, version: i64 },
-    /// This projector no longer holds the source's lease: another owner took it over, and
+    /// This process no longer holds the source's lease: another owner took it over, and
     /// the batch was rolled back.
     #[error("lease on {source_id} lost")]
     Fenced { source_id: String },
@@ -29,10 +32,10 @@ impl From<DbErr> for StorageError {
     }
 }
 
-impl StorageError {
+impl atone_retry::Retryable for StorageError {
     /// Worth retrying as is: the same work may succeed once the database is back or the
     /// lock it lost is free again.
-    pub fn is_transient(&self) -> bool {
+    fn is_transient(&self) -> bool {
         match self {
             Self::Unavailable(_) | Self::Conflict { .. } => true,
             Self::Db(e) => is_lock_error(e),
@@ -41,36 +44,73 @@ impl StorageError {
     }
 }
 
-fn is_connection_error(e: &DbErr) -> bool {
+/// What a caller of any service is told when storage fails. The cause is logged, never
+/// shown: it may name tables, hosts or values.
+impl From<StorageError> for Status {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                Status::unavailable(
+                    "the database is unavailable; retry (a command with the same idempotency key)",
+                )
+            }
+            StorageError::Conflict { .. } => {
+                Status::aborted("concurrent change; retry with the same idempotency key")
+            }
+            StorageError::Db(_) | StorageError::Corrupt(_) | StorageError::Fenced { .. } => {
+                tracing::error!(error = %e, "storage failed");
+                Status::internal("internal error")
+            }
+        }
+    }
+}
+
+fn sqlx_error(e: &DbErr) -> Option<&sea_orm::sqlx::Error> {
     match e {
-        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(
-            &**e,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e),
+        DbErr::Conn(RuntimeErr::SqlxError(e)) => Some(e),
+        _ => None,
+    }
+}
+
+fn is_connection_error(e: &DbErr) -> bool {
+    if matches!(e, DbErr::Conn(_) | DbErr::ConnectionAcquire(_)) {
+        return true;
+    }
+    sqlx_error(e).is_some_and(|e| {
+        matches!(
+            e,
             sea_orm::sqlx::Error::Io(_)
                 | sea_orm::sqlx::Error::PoolTimedOut
                 | sea_orm::sqlx::Error::PoolClosed
                 | sea_orm::sqlx::Error::WorkerCrashed
                 | sea_orm::sqlx::Error::Protocol(_)
                 | sea_orm::sqlx::Error::Tls(_)
-        ),
-        _ => false,
-    }
+        )
+    })
 }
 
-/// A deadlock or lock wait timeout (MySQL), or a busy database (SQLite): the transaction
-/// was rolled back and can run again.
+/// MySQL/MariaDB: deadlock (1213), lock wait timeout (1205).
+const MYSQL_LOCK_ERRORS: [u16; 2] = [1213, 1205];
+/// SQLite primary result codes: SQLITE_BUSY (5), SQLITE_LOCKED (6). Extended codes such as
+/// SQLITE_BUSY_SNAPSHOT (517) carry the primary one in their low byte.
+const SQLITE_LOCK_ERRORS: [i64; 2] = [5, 6];
+
+/// A deadlock or lock wait timeout (MySQL), or a busy database (SQLite), told by the
+/// database's error code: the transaction was rolled back and can run again.
 fn is_lock_error(e: &DbErr) -> bool {
-    let text = e.to_string();
-    [
-        "Deadlock found",
-        "Lock wait timeout",
-        "database is locked",
-        "SQLITE_BUSY",
-        "(code: 5)",
-        "(code: 517)",
-        "1213",
-        "1205",
-    ]
-    .iter()
-    .any(|needle| text.contains(needle))
+    let Some(sea_orm::sqlx::Error::Database(db)) = sqlx_error(e) else {
+        return false;
+    };
+    if let Some(mysql) = db.try_downcast_ref::<MySqlDatabaseError>() {
+        return MYSQL_LOCK_ERRORS.contains(&mysql.number());
+    }
+    if db.try_downcast_ref::<SqliteError>().is_some() {
+        return db
+            .code()
+            .and_then(|code| code.parse::<i64>().ok())
+            .is_some_and(|code| SQLITE_LOCK_ERRORS.contains(&(code & 0xff)));
+    }
+    false
 }

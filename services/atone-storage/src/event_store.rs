@@ -1,7 +1,8 @@
 //! The event store: every member's stream in the `events` table, appended together with its
 //! outbox rows, and folded back (from a snapshot when there is one) to decide a command.
 
-use atone_domain::{Event, Member, RecordedEvent};
+use atone_api::envelope::encode;
+use atone_domain::{Envelope, Event, Member, RecordedEvent};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -10,7 +11,6 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::codec::Envelope;
 use crate::entity::{events, outbox, snapshots};
 use crate::{StorageError, db};
 
@@ -125,7 +125,7 @@ impl EventStore {
         let outbox_rows = envelopes.iter().map(|e| outbox::ActiveModel {
             user_id: Set(e.user_id.clone()),
             version: Set(e.version()),
-            envelope: Set(e.encode()),
+            envelope: Set(encode(e)),
             created_at: Set(now),
             ..Default::default()
         });

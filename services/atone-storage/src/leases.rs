@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter,
+    QueryOrder, UpdateMany,
 };
 
 use crate::StorageError;
@@ -19,6 +20,39 @@ pub const KIND_SHARD: &str = "kinesis-shard";
 /// The relay that publishes the outbox to Kinesis: one instance holds it at a time.
 pub const RELAY_SOURCE: &str = "relay";
 pub const KIND_RELAY: &str = "outbox-relay";
+
+/// Who holds a lease, and at which fencing counter: a write made under a fence happens
+/// only while that owner still holds the lease at that counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fence<'a> {
+    pub owner: &'a str,
+    pub counter: i64,
+}
+
+/// Narrows `update` to the source's row while `fence` still holds it.
+fn fenced(
+    update: UpdateMany<projector_leases::Entity>,
+    source_id: &str,
+    fence: Fence<'_>,
+) -> UpdateMany<projector_leases::Entity> {
+    update
+        .filter(projector_leases::Column::SourceId.eq(source_id))
+        .filter(projector_leases::Column::Owner.eq(fence.owner))
+        .filter(projector_leases::Column::LeaseCounter.eq(fence.counter))
+}
+
+/// Sets the lease free: no owner, no expiry.
+fn unowned(update: UpdateMany<projector_leases::Entity>) -> UpdateMany<projector_leases::Entity> {
+    update
+        .col_expr(
+            projector_leases::Column::Owner,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            projector_leases::Column::LeaseExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+}
 
 /// Creates the source's row if it does not exist yet.
 pub async fn ensure(
@@ -62,14 +96,14 @@ pub struct Progress {
     pub lag_millis: Option<i64>,
 }
 
-/// Records a batch's progress in the batch's transaction. With `fence = Some((owner,
-/// counter))` it writes only while that owner still holds the lease at that counter and
-/// fails with [`StorageError::Fenced`] otherwise, rolling the whole batch back.
+/// Records a batch's progress in the batch's transaction. With a `fence` it writes only
+/// while that owner still holds the lease at that counter and fails with
+/// [`StorageError::Fenced`] otherwise, rolling the whole batch back.
 pub async fn record_progress(
     conn: &impl ConnectionTrait,
     source_id: &str,
     progress: &Progress,
-    fence: Option<(&str, i64)>,
+    fence: Option<Fence<'_>>,
 ) -> Result<(), StorageError> {
     let mut update = projector_leases::Entity::update_many()
         .col_expr(
@@ -80,8 +114,7 @@ pub async fn record_progress(
             projector_leases::Column::InvalidRecords,
             Expr::col(projector_leases::Column::InvalidRecords).add(progress.invalid),
         )
-        .col_expr(projector_leases::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(projector_leases::Column::SourceId.eq(source_id));
+        .col_expr(projector_leases::Column::UpdatedAt, Expr::value(Utc::now()));
     if let Some(checkpoint) = &progress.checkpoint {
         update = update.col_expr(
             projector_leases::Column::Checkpoint,
@@ -91,11 +124,10 @@ pub async fn record_progress(
     if let Some(lag) = progress.lag_millis {
         update = update.col_expr(projector_leases::Column::LagMillis, Expr::value(lag));
     }
-    if let Some((owner, counter)) = fence {
-        update = update
-            .filter(projector_leases::Column::Owner.eq(owner))
-            .filter(projector_leases::Column::LeaseCounter.eq(counter));
-    }
+    update = match fence {
+        Some(fence) => fenced(update, source_id, fence),
+        None => update.filter(projector_leases::Column::SourceId.eq(source_id)),
+    };
     if update.exec(conn).await?.rows_affected == 0 {
         return Err(StorageError::Fenced {
             source_id: source_id.to_owned(),
@@ -162,79 +194,75 @@ pub async fn take(
     Ok((result.rows_affected == 1).then_some(counter))
 }
 
-/// Extends a lease `owner` holds at `counter`. False if it was lost.
+/// Runs `update` on the source's row while `fence` still holds it; false if it no longer
+/// does.
+async fn update_fenced(
+    conn: &impl ConnectionTrait,
+    update: UpdateMany<projector_leases::Entity>,
+    source_id: &str,
+    fence: Fence<'_>,
+) -> Result<bool, StorageError> {
+    let result = fenced(update, source_id, fence).exec(conn).await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Extends a lease held under `fence`. False if it was lost.
 pub async fn renew(
     conn: &impl ConnectionTrait,
     source_id: &str,
-    owner: &str,
-    counter: i64,
+    fence: Fence<'_>,
     until: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
-    let result = projector_leases::Entity::update_many()
-        .col_expr(projector_leases::Column::LeaseExpiresAt, Expr::value(until))
-        .filter(projector_leases::Column::SourceId.eq(source_id))
-        .filter(projector_leases::Column::Owner.eq(owner))
-        .filter(projector_leases::Column::LeaseCounter.eq(counter))
-        .exec(conn)
-        .await?;
-    Ok(result.rows_affected == 1)
+    let update = projector_leases::Entity::update_many()
+        .col_expr(projector_leases::Column::LeaseExpiresAt, Expr::value(until));
+    update_fenced(conn, update, source_id, fence).await
 }
 
 /// Gives a lease back at once (a graceful shutdown), so another instance can take it
-/// without waiting for it to expire.
+/// without waiting for it to expire. False if it was not held any more.
 pub async fn release(
     conn: &impl ConnectionTrait,
     source_id: &str,
-    owner: &str,
-    counter: i64,
+    fence: Fence<'_>,
 ) -> Result<bool, StorageError> {
-    let result = projector_leases::Entity::update_many()
-        .col_expr(
-            projector_leases::Column::Owner,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            projector_leases::Column::LeaseExpiresAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(projector_leases::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(projector_leases::Column::SourceId.eq(source_id))
-        .filter(projector_leases::Column::Owner.eq(owner))
-        .filter(projector_leases::Column::LeaseCounter.eq(counter))
-        .exec(conn)
-        .await?;
-    Ok(result.rows_affected == 1)
+    let update = unowned(projector_leases::Entity::update_many())
+        .col_expr(projector_leases::Column::UpdatedAt, Expr::value(Utc::now()));
+    update_fenced(conn, update, source_id, fence).await
 }
 
-/// Marks a closed shard read to its end, in the transaction of its last batch; its
-/// children may start. Fenced like [`record_progress`].
+/// Marks a closed shard read to its end, in the transaction of its last batch, and gives
+/// its lease back; its children may start. Fenced like [`record_progress`].
 pub async fn finish(
     conn: &impl ConnectionTrait,
     source_id: &str,
-    owner: &str,
-    counter: i64,
+    fence: Fence<'_>,
 ) -> Result<(), StorageError> {
-    let result = projector_leases::Entity::update_many()
+    let update = unowned(projector_leases::Entity::update_many())
         .col_expr(projector_leases::Column::Finished, Expr::value(true))
-        .col_expr(
-            projector_leases::Column::Owner,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            projector_leases::Column::LeaseExpiresAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
         .col_expr(projector_leases::Column::LagMillis, Expr::value(0))
-        .col_expr(projector_leases::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(projector_leases::Column::SourceId.eq(source_id))
-        .filter(projector_leases::Column::Owner.eq(owner))
-        .filter(projector_leases::Column::LeaseCounter.eq(counter))
+        .col_expr(projector_leases::Column::UpdatedAt, Expr::value(Utc::now()));
+    if fenced(update, source_id, fence)
         .exec(conn)
-        .await?;
-    if result.rows_affected == 0 {
+        .await?
+        .rows_affected
+        == 0
+    {
         return Err(StorageError::Fenced {
             source_id: source_id.to_owned(),
         });
     }
     Ok(())
+}
+
+/// The parent shard ids a source records.
+pub fn parent_ids(lease: &Lease) -> Vec<String> {
+    lease
+        .parent_ids
+        .as_array()
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }

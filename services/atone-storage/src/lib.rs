@@ -1,8 +1,9 @@
 //! atone's storage: the event store and its outbox, the read models, the change feed and
-//! the projector's checkpoints, through sea-orm on MySQL/MariaDB or SQLite.
+//! the lease table with the sources' checkpoints, through sea-orm on MySQL/MariaDB or
+//! SQLite. It loads and saves; the rules live elsewhere (the domain decides commands, the
+//! projection derives read models).
 
 pub mod change_feed;
-pub mod codec;
 pub mod db;
 pub mod entity;
 mod error;
@@ -12,8 +13,8 @@ pub mod outbox;
 pub mod projection;
 pub mod read_model;
 
-pub use codec::Envelope;
 pub use db::{DbConfig, connect, migrate};
 pub use error::StorageError;
 pub use event_store::{CommandMeta, EventStore};
+pub use read_model::MemberView;
 pub use sea_orm::DatabaseConnection;

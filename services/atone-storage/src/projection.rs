@@ -1,28 +1,25 @@
-//! Applies events to the read models. Every write of a batch happens in the caller's
-//! transaction, together with one change-feed row per event and the source's checkpoint, so
-//! a batch is applied whole or not at all.
+//! Applies a batch of events to the read models: loads the rows the events need, runs the
+//! pure projection ([`atone_projection::project`]) over them, and saves what it changed.
+//! Every write happens in the caller's transaction, together with one change-feed row per
+//! event and the source's checkpoint, so a batch is applied whole or not at all.
 //!
 //! Exactly-once effect over at-least-once delivery: `members.version` is the last version
 //! applied, so an event at or below it is a duplicate and skipped. An event further ahead
 //! than the next version (a relay that retried out of order) first pulls the missing events
 //! from the event store, so each member's events are always applied in version order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
-use atone_api::prost::Message;
-use atone_api::v1;
-use atone_domain::Event;
-use chrono::Utc;
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect,
-};
+use atone_domain::Envelope;
+use atone_projection::{Change, MemberRows, Needs, Projected, project};
+use sea_orm::sea_query::SimpleExpr;
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Select};
 
-use crate::codec::{Envelope, timestamp};
 use crate::entity::{change_feed, member_bills, members, payment_promises};
-use crate::read_model::{self, bill_status, promise_status};
-use crate::{StorageError, db, event_store};
+use crate::read_model::{
+    bill_model, bill_row, member_model, member_row, promise_model, promise_row,
+};
+use crate::{StorageError, change_feed as feed, db, event_store};
 
 /// What a batch did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -33,310 +30,308 @@ pub struct BatchOutcome {
     pub duplicates: usize,
 }
 
-/// The columns of `members` a batch keeps in memory while it applies a member's events.
-struct Position {
-    credit_limit: i64,
-    outstanding: i64,
-    version: i64,
-    exists: bool,
-}
+/// Rows per multi-row INSERT, and ids per `IN (…)` list: far below MySQL's and SQLite's
+/// limits on bound values.
+const ROWS_PER_STATEMENT: usize = 200;
 
-impl Position {
-    fn summary(&self, user_id: &str) -> v1::MemberSummary {
-        read_model::summary(user_id, self.credit_limit, self.outstanding, self.version)
-    }
+/// One member's part of a batch: the rows in hand and which of them the tables had.
+struct Member {
+    rows: MemberRows,
+    existed: bool,
+    stored_promises: HashSet<String>,
+    stored_bills: HashSet<String>,
+    events: Vec<Envelope>,
+    changes: Vec<Change>,
 }
-
-/// Change-feed rows per INSERT statement (5 bound values each, far below MySQL's and
-/// SQLite's limits on bound values).
-const FEED_ROWS_PER_INSERT: usize = 200;
 
 /// Applies `batch` (any order, duplicates allowed) in `txn`.
 pub async fn apply_batch(
     txn: &DatabaseTransaction,
     batch: Vec<Envelope>,
 ) -> Result<BatchOutcome, StorageError> {
-    let mut by_member: BTreeMap<String, BTreeMap<i64, Envelope>> = BTreeMap::new();
     let mut outcome = BatchOutcome::default();
+    let mut by_member: BTreeMap<String, BTreeMap<i64, Envelope>> = BTreeMap::new();
     for envelope in batch {
         let versions = by_member.entry(envelope.user_id.clone()).or_default();
         if versions.insert(envelope.version(), envelope).is_some() {
             outcome.duplicates += 1;
         }
     }
-    // Members in one fixed order, so two batches lock their rows without deadlocking.
-    let mut feed = Vec::new();
-    for (user_id, events) in by_member {
-        apply_member(txn, &user_id, events.into_values(), &mut outcome, &mut feed).await?;
+    if by_member.is_empty() {
+        return Ok(outcome);
     }
-    // The batch's change-feed rows in a few multi-row inserts rather than one per event.
-    // The version check in `apply_member` makes a duplicate impossible; the unique key
-    // would turn one into a failed batch, never a second change.
-    while !feed.is_empty() {
-        let rest = feed.split_off(feed.len().min(FEED_ROWS_PER_INSERT));
-        change_feed::Entity::insert_many(std::mem::replace(&mut feed, rest))
-            .exec_without_returning(txn)
-            .await?;
+    let mut members = load_members(txn, by_member, &mut outcome).await?;
+    load_needed_rows(txn, &mut members).await?;
+    for (user_id, member) in &mut members {
+        for envelope in &member.events {
+            match project(&member.rows, envelope) {
+                Ok(Projected::Duplicate) => outcome.duplicates += 1,
+                Ok(Projected::Applied(change)) => {
+                    member.rows.apply(&change);
+                    outcome.applied.push((user_id.clone(), change.version));
+                    member.changes.push(change);
+                }
+                Err(e) => return Err(StorageError::Corrupt(e.to_string())),
+            }
+        }
     }
+    save(txn, &members).await?;
     Ok(outcome)
 }
 
-async fn apply_member(
+/// Reads (with a locking read on MySQL, see [`locking`]) the member rows of the batch, and
+/// settles which events each member needs applied: those after its version, with any gap
+/// filled from the event store.
+async fn load_members(
+    txn: &DatabaseTransaction,
+    by_member: BTreeMap<String, BTreeMap<i64, Envelope>>,
+    outcome: &mut BatchOutcome,
+) -> Result<BTreeMap<String, Member>, StorageError> {
+    let ids: Vec<String> = by_member.keys().cloned().collect();
+    let mut stored = BTreeMap::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let query = members::Entity::find().filter(members::Column::UserId.is_in(chunk.to_vec()));
+        for row in locking(txn, query).all(txn).await? {
+            stored.insert(row.user_id.clone(), member_row(row));
+        }
+    }
+    let mut members = BTreeMap::new();
+    for (user_id, versions) in by_member {
+        let row = stored.remove(&user_id);
+        let existed = row.is_some();
+        let mut rows = MemberRows::new(user_id.clone());
+        if let Some(row) = row {
+            rows.member = row;
+        }
+        let at = rows.member.version;
+        let (older, newer): (Vec<Envelope>, Vec<Envelope>) =
+            versions.into_values().partition(|e| e.version() <= at);
+        outcome.duplicates += older.len();
+        let events = fill_gaps(txn, &user_id, at, newer).await?;
+        let member = Member {
+            rows,
+            existed,
+            stored_promises: HashSet::new(),
+            stored_bills: HashSet::new(),
+            events,
+            changes: Vec::new(),
+        };
+        members.insert(user_id, member);
+    }
+    Ok(members)
+}
+
+/// `events` (after version `at`, ascending) with any missing version read from the event
+/// store.
+async fn fill_gaps(
     txn: &DatabaseTransaction,
     user_id: &str,
-    events: impl Iterator<Item = Envelope>,
-    outcome: &mut BatchOutcome,
-    feed: &mut Vec<change_feed::ActiveModel>,
-) -> Result<(), StorageError> {
-    // On MySQL the member's rows are read with locking reads (here and in `apply_event`):
-    // under REPEATABLE READ a plain SELECT would see the snapshot taken at the
-    // transaction's first read, from before another projector's batch that this one
-    // waited for on the lock, and would miss the promises and bills that batch wrote.
-    let mut query = members::Entity::find_by_id(user_id);
-    if db::is_mysql(txn) {
-        query = query.lock_exclusive();
-    }
-    let mut position = match query.one(txn).await? {
-        Some(m) => Position {
-            credit_limit: m.credit_limit,
-            outstanding: m.outstanding_amount,
-            version: m.version,
-            exists: true,
-        },
-        None => Position {
-            credit_limit: 0,
-            outstanding: 0,
-            version: 0,
-            exists: false,
-        },
+    at: i64,
+    events: Vec<Envelope>,
+) -> Result<Vec<Envelope>, StorageError> {
+    let Some(last) = events.last().map(Envelope::version) else {
+        return Ok(events);
     };
-    let start = position.version;
-
-    for envelope in events {
-        let version = envelope.version();
-        if version <= position.version {
-            outcome.duplicates += 1;
-            continue;
-        }
-        if version > position.version + 1 {
-            let missing =
-                event_store::read_stream(txn, user_id, position.version, Some(version - 1)).await?;
-            if missing.len() as i64 != version - 1 - position.version {
-                return Err(StorageError::Corrupt(format!(
-                    "user {user_id}: version {version} arrived but the event store lacks versions {}..{}",
-                    position.version + 1,
-                    version - 1
-                )));
-            }
-            // Never needed while the relay keeps each member's order and parents are read
-            // before their children; logged so a test (or an operator) can tell.
-            tracing::info!(
-                user_id,
-                from = position.version + 1,
-                to = version - 1,
-                "filling a gap from the event store"
-            );
-            for earlier in missing {
-                feed.push(apply_event(txn, &mut position, &earlier).await?);
-                outcome
-                    .applied
-                    .push((user_id.to_owned(), earlier.version()));
-            }
-        }
-        feed.push(apply_event(txn, &mut position, &envelope).await?);
-        outcome.applied.push((user_id.to_owned(), version));
+    if last - at == events.len() as i64 {
+        return Ok(events);
     }
+    let stream = event_store::read_stream(txn, user_id, at, Some(last)).await?;
+    if stream.len() as i64 != last - at {
+        return Err(StorageError::Corrupt(format!(
+            "user {user_id}: version {last} arrived but the event store lacks versions between {} and {last}",
+            at + 1
+        )));
+    }
+    // Never needed while the relay keeps each member's order and parents are read before
+    // their children; logged so a test (or an operator) can tell.
+    tracing::info!(
+        user_id,
+        from = at + 1,
+        to = last,
+        "filling a gap from the event store"
+    );
+    Ok(stream)
+}
 
-    if position.version == start {
+/// Loads, with locking reads on MySQL, the promises and bills the members' events need,
+/// each into its own member's rows (a row of another member is never theirs to change).
+async fn load_needed_rows(
+    txn: &DatabaseTransaction,
+    members: &mut BTreeMap<String, Member>,
+) -> Result<(), StorageError> {
+    let mut needs = Needs::default();
+    for member in members.values() {
+        for envelope in &member.events {
+            needs.add(envelope.event());
+        }
+    }
+    if needs.is_empty() {
         return Ok(());
     }
-    let row = members::ActiveModel {
-        user_id: Set(user_id.to_owned()),
-        credit_limit: Set(position.credit_limit),
-        outstanding_amount: Set(position.outstanding),
-        version: Set(position.version),
-        updated_at: Set(Utc::now()),
-    };
-    if position.exists {
-        // update_many: one UPDATE, where ActiveModel::update would read the row back.
-        members::Entity::update_many()
-            .set(row)
-            .filter(members::Column::UserId.eq(user_id))
-            .exec(txn)
-            .await?;
-    } else {
-        members::Entity::insert(row).exec(txn).await?;
+    let promise_filters = [
+        (payment_promises::Column::Id, needs.promise_ids),
+        (payment_promises::Column::BillId, needs.promises_of_bills),
+    ];
+    for (column, ids) in promise_filters {
+        for filter in in_chunks(column, &ids) {
+            let query = payment_promises::Entity::find().filter(filter);
+            for row in locking(txn, query).all(txn).await? {
+                if let Some(member) = members.get_mut(&row.user_id) {
+                    let row = promise_row(row)?;
+                    member.stored_promises.insert(row.id.clone());
+                    member.rows.promises.insert(row.id.clone(), row);
+                }
+            }
+        }
+    }
+    for filter in in_chunks(member_bills::Column::Id, &needs.bill_ids) {
+        let query = member_bills::Entity::find().filter(filter);
+        for row in locking(txn, query).all(txn).await? {
+            if let Some(member) = members.get_mut(&row.user_id) {
+                let row = bill_row(row)?;
+                member.stored_bills.insert(row.id.clone());
+                member.rows.bills.insert(row.id.clone(), row);
+            }
+        }
     }
     Ok(())
 }
 
-/// Applies one event to the read models; returns its change-feed row, for the caller to
-/// insert.
-async fn apply_event(
-    txn: &DatabaseTransaction,
-    position: &mut Position,
-    envelope: &Envelope,
-) -> Result<change_feed::ActiveModel, StorageError> {
-    let user_id = envelope.user_id.as_str();
-    let version = envelope.version();
-    let mut promises = Vec::new();
-    let mut bills = Vec::new();
-    match envelope.event() {
-        Event::PurchaseCompleted(e) => {
-            position.credit_limit = e.credit_limit;
-        }
-        Event::PaymentPromiseCreated(e) => {
-            let row = payment_promises::Model {
-                id: e.promise_id.to_string(),
-                order_id: e.order_id.to_string(),
-                user_id: user_id.to_owned(),
-                product_id: e.product_id.clone(),
-                product_name: e.product_name.clone(),
-                amount: e.amount,
-                due_date: e.due_date,
-                payment_mode: read_model::mode_name(e.payment_mode).to_owned(),
-                status: promise_status::UNBILLED.to_owned(),
-                bill_id: None,
-                purchased_at: envelope.occurred_at,
-                created_version: version,
-                updated_version: version,
-            };
-            payment_promises::Entity::insert(row.clone().into_active_model())
-                .exec(txn)
-                .await?;
-            position.outstanding += e.amount;
-            promises.push(read_model::promise_to_proto(&row));
-        }
-        Event::MemberBillIssued(e) => {
-            let promise_ids: Vec<String> = e.promise_ids.iter().map(ToString::to_string).collect();
-            let row = member_bills::Model {
-                id: e.bill_id.to_string(),
-                user_id: user_id.to_owned(),
-                promise_ids: serde_json::json!(promise_ids),
-                amount: e.amount,
-                status: bill_status::UNPAID.to_owned(),
-                issued_date: e.issued_date,
-                due_date: e.due_date,
-                paid_date: None,
-                created_version: version,
-                updated_version: version,
-            };
-            member_bills::Entity::insert(row.clone().into_active_model())
-                .exec(txn)
-                .await?;
-            bills.push(read_model::bill_to_proto(&row)?);
-            promises = set_promises(
-                txn,
-                payment_promises::Column::Id.is_in(promise_ids),
-                user_id,
-                promise_status::BILLED,
-                Some(e.bill_id.to_string()),
-                version,
-            )
-            .await?;
-        }
-        Event::PaymentCompleted(e) => {
-            let bill_id = e.bill_id.to_string();
-            let mut query = member_bills::Entity::find_by_id(bill_id.clone())
-                .filter(member_bills::Column::UserId.eq(user_id));
-            if db::is_mysql(txn) {
-                query = query.lock_exclusive();
-            }
-            let bill = query.one(txn).await?.ok_or_else(|| {
-                StorageError::Corrupt(format!("user {user_id}: payment of unknown bill {bill_id}"))
-            })?;
-            let bill = member_bills::Model {
-                status: bill_status::PAID.to_owned(),
-                paid_date: Some(e.paid_date),
-                updated_version: version,
-                ..bill
-            };
-            member_bills::Entity::update_many()
-                .col_expr(
-                    member_bills::Column::Status,
-                    Expr::value(bill.status.clone()),
-                )
-                .col_expr(member_bills::Column::PaidDate, Expr::value(bill.paid_date))
-                .col_expr(member_bills::Column::UpdatedVersion, Expr::value(version))
-                .filter(member_bills::Column::Id.eq(bill_id.clone()))
-                .exec(txn)
-                .await?;
-            position.outstanding -= bill.amount;
-            bills.push(read_model::bill_to_proto(&bill)?);
-            promises = set_promises(
-                txn,
-                payment_promises::Column::BillId.eq(bill_id.clone()),
-                user_id,
-                promise_status::PAID,
-                Some(bill_id),
-                version,
-            )
-            .await?;
-        }
-    }
-    position.version = version;
-
-    let change = v1::MemberChange {
-        version,
-        event_type: envelope.event().event_type().to_owned(),
-        occurred_at: Some(timestamp(envelope.occurred_at)),
-        summary: Some(position.summary(user_id)),
-        promises,
-        bills,
-    };
-    Ok(change_feed::ActiveModel {
-        user_id: Set(user_id.to_owned()),
-        version: Set(version),
-        event_type: Set(change.event_type.clone()),
-        change: Set(change.encode_to_vec()),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    })
+/// `column IN (…)` over `ids`, a list at most [`ROWS_PER_STATEMENT`] long each.
+fn in_chunks(column: impl ColumnTrait, ids: &[String]) -> Vec<SimpleExpr> {
+    ids.chunks(ROWS_PER_STATEMENT)
+        .map(|chunk| column.is_in(chunk.to_vec()))
+        .collect()
 }
 
-/// Sets the status (and bill) of the member's promises that match `filter`; returns them
-/// as they are now.
-async fn set_promises(
-    txn: &DatabaseTransaction,
-    filter: sea_orm::sea_query::SimpleExpr,
-    user_id: &str,
-    status: &str,
-    bill_id: Option<String>,
-    version: i64,
-) -> Result<Vec<v1::PaymentPromise>, StorageError> {
-    let mut query = payment_promises::Entity::find()
-        .filter(payment_promises::Column::UserId.eq(user_id))
-        .filter(filter);
+/// On MySQL the batch's rows are read with locking reads: under REPEATABLE READ a plain
+/// SELECT would see the snapshot taken at the transaction's first read, from before another
+/// projector's batch that this one waited for on the lock, and would miss the promises and
+/// bills that batch wrote. (SQLite's write transaction holds the whole database already.)
+fn locking<E: EntityTrait>(txn: &DatabaseTransaction, query: Select<E>) -> Select<E> {
     if db::is_mysql(txn) {
-        query = query.lock_exclusive();
+        query.lock_exclusive()
+    } else {
+        query
     }
-    let rows = query.all(txn).await?;
-    if rows.is_empty() {
-        return Ok(Vec::new());
+}
+
+/// Writes what the batch changed: each member row, promise and bill once, as it ended up,
+/// and every change to the feed.
+async fn save(
+    txn: &DatabaseTransaction,
+    members: &BTreeMap<String, Member>,
+) -> Result<(), StorageError> {
+    let mut member_rows = TableWrites::<members::Entity>::new(members::Column::UserId);
+    let mut promises = TableWrites::<payment_promises::Entity>::new(payment_promises::Column::Id);
+    let mut bills = TableWrites::<member_bills::Entity>::new(member_bills::Column::Id);
+    let mut feed_rows = Vec::new();
+    for (user_id, member) in members.iter().filter(|(_, m)| !m.changes.is_empty()) {
+        member_rows.push(user_id, member_model(&member.rows.member), member.existed);
+        let touched = touched(&member.changes);
+        for (id, row) in touched
+            .promises
+            .iter()
+            .filter_map(|id| member.rows.promises.get_key_value(id))
+        {
+            promises.push(id, promise_model(row), member.stored_promises.contains(id));
+        }
+        for (id, row) in touched
+            .bills
+            .iter()
+            .filter_map(|id| member.rows.bills.get_key_value(id))
+        {
+            bills.push(id, bill_model(row), member.stored_bills.contains(id));
+        }
+        for change in &member.changes {
+            feed_rows.push(feed::new_row(user_id, change)?);
+        }
     }
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    payment_promises::Entity::update_many()
-        .col_expr(payment_promises::Column::Status, Expr::value(status))
-        .col_expr(
-            payment_promises::Column::BillId,
-            Expr::value(bill_id.clone()),
-        )
-        .col_expr(
-            payment_promises::Column::UpdatedVersion,
-            Expr::value(version),
-        )
-        .filter(payment_promises::Column::Id.is_in(ids))
-        .exec(txn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            read_model::promise_to_proto(&payment_promises::Model {
-                status: status.to_owned(),
-                bill_id: bill_id.clone(),
-                updated_version: version,
-                ..row
-            })
-        })
-        .collect())
+    member_rows.write(txn).await?;
+    promises.write(txn).await?;
+    bills.write(txn).await?;
+    // The version check makes a duplicate feed row impossible; the unique key would turn
+    // one into a failed batch, never a second change.
+    insert_all::<change_feed::Entity>(txn, feed_rows).await
+}
+
+/// The rows of one table a batch writes: new ones in multi-row INSERTs, changed ones in an
+/// UPDATE each (`update_many`, which does not read the row back as `ActiveModel::update`
+/// would).
+struct TableWrites<E: EntityTrait> {
+    key: E::Column,
+    inserts: Vec<E::ActiveModel>,
+    updates: Vec<(String, E::ActiveModel)>,
+}
+
+impl<E: EntityTrait> TableWrites<E> {
+    fn new(key: E::Column) -> Self {
+        Self {
+            key,
+            inserts: Vec::new(),
+            updates: Vec::new(),
+        }
+    }
+
+    /// `stored`: the table has the row already.
+    fn push(&mut self, id: &str, row: E::ActiveModel, stored: bool) {
+        if stored {
+            self.updates.push((id.to_owned(), row));
+        } else {
+            self.inserts.push(row);
+        }
+    }
+
+    async fn write(self, txn: &DatabaseTransaction) -> Result<(), StorageError> {
+        for (id, row) in self.updates {
+            E::update_many()
+                .set(row)
+                .filter(self.key.eq(id))
+                .exec(txn)
+                .await?;
+        }
+        insert_all::<E>(txn, self.inserts).await
+    }
+}
+
+/// The ids of the promises and bills that `changes` wrote, each once, in the order first
+/// written.
+struct Touched {
+    promises: Vec<String>,
+    bills: Vec<String>,
+}
+
+fn touched(changes: &[Change]) -> Touched {
+    let mut seen = HashSet::new();
+    let mut touched = Touched {
+        promises: Vec::new(),
+        bills: Vec::new(),
+    };
+    for change in changes {
+        for p in &change.promises {
+            if seen.insert(("p", p.id.as_str())) {
+                touched.promises.push(p.id.clone());
+            }
+        }
+        for b in &change.bills {
+            if seen.insert(("b", b.id.as_str())) {
+                touched.bills.push(b.id.clone());
+            }
+        }
+    }
+    touched
+}
+
+/// Inserts `rows` in a few multi-row INSERTs rather than one per row.
+async fn insert_all<E: EntityTrait>(
+    txn: &DatabaseTransaction,
+    mut rows: Vec<E::ActiveModel>,
+) -> Result<(), StorageError> {
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(ROWS_PER_STATEMENT));
+        E::insert_many(std::mem::replace(&mut rows, rest))
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
 }

@@ -1,99 +1,137 @@
-//! Reading the read models, and turning their rows into API messages.
+//! The read models' tables (`members`, `payment_promises`, `member_bills`) as the
+//! projection's rows, and the reads the query side makes of them.
 
-use atone_api::v1;
 use atone_domain::PaymentMode;
+use atone_projection::{BillRow, BillStatus, MemberRow, PromiseRow, PromiseStatus};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
 };
 
-use crate::codec::{mode_to_proto, timestamp};
 use crate::entity::{events, member_bills, members, payment_promises};
 use crate::{StorageError, db};
 
-/// Values of `payment_promises.status`.
-pub mod promise_status {
-    pub const UNBILLED: &str = "unbilled";
-    pub const BILLED: &str = "billed";
-    pub const PAID: &str = "paid";
+/// Everything the read models hold of one member, as of one consistent moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberView {
+    /// `None` for a member the read models do not know yet.
+    pub member: Option<MemberRow>,
+    /// Newest first.
+    pub promises: Vec<PromiseRow>,
+    /// Newest first.
+    pub bills: Vec<BillRow>,
 }
 
-/// Values of `member_bills.status`, as in the hands-on.
-pub mod bill_status {
-    pub const UNPAID: &str = "unpaid";
-    pub const PAID: &str = "paid";
-}
+/// One page of a list, newest first, and the `before` of the next page if there may be
+/// more.
+pub type Page<T> = (Vec<T>, Option<i64>);
 
 /// The value of `payment_promises.payment_mode`.
-pub fn mode_name(mode: PaymentMode) -> &'static str {
+fn mode_name(mode: PaymentMode) -> &'static str {
     match mode {
         PaymentMode::Immediate => "immediate",
         PaymentMode::Monthly => "monthly",
     }
 }
 
-pub fn summary(
-    user_id: &str,
-    credit_limit: i64,
-    outstanding: i64,
-    version: i64,
-) -> v1::MemberSummary {
-    v1::MemberSummary {
-        user_id: user_id.to_owned(),
-        credit_limit,
-        outstanding_amount: outstanding,
-        available_credit: (credit_limit - outstanding).max(0),
-        version,
+fn corrupt(table: &str, id: &str, column: &str, value: &str) -> StorageError {
+    StorageError::Corrupt(format!("{table} {id}: {column} {value:?}"))
+}
+
+pub(crate) fn member_row(m: members::Model) -> MemberRow {
+    MemberRow {
+        user_id: m.user_id,
+        credit_limit: m.credit_limit,
+        outstanding_amount: m.outstanding_amount,
+        version: m.version,
     }
 }
 
-pub fn promise_to_proto(row: &payment_promises::Model) -> v1::PaymentPromise {
-    let payment_mode = match row.payment_mode.as_str() {
-        "immediate" => mode_to_proto(PaymentMode::Immediate),
-        "monthly" => mode_to_proto(PaymentMode::Monthly),
-        _ => v1::PaymentMode::Unspecified,
-    };
-    let status = match row.status.as_str() {
-        promise_status::UNBILLED => v1::PromiseStatus::Unbilled,
-        promise_status::BILLED => v1::PromiseStatus::Billed,
-        promise_status::PAID => v1::PromiseStatus::Paid,
-        _ => v1::PromiseStatus::Unspecified,
-    };
-    v1::PaymentPromise {
-        promise_id: row.id.clone(),
-        order_id: row.order_id.clone(),
-        user_id: row.user_id.clone(),
-        product_id: row.product_id.clone(),
-        product_name: row.product_name.clone(),
-        amount: row.amount,
-        payment_mode: payment_mode as i32,
-        due_date: row.due_date.to_string(),
-        status: status as i32,
-        bill_id: row.bill_id.clone().unwrap_or_default(),
-        purchased_at: Some(timestamp(row.purchased_at)),
-        created_version: row.created_version,
+pub(crate) fn member_model(row: &MemberRow) -> members::ActiveModel {
+    members::ActiveModel {
+        user_id: Set(row.user_id.clone()),
+        credit_limit: Set(row.credit_limit),
+        outstanding_amount: Set(row.outstanding_amount),
+        version: Set(row.version),
+        updated_at: Set(chrono::Utc::now()),
     }
 }
 
-pub fn bill_to_proto(row: &member_bills::Model) -> Result<v1::MemberBill, StorageError> {
-    let promise_ids: Vec<String> = serde_json::from_value(row.promise_ids.clone())
-        .map_err(|e| StorageError::Corrupt(format!("bill {}: promise_ids: {e}", row.id)))?;
-    let status = match row.status.as_str() {
-        bill_status::UNPAID => v1::BillStatus::Unpaid,
-        bill_status::PAID => v1::BillStatus::Paid,
-        _ => v1::BillStatus::Unspecified,
+pub(crate) fn promise_row(m: payment_promises::Model) -> Result<PromiseRow, StorageError> {
+    let payment_mode = match m.payment_mode.as_str() {
+        "immediate" => PaymentMode::Immediate,
+        "monthly" => PaymentMode::Monthly,
+        other => return Err(corrupt("promise", &m.id, "payment_mode", other)),
     };
-    Ok(v1::MemberBill {
-        bill_id: row.id.clone(),
-        user_id: row.user_id.clone(),
-        promise_ids,
-        amount: row.amount,
-        status: status as i32,
-        issued_date: row.issued_date.to_string(),
-        due_date: row.due_date.to_string(),
-        paid_date: row.paid_date.map(|d| d.to_string()).unwrap_or_default(),
-        created_version: row.created_version,
+    let status = PromiseStatus::parse(&m.status)
+        .ok_or_else(|| corrupt("promise", &m.id, "status", &m.status))?;
+    Ok(PromiseRow {
+        id: m.id,
+        order_id: m.order_id,
+        user_id: m.user_id,
+        product_id: m.product_id,
+        product_name: m.product_name,
+        amount: m.amount,
+        due_date: m.due_date,
+        payment_mode,
+        status,
+        bill_id: m.bill_id,
+        purchased_at: m.purchased_at,
+        created_version: m.created_version,
+        updated_version: m.updated_version,
     })
+}
+
+pub(crate) fn promise_model(row: &PromiseRow) -> payment_promises::ActiveModel {
+    payment_promises::ActiveModel {
+        id: Set(row.id.clone()),
+        order_id: Set(row.order_id.clone()),
+        user_id: Set(row.user_id.clone()),
+        product_id: Set(row.product_id.clone()),
+        product_name: Set(row.product_name.clone()),
+        amount: Set(row.amount),
+        due_date: Set(row.due_date),
+        payment_mode: Set(mode_name(row.payment_mode).to_owned()),
+        status: Set(row.status.as_str().to_owned()),
+        bill_id: Set(row.bill_id.clone()),
+        purchased_at: Set(row.purchased_at),
+        created_version: Set(row.created_version),
+        updated_version: Set(row.updated_version),
+    }
+}
+
+pub(crate) fn bill_row(m: member_bills::Model) -> Result<BillRow, StorageError> {
+    let promise_ids: Vec<String> = serde_json::from_value(m.promise_ids.clone())
+        .map_err(|e| StorageError::Corrupt(format!("bill {}: promise_ids: {e}", m.id)))?;
+    let status =
+        BillStatus::parse(&m.status).ok_or_else(|| corrupt("bill", &m.id, "status", &m.status))?;
+    Ok(BillRow {
+        id: m.id,
+        user_id: m.user_id,
+        promise_ids,
+        amount: m.amount,
+        status,
+        issued_date: m.issued_date,
+        due_date: m.due_date,
+        paid_date: m.paid_date,
+        created_version: m.created_version,
+        updated_version: m.updated_version,
+    })
+}
+
+pub(crate) fn bill_model(row: &BillRow) -> member_bills::ActiveModel {
+    member_bills::ActiveModel {
+        id: Set(row.id.clone()),
+        user_id: Set(row.user_id.clone()),
+        promise_ids: Set(serde_json::json!(row.promise_ids)),
+        amount: Set(row.amount),
+        status: Set(row.status.as_str().to_owned()),
+        issued_date: Set(row.issued_date),
+        due_date: Set(row.due_date),
+        paid_date: Set(row.paid_date),
+        created_version: Set(row.created_version),
+        updated_version: Set(row.updated_version),
+    }
 }
 
 /// The version the read models reflect for `user_id`; 0 for a member they do not know.
@@ -115,24 +153,15 @@ pub async fn stream_version(
     conn: &impl ConnectionTrait,
     user_id: &str,
 ) -> Result<i64, StorageError> {
-    Ok(events::Entity::find()
-        .select_only()
-        .column_as(events::Column::Version.max(), "v")
-        .filter(events::Column::UserId.eq(user_id))
-        .into_tuple::<Option<i64>>()
-        .one(conn)
-        .await?
-        .flatten()
-        .unwrap_or(0))
+    let query = events::Entity::find().filter(events::Column::UserId.eq(user_id));
+    db::max_or_zero(conn, query, events::Column::Version).await
 }
 
-/// The member's whole read model as of one consistent moment. A member the read models do
-/// not know yet is shown empty at version 0, with `default_credit_limit`.
+/// The member's whole read model, read in one transaction.
 pub async fn get_member(
     db: &DatabaseConnection,
     user_id: &str,
-    default_credit_limit: i64,
-) -> Result<v1::Member, StorageError> {
+) -> Result<MemberView, StorageError> {
     let txn = db::begin_read(db).await?;
     let member = members::Entity::find_by_id(user_id).one(&txn).await?;
     let promises = payment_promises::Entity::find()
@@ -146,41 +175,34 @@ pub async fn get_member(
         .all(&txn)
         .await?;
     txn.commit().await?;
-    let summary = match member {
-        Some(m) => summary(user_id, m.credit_limit, m.outstanding_amount, m.version),
-        None => summary(user_id, default_credit_limit, 0, 0),
-    };
-    Ok(v1::Member {
-        summary: Some(summary),
-        promises: promises.iter().map(promise_to_proto).collect(),
-        bills: bills.iter().map(bill_to_proto).collect::<Result<_, _>>()?,
+    Ok(MemberView {
+        member: member.map(member_row),
+        promises: promises
+            .into_iter()
+            .map(promise_row)
+            .collect::<Result<_, _>>()?,
+        bills: bills.into_iter().map(bill_row).collect::<Result<_, _>>()?,
     })
 }
 
 /// A page of the member's promises, newest first, created before version `before`.
-/// Returns the page and, if there may be more, the `before` of the next page.
 pub async fn list_promises(
     db: &DatabaseConnection,
     user_id: &str,
     page_size: u64,
     before: Option<i64>,
-) -> Result<(Vec<v1::PaymentPromise>, Option<i64>), StorageError> {
-    let mut query =
+) -> Result<Page<PromiseRow>, StorageError> {
+    let query =
         payment_promises::Entity::find().filter(payment_promises::Column::UserId.eq(user_id));
-    if let Some(before) = before {
-        query = query.filter(payment_promises::Column::CreatedVersion.lt(before));
-    }
-    let rows = query
-        .order_by_desc(payment_promises::Column::CreatedVersion)
-        .limit(page_size + 1)
-        .all(db)
-        .await?;
     page(
-        rows,
+        db,
+        query,
+        payment_promises::Column::CreatedVersion,
         page_size,
-        |r| r.created_version,
-        |r| Ok(promise_to_proto(r)),
+        before,
     )
+    .await?
+    .try_map(promise_row, |r| r.created_version)
 }
 
 /// A page of the member's bills, newest first; as [`list_promises`].
@@ -189,27 +211,61 @@ pub async fn list_bills(
     user_id: &str,
     page_size: u64,
     before: Option<i64>,
-) -> Result<(Vec<v1::MemberBill>, Option<i64>), StorageError> {
-    let mut query = member_bills::Entity::find().filter(member_bills::Column::UserId.eq(user_id));
-    if let Some(before) = before {
-        query = query.filter(member_bills::Column::CreatedVersion.lt(before));
+) -> Result<Page<BillRow>, StorageError> {
+    let query = member_bills::Entity::find().filter(member_bills::Column::UserId.eq(user_id));
+    page(
+        db,
+        query,
+        member_bills::Column::CreatedVersion,
+        page_size,
+        before,
+    )
+    .await?
+    .try_map(bill_row, |r| r.created_version)
+}
+
+/// Up to `page_size` rows, newest `created` first, and whether there are more.
+struct Rows<M> {
+    rows: Vec<M>,
+    more: bool,
+}
+
+impl<M> Rows<M> {
+    fn try_map<T>(
+        self,
+        convert: impl Fn(M) -> Result<T, StorageError>,
+        key: impl Fn(&T) -> i64,
+    ) -> Result<Page<T>, StorageError> {
+        let rows: Vec<T> = self
+            .rows
+            .into_iter()
+            .map(convert)
+            .collect::<Result<_, _>>()?;
+        let next = if self.more {
+            rows.last().map(key)
+        } else {
+            None
+        };
+        Ok((rows, next))
     }
-    let rows = query
-        .order_by_desc(member_bills::Column::CreatedVersion)
+}
+
+async fn page<E: EntityTrait>(
+    db: &DatabaseConnection,
+    mut query: Select<E>,
+    created: E::Column,
+    page_size: u64,
+    before: Option<i64>,
+) -> Result<Rows<E::Model>, StorageError> {
+    if let Some(before) = before {
+        query = query.filter(created.lt(before));
+    }
+    let mut rows = query
+        .order_by_desc(created)
         .limit(page_size + 1)
         .all(db)
         .await?;
-    page(rows, page_size, |r| r.created_version, bill_to_proto)
-}
-
-fn page<R, T>(
-    mut rows: Vec<R>,
-    page_size: u64,
-    key: impl Fn(&R) -> i64,
-    convert: impl Fn(&R) -> Result<T, StorageError>,
-) -> Result<(Vec<T>, Option<i64>), StorageError> {
     let more = rows.len() as u64 > page_size;
     rows.truncate(page_size as usize);
-    let next = if more { rows.last().map(&key) } else { None };
-    Ok((rows.iter().map(convert).collect::<Result<_, _>>()?, next))
+    Ok(Rows { rows, more })
 }

@@ -1,8 +1,18 @@
 //! The `atone` binary: wires the three services onto one port.
+//!
+//! [`settings`] says what a process runs (the command line in [`cli`] converts into it),
+//! [`startup`] starts each role, [`router`] puts them on one port, and [`app`] builds and
+//! serves the whole; [`oneshot`] holds the subcommands that do one thing and exit.
 
 pub mod app;
 pub mod cli;
+pub mod oneshot;
+pub mod router;
+pub mod settings;
+pub mod signal;
+pub mod startup;
 pub mod telemetry;
 pub mod web;
 
 pub use app::Application;
+pub use settings::Settings;

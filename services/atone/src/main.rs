@@ -1,6 +1,6 @@
 use anyhow::Context;
-use atone::app::{self, Application, Plan};
 use atone::cli::{Cli, Commands};
+use atone::{Application, Settings, oneshot};
 use clap::Parser;
 
 #[tokio::main]
@@ -13,15 +13,16 @@ async fn main() -> anyhow::Result<()> {
         Some(Commands::Command(args)) => serve(args.into()).await,
         Some(Commands::Projector(args)) => serve(args.into()).await,
         Some(Commands::Query(args)) => serve(args.into()).await,
-        Some(Commands::Migrate(args)) => app::migrate(&args.database).await,
-        Some(Commands::CreateStream(args)) => app::create_stream(&args).await,
-        Some(Commands::Healthcheck(args)) => app::healthcheck(&args).await,
+        Some(Commands::Migrate(args)) => oneshot::migrate(&args.database).await,
+        Some(Commands::CreateStream(args)) => oneshot::create_stream(&args).await,
+        Some(Commands::Healthcheck(args)) => oneshot::healthcheck(&args).await,
     }
 }
 
-async fn serve(plan: Plan) -> anyhow::Result<()> {
-    let app = Application::build(plan)
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings)
         .await
         .context("atone could not start")?;
-    app.run_until_stopped(app::shutdown_signal()).await
+    app.run_until_stopped(atone::signal::shutdown_signal())
+        .await
 }

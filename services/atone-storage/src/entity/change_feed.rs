@@ -8,7 +8,7 @@ pub struct Model {
     pub user_id: String,
     pub version: i64,
     pub event_type: String,
-    /// The protobuf `MemberChange` sent to watchers.
+    /// The projection's `Change` as JSON: what watchers are sent.
     pub change: Vec<u8>,
     pub created_at: DateTimeUtc,
 }

@@ -7,7 +7,7 @@ use atone_api::v1::{
     PaymentMode, PurchaseRequest,
 };
 
-use crate::helpers::*;
+use atone_testkit::*;
 
 enum Call {
     Purchase(PurchaseRequest),

@@ -5,7 +5,7 @@ use atone_api::tonic::Code;
 use atone_api::v1::IssueImmediateBillRequest;
 use futures::future::join_all;
 
-use crate::helpers::*;
+use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_concurrent_bills_of_one_promise_make_exactly_one_bill() {

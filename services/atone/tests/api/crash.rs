@@ -2,67 +2,21 @@
 //! After a restart, every acknowledged purchase is in the read models, and the read models
 //! equal a fold of the event store.
 
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use atone_api::tonic::transport::Channel;
 use atone_api::v1::command_service_client::CommandServiceClient;
 use atone_storage::entity::payment_promises;
 use sea_orm::EntityTrait;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
-use crate::helpers::*;
-
-/// `atone serve` as a child process, and the address it listens on.
-async fn start_atone(database_url: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_atone"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--database-url",
-            database_url,
-        ])
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start atone");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            let Ok(log) = serde_json::from_str::<serde_json::Value>(&line) else {
-                continue;
-            };
-            if log["fields"]["message"] == "atone serving" {
-                return log["fields"]["addr"].as_str().map(str::to_owned);
-            }
-        }
-        None
-    })
-    .await
-    .expect("atone reports its address within 30 s")
-    .expect("atone starts serving");
-    // Keep draining its log so it never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, addr)
-}
+use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_killed_atone_loses_no_acknowledged_purchase() {
     let database = TestDatabase::migrated(Backend::MariaDb).await;
-    let (mut child, addr) = start_atone(&database.url).await;
-    let channel = Channel::from_shared(format!("http://{addr}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
+    let serve = role_args("serve", &database.url, None, &[]);
+    let mut child = Proc::start("atone serve", &serve).await;
+    let channel = child.channel().await;
 
     let acknowledged: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let users: Vec<String> = (0..10)
@@ -98,14 +52,13 @@ async fn a_killed_atone_loses_no_acknowledged_purchase() {
         },
     )
     .await;
-    child.start_kill().expect("SIGKILL atone");
-    child.wait().await.expect("atone exits");
+    child.kill().await;
     for worker in load {
         worker.await.expect("load worker");
     }
     let acknowledged = acknowledged.lock().expect("lock").clone();
 
-    let (mut restarted, _) = start_atone(&database.url).await;
+    let mut restarted = Proc::start("atone serve, restarted", &serve).await;
     let db = database.connect().await;
     wait_until_projected(&db).await;
 
@@ -126,6 +79,5 @@ async fn a_killed_atone_loses_no_acknowledged_purchase() {
     assert!(promises.len() >= acknowledged.len());
     assert_streams_contiguous(&db).await;
     assert_read_models_match_event_store(&db).await;
-    restarted.start_kill().expect("stop atone");
-    restarted.wait().await.ok();
+    restarted.kill().await;
 }

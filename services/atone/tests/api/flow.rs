@@ -5,7 +5,7 @@ use atone_api::v1::{
     BillStatus, CompletePaymentRequest, IssueImmediateBillRequest, PaymentMode, PromiseStatus,
 };
 
-use crate::helpers::*;
+use atone_testkit::*;
 
 async fn hands_on_flow(backend: Backend) {
     let app = TestApp::spawn(backend).await;

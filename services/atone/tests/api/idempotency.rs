@@ -4,7 +4,7 @@ use atone_api::tonic::Code;
 use atone_api::v1::{CompletePaymentRequest, IssueImmediateBillRequest};
 use futures::future::join_all;
 
-use crate::helpers::*;
+use atone_testkit::*;
 
 async fn one_payment_sent_five_times(backend: Backend) {
     let app = TestApp::spawn(backend).await;

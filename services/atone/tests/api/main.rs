@@ -4,7 +4,6 @@ mod bad_input;
 mod concurrency;
 mod crash;
 mod flow;
-mod helpers;
 mod idempotency;
 mod read_your_writes;
 mod readme;

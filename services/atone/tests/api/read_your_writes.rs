@@ -9,7 +9,7 @@ use atone_storage::entity::events;
 use chrono::Utc;
 use sea_orm::{ActiveValue::Set, EntityTrait};
 
-use crate::helpers::*;
+use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_query_with_min_version_sees_the_command_it_follows() {
@@ -54,8 +54,8 @@ async fn append_unannounced_event(app: &TestApp, user: &str, version: i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_model_that_stays_behind_answers_unavailable_after_the_bound() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |args| {
-        args.query.read_wait = Duration::from_millis(300)
+    let app = TestApp::spawn_with(Backend::Sqlite, |settings| {
+        settings.query.as_mut().expect("query").api.max_wait = Duration::from_millis(300)
     })
     .await;
     let user = unique_user("lagging");

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::helpers::eventually;
+use atone_testkit::eventually;
 
 /// The walkthrough's shell blocks: the watch command, then the steps in order.
 fn walkthrough() -> (String, Vec<String>) {

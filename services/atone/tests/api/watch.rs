@@ -7,7 +7,7 @@ use atone_api::v1::{IssueImmediateBillRequest, SnapshotReason, WatchMemberReques
 use atone_storage::entity::change_feed;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::helpers::*;
+use atone_testkit::*;
 
 async fn resume_gets_exactly_the_missed_changes(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -73,8 +73,8 @@ async fn resume_gets_exactly_the_missed_changes_on_mariadb() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cursor_older_than_the_feed_gets_a_fresh_snapshot() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |args| {
-        args.query.change_feed_retention = Duration::from_secs(1)
+    let app = TestApp::spawn_with(Backend::Sqlite, |settings| {
+        settings.query.as_mut().expect("query").feed.retention = Duration::from_secs(1)
     })
     .await;
     let user = unique_user("expired");

@@ -5,8 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::helpers::*;
-use crate::support::*;
+use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_killed_projector_s_shards_are_taken_over_and_nothing_is_applied_twice() {
@@ -179,13 +178,13 @@ async fn a_command_process_killed_under_load_loses_no_acknowledged_command() {
     assert_eq!(acknowledged.replies.len() % 3, 0);
     let cycles = acknowledged.replies.len() / 3;
     assert_eq!(
-        crate::helpers::events_of_type(&db, "PurchaseCompleted")
+        atone_testkit::events_of_type(&db, "PurchaseCompleted")
             .await
             .len(),
         cycles
     );
     assert_eq!(
-        crate::helpers::events_of_type(&db, "PaymentCompleted")
+        atone_testkit::events_of_type(&db, "PaymentCompleted")
             .await
             .len(),
         cycles

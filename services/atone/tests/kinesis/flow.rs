@@ -8,8 +8,7 @@ use atone_api::v1::{
     watch_member_response::Kind,
 };
 
-use crate::helpers::*;
-use crate::support::*;
+use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hands_on_flow_runs_through_three_processes_over_kinesis() {

@@ -6,8 +6,7 @@ use std::time::Duration;
 use atone_api::v1::command_service_client::CommandServiceClient;
 use atone_kinesis::Record;
 
-use crate::helpers::*;
-use crate::support::*;
+use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_foreign_record_is_skipped_counted_and_does_not_stop_the_shard() {

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::helpers::*;
-use crate::support::*;
+use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn commands_keep_succeeding_while_kinesis_is_down_and_everything_arrives_after() {

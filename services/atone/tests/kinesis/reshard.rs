@@ -4,8 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::helpers::*;
-use crate::support::*;
+use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn resharding_during_load_loses_nothing_and_keeps_version_order() {

@@ -1,0 +1,62 @@
+use atone_api::convert::timestamp;
+use atone_api::v1::projector_service_server::ProjectorService;
+use atone_api::v1::{GetStatusRequest, GetStatusResponse, SourceStatus};
+use atone_storage::leases::{self, KIND_OUTBOX, KIND_RELAY, KIND_SHARD};
+use atone_storage::{DatabaseConnection, StorageError, outbox};
+use chrono::Utc;
+use tonic::{Request, Response, Status};
+
+/// Reports every source's checkpoint and lag, from the lease table.
+#[derive(Clone)]
+pub struct ProjectorApi {
+    db: DatabaseConnection,
+}
+
+impl ProjectorApi {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    async fn status(&self) -> Result<Vec<SourceStatus>, StorageError> {
+        let mut sources = Vec::new();
+        for lease in leases::all(&self.db).await? {
+            let mut status = SourceStatus {
+                source_id: lease.source_id.clone(),
+                kind: lease.kind.clone(),
+                owner: lease.owner.clone().unwrap_or_default(),
+                checkpoint: lease.checkpoint.clone().unwrap_or_default(),
+                events_applied: lease.events_applied,
+                lag_events: 0,
+                lag_millis: lease.lag_millis,
+                invalid_records: lease.invalid_records,
+                finished: lease.finished,
+                parent_ids: leases::parent_ids(&lease),
+                lease_expires_at: lease.lease_expires_at.map(timestamp),
+                updated_at: Some(timestamp(lease.updated_at)),
+            };
+            if lease.kind == KIND_OUTBOX || lease.kind == KIND_RELAY {
+                // Both drain the outbox: what waits there is their lag.
+                let (count, oldest) = outbox::backlog(&self.db).await?;
+                status.lag_events = count as i64;
+                status.lag_millis =
+                    oldest.map_or(0, |at| (Utc::now() - at).num_milliseconds().max(0));
+            } else if lease.kind == KIND_SHARD {
+                // Kinesis reports how far behind in time, not in records.
+                status.lag_events = -1;
+            }
+            sources.push(status);
+        }
+        Ok(sources)
+    }
+}
+
+#[tonic::async_trait]
+impl ProjectorService for ProjectorApi {
+    async fn get_status(
+        &self,
+        _: Request<GetStatusRequest>,
+    ) -> Result<Response<GetStatusResponse>, Status> {
+        let sources = self.status().await?;
+        Ok(Response::new(GetStatusResponse { sources }))
+    }
+}

@@ -1,0 +1,151 @@
+//! The rows of the read models, as plain values: `members`, `payment_promises` and
+//! `member_bills`, one struct each.
+
+use std::collections::BTreeMap;
+
+use atone_domain::PaymentMode;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::Change;
+
+/// A member's totals: what `GetMember` shows as the summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRow {
+    pub user_id: String,
+    pub credit_limit: i64,
+    /// Yen owed: every promise whose bill is not paid yet.
+    pub outstanding_amount: i64,
+    /// The last version applied: events at or below it are in the read models.
+    pub version: i64,
+}
+
+impl MemberRow {
+    /// A member the read models have not seen yet.
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            credit_limit: 0,
+            outstanding_amount: 0,
+            version: 0,
+        }
+    }
+
+    /// What the member may still buy for; never negative, even if the limit was lowered.
+    pub fn available_credit(&self) -> i64 {
+        (self.credit_limit - self.outstanding_amount).max(0)
+    }
+}
+
+/// Where a payment promise stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PromiseStatus {
+    Unbilled,
+    Billed,
+    Paid,
+}
+
+impl PromiseStatus {
+    /// The value stored in `payment_promises.status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unbilled => "unbilled",
+            Self::Billed => "billed",
+            Self::Paid => "paid",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Unbilled, Self::Billed, Self::Paid]
+            .into_iter()
+            .find(|s| s.as_str() == value)
+    }
+}
+
+/// Where a member bill stands (`member_bills.status`, as in the hands-on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BillStatus {
+    Unpaid,
+    Paid,
+}
+
+impl BillStatus {
+    /// The value stored in `member_bills.status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unpaid => "unpaid",
+            Self::Paid => "paid",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Unpaid, Self::Paid]
+            .into_iter()
+            .find(|s| s.as_str() == value)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromiseRow {
+    pub id: String,
+    pub order_id: String,
+    pub user_id: String,
+    pub product_id: String,
+    pub product_name: String,
+    pub amount: i64,
+    pub due_date: NaiveDate,
+    pub payment_mode: PaymentMode,
+    pub status: PromiseStatus,
+    pub bill_id: Option<String>,
+    pub purchased_at: DateTime<Utc>,
+    /// The member version that created it: lists are ordered and paged by it.
+    pub created_version: i64,
+    pub updated_version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillRow {
+    pub id: String,
+    pub user_id: String,
+    pub promise_ids: Vec<String>,
+    pub amount: i64,
+    pub status: BillStatus,
+    pub issued_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub paid_date: Option<NaiveDate>,
+    pub created_version: i64,
+    pub updated_version: i64,
+}
+
+/// The rows of one member a batch has in hand: the member row, and those promises and bills
+/// that the batch's events need (see [`crate::Needs`]) or have written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRows {
+    pub member: MemberRow,
+    pub promises: BTreeMap<String, PromiseRow>,
+    pub bills: BTreeMap<String, BillRow>,
+}
+
+impl MemberRows {
+    /// A member with no rows yet.
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self {
+            member: MemberRow::new(user_id),
+            promises: BTreeMap::new(),
+            bills: BTreeMap::new(),
+        }
+    }
+
+    /// Takes in what one event changed, so the next event of the batch sees it.
+    pub fn apply(&mut self, change: &Change) {
+        self.member = change.member.clone();
+        for promise in &change.promises {
+            self.promises.insert(promise.id.clone(), promise.clone());
+        }
+        for bill in &change.bills {
+            self.bills.insert(bill.id.clone(), bill.clone());
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! The read models' rows as the API's messages.
+
+use atone_api::convert::timestamp;
+use atone_api::v1;
+use atone_projection::{BillRow, Change, MemberRow, PromiseRow};
+use atone_storage::MemberView;
+
+pub fn summary(row: &MemberRow) -> v1::MemberSummary {
+    v1::MemberSummary {
+        user_id: row.user_id.clone(),
+        credit_limit: row.credit_limit,
+        outstanding_amount: row.outstanding_amount,
+        available_credit: row.available_credit(),
+        version: row.version,
+    }
+}
+
+pub fn promise(row: &PromiseRow) -> v1::PaymentPromise {
+    v1::PaymentPromise {
+        promise_id: row.id.clone(),
+        order_id: row.order_id.clone(),
+        user_id: row.user_id.clone(),
+        product_id: row.product_id.clone(),
+        product_name: row.product_name.clone(),
+        amount: row.amount,
+        payment_mode: v1::PaymentMode::from(row.payment_mode) as i32,
+        due_date: row.due_date.to_string(),
+        status: v1::PromiseStatus::from(row.status) as i32,
+        bill_id: row.bill_id.clone().unwrap_or_default(),
+        purchased_at: Some(timestamp(row.purchased_at)),
+        created_version: row.created_version,
+    }
+}
+
+pub fn bill(row: &BillRow) -> v1::MemberBill {
+    v1::MemberBill {
+        bill_id: row.id.clone(),
+        user_id: row.user_id.clone(),
+        promise_ids: row.promise_ids.clone(),
+        amount: row.amount,
+        status: v1::BillStatus::from(row.status) as i32,
+        issued_date: row.issued_date.to_string(),
+        due_date: row.due_date.to_string(),
+        paid_date: row.paid_date.map(|d| d.to_string()).unwrap_or_default(),
+        created_version: row.created_version,
+    }
+}
+
+/// A member the read models do not know yet is shown empty at version 0, with
+/// `default_credit_limit`.
+pub fn member(view: &MemberView, user_id: &str, default_credit_limit: i64) -> v1::Member {
+    let summary = match &view.member {
+        Some(row) => summary(row),
+        None => summary(&MemberRow {
+            credit_limit: default_credit_limit,
+            ..MemberRow::new(user_id)
+        }),
+    };
+    v1::Member {
+        summary: Some(summary),
+        promises: view.promises.iter().map(promise).collect(),
+        bills: view.bills.iter().map(bill).collect(),
+    }
+}
+
+pub fn change(change: &Change) -> v1::MemberChange {
+    v1::MemberChange {
+        version: change.version,
+        event_type: change.event_type.clone(),
+        occurred_at: Some(timestamp(change.occurred_at)),
+        summary: Some(summary(&change.member)),
+        promises: change.promises.iter().map(promise).collect(),
+        bills: change.bills.iter().map(bill).collect(),
+    }
+}

@@ -1,0 +1,168 @@
+//! One client's `WatchMember` stream: a snapshot (or the changes after the client's
+//! cursor), then every change of the member, once each, in version order.
+
+use atone_api::v1::{self, SnapshotReason, WatchMemberResponse, watch_member_response::Kind};
+use atone_storage::change_feed::{self, FeedRow};
+use atone_storage::read_model;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::Status;
+
+use crate::feed::Subscription;
+use crate::{QueryApi, QueryError, convert};
+
+/// Rows read per query while a watcher catches up from the table.
+const CATCH_UP_PAGE: u64 = 500;
+
+/// Starts the watch; its messages come out of the returned stream.
+pub fn spawn(
+    api: QueryApi,
+    user_id: String,
+    cursor: Option<i64>,
+    subscription: Subscription,
+) -> ReceiverStream<Result<WatchMemberResponse, Status>> {
+    let (tx, rx) = mpsc::channel(64);
+    let watch = Watch {
+        api,
+        user_id,
+        tx,
+        last: 0,
+    };
+    tokio::spawn(watch.run(cursor, subscription));
+    ReceiverStream::new(rx)
+}
+
+fn change_message(row: &FeedRow) -> WatchMemberResponse {
+    WatchMemberResponse {
+        cursor: row.version.to_string(),
+        kind: Some(Kind::Change(convert::change(&row.change))),
+    }
+}
+
+fn snapshot_message(member: v1::Member, reason: SnapshotReason) -> WatchMemberResponse {
+    let version = member.summary.as_ref().map_or(0, |s| s.version);
+    WatchMemberResponse {
+        cursor: version.to_string(),
+        kind: Some(Kind::Snapshot(v1::Snapshot {
+            member: Some(member),
+            reason: reason as i32,
+        })),
+    }
+}
+
+/// One client's watch: sends each change of the member once, in version order.
+struct Watch {
+    api: QueryApi,
+    user_id: String,
+    tx: mpsc::Sender<Result<WatchMemberResponse, Status>>,
+    /// The version of the last message sent.
+    last: i64,
+}
+
+/// Why a watch ends.
+enum End {
+    /// The client went away, or the server is shutting down.
+    Quietly,
+    Failed(QueryError),
+}
+
+impl From<QueryError> for End {
+    fn from(e: QueryError) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl Watch {
+    async fn run(mut self, cursor: Option<i64>, mut subscription: Subscription) {
+        let result = self.stream(cursor, &mut subscription).await;
+        if let Err(End::Failed(e)) = result {
+            tracing::warn!(user_id = %self.user_id, error = %e, "watch ended by an error");
+            let _ = self.tx.send(Err(e.into())).await;
+        }
+    }
+
+    async fn stream(
+        &mut self,
+        cursor: Option<i64>,
+        subscription: &mut Subscription,
+    ) -> Result<(), End> {
+        match cursor {
+            Some(cursor) => {
+                self.last = cursor;
+                self.catch_up().await?;
+            }
+            None => self.snapshot(SnapshotReason::Initial).await?,
+        }
+        loop {
+            let next = tokio::select! {
+                () = self.api.shutdown.cancelled() => return Err(End::Quietly),
+                () = self.tx.closed() => return Err(End::Quietly),
+                next = subscription.recv() => next,
+            };
+            match next {
+                None => return Err(End::Quietly),
+                Some(Ok(row)) if row.version <= self.last => {}
+                Some(Ok(row)) if row.version == self.last + 1 => {
+                    self.send(change_message(&row)).await?
+                }
+                // A version jump, or changes dropped while this watcher was slow: the table
+                // has them all.
+                Some(Ok(_)) | Some(Err(_)) => self.catch_up().await?,
+            }
+        }
+    }
+
+    async fn send(&mut self, message: WatchMemberResponse) -> Result<(), End> {
+        let version = match &message.kind {
+            Some(Kind::Change(change)) => change.version,
+            Some(Kind::Snapshot(s)) => s
+                .member
+                .as_ref()
+                .and_then(|m| m.summary.as_ref())
+                .map_or(0, |s| s.version),
+            None => self.last,
+        };
+        self.tx.send(Ok(message)).await.map_err(|_| End::Quietly)?;
+        self.last = version;
+        Ok(())
+    }
+
+    async fn snapshot(&mut self, reason: SnapshotReason) -> Result<(), End> {
+        let member = self.api.member(&self.user_id).await?;
+        self.send(snapshot_message(member, reason)).await
+    }
+
+    /// Sends every change after `last` from the table. If the feed no longer holds the
+    /// next one, sends a fresh snapshot instead: never a silent gap.
+    async fn catch_up(&mut self) -> Result<(), End> {
+        loop {
+            let rows = change_feed::read_member(
+                self.api.feed.db(),
+                &self.user_id,
+                self.last,
+                CATCH_UP_PAGE,
+            )
+            .await
+            .map_err(QueryError::from)?;
+            let Some(first) = rows.first() else {
+                let current = read_model::member_version(self.api.feed.db(), &self.user_id)
+                    .await
+                    .map_err(QueryError::from)?;
+                if current > self.last {
+                    return self.snapshot(SnapshotReason::CursorExpired).await;
+                }
+                return Ok(());
+            };
+            if first.version != self.last + 1 {
+                return self.snapshot(SnapshotReason::CursorExpired).await;
+            }
+            let full = rows.len() as u64 == CATCH_UP_PAGE;
+            for row in &rows {
+                self.send(change_message(row)).await?;
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! The checks the tests share: polling with a deadline, and what must hold of the read
+//! models and the change feed whatever happened (crashes, failovers, reshards).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use atone_api::v1::SourceStatus;
+use atone_domain::{Member, RecordedEvent};
+use atone_storage::DatabaseConnection;
+use atone_storage::entity::{change_feed, events, member_bills, members, outbox, payment_promises};
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QueryOrder, Statement};
+
+/// Retries `check` every 50 ms until it returns `Some`, or panics after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Polls until the outbox is empty and every member's read model has reached their
+/// latest version.
+pub async fn wait_until_projected(db: &DatabaseConnection) {
+    eventually(
+        Duration::from_secs(60),
+        "the projector to apply every event",
+        || async { (projection_backlog(db).await? == (0, 0)).then_some(()) },
+    )
+    .await;
+}
+
+/// (outbox rows waiting, members whose read model is behind their latest event), or `None`
+/// when the database cannot answer.
+pub async fn projection_backlog(db: &DatabaseConnection) -> Option<(u64, i64)> {
+    let waiting = outbox::Entity::find().count(db).await.ok()?;
+    let behind = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM (SELECT user_id, MAX(version) AS v FROM events GROUP BY user_id) e \
+             LEFT JOIN members m ON m.user_id = e.user_id WHERE m.version IS NULL OR m.version < e.v",
+        ))
+        .await
+        .ok()??
+        .try_get::<i64>("", "n")
+        .ok()?;
+    Some((waiting, behind))
+}
+
+/// Every member's stream, folded from the `events` table.
+pub async fn fold_event_store(db: &DatabaseConnection) -> BTreeMap<String, Member> {
+    let rows = events::Entity::find()
+        .order_by_asc(events::Column::UserId)
+        .order_by_asc(events::Column::Version)
+        .all(db)
+        .await
+        .expect("read events");
+    let mut folded: BTreeMap<String, Member> = BTreeMap::new();
+    for row in rows {
+        let event = atone_domain::Event::from_json(&row.event_type, row.event_data)
+            .expect("stored event parses");
+        folded
+            .entry(row.user_id)
+            .or_default()
+            .apply(&RecordedEvent {
+                version: row.version,
+                idempotency_key: row.idempotency_key,
+                event,
+            });
+    }
+    folded
+}
+
+/// Asserts that each member's versions in `events` are exactly 1..=n.
+pub async fn assert_streams_contiguous(db: &DatabaseConnection) {
+    let rows = events::Entity::find().all(db).await.expect("read events");
+    let mut versions: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for row in rows {
+        versions.entry(row.user_id).or_default().push(row.version);
+    }
+    for (user, mut vs) in versions {
+        vs.sort_unstable();
+        let expected: Vec<i64> = (1..=vs.len() as i64).collect();
+        assert_eq!(vs, expected, "versions of {user} are not 1..n");
+    }
+}
+
+/// Asserts that the read models and the change feed are exactly what folding the event
+/// store gives: every member's version, credit, promises and bills, and one change per
+/// (member, version).
+pub async fn assert_read_models_match_event_store(db: &DatabaseConnection) {
+    let folded = fold_event_store(db).await;
+    let member_rows: BTreeMap<String, members::Model> = members::Entity::find()
+        .all(db)
+        .await
+        .expect("members")
+        .into_iter()
+        .map(|m| (m.user_id.clone(), m))
+        .collect();
+    assert_eq!(
+        member_rows.keys().collect::<BTreeSet<_>>(),
+        folded.keys().collect::<BTreeSet<_>>(),
+        "members in the read model differ from members in the event store"
+    );
+    let promises = payment_promises::Entity::find()
+        .all(db)
+        .await
+        .expect("promises");
+    let bills = member_bills::Entity::find().all(db).await.expect("bills");
+    let feed = change_feed::Entity::find()
+        .all(db)
+        .await
+        .expect("change feed");
+
+    for (user, member) in &folded {
+        let row = &member_rows[user];
+        assert_eq!(row.version, member.version, "version of {user}");
+        assert_eq!(
+            row.outstanding_amount, member.outstanding,
+            "outstanding of {user}"
+        );
+
+        let read: BTreeMap<String, (i64, Option<String>, String)> = promises
+            .iter()
+            .filter(|p| &p.user_id == user)
+            .map(|p| {
+                (
+                    p.id.clone(),
+                    (p.amount, p.bill_id.clone(), p.status.clone()),
+                )
+            })
+            .collect();
+        let expected: BTreeMap<String, (i64, Option<String>, String)> = member
+            .promises
+            .iter()
+            .map(|(id, p)| {
+                let status = match p.bill_id {
+                    None => "unbilled",
+                    Some(bill) if member.bills[&bill].paid => "paid",
+                    Some(_) => "billed",
+                };
+                (
+                    id.to_string(),
+                    (
+                        p.amount,
+                        p.bill_id.map(|b| b.to_string()),
+                        status.to_owned(),
+                    ),
+                )
+            })
+            .collect();
+        assert_eq!(read, expected, "promises of {user}");
+
+        let read: BTreeMap<String, (i64, String)> = bills
+            .iter()
+            .filter(|b| &b.user_id == user)
+            .map(|b| (b.id.clone(), (b.amount, b.status.clone())))
+            .collect();
+        let expected: BTreeMap<String, (i64, String)> = member
+            .bills
+            .iter()
+            .map(|(id, b)| {
+                (
+                    id.to_string(),
+                    (b.amount, if b.paid { "paid" } else { "unpaid" }.to_owned()),
+                )
+            })
+            .collect();
+        assert_eq!(read, expected, "bills of {user}");
+
+        let mut versions: Vec<i64> = feed
+            .iter()
+            .filter(|c| &c.user_id == user)
+            .map(|c| c.version)
+            .collect();
+        versions.sort_unstable();
+        let expected: Vec<i64> = (1..=member.version).collect();
+        assert_eq!(
+            versions, expected,
+            "change feed of {user} holds each version exactly once"
+        );
+    }
+}
+
+pub async fn events_of_type(db: &DatabaseConnection, event_type: &str) -> Vec<events::Model> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    events::Entity::find()
+        .filter(events::Column::EventType.eq(event_type))
+        .all(db)
+        .await
+        .expect("events")
+}
+
+/// Each event applied exactly once in all: the shards' applied counts add up to the
+/// events stored.
+pub async fn assert_each_event_applied_once(db: &DatabaseConnection, shards: &[SourceStatus]) {
+    let events = fold_event_store(db)
+        .await
+        .values()
+        .map(|m| m.version)
+        .sum::<i64>();
+    assert_eq!(
+        shards.iter().map(|s| s.events_applied).sum::<i64>(),
+        events,
+        "{shards:?}"
+    );
+}
+
+/// Asserts each member's changes were applied in version order: ordered by the change
+/// feed's id (the order of application), the versions only go up.
+pub async fn assert_applied_in_version_order(db: &DatabaseConnection) {
+    let rows = change_feed::Entity::find()
+        .order_by_asc(change_feed::Column::Id)
+        .all(db)
+        .await
+        .expect("change feed");
+    let mut last: HashMap<String, i64> = HashMap::new();
+    for row in rows {
+        let previous = last.insert(row.user_id.clone(), row.version).unwrap_or(0);
+        assert_eq!(
+            row.version,
+            previous + 1,
+            "{} version {} applied after {previous}",
+            row.user_id,
+            row.version
+        );
+    }
+}

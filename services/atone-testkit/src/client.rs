@@ -1,0 +1,116 @@
+//! Talking to atone as a client does: channels, requests, a watch.
+
+use std::time::Duration;
+
+use atone_api::tonic::Request;
+use atone_api::tonic::transport::Channel;
+use atone_api::v1::query_service_client::QueryServiceClient;
+use atone_api::v1::{self, PaymentMode, PurchaseRequest, PurchaseResponse};
+
+use crate::TestApp;
+
+/// A channel to `endpoint` (`http://host:port`), connected.
+pub async fn channel(endpoint: &str) -> Channel {
+    Channel::from_shared(endpoint.to_owned())
+        .expect("uri")
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("connect to atone at {endpoint}: {e}"))
+}
+
+pub fn purchase(user_id: &str, amount: i64, key: &str) -> PurchaseRequest {
+    PurchaseRequest {
+        user_id: user_id.into(),
+        product_id: "prod-01".into(),
+        product_name: "Product 1".into(),
+        amount,
+        payment_mode: PaymentMode::Immediate as i32,
+        idempotency_key: key.into(),
+    }
+}
+
+pub async fn buy(app: &TestApp, user_id: &str, amount: i64) -> PurchaseResponse {
+    app.command()
+        .await
+        .purchase(purchase(user_id, amount, &uuid::Uuid::now_v7().to_string()))
+        .await
+        .expect("purchase")
+        .into_inner()
+}
+
+pub async fn get_member(app: &TestApp, user_id: &str, min_version: i64) -> v1::Member {
+    get_member_on(app.channel().await, user_id, min_version).await
+}
+
+/// GetMember over `channel`, once the read model reaches `min_version`.
+pub async fn get_member_on(channel: Channel, user_id: &str, min_version: i64) -> v1::Member {
+    QueryServiceClient::new(channel)
+        .get_member(Request::new(v1::GetMemberRequest {
+            user_id: user_id.into(),
+            min_version,
+        }))
+        .await
+        .expect("GetMember")
+        .into_inner()
+        .member
+        .expect("member")
+}
+
+pub fn unique_user(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::now_v7().simple())
+}
+
+/// A WatchMember stream.
+pub struct Watcher {
+    stream: atone_api::tonic::Streaming<v1::WatchMemberResponse>,
+}
+
+impl Watcher {
+    pub async fn open(app: &TestApp, user_id: &str, cursor: &str) -> Self {
+        let request = v1::WatchMemberRequest {
+            user_id: user_id.into(),
+            cursor: cursor.into(),
+            min_version: 0,
+        };
+        let stream = app
+            .query()
+            .await
+            .watch_member(request)
+            .await
+            .expect("WatchMember")
+            .into_inner();
+        Self { stream }
+    }
+
+    /// The next message, within 10 s.
+    pub async fn next(&mut self) -> v1::WatchMemberResponse {
+        tokio::time::timeout(Duration::from_secs(10), self.stream.message())
+            .await
+            .expect("a watch message within 10 s")
+            .expect("the watch stream stays healthy")
+            .expect("the watch stream stays open")
+    }
+
+    pub async fn next_snapshot(&mut self) -> (String, v1::Snapshot) {
+        let message = self.next().await;
+        match message.kind {
+            Some(v1::watch_member_response::Kind::Snapshot(s)) => (message.cursor, s),
+            other => panic!("expected a snapshot, got {other:?}"),
+        }
+    }
+
+    pub async fn next_change(&mut self) -> (String, v1::MemberChange) {
+        let message = self.next().await;
+        match message.kind {
+            Some(v1::watch_member_response::Kind::Change(c)) => (message.cursor, c),
+            other => panic!("expected a change, got {other:?}"),
+        }
+    }
+
+    /// Asserts nothing more arrives within `quiet`.
+    pub async fn assert_quiet(&mut self, quiet: Duration) {
+        if let Ok(message) = tokio::time::timeout(quiet, self.stream.message()).await {
+            panic!("expected no more messages, got {message:?}");
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! What atone's tests share, as a dev-dependency: fresh databases ([`db`]), atone in the
+//! test's process ([`app`]) and as child processes ([`process`]), a client ([`client`]),
+//! the Kinesis emulator ([`emulator`]), a TCP proxy ([`proxy`]), load ([`load`]) and the
+//! checks that must hold of the read models whatever happened ([`checks`]).
+//!
+//! A helper that cannot do its job panics with what went wrong: that fails the test that
+//! called it, which is the point.
+
+pub mod app;
+pub mod checks;
+pub mod client;
+pub mod db;
+pub mod emulator;
+pub mod load;
+pub mod process;
+pub mod proxy;
+
+pub use app::*;
+pub use checks::*;
+pub use client::*;
+pub use db::*;
+pub use emulator::*;
+pub use load::*;
+pub use process::*;
+pub use proxy::*;
+
+/// The repository's root.
+pub const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");

@@ -1,0 +1,194 @@
+//! The flags, grouped as the roles share them.
+
+use std::net::SocketAddr;
+
+use atone_command::CommandConfig;
+use atone_delivery::{KinesisProjectorConfig, RelayConfig};
+use atone_query::{FeedConfig, QueryConfig};
+use atone_storage::DbConfig;
+use clap::Args;
+use humantime::Duration;
+
+use crate::settings::{KinesisSettings, Settings};
+
+/// A duration flag's default, shown in `--help` as humantime writes it (`5s`, `7days`).
+fn shown(d: std::time::Duration) -> Duration {
+    d.into()
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// sqlite://atone.db?mode=rwc (a file, created if missing) or
+    /// mysql://user:password@host:3306/database. Without it: $DATABASE_URL, else
+    /// sqlite://atone.db?mode=rwc in the working directory.
+    #[arg(long = "database-url", env = "ATONE_DATABASE_URL")]
+    pub url: Option<String>,
+    /// Connections in the database pool.
+    #[arg(
+        long = "database-max-connections",
+        env = "ATONE_DATABASE_MAX_CONNECTIONS",
+        default_value_t = DbConfig::default().max_connections
+    )]
+    pub max_connections: u32,
+}
+
+/// What every serving process takes.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// Address for gRPC, gRPC-Web, reflection and health (and, with QueryService, the page).
+    #[arg(long, env = "ATONE_LISTEN", default_value_t = Settings::default().listen)]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Apply pending migrations on start. Always done for SQLite; for MySQL run
+    /// `atone migrate` or pass this.
+    #[arg(long, env = "ATONE_MIGRATE")]
+    pub migrate: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreditArgs {
+    /// ご利用上限額: the most a member may owe at once, in yen.
+    #[arg(long, env = "ATONE_CREDIT_LIMIT", default_value_t = CommandConfig::default().credit_limit)]
+    pub credit_limit: i64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CommandArgs {
+    /// Write a member snapshot every this many events.
+    #[arg(long, env = "ATONE_SNAPSHOT_EVERY", default_value_t = CommandConfig::default().snapshot_every)]
+    pub snapshot_every: i64,
+    /// How long the relay's lease lasts without renewal: after a command process dies,
+    /// another one's relay takes over publishing within this time (with Kinesis only).
+    #[arg(long, env = "ATONE_RELAY_LEASE_DURATION", default_value_t = shown(RelayConfig::default().lease_duration))]
+    pub relay_lease_duration: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct QueryArgs {
+    /// The longest a query waits for its min_version before answering UNAVAILABLE.
+    #[arg(long, env = "ATONE_READ_WAIT", default_value_t = shown(QueryConfig::default().max_wait))]
+    pub read_wait: Duration,
+    /// How long the change feed keeps a change; a watcher resuming from an older cursor
+    /// gets a fresh snapshot.
+    #[arg(long, env = "ATONE_CHANGE_FEED_RETENTION", default_value_t = shown(FeedConfig::default().retention))]
+    pub change_feed_retention: Duration,
+    /// How often the change feed is read for changes projected by another process.
+    #[arg(long, env = "ATONE_FEED_POLL_INTERVAL", default_value_t = shown(FeedConfig::default().poll_interval))]
+    pub feed_poll_interval: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KinesisArgs {
+    /// The Kinesis stream events travel on. Without it, `atone serve` hands events from
+    /// the outbox to the projector inside the process.
+    #[arg(long, env = "ATONE_STREAM_NAME")]
+    pub stream_name: Option<String>,
+    /// A Kinesis endpoint other than AWS's, e.g. http://127.0.0.1:4568 for kinesis-mock.
+    #[arg(long, env = "ATONE_KINESIS_ENDPOINT")]
+    pub kinesis_endpoint: Option<String>,
+    /// Create the stream on start if it does not exist (local emulators; never done
+    /// against AWS unless asked).
+    #[arg(long, env = "ATONE_CREATE_STREAM")]
+    pub create_stream: bool,
+    /// Shards of a stream created by --create-stream.
+    #[arg(long, env = "ATONE_STREAM_SHARDS", default_value_t = KinesisSettings::default().stream_shards)]
+    pub stream_shards: u32,
+    /// Read shards with enhanced fan-out (SubscribeToShard) instead of GetRecords polling.
+    #[arg(long, env = "ATONE_ENHANCED_FAN_OUT")]
+    pub enhanced_fan_out: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LeaseArgs {
+    /// How long a shard's lease lasts without renewal: after a projector dies, the others
+    /// take its shards within this time.
+    #[arg(long, env = "ATONE_LEASE_DURATION", default_value_t = shown(KinesisProjectorConfig::default().lease_duration))]
+    pub lease_duration: Duration,
+    /// This projector's name in the lease table; by default host, process id and a random
+    /// suffix.
+    #[arg(long, env = "ATONE_PROJECTOR_ID")]
+    pub projector_id: Option<String>,
+    /// The longest pause between GetRecords calls on a shard that had nothing new (the
+    /// pause doubles from 200 ms up to this, and drops back as soon as records come):
+    /// shorter means changes after a quiet spell arrive sooner, at more calls per shard
+    /// (Kinesis allows 5 a second per shard, shared by every polling consumer).
+    #[arg(long, env = "ATONE_MAX_IDLE_POLL", default_value_t = shown(KinesisProjectorConfig::default().max_idle_poll))]
+    pub max_idle_poll: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateStreamArgs {
+    #[arg(long, env = "ATONE_STREAM_NAME")]
+    pub stream_name: String,
+    #[arg(long, env = "ATONE_KINESIS_ENDPOINT")]
+    pub kinesis_endpoint: Option<String>,
+    #[arg(long = "shards", env = "ATONE_STREAM_SHARDS", default_value_t = KinesisSettings::default().stream_shards)]
+    pub shards: u32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    /// The atone to ask.
+    #[arg(long, env = "ATONE_HEALTHCHECK_ADDR", default_value_t = Settings::default().listen)]
+    pub addr: SocketAddr,
+    /// A service to ask about, e.g. atone.v1.QueryService; empty for the whole process.
+    #[arg(long, default_value = "")]
+    pub service: String,
+    #[arg(long, default_value = "3s")]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub credit: CreditArgs,
+    #[command(flatten)]
+    pub command: CommandArgs,
+    #[command(flatten)]
+    pub query: QueryArgs,
+    #[command(flatten)]
+    pub kinesis: KinesisArgs,
+    #[command(flatten)]
+    pub lease: LeaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CommandRoleArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub credit: CreditArgs,
+    #[command(flatten)]
+    pub command: CommandArgs,
+    #[command(flatten)]
+    pub kinesis: KinesisArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProjectorRoleArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub kinesis: KinesisArgs,
+    #[command(flatten)]
+    pub lease: LeaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct QueryRoleArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub credit: CreditArgs,
+    #[command(flatten)]
+    pub query: QueryArgs,
+}

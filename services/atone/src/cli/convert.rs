@@ -1,0 +1,129 @@
+//! The flags of each role, as the [`Settings`] of the process.
+
+use atone_command::CommandConfig;
+use atone_delivery::{KinesisProjectorConfig, RelayConfig};
+use atone_query::{FeedConfig, QueryConfig};
+use atone_storage::DbConfig;
+
+use super::args::*;
+use crate::settings::{
+    CommandSettings, KinesisSettings, ProjectorSettings, QuerySettings, Settings,
+};
+
+impl DatabaseArgs {
+    /// `--database-url`, else the standard `DATABASE_URL`, else the SQLite default.
+    pub fn config(&self) -> DbConfig {
+        let url = self
+            .url
+            .clone()
+            .or_else(|| std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()));
+        DbConfig {
+            max_connections: self.max_connections,
+            ..url.map(DbConfig::new).unwrap_or_default()
+        }
+    }
+}
+
+impl CommonArgs {
+    /// The settings of a process that runs no service yet.
+    fn settings(&self, kinesis: Option<KinesisSettings>) -> Settings {
+        Settings {
+            listen: self.listen,
+            database: self.database.config(),
+            migrate: self.migrate,
+            command: None,
+            projector: None,
+            query: None,
+            kinesis,
+        }
+    }
+}
+
+impl KinesisArgs {
+    fn settings(&self) -> Option<KinesisSettings> {
+        Some(KinesisSettings {
+            stream_name: self.stream_name.clone()?,
+            endpoint: self.kinesis_endpoint.clone(),
+            create_stream: self.create_stream,
+            stream_shards: self.stream_shards,
+            enhanced_fan_out: self.enhanced_fan_out,
+        })
+    }
+}
+
+fn command(credit: &CreditArgs, args: &CommandArgs) -> CommandSettings {
+    CommandSettings {
+        handler: CommandConfig {
+            credit_limit: credit.credit_limit,
+            snapshot_every: args.snapshot_every,
+            ..CommandConfig::default()
+        },
+        relay: RelayConfig {
+            lease_duration: *args.relay_lease_duration,
+            ..RelayConfig::default()
+        },
+    }
+}
+
+fn projector(args: &LeaseArgs) -> ProjectorSettings {
+    ProjectorSettings {
+        projector_id: args.projector_id.clone(),
+        kinesis: KinesisProjectorConfig {
+            lease_duration: *args.lease_duration,
+            max_idle_poll: *args.max_idle_poll,
+            ..KinesisProjectorConfig::default()
+        },
+    }
+}
+
+fn query(credit: &CreditArgs, args: &QueryArgs) -> QuerySettings {
+    QuerySettings {
+        api: QueryConfig {
+            default_credit_limit: credit.credit_limit,
+            max_wait: *args.read_wait,
+        },
+        feed: FeedConfig {
+            retention: *args.change_feed_retention,
+            poll_interval: *args.feed_poll_interval,
+            ..FeedConfig::default()
+        },
+    }
+}
+
+impl From<ServeArgs> for Settings {
+    fn from(a: ServeArgs) -> Self {
+        Self {
+            command: Some(command(&a.credit, &a.command)),
+            projector: Some(projector(&a.lease)),
+            query: Some(query(&a.credit, &a.query)),
+            ..a.common.settings(a.kinesis.settings())
+        }
+    }
+}
+
+impl From<CommandRoleArgs> for Settings {
+    fn from(a: CommandRoleArgs) -> Self {
+        Self {
+            command: Some(command(&a.credit, &a.command)),
+            ..a.common.settings(a.kinesis.settings())
+        }
+    }
+}
+
+impl From<ProjectorRoleArgs> for Settings {
+    fn from(a: ProjectorRoleArgs) -> Self {
+        Self {
+            projector: Some(projector(&a.lease)),
+            ..a.common.settings(a.kinesis.settings())
+        }
+    }
+}
+
+impl From<QueryRoleArgs> for Settings {
+    fn from(a: QueryRoleArgs) -> Self {
+        Self {
+            query: Some(query(&a.credit, &a.query)),
+            ..a.common.settings(None)
+        }
+    }
+}

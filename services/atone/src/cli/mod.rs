@@ -1,0 +1,70 @@
+//! Command line and environment. Every flag has an `ATONE_*` environment variable; the
+//! database URL also falls back to the standard `DATABASE_URL`, and Kinesis takes its
+//! region and credentials from the standard AWS environment. Every default comes from the
+//! `Default` of the settings the flags convert into ([`crate::settings`]).
+
+mod args;
+mod convert;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use args::*;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "atone",
+    version,
+    about = "atone: a buy-now-pay-later back end, CQRS + event sourcing on gRPC"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Commands>,
+    /// With no subcommand, atone serves.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    #[arg(long, env = "ATONE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// CommandService, ProjectorService and QueryService in one process (the default). With
+    /// --stream-name, events travel over Kinesis; without, straight from the outbox.
+    Serve(ServeArgs),
+    /// CommandService, and the relay that publishes the outbox to Kinesis.
+    Command(CommandRoleArgs),
+    /// ProjectorService: reads every shard of the stream into the read models, sharing the
+    /// shards with the other projector processes through leases.
+    Projector(ProjectorRoleArgs),
+    /// QueryService: reads the read models and streams their changes to watchers.
+    Query(QueryRoleArgs),
+    /// Applies pending database migrations and exits.
+    Migrate(MigrateArgs),
+    /// Creates the Kinesis stream if it does not exist (for local emulators) and exits.
+    CreateStream(CreateStreamArgs),
+    /// Asks a running atone for its gRPC health; exits 0 if it is SERVING (for container
+    /// health checks).
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The URL with any password replaced, fit for a log line.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) => "<unparsable url>".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,126 @@
+//! What one atone process runs, and how: plain values whose `Default`s are the only source
+//! of atone's defaults. The command line ([`crate::cli`]) converts into these; tests build
+//! them directly.
+
+use std::net::SocketAddr;
+
+use atone_command::CommandConfig;
+use atone_delivery::{KinesisProjectorConfig, RelayConfig};
+use atone_query::{FeedConfig, QueryConfig};
+use atone_storage::DbConfig;
+
+/// One process: which services it runs, on which port and database.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// gRPC, gRPC-Web, reflection, health and (with QueryService) the page.
+    pub listen: SocketAddr,
+    pub database: DbConfig,
+    /// Apply pending migrations on start; always done for SQLite.
+    pub migrate: bool,
+    /// CommandService, and with Kinesis the relay.
+    pub command: Option<CommandSettings>,
+    /// A projector (embedded, or reading Kinesis) and ProjectorService.
+    pub projector: Option<ProjectorSettings>,
+    /// QueryService and the page.
+    pub query: Option<QuerySettings>,
+    /// The stream events travel on; without it, the outbox is delivered in the process.
+    pub kinesis: Option<KinesisSettings>,
+}
+
+/// `atone serve`: all three services in one process, on the SQLite default.
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            database: DbConfig::default(),
+            migrate: false,
+            command: Some(CommandSettings::default()),
+            projector: Some(ProjectorSettings::default()),
+            query: Some(QuerySettings::default()),
+            kinesis: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CommandSettings {
+    pub handler: CommandConfig,
+    pub relay: RelayConfig,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProjectorSettings {
+    /// This projector's name in the lease table; by default host, process id and a random
+    /// suffix.
+    pub projector_id: Option<String>,
+    pub kinesis: KinesisProjectorConfig,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct QuerySettings {
+    pub api: QueryConfig,
+    pub feed: FeedConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KinesisSettings {
+    pub stream_name: String,
+    /// A Kinesis endpoint other than AWS's, e.g. an emulator.
+    pub endpoint: Option<String>,
+    /// Create the stream on start if it does not exist (never done unless asked).
+    pub create_stream: bool,
+    /// Shards of a stream atone creates.
+    pub stream_shards: u32,
+    /// Read shards with enhanced fan-out (SubscribeToShard) instead of polling.
+    pub enhanced_fan_out: bool,
+}
+
+impl Default for KinesisSettings {
+    fn default() -> Self {
+        Self {
+            stream_name: "atone-events".to_owned(),
+            endpoint: None,
+            create_stream: false,
+            stream_shards: 4,
+            enhanced_fan_out: false,
+        }
+    }
+}
+
+impl Settings {
+    /// The defaults, on the database at `url`.
+    pub fn on_database(url: impl Into<String>) -> Self {
+        Self {
+            database: DbConfig::new(url),
+            ..Self::default()
+        }
+    }
+
+    /// The names of the services this process runs, for the log.
+    pub fn service_names(&self) -> Vec<&'static str> {
+        [
+            self.command.as_ref().map(|_| "command"),
+            self.projector.as_ref().map(|_| "projector"),
+            self.query.as_ref().map(|_| "query"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// Refuses a process that would write events nobody delivers, or read a stream it was
+    /// not given.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.kinesis.is_none() {
+            if self.command.is_some() && self.projector.is_none() {
+                anyhow::bail!(
+                    "atone command publishes to Kinesis: give --stream-name (or run atone serve, which needs none)"
+                );
+            }
+            if self.projector.is_some() && self.command.is_none() {
+                anyhow::bail!("atone projector reads a Kinesis stream: give --stream-name");
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,87 @@
+//! Starting the services a process runs: each role adds its gRPC service to the routes,
+//! marks it SERVING, and spawns its background tasks.
+
+mod command;
+mod projector;
+mod query;
+
+use std::sync::Arc;
+
+use atone_kinesis::Kinesis;
+use atone_storage::DatabaseConnection;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tonic::codegen::Service;
+use tonic::codegen::http::Request;
+use tonic::service::RoutesBuilder;
+use tonic_health::server::HealthReporter;
+
+use crate::settings::Settings;
+
+pub use command::start as command;
+pub use projector::start as projector;
+pub use query::start as query;
+
+/// What the roles of one process share while they start.
+pub struct Wiring {
+    pub db: DatabaseConnection,
+    /// The stream, when events travel over Kinesis.
+    pub kinesis: Option<Kinesis>,
+    pub routes: RoutesBuilder,
+    pub health: HealthReporter,
+    /// Background tasks; each ends when `shutdown` is cancelled.
+    pub tasks: JoinSet<()>,
+    pub shutdown: CancellationToken,
+    /// Woken after each append: the embedded projector (or the relay) waits on it.
+    pub appended: Arc<Notify>,
+    /// Woken after each projected batch: the change-feed reader waits on it.
+    pub projected: Arc<Notify>,
+}
+
+impl Wiring {
+    /// Adds `service` to the routes and reports it SERVING.
+    pub async fn serve<S>(&mut self, service: S)
+    where
+        S: Service<Request<tonic::body::Body>, Error = std::convert::Infallible>
+            + tonic::server::NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Response: axum::response::IntoResponse,
+        S::Future: Send + 'static,
+    {
+        self.health.set_serving::<S>().await;
+        self.routes.add_service(service);
+    }
+}
+
+/// Starts every role `settings` asks for.
+pub async fn all(wiring: &mut Wiring, settings: &Settings) -> anyhow::Result<()> {
+    if let Some(command) = &settings.command {
+        self::command(wiring, command).await?;
+    }
+    if let Some(projector) = &settings.projector {
+        self::projector(wiring, projector, settings.kinesis.as_ref()).await?;
+    }
+    if let Some(query) = &settings.query {
+        self::query(wiring, query).await;
+    }
+    Ok(())
+}
+
+/// A name for this process in the lease table: host, process id and a random suffix.
+pub fn instance_name(role: &str) -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!(
+        "{role}-{host}-{}-{:04x}",
+        std::process::id(),
+        fastrand::u16(..)
+    )
+}

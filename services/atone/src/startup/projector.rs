@@ -1,0 +1,72 @@
+//! A projector, embedded (from the outbox) or reading the Kinesis stream, and
+//! ProjectorService reporting on it.
+
+use anyhow::Context;
+use atone_api::v1::projector_service_server::ProjectorServiceServer;
+use atone_delivery::lease::LeaseHolder;
+use atone_delivery::{EmbeddedProjector, KinesisProjector, KinesisProjectorConfig, ProjectorApi};
+use atone_kinesis::Kinesis;
+
+use super::{Wiring, instance_name};
+use crate::settings::{KinesisSettings, ProjectorSettings};
+
+pub async fn start(
+    wiring: &mut Wiring,
+    settings: &ProjectorSettings,
+    stream: Option<&KinesisSettings>,
+) -> anyhow::Result<()> {
+    match (&wiring.kinesis, stream) {
+        (Some(kinesis), Some(stream)) => {
+            let kinesis = kinesis.clone();
+            start_kinesis(wiring, kinesis, settings, stream.enhanced_fan_out).await?;
+        }
+        _ => {
+            let projector = EmbeddedProjector::new(
+                wiring.db.clone(),
+                wiring.appended.clone(),
+                wiring.projected.clone(),
+            );
+            projector
+                .register()
+                .await
+                .context("cannot register the outbox source")?;
+            wiring.tasks.spawn(projector.run(wiring.shutdown.clone()));
+        }
+    }
+    wiring
+        .serve(ProjectorServiceServer::new(ProjectorApi::new(
+            wiring.db.clone(),
+        )))
+        .await;
+    Ok(())
+}
+
+async fn start_kinesis(
+    wiring: &mut Wiring,
+    kinesis: Kinesis,
+    settings: &ProjectorSettings,
+    enhanced_fan_out: bool,
+) -> anyhow::Result<()> {
+    let fan_out_consumer_arn = if enhanced_fan_out {
+        let consumer = kinesis
+            .register_consumer("atone-projector")
+            .await
+            .context("cannot register the enhanced fan-out consumer")?;
+        Some(consumer.consumer_arn)
+    } else {
+        None
+    };
+    let config = KinesisProjectorConfig {
+        fan_out_consumer_arn,
+        ..settings.kinesis.clone()
+    };
+    let owner = settings
+        .projector_id
+        .clone()
+        .unwrap_or_else(|| instance_name("projector"));
+    tracing::info!(%owner, "projector reading the stream");
+    let lease = LeaseHolder::new(wiring.db.clone(), owner, config.lease_duration);
+    let projector = KinesisProjector::new(kinesis, lease, config, wiring.projected.clone());
+    wiring.tasks.spawn(projector.run(wiring.shutdown.clone()));
+    Ok(())
+}
