@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_event_store;
 mod m20261124_000002_read_models;
 mod m20261129_000001_change_feed_json;
+mod m20261130_000001_billing_month;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_event_store::Migration),
             Box::new(m20261124_000002_read_models::Migration),
             Box::new(m20261129_000001_change_feed_json::Migration),
+            Box::new(m20261130_000001_billing_month::Migration),
         ]
     }
 }

@@ -5,8 +5,15 @@ use std::{env, path::PathBuf};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
-    let files = ["command", "events", "projector", "query", "types"]
-        .map(|name| root.join(format!("atone/v1/{name}.proto")));
+    let files = [
+        "billing",
+        "command",
+        "events",
+        "projector",
+        "query",
+        "types",
+    ]
+    .map(|name| root.join(format!("atone/v1/{name}.proto")));
     println!("cargo:rerun-if-changed={}", root.display());
 
     let fds = protox::compile(&files, [&root])?;

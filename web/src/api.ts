@@ -2,6 +2,7 @@
 // fetch, to the origin that served the page. No other requests are made after load.
 import { createClient } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
+import { BillingService } from "./gen/atone/v1/billing_pb.js";
 import { CommandService } from "./gen/atone/v1/command_pb.js";
 import { QueryService } from "./gen/atone/v1/query_pb.js";
 
@@ -9,6 +10,8 @@ const transport = createGrpcWebTransport({ baseUrl: location.origin, useBinaryFo
 
 export const command = createClient(CommandService, transport);
 export const query = createClient(QueryService, transport);
+/** The month's jobs (締め); the page offers the close as an admin demo. */
+export const billing = createClient(BillingService, transport);
 
 /** A fresh idempotency key (crypto.randomUUID where the page is a secure context). */
 export function newIdempotencyKey(): string {

@@ -1,5 +1,5 @@
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { BillStatus, PaymentMode, PromiseStatus } from "./gen/atone/v1/types_pb.js";
+import { BillKind, BillStatus, PaymentMethod, PaymentMode, PromiseStatus } from "./gen/atone/v1/types_pb.js";
 
 export function yen(amount: bigint | undefined): string {
   if (amount === undefined) return "—";
@@ -40,28 +40,71 @@ export function shortId(id: string): string {
   return id.length > 12 ? `…${id.slice(-8)}` : id;
 }
 
-export const MODE: Record<PaymentMode, { ja: string; en: string; cls: string }> = {
+type Label = { ja: string; en: string; cls: string };
+
+export const MODE: Record<PaymentMode, Label> = {
   [PaymentMode.UNSPECIFIED]: { ja: "不明", en: "Unknown", cls: "muted" },
   [PaymentMode.IMMEDIATE]: { ja: "すぐ払い", en: "Immediate", cls: "immediate" },
   [PaymentMode.MONTHLY]: { ja: "月まとめ払い", en: "Monthly", cls: "monthly" },
 };
 
-export const PROMISE_STATUS: Record<PromiseStatus, { ja: string; en: string; cls: string }> = {
+export const METHOD: Record<PaymentMethod, Label> = {
+  // A member who never chose pays at a convenience store (the server's default).
+  [PaymentMethod.UNSPECIFIED]: { ja: "コンビニ払い", en: "Convenience store", cls: "neutral" },
+  [PaymentMethod.CONVENIENCE_STORE]: { ja: "コンビニ払い", en: "Convenience store", cls: "neutral" },
+  [PaymentMethod.BANK_DEBIT]: { ja: "口座振替", en: "Bank debit", cls: "neutral" },
+};
+
+export const BILL_KIND: Record<BillKind, Label> = {
+  [BillKind.UNSPECIFIED]: { ja: "不明", en: "Unknown", cls: "muted" },
+  [BillKind.IMMEDIATE]: { ja: "すぐ払い", en: "Immediate", cls: "immediate" },
+  [BillKind.MONTHLY]: { ja: "月まとめ払い", en: "Monthly", cls: "monthly" },
+};
+
+export const PROMISE_STATUS: Record<PromiseStatus, Label> = {
   [PromiseStatus.UNSPECIFIED]: { ja: "不明", en: "Unknown", cls: "muted" },
   [PromiseStatus.UNBILLED]: { ja: "未請求", en: "Unbilled", cls: "neutral" },
   [PromiseStatus.BILLED]: { ja: "請求済み", en: "Billed", cls: "warn" },
   [PromiseStatus.PAID]: { ja: "支払済み", en: "Paid", cls: "ok" },
+  [PromiseStatus.CANCELLED]: { ja: "キャンセル", en: "Cancelled", cls: "muted" },
 };
 
-export const BILL_STATUS: Record<BillStatus, { ja: string; en: string; cls: string }> = {
+export const BILL_STATUS: Record<BillStatus, Label> = {
   [BillStatus.UNSPECIFIED]: { ja: "不明", en: "Unknown", cls: "muted" },
   [BillStatus.UNPAID]: { ja: "未払い", en: "Unpaid", cls: "warn" },
   [BillStatus.PAID]: { ja: "支払済み", en: "Paid", cls: "ok" },
+  [BillStatus.OVERDUE]: { ja: "延滞", en: "Overdue", cls: "bad" },
+  [BillStatus.ADJUSTED]: { ja: "調整済み", en: "Adjusted", cls: "adjusted" },
+  [BillStatus.CANCELLED]: { ja: "取消", en: "Cancelled", cls: "muted" },
 };
+
+/** Bills that still ask for money (CompletePayment takes them). */
+export const PAYABLE = new Set<BillStatus>([BillStatus.UNPAID, BillStatus.OVERDUE, BillStatus.ADJUSTED]);
 
 export const EVENT_LABEL: Record<string, string> = {
   PurchaseCompleted: "購入",
   PaymentPromiseCreated: "支払約束",
   MemberBillIssued: "請求発行",
   PaymentCompleted: "支払い完了",
+  PaymentMethodChanged: "支払方法変更",
+  MonthlyBillIssued: "月次請求発行",
+  PurchaseCancelled: "返品",
+  BillAdjusted: "請求調整",
+  PaymentReceived: "入金",
+  RefundIssued: "返金",
+  BillOverdue: "延滞",
+  ReminderIssued: "督促",
+  CreditLimitChanged: "上限変更",
 };
+
+/** "YYYY-MM" of the month before the current one in Japan. */
+export function previousMonthInJapan(now = new Date()): string {
+  const parts = new Intl.DateTimeFormat("en-US", { timeZone: "Asia/Tokyo", year: "numeric", month: "numeric" }).formatToParts(now);
+  let year = Number(parts.find((p) => p.type === "year")?.value);
+  let month = Number(parts.find((p) => p.type === "month")?.value) - 1;
+  if (month === 0) {
+    month = 12;
+    year -= 1;
+  }
+  return `${year}-${String(month).padStart(2, "0")}`;
+}

@@ -1,17 +1,34 @@
 // atone's member page: credit, purchases and bills of one member, live over gRPC-Web.
 import { Code, ConnectError } from "@connectrpc/connect";
 import "./app.css";
-import { command, newIdempotencyKey } from "./api.js";
+import { billing, command, newIdempotencyKey } from "./api.js";
 import { $, bi, h } from "./dom.js";
-import { BILL_STATUS, EVENT_LABEL, MODE, PROMISE_STATUS, clock, date, shortId, timestamp, yen } from "./format.js";
+import {
+  BILL_KIND,
+  BILL_STATUS,
+  EVENT_LABEL,
+  METHOD,
+  MODE,
+  PAYABLE,
+  PROMISE_STATUS,
+  clock,
+  date,
+  previousMonthInJapan,
+  shortId,
+  timestamp,
+  yen,
+} from "./format.js";
+import type { CloseBillingPeriodResponse } from "./gen/atone/v1/billing_pb.js";
 import { SnapshotReason } from "./gen/atone/v1/query_pb.js";
-import { BillStatus, PaymentMode, PromiseStatus } from "./gen/atone/v1/types_pb.js";
+import { BillKind, BillStatus, PaymentMethod, PaymentMode, PromiseStatus, type MemberBill } from "./gen/atone/v1/types_pb.js";
 import { MemberState } from "./member.js";
 import { describeError, startWatch, type ConnStatus } from "./watch.js";
 
 let member: MemberState | undefined;
 let stopWatch: (() => void) | undefined;
 let countdown: number | undefined;
+/** The payment method last shown in the method form (the form follows the server's). */
+let methodShown: PaymentMethod | undefined;
 
 // ---------------------------------------------------------------- choosing the member
 
@@ -30,6 +47,7 @@ function openMember(userId: string, push: boolean): void {
   stopWatch?.();
   stopWatch = undefined;
   member = undefined;
+  methodShown = undefined;
   clearForms();
   $<HTMLInputElement>("user-input").value = userId;
   if (push) {
@@ -137,6 +155,21 @@ function render(): void {
   meter.style.width = `${Math.min(100, used)}%`;
   meter.title = `${used}% 利用中 used`;
 
+  const method = METHOD[s?.paymentMethod ?? PaymentMethod.UNSPECIFIED] ?? METHOD[PaymentMethod.UNSPECIFIED];
+  $("payment-method").replaceChildren(s ? bi(method.ja, method.en) : "—");
+  $("payment-method").dataset.method = PaymentMethod[s?.paymentMethod ?? PaymentMethod.UNSPECIFIED];
+  $("credit-balance").textContent = yen(s?.creditBalance);
+  $("unapplied-balance").textContent = yen(s?.unappliedBalance);
+  const overdueBills = s?.overdueBills ?? 0n;
+  $("overdue-bills").textContent = s ? overdueBills.toString() : "—";
+  $("overdue-fact").classList.toggle("bad", overdueBills > 0n);
+  section.dataset.overdue = String(overdueBills > 0n);
+  renderOverdue(overdueBills, m.billList().filter((b) => b.status === BillStatus.OVERDUE));
+  if (s && s.paymentMethod !== methodShown) {
+    methodShown = s.paymentMethod;
+    $<HTMLSelectElement>("method-select").value = s.paymentMethod === PaymentMethod.BANK_DEBIT ? "BANK_DEBIT" : "CONVENIENCE_STORE";
+  }
+
   const promises = m.promiseList();
   $("purchase-count").textContent = String(promises.length);
   $("purchases-empty").hidden = promises.length > 0;
@@ -151,11 +184,17 @@ function render(): void {
           "data-order-id": p.orderId,
           "data-promise-id": p.promiseId,
           "data-status": PromiseStatus[p.status],
-          class: m.touched.has(p.promiseId) ? "flash" : undefined,
+          class: cls(m.touched.has(p.promiseId) && "flash", p.status === PromiseStatus.CANCELLED && "row-cancelled"),
         },
         h("td", { class: "mono", title: `order ${p.orderId}\npromise ${p.promiseId}` }, shortId(p.orderId)),
         h("td", {}, h("div", { class: "product" }, p.productName || p.productId), h("div", { class: "sub mono" }, p.productId)),
-        h("td", { class: "num", "data-testid": "purchase-amount-cell" }, yen(p.amount)),
+        h(
+          "td",
+          { class: "num" },
+          h("div", { "data-testid": "purchase-amount-cell" }, yen(p.amount)),
+          p.cancelledAmount > 0n &&
+            h("div", { class: "sub cancelled", "data-testid": "purchase-cancelled-cell" }, `返品 −${yen(p.cancelledAmount)}`),
+        ),
         h("td", {}, date(p.dueDate)),
         h("td", {}, badge(mode.cls, mode.ja, mode.en, "purchase-mode-cell")),
         h("td", {}, badge(st.cls, st.ja, st.en, "purchase-status-cell")),
@@ -170,21 +209,67 @@ function render(): void {
   $("bill-rows").replaceChildren(
     ...bills.map((b) => {
       const st = BILL_STATUS[b.status] ?? BILL_STATUS[BillStatus.UNSPECIFIED];
+      const kind = BILL_KIND[b.kind] ?? BILL_KIND[BillKind.UNSPECIFIED];
+      const items = b.promiseIds.map((id) => m.promises.get(id));
+      const names = items.map((p) => (p ? p.productName || p.productId : "?")).join("・");
       return h(
         "tr",
         {
           "data-testid": "bill-row",
           "data-bill-id": b.billId,
           "data-status": BillStatus[b.status],
-          class: m.touched.has(b.billId) ? "flash" : undefined,
+          "data-kind": BillKind[b.kind],
+          "data-period": b.period || undefined,
+          "data-promise-ids": b.promiseIds.join(" "),
+          class: cls(
+            m.touched.has(b.billId) && "flash",
+            b.status === BillStatus.OVERDUE && "row-bad",
+            b.status === BillStatus.CANCELLED && "row-cancelled",
+          ),
         },
-        h("td", { class: "mono", title: b.billId }, shortId(b.billId)),
-        h("td", { class: "num" }, yen(b.amount)),
-        h("td", {}, badge(st.cls, st.ja, st.en, "bill-status-cell")),
-        h("td", {}, date(b.issuedDate)),
-        h("td", {}, date(b.dueDate)),
+        h(
+          "td",
+          { "data-testid": "bill-kind-cell", title: b.billId },
+          badge(kind.cls, kind.ja, kind.en, "bill-kind-badge"),
+          h(
+            "div",
+            { class: "sub mono" },
+            b.period && h("span", { class: "period nw", "data-testid": "bill-period-cell" }, `${b.period} 分`),
+            b.period && " ",
+            h("span", { class: "nw" }, shortId(b.billId)),
+          ),
+        ),
+        h(
+          "td",
+          { "data-testid": "bill-items-cell" },
+          h("div", {}, `${b.promiseIds.length} 件 `, h("span", { class: "en" }, "items"), ` · ${yen(b.itemsTotal)}`),
+          h("div", { class: "sub items", title: names }, names),
+          b.balanceApplied > 0n && h("div", { class: "sub", "data-testid": "bill-applied-cell" }, `残高充当 applied −${yen(b.balanceApplied)}`),
+        ),
+        h("td", { class: "num fee", "data-testid": "bill-fee-cell" }, yen(b.fee)),
+        h("td", { class: "num", "data-testid": "bill-amount-cell" }, yen(b.amount)),
+        h(
+          "td",
+          {},
+          badge(st.cls, st.ja, st.en, "bill-status-cell"),
+          b.overdueSince &&
+            h(
+              "div",
+              {
+                class: cls("sub", b.status === BillStatus.OVERDUE ? "overdue-since" : "was-overdue"),
+                "data-testid": "bill-overdue-cell",
+              },
+              h("div", {}, h("span", { class: "nw" }, `延滞 ${b.overdueSince}〜`), " ", h("span", { class: "en" }, "overdue since")),
+              b.remindersSent > 0n && h("div", {}, `督促 ${b.remindersSent} 回 `, h("span", { class: "en" }, "reminders")),
+            ),
+        ),
+        h(
+          "td",
+          {},
+          h("div", { "data-testid": "bill-due-cell" }, date(b.dueDate)),
+          h("div", { class: "sub" }, "発行 ", h("span", { class: "en" }, "issued"), " ", h("span", { class: "nw" }, date(b.issuedDate))),
+        ),
         h("td", { "data-testid": "bill-paid-cell" }, date(b.paidDate)),
-        h("td", { class: "num" }, String(b.promiseIds.length)),
       );
     }),
   );
@@ -213,7 +298,26 @@ function badge(cls: string, ja: string, en: string, testid: string): HTMLElement
   return h("span", { class: `badge ${cls}`, "data-testid": testid }, ja, " ", h("span", { class: "en" }, en));
 }
 
-/** The bill form lists unbilled すぐ払い promises, the payment form unpaid bills. */
+function cls(...names: (string | false)[]): string | undefined {
+  return names.filter(Boolean).join(" ") || undefined;
+}
+
+/** The red 延滞 state: while a bill is overdue the member cannot buy. */
+function renderOverdue(count: bigint, overdue: MemberBill[]): void {
+  const banner = $("overdue-banner");
+  banner.hidden = count === 0n;
+  if (count === 0n) return;
+  const which = overdue.map((b) => `${shortId(b.billId)} ${yen(b.amount)} (期限 due ${b.dueDate})`).join(", ");
+  $("overdue-detail").textContent =
+    `${count} 件の請求が支払期限を過ぎています。お支払いまで新しいご購入はできません · ` +
+    `${count} bill${count === 1n ? "" : "s"} past due: purchases are refused until paid` +
+    (which ? ` — ${which}` : "");
+}
+
+/**
+ * The bill form lists unbilled すぐ払い promises, the payment form bills that still ask for
+ * money (unpaid, overdue, adjusted), the cancel form orders not cancelled yet.
+ */
 function renderChoices(): void {
   if (!member) return;
   const promiseSelect = $<HTMLSelectElement>("bill-promise");
@@ -228,15 +332,34 @@ function renderChoices(): void {
   $<HTMLButtonElement>("bill-submit").disabled = unbilled.length === 0;
 
   const billSelect = $<HTMLSelectElement>("payment-bill");
-  const unpaid = member.billList().filter((b) => b.status === BillStatus.UNPAID);
+  const unpaid = member.billList().filter((b) => PAYABLE.has(b.status) && b.amount > 0n);
   const before = billSelect.value;
   fillSelect(
     billSelect,
-    unpaid.map((b) => ({ value: b.billId, text: `${shortId(b.billId)} — ${yen(b.amount)} (期限 due ${b.dueDate})` })),
+    unpaid.map((b) => {
+      const kind = BILL_KIND[b.kind] ?? BILL_KIND[BillKind.UNSPECIFIED];
+      const label = b.period ? `${kind.ja} ${b.period}` : kind.ja;
+      const st = b.status === BillStatus.UNPAID ? "" : ` · ${BILL_STATUS[b.status].ja}`;
+      return { value: b.billId, text: `${label} ${yen(b.amount)} · 期限 due ${b.dueDate}${st} (${shortId(b.billId)})` };
+    }),
     "未払いの請求はありません · No unpaid bill",
   );
   $<HTMLButtonElement>("payment-submit").disabled = unpaid.length === 0;
-  if (billSelect.value !== before) syncPaymentAmount();
+  // A new choice, or the chosen bill asks for another amount now (adjusted by a cancellation).
+  const chosen = member.bills.get(billSelect.value);
+  if (billSelect.value !== before || (chosen && chosen.amount.toString() !== billSelect.dataset.amount)) syncPaymentAmount();
+
+  const orderSelect = $<HTMLSelectElement>("cancel-order");
+  const cancellable = member.promiseList().filter((p) => p.status !== PromiseStatus.CANCELLED && p.amount > 0n);
+  fillSelect(
+    orderSelect,
+    cancellable.map((p) => {
+      const st = PROMISE_STATUS[p.status] ?? PROMISE_STATUS[PromiseStatus.UNSPECIFIED];
+      return { value: p.orderId, text: `${p.productName || p.productId} — ${yen(p.amount)} · ${st.ja} (${shortId(p.orderId)})` };
+    }),
+    "返品できる注文はありません · No order to cancel",
+  );
+  $<HTMLButtonElement>("cancel-submit").disabled = cancellable.length === 0;
 }
 
 function fillSelect(select: HTMLSelectElement, options: { value: string; text: string }[], emptyText: string): void {
@@ -252,8 +375,10 @@ function fillSelect(select: HTMLSelectElement, options: { value: string; text: s
 }
 
 function syncPaymentAmount(): void {
-  const bill = member?.bills.get($<HTMLSelectElement>("payment-bill").value);
+  const select = $<HTMLSelectElement>("payment-bill");
+  const bill = member?.bills.get(select.value);
   $<HTMLInputElement>("payment-amount").value = bill ? bill.amount.toString() : "";
+  select.dataset.amount = bill ? bill.amount.toString() : "";
 }
 $<HTMLSelectElement>("payment-bill").addEventListener("change", syncPaymentAmount);
 
@@ -304,10 +429,11 @@ function wireForm(name: string, run: (key: string) => Promise<string>, request: 
 }
 
 function clearForms(): void {
-  for (const name of ["purchase", "bill", "payment"]) {
+  for (const name of ["purchase", "bill", "payment", "cancel", "method", "close"]) {
     $(`${name}-result`).hidden = true;
     $(`${name}-error`).hidden = true;
   }
+  $("close-progress").hidden = true;
 }
 
 function field(form: string, name: string): string {
@@ -362,6 +488,70 @@ wireForm(
     return `支払いを記録しました Payment recorded (v${r.version})`;
   },
   () => `${field("payment", "bill")}\u0000${field("payment", "amount")}`,
+);
+
+wireForm(
+  "cancel",
+  async (key) => {
+    const amount = field("cancel", "amount");
+    const r = await command.cancelPurchase({
+      userId: member!.userId,
+      orderId: field("cancel", "order"),
+      amount: amount === "" ? 0n : amountOf(amount),
+      idempotencyKey: key,
+    });
+    $<HTMLInputElement>("cancel-amount").value = "";
+    return r.remainingAmount === 0n
+      ? `返品しました Cancelled — 注文全体 whole order (v${r.version})`
+      : `返品しました Cancelled — 残り remaining ${yen(r.remainingAmount)} (v${r.version})`;
+  },
+  () => `${field("cancel", "order")}\u0000${field("cancel", "amount")}`,
+);
+
+wireForm(
+  "method",
+  async (key) => {
+    const method = field("method", "method") === "BANK_DEBIT" ? PaymentMethod.BANK_DEBIT : PaymentMethod.CONVENIENCE_STORE;
+    const r = await command.setPaymentMethod({ userId: member!.userId, method, idempotencyKey: key });
+    return `変更しました Changed — ${METHOD[method].ja} ${METHOD[method].en} (v${r.version})`;
+  },
+  () => field("method", "method"),
+);
+
+// 締め (admin demo): closes a month for every member, showing the streamed progress. The
+// close is idempotent per member, so it takes no idempotency key.
+$<HTMLInputElement>("close-period").value = previousMonthInJapan();
+wireForm(
+  "close",
+  async () => {
+    const period = field("close", "period");
+    const progress = $("close-progress");
+    const fill = $("close-progress-fill");
+    const text = $("close-progress-text");
+    progress.hidden = false;
+    progress.dataset.done = "false";
+    fill.style.width = "0%";
+    text.textContent = `${period} を締めています… · closing…`;
+    let last: CloseBillingPeriodResponse | undefined;
+    try {
+      for await (const p of billing.closeBillingPeriod({ period })) {
+        last = p;
+        const pct = p.membersTotal > 0n ? Number((p.membersDone * 100n) / p.membersTotal) : 100;
+        fill.style.width = `${p.done ? 100 : pct}%`;
+        progress.dataset.done = String(p.done);
+        progress.dataset.membersDone = p.membersDone.toString();
+        progress.dataset.membersTotal = p.membersTotal.toString();
+        progress.dataset.billsIssued = p.billsIssued.toString();
+        text.textContent = `会員 ${p.membersDone}/${p.membersTotal} members · 請求 ${p.billsIssued} bills`;
+      }
+    } catch (err) {
+      progress.hidden = true;
+      throw err;
+    }
+    if (!last?.done) throw new ConnectError("the close ended before its last message", Code.Unavailable);
+    return `締めました Closed ${last.period} — 会員 ${last.membersTotal} members, 請求 ${last.billsIssued} bills issued`;
+  },
+  () => field("close", "period"),
 );
 
 // ---------------------------------------------------------------- start

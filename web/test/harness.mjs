@@ -40,15 +40,17 @@ export class Atone {
     this.starts = 0;
   }
 
-  /** Starts atone; extraArgs go after `serve` (e.g. --change-feed-retention 1s). */
+  /**
+   * Starts atone; extraArgs go after `serve` (e.g. --change-feed-retention 1s, or
+   * --clock-offset 32d to run its clock ahead).
+   */
   async start(extraArgs = [], timeoutMs = 20000) {
     this.starts += 1;
-    const log = openSync(join(this.dir, `atone-${this.starts}.log`), "a");
-    this.proc = spawn(
-      ATONE_BIN,
-      ["serve", "--listen", this.addr, "--database-url", `sqlite://${join(this.dir, "atone.db")}?mode=rwc`, ...extraArgs],
-      { stdio: ["ignore", log, log] },
-    );
+    const args = ["serve", "--listen", this.addr, "--database-url", `sqlite://${join(this.dir, "atone.db")}?mode=rwc`, ...extraArgs];
+    const logPath = join(this.dir, `atone-${this.starts}.log`);
+    appendFileSync(logPath, `# ${ATONE_BIN} ${args.join(" ")}\n`);
+    const log = openSync(logPath, "a");
+    this.proc = spawn(ATONE_BIN, args, { stdio: ["ignore", log, log] });
     recordPid(this.proc.pid);
     const proc = this.proc;
     const exited = new Promise((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));

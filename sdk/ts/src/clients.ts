@@ -1,22 +1,29 @@
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import { BillingService } from "./gen/atone/v1/billing_pb.js";
 import { CommandService } from "./gen/atone/v1/command_pb.js";
 import { ProjectorService } from "./gen/atone/v1/projector_pb.js";
 import { QueryService } from "./gen/atone/v1/query_pb.js";
 
-/** Typed clients for atone's three services, sharing one transport. */
+/** Typed clients for atone's services, sharing one transport. */
 export interface AtoneClients {
-  /** Purchase, IssueImmediateBill, CompletePayment. */
+  /**
+   * Purchase, IssueImmediateBill, CompletePayment, SetPaymentMethod, CancelPurchase,
+   * ReceivePayment, IssueRefund, ChangeCreditLimit.
+   */
   command: Client<typeof CommandService>;
+  /** CloseBillingPeriod, MarkOverdueBills (each streams its progress). */
+  billing: Client<typeof BillingService>;
   /** GetMember, ListPaymentPromises, ListMemberBills, WatchMember. */
   query: Client<typeof QueryService>;
   /** GetStatus. */
   projector: Client<typeof ProjectorService>;
 }
 
-/** Creates the clients of all three services on one transport. */
+/** Creates the clients of all of atone's services on one transport. */
 export function createAtoneClients(transport: Transport): AtoneClients {
   return {
     command: createClient(CommandService, transport),
+    billing: createClient(BillingService, transport),
     query: createClient(QueryService, transport),
     projector: createClient(ProjectorService, transport),
   };

@@ -1,8 +1,8 @@
 //! Between atone's own types and the protobuf ones, once: payment modes, statuses and
 //! timestamps. Events and their envelope are in [`crate::envelope`].
 
-use atone_domain::PaymentMode;
-use atone_projection::{BillStatus, PromiseStatus};
+use atone_domain::{AdjustmentReason, PaymentMethod, PaymentMode};
+use atone_projection::{BillKind, BillStatus, PromiseStatus};
 use chrono::{DateTime, Utc};
 use prost_types::Timestamp;
 
@@ -45,12 +45,61 @@ pub fn payment_mode(value: i32) -> Result<PaymentMode, PaymentModeError> {
         .try_into()
 }
 
+impl From<PaymentMethod> for v1::PaymentMethod {
+    fn from(method: PaymentMethod) -> Self {
+        match method {
+            PaymentMethod::ConvenienceStore => Self::ConvenienceStore,
+            PaymentMethod::BankDebit => Self::BankDebit,
+        }
+    }
+}
+
+/// A `method` field that names no payment method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PaymentMethodError {
+    #[error("is required: PAYMENT_METHOD_CONVENIENCE_STORE or PAYMENT_METHOD_BANK_DEBIT")]
+    Unspecified,
+    #[error(
+        "{0} is not a payment method; use PAYMENT_METHOD_CONVENIENCE_STORE or PAYMENT_METHOD_BANK_DEBIT"
+    )]
+    Unknown(i32),
+}
+
+/// The payment method of a message's `method` field (an `i32` on the wire).
+pub fn payment_method(value: i32) -> Result<PaymentMethod, PaymentMethodError> {
+    match v1::PaymentMethod::try_from(value) {
+        Ok(v1::PaymentMethod::ConvenienceStore) => Ok(PaymentMethod::ConvenienceStore),
+        Ok(v1::PaymentMethod::BankDebit) => Ok(PaymentMethod::BankDebit),
+        Ok(v1::PaymentMethod::Unspecified) => Err(PaymentMethodError::Unspecified),
+        Err(_) => Err(PaymentMethodError::Unknown(value)),
+    }
+}
+
+impl From<AdjustmentReason> for v1::AdjustmentReason {
+    fn from(reason: AdjustmentReason) -> Self {
+        match reason {
+            AdjustmentReason::Cancellation => Self::Cancellation,
+            AdjustmentReason::ReissueFee => Self::ReissueFee,
+        }
+    }
+}
+
+/// The adjustment reason of an event's `reason` field.
+pub fn adjustment_reason(value: i32) -> Option<AdjustmentReason> {
+    match v1::AdjustmentReason::try_from(value) {
+        Ok(v1::AdjustmentReason::Cancellation) => Some(AdjustmentReason::Cancellation),
+        Ok(v1::AdjustmentReason::ReissueFee) => Some(AdjustmentReason::ReissueFee),
+        Ok(v1::AdjustmentReason::Unspecified) | Err(_) => None,
+    }
+}
+
 impl From<PromiseStatus> for v1::PromiseStatus {
     fn from(status: PromiseStatus) -> Self {
         match status {
             PromiseStatus::Unbilled => Self::Unbilled,
             PromiseStatus::Billed => Self::Billed,
             PromiseStatus::Paid => Self::Paid,
+            PromiseStatus::Cancelled => Self::Cancelled,
         }
     }
 }
@@ -60,6 +109,18 @@ impl From<BillStatus> for v1::BillStatus {
         match status {
             BillStatus::Unpaid => Self::Unpaid,
             BillStatus::Paid => Self::Paid,
+            BillStatus::Overdue => Self::Overdue,
+            BillStatus::Adjusted => Self::Adjusted,
+            BillStatus::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+impl From<BillKind> for v1::BillKind {
+    fn from(kind: BillKind) -> Self {
+        match kind {
+            BillKind::Immediate => Self::Immediate,
+            BillKind::Monthly => Self::Monthly,
         }
     }
 }
@@ -87,6 +148,19 @@ mod tests {
         }
         assert_eq!(payment_mode(0), Err(PaymentModeError::Unspecified));
         assert_eq!(payment_mode(99), Err(PaymentModeError::Unknown(99)));
+        for method in [PaymentMethod::ConvenienceStore, PaymentMethod::BankDebit] {
+            assert_eq!(
+                payment_method(v1::PaymentMethod::from(method) as i32),
+                Ok(method)
+            );
+        }
+        assert_eq!(payment_method(0), Err(PaymentMethodError::Unspecified));
+        for reason in [AdjustmentReason::Cancellation, AdjustmentReason::ReissueFee] {
+            assert_eq!(
+                adjustment_reason(v1::AdjustmentReason::from(reason) as i32),
+                Some(reason)
+            );
+        }
     }
 
     #[test]

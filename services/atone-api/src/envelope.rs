@@ -1,15 +1,11 @@
 //! The wire form of an event: the protobuf `EventEnvelope` that the relay puts on the
 //! stream, the outbox holds and the projector reads back.
 
-use atone_domain::{
-    Envelope, Event, MemberBillIssued, PaymentCompleted, PaymentPromiseCreated, PurchaseCompleted,
-    RecordedEvent,
-};
-use chrono::NaiveDate;
+use atone_domain::{Envelope, Event, RecordedEvent};
 use prost::Message;
-use uuid::Uuid;
 
-use crate::convert::{PaymentModeError, datetime, payment_mode, timestamp};
+use crate::convert::{PaymentMethodError, PaymentModeError, datetime, timestamp};
+use crate::events::uuid;
 use crate::v1::{self, event_envelope::Payload};
 
 /// Why bytes are not one of our envelopes. Other producers may share the stream, so this is
@@ -30,6 +26,10 @@ pub enum DecodeError {
     },
     #[error("payment_mode: {0}")]
     PaymentMode(#[from] PaymentModeError),
+    #[error("method: {0}")]
+    PaymentMethod(#[from] PaymentMethodError),
+    #[error("{0} is not a known value of {1}")]
+    UnknownEnum(i32, &'static str),
 }
 
 pub fn encode(envelope: &Envelope) -> Vec<u8> {
@@ -84,108 +84,11 @@ impl TryFrom<v1::EventEnvelope> for Envelope {
     }
 }
 
-impl From<&Event> for Payload {
-    fn from(event: &Event) -> Self {
-        match event {
-            Event::PurchaseCompleted(e) => Self::PurchaseCompleted(v1::PurchaseCompleted {
-                order_id: e.order_id.to_string(),
-                product_id: e.product_id.clone(),
-                product_name: e.product_name.clone(),
-                amount: e.amount,
-                payment_mode: v1::PaymentMode::from(e.payment_mode) as i32,
-                credit_limit: e.credit_limit,
-            }),
-            Event::PaymentPromiseCreated(e) => {
-                Self::PaymentPromiseCreated(v1::PaymentPromiseCreated {
-                    promise_id: e.promise_id.to_string(),
-                    order_id: e.order_id.to_string(),
-                    product_id: e.product_id.clone(),
-                    product_name: e.product_name.clone(),
-                    amount: e.amount,
-                    payment_mode: v1::PaymentMode::from(e.payment_mode) as i32,
-                    due_date: e.due_date.to_string(),
-                })
-            }
-            Event::MemberBillIssued(e) => Self::MemberBillIssued(v1::MemberBillIssued {
-                bill_id: e.bill_id.to_string(),
-                promise_ids: e.promise_ids.iter().map(Uuid::to_string).collect(),
-                amount: e.amount,
-                issued_date: e.issued_date.to_string(),
-                due_date: e.due_date.to_string(),
-            }),
-            Event::PaymentCompleted(e) => Self::PaymentCompleted(v1::PaymentCompleted {
-                bill_id: e.bill_id.to_string(),
-                amount: e.amount,
-                paid_date: e.paid_date.to_string(),
-            }),
-        }
-    }
-}
-
-impl TryFrom<Payload> for Event {
-    type Error = DecodeError;
-
-    fn try_from(payload: Payload) -> Result<Self, DecodeError> {
-        Ok(match payload {
-            Payload::PurchaseCompleted(e) => Self::PurchaseCompleted(PurchaseCompleted {
-                order_id: uuid("order_id", &e.order_id)?,
-                product_id: e.product_id,
-                product_name: e.product_name,
-                amount: e.amount,
-                payment_mode: payment_mode(e.payment_mode)?,
-                credit_limit: e.credit_limit,
-            }),
-            Payload::PaymentPromiseCreated(e) => {
-                Self::PaymentPromiseCreated(PaymentPromiseCreated {
-                    promise_id: uuid("promise_id", &e.promise_id)?,
-                    order_id: uuid("order_id", &e.order_id)?,
-                    product_id: e.product_id,
-                    product_name: e.product_name,
-                    amount: e.amount,
-                    payment_mode: payment_mode(e.payment_mode)?,
-                    due_date: date("due_date", &e.due_date)?,
-                })
-            }
-            Payload::MemberBillIssued(e) => Self::MemberBillIssued(MemberBillIssued {
-                bill_id: uuid("bill_id", &e.bill_id)?,
-                promise_ids: e
-                    .promise_ids
-                    .iter()
-                    .map(|id| uuid("promise_ids", id))
-                    .collect::<Result<_, _>>()?,
-                amount: e.amount,
-                issued_date: date("issued_date", &e.issued_date)?,
-                due_date: date("due_date", &e.due_date)?,
-            }),
-            Payload::PaymentCompleted(e) => Self::PaymentCompleted(PaymentCompleted {
-                bill_id: uuid("bill_id", &e.bill_id)?,
-                amount: e.amount,
-                paid_date: date("paid_date", &e.paid_date)?,
-            }),
-        })
-    }
-}
-
-fn uuid(field: &'static str, value: &str) -> Result<Uuid, DecodeError> {
-    Uuid::try_parse(value).map_err(|_| DecodeError::Malformed {
-        field,
-        value: value.to_owned(),
-        expected: "UUID",
-    })
-}
-
-fn date(field: &'static str, value: &str) -> Result<NaiveDate, DecodeError> {
-    value.parse().map_err(|_| DecodeError::Malformed {
-        field,
-        value: value.to_owned(),
-        expected: "date",
-    })
-}
-
 #[cfg(test)]
 mod tests {
-    use atone_domain::PaymentMode;
-    use chrono::DateTime;
+    use atone_domain::*;
+    use chrono::{DateTime, NaiveDate};
+    use uuid::Uuid;
 
     use super::*;
 
@@ -236,6 +139,68 @@ mod tests {
                 amount: 1,
                 paid_date: d,
             }),
+            Event::PaymentMethodChanged(PaymentMethodChanged {
+                method: PaymentMethod::BankDebit,
+            }),
+            Event::MonthlyBillIssued(MonthlyBillIssued {
+                bill_id: Uuid::now_v7(),
+                period: "2026-11".parse().unwrap(),
+                promise_ids: vec![Uuid::now_v7(), Uuid::now_v7()],
+                items_total: 5000,
+                fee: 209,
+                credit_applied: 100,
+                unapplied_applied: 9,
+                amount: 5100,
+                method: PaymentMethod::ConvenienceStore,
+                issued_date: d,
+                due_date: d,
+            }),
+            Event::PurchaseCancelled(PurchaseCancelled {
+                order_id: Uuid::now_v7(),
+                promise_id: Uuid::now_v7(),
+                amount: 100,
+                remaining_amount: 900,
+                credited: 100,
+            }),
+            Event::BillAdjusted(BillAdjusted {
+                bill_id: Uuid::now_v7(),
+                reason: AdjustmentReason::ReissueFee,
+                items_total: 1,
+                fee: 2,
+                amount: 3,
+                cancelled: true,
+                credited: 4,
+            }),
+            Event::PaymentReceived(PaymentReceived {
+                transaction_id: "tx-1".into(),
+                bill_id: Some(Uuid::now_v7()),
+                amount: 5,
+                received_at: DateTime::from_timestamp(1_770_000_001, 5).unwrap(),
+                applied: true,
+            }),
+            Event::PaymentReceived(PaymentReceived {
+                transaction_id: "tx-2".into(),
+                bill_id: None,
+                amount: 6,
+                received_at: DateTime::from_timestamp(1_770_000_002, 0).unwrap(),
+                applied: false,
+            }),
+            Event::RefundIssued(RefundIssued {
+                refund_id: Uuid::now_v7(),
+                amount: 7,
+                from_credit: 3,
+                from_unapplied: 4,
+            }),
+            Event::BillOverdue(BillOverdue {
+                bill_id: Uuid::now_v7(),
+                since: d,
+            }),
+            Event::ReminderIssued(ReminderIssued {
+                bill_id: Uuid::now_v7(),
+                days_overdue: 7,
+                date: d,
+            }),
+            Event::CreditLimitChanged(CreditLimitChanged { limit: 80_000 }),
         ];
         for event in events {
             let original = envelope(event);

@@ -5,6 +5,7 @@
 
 pub mod convert;
 pub mod envelope;
+mod events;
 
 pub use prost;
 pub use prost_types;

@@ -34,18 +34,34 @@ fn domain_status(e: DomainError) -> Status {
             message,
             ErrorDetails::with_bad_request_violation(field, reason),
         ),
-        DomainError::PromiseNotFound { .. } | DomainError::BillNotFound { .. } => {
-            Status::not_found(message)
-        }
+        DomainError::DateInFuture { .. } => Status::with_error_details(
+            Code::InvalidArgument,
+            message.clone(),
+            ErrorDetails::with_bad_request_violation("as_of", message),
+        ),
+        DomainError::PromiseNotFound { .. }
+        | DomainError::BillNotFound { .. }
+        | DomainError::OrderNotFound { .. } => Status::not_found(message),
         DomainError::CreditLimitExceeded { .. } => Status::with_error_details(
             Code::FailedPrecondition,
             message.clone(),
             ErrorDetails::with_precondition_failure_violation("CREDIT_LIMIT", "amount", message),
         ),
+        DomainError::MemberOverdue { .. } => Status::with_error_details(
+            Code::FailedPrecondition,
+            message.clone(),
+            ErrorDetails::with_precondition_failure_violation("OVERDUE", "user_id", message),
+        ),
         DomainError::PromiseAlreadyBilled { .. }
         | DomainError::PromiseNotImmediate { .. }
         | DomainError::AmountMismatch { .. }
-        | DomainError::BillAlreadyPaid { .. } => Status::failed_precondition(message),
+        | DomainError::BillAlreadyPaid { .. }
+        | DomainError::AlreadyCancelled { .. }
+        | DomainError::CancellationTooLarge { .. }
+        | DomainError::BillCancelled { .. }
+        | DomainError::PeriodNotEnded { .. }
+        | DomainError::NothingToRefund
+        | DomainError::RefundTooLarge { .. } => Status::failed_precondition(message),
         DomainError::IdempotencyKeyReused { .. } => Status::already_exists(message),
     }
 }

@@ -5,16 +5,23 @@ use std::time::Duration;
 use atone_domain::{Command, Context, Decision, Reply, validate};
 use atone_retry::RetryPolicy;
 use atone_storage::{CommandMeta, EventStore, StorageError};
-use chrono::Utc;
 use tokio::sync::{Mutex, Notify};
 use uuid::Uuid;
 
 use crate::CommandError;
+use crate::clock::SharedClock;
 
 #[derive(Debug, Clone)]
 pub struct CommandConfig {
-    /// ご利用上限額 of every member, in yen.
+    /// ご利用上限額 in yen of a member who has none of their own yet (a member keeps the
+    /// limit of their first purchase, or the one `ChangeCreditLimit` gave them).
     pub credit_limit: i64,
+    /// The bill-issuing fee of a monthly bill paid at a convenience store, in yen.
+    pub bill_fee: i64,
+    /// Added once to a bill when it becomes overdue, in yen; 0 for none.
+    pub reissue_fee: i64,
+    /// The days overdue on which a reminder is recorded.
+    pub reminder_days: Vec<i64>,
     /// How often a command is decided again after losing a race to another writer.
     pub max_attempts: u32,
     /// A member snapshot is written every this many events.
@@ -25,6 +32,9 @@ impl Default for CommandConfig {
     fn default() -> Self {
         Self {
             credit_limit: atone_domain::DEFAULT_CREDIT_LIMIT,
+            bill_fee: atone_domain::DEFAULT_BILL_FEE,
+            reissue_fee: 0,
+            reminder_days: atone_domain::DEFAULT_REMINDER_DAYS.to_vec(),
             max_attempts: 10,
             snapshot_every: 100,
         }
@@ -52,6 +62,7 @@ pub struct CommandHandler {
     stripes: Arc<Stripes>,
     /// Woken after each append: the embedded projector waits on it.
     appended: Arc<Notify>,
+    clock: SharedClock,
 }
 
 struct Stripes {
@@ -74,13 +85,27 @@ impl Stripes {
 }
 
 impl CommandHandler {
-    pub fn new(store: EventStore, config: CommandConfig, appended: Arc<Notify>) -> Self {
+    pub fn new(
+        store: EventStore,
+        config: CommandConfig,
+        appended: Arc<Notify>,
+        clock: SharedClock,
+    ) -> Self {
         Self {
             store,
             config,
             stripes: Arc::new(Stripes::new(1024)),
             appended,
+            clock,
         }
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    pub fn store(&self) -> &EventStore {
+        &self.store
     }
 
     /// Decides `command` for `user_id` and appends what it records. A retry with the same
@@ -99,18 +124,22 @@ impl CommandHandler {
         let mut backoff = self.config.retry_policy().backoff_state();
         for attempt in 1..=self.config.max_attempts {
             let member = self.store.load(user_id).await?;
-            let now = Utc::now();
+            let now = self.clock.now();
             let decision = {
                 let mut new_id = Uuid::now_v7;
                 let mut ctx = Context {
                     now,
                     credit_limit: self.config.credit_limit,
+                    bill_fee: self.config.bill_fee,
+                    reissue_fee: self.config.reissue_fee,
+                    reminder_days: &self.config.reminder_days,
                     new_id: &mut new_id,
                 };
                 member.handle(user_id, idempotency_key, &command, &mut ctx)?
             };
             let (events, reply) = match decision {
                 Decision::AlreadyDone(reply) => return Ok(reply),
+                Decision::Append { events, reply } if events.is_empty() => return Ok(reply),
                 Decision::Append { events, reply } => (events, reply),
             };
             let meta = CommandMeta {

@@ -2,11 +2,14 @@
 //! resulting events and their outbox rows in one transaction, and answers the member's new
 //! version.
 
+pub mod billing;
+mod clock;
 mod error;
 mod handler;
 mod request;
 mod service;
 
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use error::CommandError;
 pub use handler::{CommandConfig, CommandHandler};
 pub use service::CommandApi;

@@ -1,14 +1,13 @@
 //! What each command RPC carries, read into a domain [`Command`], and its reply written
 //! back, so that one handler body serves every RPC.
 
-use atone_api::convert::payment_mode;
-use atone_api::v1::{
-    CompletePaymentRequest, CompletePaymentResponse, IssueImmediateBillRequest,
-    IssueImmediateBillResponse, PurchaseRequest, PurchaseResponse,
-};
+use atone_api::convert::{datetime, payment_method, payment_mode};
+use atone_api::v1::*;
 use atone_domain::{
-    Command, CompletePayment, DomainError, IssueImmediateBill, Purchase, Reply, validate,
+    CancelPurchase, ChangeCreditLimit, Command, CompletePayment, DomainError, IssueImmediateBill,
+    IssueRefund, Purchase, ReceivePayment, Reply, SetPaymentMethod, validate,
 };
+use chrono::{DateTime, Utc};
 
 /// A command request of the API.
 pub trait CommandRequest {
@@ -16,8 +15,9 @@ pub trait CommandRequest {
 
     fn user_id(&self) -> &str;
     fn idempotency_key(&self) -> &str;
-    /// The command asked for, or why the request cannot be one.
-    fn command(self) -> Result<Command, DomainError>;
+    /// The command asked for (at `now`, for a request that may leave the time out), or
+    /// why the request cannot be one.
+    fn command(self, now: DateTime<Utc>) -> Result<Command, DomainError>;
     /// The response for `reply`; `None` if the reply is of another command.
     fn response(reply: Reply) -> Option<Self::Response>;
 }
@@ -40,7 +40,7 @@ impl CommandRequest for PurchaseRequest {
 
     keyed!();
 
-    fn command(self) -> Result<Command, DomainError> {
+    fn command(self, _now: DateTime<Utc>) -> Result<Command, DomainError> {
         let payment_mode =
             payment_mode(self.payment_mode).map_err(|e| DomainError::InvalidArgument {
                 field: "payment_mode",
@@ -77,7 +77,7 @@ impl CommandRequest for IssueImmediateBillRequest {
 
     keyed!();
 
-    fn command(self) -> Result<Command, DomainError> {
+    fn command(self, _now: DateTime<Utc>) -> Result<Command, DomainError> {
         Ok(Command::IssueImmediateBill(IssueImmediateBill {
             promise_id: validate::id("promise_id", &self.promise_id)?,
             amount: self.amount,
@@ -105,7 +105,7 @@ impl CommandRequest for CompletePaymentRequest {
 
     keyed!();
 
-    fn command(self) -> Result<Command, DomainError> {
+    fn command(self, _now: DateTime<Utc>) -> Result<Command, DomainError> {
         Ok(Command::CompletePayment(CompletePayment {
             bill_id: validate::id("bill_id", &self.bill_id)?,
             amount: self.amount,
@@ -115,6 +115,152 @@ impl CommandRequest for CompletePaymentRequest {
     fn response(reply: Reply) -> Option<CompletePaymentResponse> {
         match reply {
             Reply::CompletePayment { version } => Some(CompletePaymentResponse { version }),
+            _ => None,
+        }
+    }
+}
+
+impl CommandRequest for SetPaymentMethodRequest {
+    type Response = SetPaymentMethodResponse;
+
+    keyed!();
+
+    fn command(self, _now: DateTime<Utc>) -> Result<Command, DomainError> {
+        let method = payment_method(self.method).map_err(|e| DomainError::InvalidArgument {
+            field: "method",
+            reason: e.to_string(),
+        })?;
+        Ok(Command::SetPaymentMethod(SetPaymentMethod { method }))
+    }
+
+    fn response(reply: Reply) -> Option<SetPaymentMethodResponse> {
+        match reply {
+            Reply::SetPaymentMethod { version } => Some(SetPaymentMethodResponse { version }),
+            _ => None,
+        }
+    }
+}
+
+impl CommandRequest for CancelPurchaseRequest {
+    type Response = CancelPurchaseResponse;
+
+    keyed!();
+
+    fn command(self, _now: DateTime<Utc>) -> Result<Command, DomainError> {
+        Ok(Command::CancelPurchase(CancelPurchase {
+            order_id: validate::id("order_id", &self.order_id)?,
+            amount: self.amount,
+        }))
+    }
+
+    fn response(reply: Reply) -> Option<CancelPurchaseResponse> {
+        match reply {
+            Reply::CancelPurchase {
+                promise_id,
+                remaining_amount,
+                version,
+            } => Some(CancelPurchaseResponse {
+                promise_id: promise_id.to_string(),
+                remaining_amount,
+                version,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The provider's transaction id is the idempotency key: the same one twice is recorded
+/// once.
+impl CommandRequest for ReceivePaymentRequest {
+    type Response = ReceivePaymentResponse;
+
+    fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    fn idempotency_key(&self) -> &str {
+        &self.transaction_id
+    }
+
+    fn command(self, now: DateTime<Utc>) -> Result<Command, DomainError> {
+        // The key is the transaction id: name that field if it is missing.
+        validate::idempotency_key(&self.transaction_id).map_err(|e| match e {
+            DomainError::InvalidArgument { reason, .. } => DomainError::InvalidArgument {
+                field: "transaction_id",
+                reason,
+            },
+            other => other,
+        })?;
+        let bill_id = match self.bill_id.as_str() {
+            "" => None,
+            id => Some(validate::id("bill_id", id)?),
+        };
+        let received_at = match self.received_at {
+            None => now,
+            Some(t) => datetime(t).ok_or_else(|| DomainError::InvalidArgument {
+                field: "received_at",
+                reason: "is not a valid time".into(),
+            })?,
+        };
+        Ok(Command::ReceivePayment(ReceivePayment {
+            transaction_id: self.transaction_id,
+            bill_id,
+            amount: self.amount,
+            received_at,
+        }))
+    }
+
+    fn response(reply: Reply) -> Option<ReceivePaymentResponse> {
+        match reply {
+            Reply::ReceivePayment { applied, version } => {
+                Some(ReceivePaymentResponse { applied, version })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl CommandRequest for IssueRefundRequest {
+    type Response = IssueRefundResponse;
+
+    keyed!();
+
+    fn command(self, _now: DateTime<Utc>) -> Result<Command, DomainError> {
+        Ok(Command::IssueRefund(IssueRefund {
+            amount: self.amount,
+        }))
+    }
+
+    fn response(reply: Reply) -> Option<IssueRefundResponse> {
+        match reply {
+            Reply::IssueRefund {
+                refund_id,
+                amount,
+                version,
+            } => Some(IssueRefundResponse {
+                refund_id: refund_id.to_string(),
+                amount,
+                version,
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl CommandRequest for ChangeCreditLimitRequest {
+    type Response = ChangeCreditLimitResponse;
+
+    keyed!();
+
+    fn command(self, _now: DateTime<Utc>) -> Result<Command, DomainError> {
+        Ok(Command::ChangeCreditLimit(ChangeCreditLimit {
+            limit: self.limit,
+        }))
+    }
+
+    fn response(reply: Reply) -> Option<ChangeCreditLimitResponse> {
+        match reply {
+            Reply::ChangeCreditLimit { version } => Some(ChangeCreditLimitResponse { version }),
             _ => None,
         }
     }

@@ -1,8 +1,5 @@
 use atone_api::v1::command_service_server::CommandService;
-use atone_api::v1::{
-    CompletePaymentRequest, CompletePaymentResponse, IssueImmediateBillRequest,
-    IssueImmediateBillResponse, PurchaseRequest, PurchaseResponse,
-};
+use atone_api::v1::*;
 use atone_domain::validate;
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
@@ -34,7 +31,9 @@ impl CommandApi {
         // The user id is checked first: a huge or malformed one is refused before anything
         // else is parsed or logged.
         validate::user_id(&user_id).map_err(CommandError::from)?;
-        let command = request.command().map_err(CommandError::from)?;
+        let command = request
+            .command(self.handler.clock().now())
+            .map_err(CommandError::from)?;
         let span = tracing::info_span!("command", user_id, correlation_id = %correlation_id);
         let reply = self
             .handler
@@ -86,6 +85,41 @@ impl CommandService for CommandApi {
         &self,
         request: Request<CompletePaymentRequest>,
     ) -> Result<Response<CompletePaymentResponse>, Status> {
+        self.call(request).await
+    }
+
+    async fn set_payment_method(
+        &self,
+        request: Request<SetPaymentMethodRequest>,
+    ) -> Result<Response<SetPaymentMethodResponse>, Status> {
+        self.call(request).await
+    }
+
+    async fn cancel_purchase(
+        &self,
+        request: Request<CancelPurchaseRequest>,
+    ) -> Result<Response<CancelPurchaseResponse>, Status> {
+        self.call(request).await
+    }
+
+    async fn receive_payment(
+        &self,
+        request: Request<ReceivePaymentRequest>,
+    ) -> Result<Response<ReceivePaymentResponse>, Status> {
+        self.call(request).await
+    }
+
+    async fn issue_refund(
+        &self,
+        request: Request<IssueRefundRequest>,
+    ) -> Result<Response<IssueRefundResponse>, Status> {
+        self.call(request).await
+    }
+
+    async fn change_credit_limit(
+        &self,
+        request: Request<ChangeCreditLimitRequest>,
+    ) -> Result<Response<ChangeCreditLimitResponse>, Status> {
         self.call(request).await
     }
 }

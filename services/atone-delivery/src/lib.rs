@@ -5,14 +5,13 @@
 //!   the same process, deleting each batch's rows in the transaction that applies them.
 //! - [`Relay`] (in `atone command`): publishes the outbox to the Kinesis stream.
 //! - [`KinesisProjector`] (in `atone projector`): reads every shard of the stream, sharing
-//!   the shards with other projector processes through leases ([`lease`]).
+//!   the shards with other projector processes through leases (`atone-lease`).
 //!
 //! Each batch's read-model writes, change-feed rows and checkpoint commit in one
 //! transaction, and a version already applied is skipped, so a crash or a replay never
 //! changes a read model twice.
 
 mod kinesis;
-pub mod lease;
 mod outbox;
 mod service;
 

@@ -19,7 +19,12 @@ impl ProjectorApi {
 
     async fn status(&self) -> Result<Vec<SourceStatus>, StorageError> {
         let mut sources = Vec::new();
-        for lease in leases::all(&self.db).await? {
+        // Sources of events only: the lease table also holds jobs' leases (the daily billing).
+        let delivery = leases::all(&self.db)
+            .await?
+            .into_iter()
+            .filter(|l| [KIND_OUTBOX, KIND_RELAY, KIND_SHARD].contains(&l.kind.as_str()));
+        for lease in delivery {
             let mut status = SourceStatus {
                 source_id: lease.source_id.clone(),
                 kind: lease.kind.clone(),

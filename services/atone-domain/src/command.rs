@@ -3,13 +3,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::DomainError;
-use crate::event::{
-    Event, MemberBillIssued, PaymentCompleted, PaymentMode, PaymentPromiseCreated,
-    PurchaseCompleted,
-};
-use crate::{
-    MAX_PURCHASE_AMOUNT, Member, bill_due_date, business_date, promise_due_date, validate,
-};
+use crate::event::{PaymentMethod, PaymentMode};
+use crate::{Member, Period, validate};
 
 /// 購入: buy `amount` yen of a product and promise to pay for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,11 +23,60 @@ pub struct IssueImmediateBill {
     pub amount: i64,
 }
 
-/// 支払い完了: the payment provider reports a bill paid.
+/// 支払い完了: the operator marks a bill paid, strictly (the amount must match).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompletePayment {
     pub bill_id: Uuid,
     pub amount: i64,
+}
+
+/// Chooses how the member pays their monthly bills.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPaymentMethod {
+    pub method: PaymentMethod,
+}
+
+/// 締め: bill the member's 月まとめ払い promises of `period` together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloseMonth {
+    pub period: Period,
+}
+
+/// 返品 / 金額変更: cancel an order, whole or in part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelPurchase {
+    pub order_id: Uuid,
+    /// Yen to cancel; 0 means "everything that is left".
+    pub amount: i64,
+}
+
+/// 入金: a payment provider reports money received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivePayment {
+    pub transaction_id: String,
+    pub bill_id: Option<Uuid>,
+    pub amount: i64,
+    pub received_at: DateTime<Utc>,
+}
+
+/// Gives money back from the member's credit and unapplied balances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueRefund {
+    /// Yen; 0 means "both balances, whole".
+    pub amount: i64,
+}
+
+/// The daily check: marks the member's bills overdue the day after they fall due, and
+/// sends the reminders due on `as_of`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkOverdue {
+    pub as_of: NaiveDate,
+}
+
+/// Sets the member's ご利用上限額.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeCreditLimit {
+    pub limit: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,27 +84,53 @@ pub enum Command {
     Purchase(Purchase),
     IssueImmediateBill(IssueImmediateBill),
     CompletePayment(CompletePayment),
+    SetPaymentMethod(SetPaymentMethod),
+    CloseMonth(CloseMonth),
+    CancelPurchase(CancelPurchase),
+    ReceivePayment(ReceivePayment),
+    IssueRefund(IssueRefund),
+    MarkOverdue(MarkOverdue),
+    ChangeCreditLimit(ChangeCreditLimit),
 }
 
 impl Command {
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Self::Purchase(c) => format!("Purchase of {} yen", c.amount),
             Self::IssueImmediateBill(c) => {
                 format!("IssueImmediateBill of promise {}", c.promise_id)
             }
             Self::CompletePayment(c) => format!("CompletePayment of bill {}", c.bill_id),
+            Self::SetPaymentMethod(c) => format!("SetPaymentMethod to {:?}", c.method),
+            Self::CloseMonth(c) => format!("CloseBillingPeriod of {}", c.period),
+            Self::CancelPurchase(c) => format!("CancelPurchase of order {}", c.order_id),
+            Self::ReceivePayment(c) => format!("ReceivePayment of {} yen", c.amount),
+            Self::IssueRefund(c) => format!("IssueRefund of {} yen", c.amount),
+            Self::MarkOverdue(c) => format!("MarkOverdue as of {}", c.as_of),
+            Self::ChangeCreditLimit(c) => format!("ChangeCreditLimit to {} yen", c.limit),
         }
     }
 
-    /// Whether `retry` asks for what `self`, a carried-out command, did. A bill request
-    /// that left the amount to the promise (0) matches the same request with the amount
+    /// Whether `retry` asks for what `self`, a carried-out command, did. A request that
+    /// left an amount to the member's state (0) matches the same request with the amount
     /// spelled out.
-    fn is_same_request(&self, retry: &Command) -> bool {
+    pub(crate) fn is_same_request(&self, retry: &Command) -> bool {
         match (self, retry) {
             (Self::IssueImmediateBill(done), Self::IssueImmediateBill(retry)) => {
                 done.promise_id == retry.promise_id
                     && (retry.amount == 0 || retry.amount == done.amount)
+            }
+            (Self::CancelPurchase(done), Self::CancelPurchase(retry)) => {
+                done.order_id == retry.order_id
+                    && (retry.amount == 0 || retry.amount == done.amount)
+            }
+            (Self::IssueRefund(done), Self::IssueRefund(retry)) => {
+                retry.amount == 0 || retry.amount == done.amount
+            }
+            // A provider may resend without the time; the rest must be the same.
+            (Self::ReceivePayment(done), Self::ReceivePayment(retry)) => {
+                (&done.transaction_id, done.bill_id, done.amount)
+                    == (&retry.transaction_id, retry.bill_id, retry.amount)
             }
             (done, retry) => done == retry,
         }
@@ -84,6 +154,45 @@ pub enum Reply {
     CompletePayment {
         version: i64,
     },
+    SetPaymentMethod {
+        version: i64,
+    },
+    /// `bill: None` when the member had nothing to bill for the period.
+    CloseMonth {
+        bill: Option<ClosedBill>,
+        version: i64,
+    },
+    CancelPurchase {
+        promise_id: Uuid,
+        remaining_amount: i64,
+        version: i64,
+    },
+    ReceivePayment {
+        /// True if the money paid the bill; false if it became unapplied balance.
+        applied: bool,
+        version: i64,
+    },
+    IssueRefund {
+        refund_id: Uuid,
+        amount: i64,
+        version: i64,
+    },
+    MarkOverdue {
+        /// Bills found overdue by this run.
+        newly_overdue: usize,
+        version: i64,
+    },
+    ChangeCreditLimit {
+        version: i64,
+    },
+}
+
+/// The monthly bill a close issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosedBill {
+    pub bill_id: Uuid,
+    pub amount: i64,
+    pub due_date: NaiveDate,
 }
 
 /// A command carried out earlier, remembered under its idempotency key.
@@ -96,8 +205,14 @@ pub struct Processed {
 /// What a command is decided with besides the member's state.
 pub struct Context<'a> {
     pub now: DateTime<Utc>,
-    /// ご利用上限額 in yen: the unpaid total a member may not exceed.
+    /// ご利用上限額 in yen of a member who has none of their own yet.
     pub credit_limit: i64,
+    /// The bill-issuing fee of a monthly bill paid at a convenience store, in yen.
+    pub bill_fee: i64,
+    /// Added once to an overdue bill, in yen; 0 for none.
+    pub reissue_fee: i64,
+    /// The days overdue on which a reminder is sent.
+    pub reminder_days: &'a [i64],
     /// Makes the ids of new orders, promises and bills (UUIDv7 in the services).
     pub new_id: &'a mut dyn FnMut() -> Uuid,
 }
@@ -106,7 +221,11 @@ pub struct Context<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     /// Append these events (versions follow the member's current one) and answer `reply`.
-    Append { events: Vec<Event>, reply: Reply },
+    /// No events means there was nothing to record.
+    Append {
+        events: Vec<crate::Event>,
+        reply: Reply,
+    },
     /// The command was carried out before under the same idempotency key: answer the
     /// first reply, append nothing.
     AlreadyDone(Reply),
@@ -132,169 +251,17 @@ impl Member {
                 })
             };
         }
-        let (events, reply) = match command {
-            Command::Purchase(c) => self.purchase(c, ctx)?,
-            Command::IssueImmediateBill(c) => self.issue_immediate_bill(user_id, c, ctx)?,
-            Command::CompletePayment(c) => self.complete_payment(user_id, c, ctx)?,
-        };
-        Ok(Decision::Append { events, reply })
-    }
-
-    fn purchase(
-        &self,
-        c: &Purchase,
-        ctx: &mut Context<'_>,
-    ) -> Result<(Vec<Event>, Reply), DomainError> {
-        validate::product(&c.product_id, &c.product_name)?;
-        if !(1..=MAX_PURCHASE_AMOUNT).contains(&c.amount) {
-            return Err(DomainError::invalid(
-                "amount",
-                format!(
-                    "{} is out of range; a purchase is 1 to {MAX_PURCHASE_AMOUNT} yen",
-                    c.amount
-                ),
-            ));
+        match command {
+            Command::Purchase(c) => self.purchase(c, ctx),
+            Command::IssueImmediateBill(c) => self.issue_immediate_bill(user_id, c, ctx),
+            Command::CompletePayment(c) => self.complete_payment(user_id, c, ctx),
+            Command::SetPaymentMethod(c) => Ok(self.set_payment_method(c)),
+            Command::CloseMonth(c) => self.close_month(c, ctx),
+            Command::CancelPurchase(c) => self.cancel_purchase(user_id, c),
+            Command::ReceivePayment(c) => self.receive_payment(c),
+            Command::IssueRefund(c) => self.issue_refund(c, ctx),
+            Command::MarkOverdue(c) => self.mark_overdue(c, ctx),
+            Command::ChangeCreditLimit(c) => self.change_credit_limit(c),
         }
-        if self.outstanding + c.amount > ctx.credit_limit {
-            return Err(DomainError::CreditLimitExceeded {
-                limit: ctx.credit_limit,
-                outstanding: self.outstanding,
-                amount: c.amount,
-            });
-        }
-        let order_id = (ctx.new_id)();
-        let promise_id = (ctx.new_id)();
-        let due_date = promise_due_date(business_date(ctx.now), c.payment_mode);
-        let events = vec![
-            Event::PurchaseCompleted(PurchaseCompleted {
-                order_id,
-                product_id: c.product_id.clone(),
-                product_name: c.product_name.clone(),
-                amount: c.amount,
-                payment_mode: c.payment_mode,
-                credit_limit: ctx.credit_limit,
-            }),
-            Event::PaymentPromiseCreated(PaymentPromiseCreated {
-                promise_id,
-                order_id,
-                product_id: c.product_id.clone(),
-                product_name: c.product_name.clone(),
-                amount: c.amount,
-                payment_mode: c.payment_mode,
-                due_date,
-            }),
-        ];
-        let reply = Reply::Purchase {
-            order_id,
-            promise_id,
-            due_date,
-            version: self.version + 2,
-        };
-        Ok((events, reply))
-    }
-
-    fn issue_immediate_bill(
-        &self,
-        user_id: &str,
-        c: &IssueImmediateBill,
-        ctx: &mut Context<'_>,
-    ) -> Result<(Vec<Event>, Reply), DomainError> {
-        if c.amount < 0 {
-            return Err(DomainError::invalid(
-                "amount",
-                format!(
-                    "{} is negative; give the promise's amount, or 0 to bill it whole",
-                    c.amount
-                ),
-            ));
-        }
-        let promise =
-            self.promises
-                .get(&c.promise_id)
-                .ok_or_else(|| DomainError::PromiseNotFound {
-                    user_id: user_id.to_owned(),
-                    promise_id: c.promise_id,
-                })?;
-        if let Some(bill_id) = promise.bill_id {
-            return Err(DomainError::PromiseAlreadyBilled {
-                promise_id: c.promise_id,
-                bill_id,
-            });
-        }
-        if promise.payment_mode != PaymentMode::Immediate {
-            return Err(DomainError::PromiseNotImmediate {
-                promise_id: c.promise_id,
-            });
-        }
-        if c.amount != 0 && c.amount != promise.amount {
-            return Err(DomainError::AmountMismatch {
-                what: "promise",
-                expected: promise.amount,
-                given: c.amount,
-            });
-        }
-        let bill_id = (ctx.new_id)();
-        let issued_date = business_date(ctx.now);
-        let due_date = bill_due_date(issued_date);
-        let events = vec![Event::MemberBillIssued(MemberBillIssued {
-            bill_id,
-            promise_ids: vec![c.promise_id],
-            amount: promise.amount,
-            issued_date,
-            due_date,
-        })];
-        Ok((
-            events,
-            Reply::IssueImmediateBill {
-                bill_id,
-                due_date,
-                version: self.version + 1,
-            },
-        ))
-    }
-
-    fn complete_payment(
-        &self,
-        user_id: &str,
-        c: &CompletePayment,
-        ctx: &mut Context<'_>,
-    ) -> Result<(Vec<Event>, Reply), DomainError> {
-        if c.amount <= 0 {
-            return Err(DomainError::invalid(
-                "amount",
-                format!(
-                    "{} is not a payment; give the bill's amount in yen",
-                    c.amount
-                ),
-            ));
-        }
-        let bill = self
-            .bills
-            .get(&c.bill_id)
-            .ok_or_else(|| DomainError::BillNotFound {
-                user_id: user_id.to_owned(),
-                bill_id: c.bill_id,
-            })?;
-        if bill.paid {
-            return Err(DomainError::BillAlreadyPaid { bill_id: c.bill_id });
-        }
-        if c.amount != bill.amount {
-            return Err(DomainError::AmountMismatch {
-                what: "bill",
-                expected: bill.amount,
-                given: c.amount,
-            });
-        }
-        let events = vec![Event::PaymentCompleted(PaymentCompleted {
-            bill_id: c.bill_id,
-            amount: c.amount,
-            paid_date: business_date(ctx.now),
-        })];
-        Ok((
-            events,
-            Reply::CompletePayment {
-                version: self.version + 1,
-            },
-        ))
     }
 }

@@ -1,9 +1,9 @@
 //! Business dates. atone bills in Japan, so a "date" is a calendar day in Japan time (UTC+9,
 //! no daylight saving).
 
-use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Days, FixedOffset, NaiveDate, Utc};
 
-use crate::PaymentMode;
+use crate::{PaymentMethod, PaymentMode, Period};
 
 /// Japan Standard Time.
 pub const JST: FixedOffset = match FixedOffset::east_opt(9 * 3600) {
@@ -16,13 +16,33 @@ pub fn business_date(now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&JST).date_naive()
 }
 
-/// When a promise made on `purchased_on` falls due: 30 days later for すぐ払い, the 10th of
-/// the next month for 月まとめ払い.
-pub fn promise_due_date(purchased_on: NaiveDate, mode: PaymentMode) -> NaiveDate {
+/// When a promise made on `purchased_on` falls due: 30 days later for すぐ払い; for
+/// 月まとめ払い, when the bill of its month falls due by the member's payment method.
+pub fn promise_due_date(
+    purchased_on: NaiveDate,
+    mode: PaymentMode,
+    method: PaymentMethod,
+) -> NaiveDate {
     match mode {
         PaymentMode::Immediate => add_days(purchased_on, 30),
-        PaymentMode::Monthly => tenth_of_next_month(purchased_on),
+        PaymentMode::Monthly => monthly_bill_due_date(Period::of(purchased_on), method),
     }
+}
+
+/// The monthly bill of `period` falls due in the next month: on the 10th when paid at a
+/// convenience store, drawn on the 27th by bank debit.
+pub fn monthly_bill_due_date(period: Period, method: PaymentMethod) -> NaiveDate {
+    let day = match method {
+        PaymentMethod::ConvenienceStore => 10,
+        PaymentMethod::BankDebit => 27,
+    };
+    period.next().day(day)
+}
+
+/// The billing period of a 月まとめ払い promise that falls due on `due_date`: the month
+/// before.
+pub fn period_of_monthly_due_date(due_date: NaiveDate) -> Period {
+    Period::of(due_date).previous()
 }
 
 /// A bill issued on `issued_on` is due 14 days later.
@@ -34,15 +54,6 @@ fn add_days(date: NaiveDate, days: u64) -> NaiveDate {
     // Only fails past the year 262143.
     date.checked_add_days(Days::new(days))
         .unwrap_or(NaiveDate::MAX)
-}
-
-fn tenth_of_next_month(date: NaiveDate) -> NaiveDate {
-    let (year, month) = if date.month() == 12 {
-        (date.year() + 1, 1)
-    } else {
-        (date.year(), date.month() + 1)
-    };
-    NaiveDate::from_ymd_opt(year, month, 10).unwrap_or(NaiveDate::MAX)
 }
 
 #[cfg(test)]
@@ -66,11 +77,19 @@ mod tests {
     #[test]
     fn an_immediate_promise_is_due_thirty_days_after_the_purchase() {
         assert_eq!(
-            promise_due_date(d(2026, 1, 15), PaymentMode::Immediate),
+            promise_due_date(
+                d(2026, 1, 15),
+                PaymentMode::Immediate,
+                PaymentMethod::ConvenienceStore
+            ),
             d(2026, 2, 14)
         );
         assert_eq!(
-            promise_due_date(d(2026, 12, 20), PaymentMode::Immediate),
+            promise_due_date(
+                d(2026, 12, 20),
+                PaymentMode::Immediate,
+                PaymentMethod::ConvenienceStore
+            ),
             d(2027, 1, 19)
         );
     }
@@ -78,13 +97,61 @@ mod tests {
     #[test]
     fn a_monthly_promise_is_due_on_the_tenth_of_the_next_month() {
         assert_eq!(
-            promise_due_date(d(2026, 1, 31), PaymentMode::Monthly),
+            promise_due_date(
+                d(2026, 1, 31),
+                PaymentMode::Monthly,
+                PaymentMethod::ConvenienceStore
+            ),
             d(2026, 2, 10)
         );
         assert_eq!(
-            promise_due_date(d(2026, 12, 1), PaymentMode::Monthly),
+            promise_due_date(
+                d(2026, 12, 1),
+                PaymentMode::Monthly,
+                PaymentMethod::ConvenienceStore
+            ),
             d(2027, 1, 10)
         );
+    }
+
+    #[test]
+    fn a_monthly_bill_is_due_on_the_tenth_or_drawn_on_the_twenty_seventh() {
+        let november: Period = "2026-11".parse().unwrap();
+        assert_eq!(
+            monthly_bill_due_date(november, PaymentMethod::ConvenienceStore),
+            d(2026, 12, 10)
+        );
+        assert_eq!(
+            monthly_bill_due_date(november, PaymentMethod::BankDebit),
+            d(2026, 12, 27)
+        );
+        let december: Period = "2026-12".parse().unwrap();
+        assert_eq!(
+            monthly_bill_due_date(december, PaymentMethod::BankDebit),
+            d(2027, 1, 27)
+        );
+        assert_eq!(
+            promise_due_date(
+                d(2026, 11, 30),
+                PaymentMode::Monthly,
+                PaymentMethod::BankDebit
+            ),
+            d(2026, 12, 27)
+        );
+        for method in [PaymentMethod::ConvenienceStore, PaymentMethod::BankDebit] {
+            assert_eq!(
+                period_of_monthly_due_date(monthly_bill_due_date(november, method)),
+                november
+            );
+        }
+    }
+
+    #[test]
+    fn a_purchase_a_second_before_midnight_in_japan_is_in_the_old_month() {
+        let last = Utc.with_ymd_and_hms(2026, 11, 30, 14, 59, 59).unwrap();
+        let first = Utc.with_ymd_and_hms(2026, 11, 30, 15, 0, 0).unwrap();
+        assert_eq!(Period::of(business_date(last)).to_string(), "2026-11");
+        assert_eq!(Period::of(business_date(first)).to_string(), "2026-12");
     }
 
     #[test]

@@ -44,6 +44,50 @@ pub enum DomainError {
 
     #[error("idempotency key {key:?} was already used for a different request ({first})")]
     IdempotencyKeyReused { key: String, first: String },
+
+    #[error("order {order_id} not found for user {user_id}")]
+    OrderNotFound { user_id: String, order_id: Uuid },
+
+    #[error("order {order_id} is already cancelled")]
+    AlreadyCancelled { order_id: Uuid },
+
+    #[error(
+        "cannot cancel {given} yen of order {order_id}: {remaining} yen of it is left to cancel"
+    )]
+    CancellationTooLarge {
+        order_id: Uuid,
+        given: i64,
+        remaining: i64,
+    },
+
+    #[error("member bill {bill_id} was cancelled: every purchase on it was cancelled")]
+    BillCancelled { bill_id: Uuid },
+
+    #[error(
+        "member has an overdue bill {bill_id} (due {due_date}); purchases are refused until it is paid"
+    )]
+    MemberOverdue {
+        bill_id: Uuid,
+        due_date: chrono::NaiveDate,
+    },
+
+    #[error("billing period {period} has not ended yet (today is {today} in Japan)")]
+    PeriodNotEnded {
+        period: crate::Period,
+        today: chrono::NaiveDate,
+    },
+
+    #[error("{as_of} is after today ({today} in Japan)")]
+    DateInFuture {
+        as_of: chrono::NaiveDate,
+        today: chrono::NaiveDate,
+    },
+
+    #[error("nothing to refund: the member's credit and unapplied balances are 0")]
+    NothingToRefund,
+
+    #[error("cannot refund {given} yen: the member's balances hold {available} yen")]
+    RefundTooLarge { given: i64, available: i64 },
 }
 
 impl DomainError {

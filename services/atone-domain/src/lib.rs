@@ -7,28 +7,48 @@
 
 mod command;
 mod dates;
+mod decide;
 mod envelope;
 mod error;
 mod event;
 mod member;
+mod period;
+mod remember;
 pub mod validate;
 
 pub use command::{
-    Command, CompletePayment, Context, Decision, IssueImmediateBill, Purchase, Reply,
+    CancelPurchase, ChangeCreditLimit, CloseMonth, ClosedBill, Command, CompletePayment, Context,
+    Decision, IssueImmediateBill, IssueRefund, MarkOverdue, Processed, Purchase, ReceivePayment,
+    Reply, SetPaymentMethod,
 };
-pub use dates::{JST, bill_due_date, business_date, promise_due_date};
+pub use dates::{
+    JST, bill_due_date, business_date, monthly_bill_due_date, period_of_monthly_due_date,
+    promise_due_date,
+};
 pub use envelope::Envelope;
 pub use error::DomainError;
 pub use event::{
-    Event, MemberBillIssued, PaymentCompleted, PaymentMode, PaymentPromiseCreated,
-    PurchaseCompleted, RecordedEvent,
+    AdjustmentReason, BillAdjusted, BillOverdue, CreditLimitChanged, Event, MemberBillIssued,
+    MonthlyBillIssued, PaymentCompleted, PaymentMethod, PaymentMethodChanged, PaymentMode,
+    PaymentPromiseCreated, PaymentReceived, PurchaseCancelled, PurchaseCompleted, RecordedEvent,
+    RefundIssued, ReminderIssued,
 };
-pub use member::{Bill, Member, Promise};
+pub use member::{Bill, BillState, Member, Promise};
+pub use period::Period;
 
 /// The largest amount of one purchase, in yen.
 pub const MAX_PURCHASE_AMOUNT: i64 = 1_000_000;
 /// The credit limit (ご利用上限額) of a member unless configured otherwise, in yen.
 pub const DEFAULT_CREDIT_LIMIT: i64 = 50_000;
+/// The highest credit limit a member can be given, in yen.
+pub const MAX_CREDIT_LIMIT: i64 = 10_000_000;
+/// The bill-issuing fee of a monthly bill paid at a convenience store unless configured
+/// otherwise, in yen (incl. tax).
+pub const DEFAULT_BILL_FEE: i64 = 209;
+/// The days overdue on which a reminder is sent unless configured otherwise.
+pub const DEFAULT_REMINDER_DAYS: [i64; 3] = [1, 7, 14];
 
+#[cfg(test)]
+mod month_spec;
 #[cfg(test)]
 mod spec;

@@ -1,25 +1,35 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::command::{Command, Processed, Reply};
-use crate::event::{
-    Event, MemberBillIssued, PaymentCompleted, PaymentMode, PaymentPromiseCreated,
-    PurchaseCompleted, RecordedEvent,
-};
-use crate::{CompletePayment, IssueImmediateBill, Purchase};
+use crate::command::Processed;
+use crate::event::{Event, PaymentMethod, PaymentMode, RecordedEvent};
+use crate::{Period, period_of_monthly_due_date};
 
 /// A member's state, folded from their stream. Everything a command is checked against.
+///
+/// It is also stored as a snapshot (JSON): a snapshot of an older shape fails to read and
+/// the stream is folded from the start instead, so no field has a serde default.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     /// The version of the last event applied; 0 for a member with no events.
     pub version: i64,
-    /// Yen owed: every promise whose bill is not paid yet.
+    /// Yen owed: what is left of every promise whose bill is not paid yet (fees aside).
     pub outstanding: i64,
+    /// ご利用上限額 once the member has one: set by their first purchase (the limit it was
+    /// checked against) or by `ChangeCreditLimit`. Until then the configured default holds.
+    pub credit_limit: Option<i64>,
+    pub payment_method: PaymentMethod,
+    /// Yen owed to the member: cancellations of paid purchases.
+    pub credit_balance: i64,
+    /// Yen received that paid no bill (過入金).
+    pub unapplied_balance: i64,
     pub promises: BTreeMap<Uuid, Promise>,
     pub bills: BTreeMap<Uuid, Bill>,
+    /// The monthly bill of each period closed for the member.
+    pub closed_periods: BTreeMap<Period, Uuid>,
     /// Commands already carried out, by idempotency key, so a retry gets the first reply
     /// instead of a second effect.
     pub processed: BTreeMap<String, Processed>,
@@ -28,18 +38,59 @@ pub struct Member {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Promise {
     pub order_id: Uuid,
+    /// What is left to pay; 0 once the whole order is cancelled.
     pub amount: i64,
+    pub cancelled_amount: i64,
     pub payment_mode: PaymentMode,
     pub due_date: NaiveDate,
     pub bill_id: Option<Uuid>,
 }
 
+impl Promise {
+    pub fn is_cancelled(&self) -> bool {
+        self.amount == 0
+    }
+
+    /// The month a 月まとめ払い promise is billed with; `None` for すぐ払い.
+    pub fn period(&self) -> Option<Period> {
+        (self.payment_mode == PaymentMode::Monthly)
+            .then(|| period_of_monthly_due_date(self.due_date))
+    }
+}
+
+/// Where a bill stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BillState {
+    Unpaid,
+    Paid,
+    /// Every promise on it was cancelled.
+    Cancelled,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bill {
+    /// The period of a monthly bill; `None` for an immediate one.
+    pub period: Option<Period>,
+    /// What the member pays now.
     pub amount: i64,
+    pub items_total: i64,
+    pub fee: i64,
+    /// The balances applied to it at issue.
+    pub balance_applied: i64,
     pub promise_ids: Vec<Uuid>,
     pub due_date: NaiveDate,
-    pub paid: bool,
+    pub state: BillState,
+    pub overdue: bool,
+    pub adjusted: bool,
+    pub reissue_fee_added: bool,
+    /// The reminders sent, by days overdue.
+    pub reminders: BTreeSet<i64>,
+}
+
+impl Bill {
+    pub fn is_unpaid(&self) -> bool {
+        self.state == BillState::Unpaid
+    }
 }
 
 impl Member {
@@ -52,116 +103,198 @@ impl Member {
         member
     }
 
+    /// The limit a purchase is checked against.
+    pub fn limit_or(&self, default: i64) -> i64 {
+        self.credit_limit.unwrap_or(default)
+    }
+
+    /// The member's promise for `order_id`.
+    pub fn promise_of_order(&self, order_id: Uuid) -> Option<(Uuid, &Promise)> {
+        self.promises
+            .iter()
+            .find(|(_, p)| p.order_id == order_id)
+            .map(|(id, p)| (*id, p))
+    }
+
+    /// An unpaid bill past its due date, if the member has one.
+    pub fn overdue_bill(&self) -> Option<(Uuid, &Bill)> {
+        self.bills
+            .iter()
+            .find(|(_, b)| b.overdue && b.is_unpaid())
+            .map(|(id, b)| (*id, b))
+    }
+
     /// Folds one event into the state. Events are facts: this never fails.
     pub fn apply(&mut self, recorded: &RecordedEvent) {
         self.version = recorded.version;
-        let key = recorded.idempotency_key.clone();
-        let version = recorded.version;
-        match &recorded.event {
-            Event::PurchaseCompleted(e) => self.purchase_completed(key, version, e),
-            Event::PaymentPromiseCreated(e) => self.promise_created(&key, version, e),
-            Event::MemberBillIssued(e) => self.bill_issued(key, version, e),
-            Event::PaymentCompleted(e) => self.payment_completed(key, version, e),
+        self.apply_event(&recorded.event);
+        self.remember(recorded);
+    }
+
+    /// Marks `bill` paid and frees the credit its promises used.
+    pub(crate) fn settle(&mut self, bill_id: Uuid) {
+        let Some(bill) = self.bills.get_mut(&bill_id) else {
+            return;
+        };
+        if bill.state != BillState::Unpaid {
+            return;
+        }
+        bill.state = BillState::Paid;
+        self.outstanding -= bill.items_total;
+    }
+
+    /// Records what a command did under its idempotency key, and keeps the reply's version
+    /// at the command's last event.
+    fn remember(&mut self, recorded: &RecordedEvent) {
+        let key = &recorded.idempotency_key;
+        if let Some(first) = Processed::first(&recorded.event, recorded.version) {
+            self.processed.insert(key.clone(), first);
+        } else if let Some(done) = self.processed.get_mut(key) {
+            done.reply.complete(&recorded.event, recorded.version);
+        }
+    }
+}
+
+/// Taken from `available`, at most `wanted`: (taken, left).
+pub(crate) fn take(available: i64, wanted: i64) -> (i64, i64) {
+    let taken = available.clamp(0, wanted.max(0));
+    (taken, available - taken)
+}
+
+impl Member {
+    fn apply_event(&mut self, event: &Event) {
+        match event {
+            Event::PurchaseCompleted(e) => {
+                self.credit_limit.get_or_insert(e.credit_limit);
+            }
+            Event::PaymentPromiseCreated(e) => {
+                self.outstanding += e.amount;
+                self.promises.insert(
+                    e.promise_id,
+                    Promise {
+                        order_id: e.order_id,
+                        amount: e.amount,
+                        cancelled_amount: 0,
+                        payment_mode: e.payment_mode,
+                        due_date: e.due_date,
+                        bill_id: None,
+                    },
+                );
+            }
+            Event::MemberBillIssued(e) => {
+                self.bill_promises(e.bill_id, &e.promise_ids);
+                self.bills.insert(
+                    e.bill_id,
+                    Bill::new(None, e.amount, e.amount, 0, 0, &e.promise_ids, e.due_date),
+                );
+            }
+            Event::MonthlyBillIssued(e) => self.monthly_bill_issued(e),
+            Event::PaymentCompleted(e) => self.settle(e.bill_id),
+            Event::PaymentReceived(e) => match e.bill_id.filter(|_| e.applied) {
+                Some(bill_id) => self.settle(bill_id),
+                None => self.unapplied_balance += e.amount,
+            },
+            Event::PurchaseCancelled(e) => self.purchase_cancelled(e),
+            Event::BillAdjusted(e) => self.bill_adjusted(e),
+            Event::RefundIssued(e) => {
+                self.credit_balance -= e.from_credit;
+                self.unapplied_balance -= e.from_unapplied;
+            }
+            Event::BillOverdue(e) => {
+                if let Some(bill) = self.bills.get_mut(&e.bill_id) {
+                    bill.overdue = true;
+                }
+            }
+            Event::ReminderIssued(e) => {
+                if let Some(bill) = self.bills.get_mut(&e.bill_id) {
+                    bill.reminders.insert(e.days_overdue);
+                }
+            }
+            Event::PaymentMethodChanged(e) => self.payment_method = e.method,
+            Event::CreditLimitChanged(e) => self.credit_limit = Some(e.limit),
         }
     }
 
-    fn purchase_completed(&mut self, key: String, version: i64, e: &PurchaseCompleted) {
-        self.processed.insert(
-            key,
-            Processed {
-                request: Command::Purchase(Purchase {
-                    product_id: e.product_id.clone(),
-                    product_name: e.product_name.clone(),
-                    amount: e.amount,
-                    payment_mode: e.payment_mode,
-                }),
-                // Completed by the PaymentPromiseCreated that follows.
-                reply: Reply::Purchase {
-                    order_id: e.order_id,
-                    promise_id: Uuid::nil(),
-                    due_date: NaiveDate::MIN,
-                    version,
-                },
-            },
-        );
-    }
-
-    fn promise_created(&mut self, key: &str, version: i64, e: &PaymentPromiseCreated) {
-        self.outstanding += e.amount;
-        self.promises.insert(
-            e.promise_id,
-            Promise {
-                order_id: e.order_id,
-                amount: e.amount,
-                payment_mode: e.payment_mode,
-                due_date: e.due_date,
-                bill_id: None,
-            },
-        );
-        if let Some(Processed {
-            reply:
-                Reply::Purchase {
-                    promise_id,
-                    due_date,
-                    version: v,
-                    ..
-                },
-            ..
-        }) = self.processed.get_mut(key)
-        {
-            *promise_id = e.promise_id;
-            *due_date = e.due_date;
-            *v = version;
-        }
-    }
-
-    fn bill_issued(&mut self, key: String, version: i64, e: &MemberBillIssued) {
-        for promise_id in &e.promise_ids {
+    fn bill_promises(&mut self, bill_id: Uuid, promise_ids: &[Uuid]) {
+        for promise_id in promise_ids {
             if let Some(promise) = self.promises.get_mut(promise_id) {
-                promise.bill_id = Some(e.bill_id);
+                promise.bill_id = Some(bill_id);
             }
         }
-        self.bills.insert(
-            e.bill_id,
-            Bill {
-                amount: e.amount,
-                promise_ids: e.promise_ids.clone(),
-                due_date: e.due_date,
-                paid: false,
-            },
+    }
+
+    fn monthly_bill_issued(&mut self, e: &crate::MonthlyBillIssued) {
+        self.bill_promises(e.bill_id, &e.promise_ids);
+        self.credit_balance -= e.credit_applied;
+        self.unapplied_balance -= e.unapplied_applied;
+        self.closed_periods.insert(e.period, e.bill_id);
+        let bill = Bill::new(
+            Some(e.period),
+            e.amount,
+            e.items_total,
+            e.fee,
+            e.credit_applied + e.unapplied_applied,
+            &e.promise_ids,
+            e.due_date,
         );
-        if let [promise_id] = e.promise_ids[..] {
-            self.processed.insert(
-                key,
-                Processed {
-                    request: Command::IssueImmediateBill(IssueImmediateBill {
-                        promise_id,
-                        amount: e.amount,
-                    }),
-                    reply: Reply::IssueImmediateBill {
-                        bill_id: e.bill_id,
-                        due_date: e.due_date,
-                        version,
-                    },
-                },
-            );
+        self.bills.insert(e.bill_id, bill);
+        if e.amount == 0 {
+            self.settle(e.bill_id);
         }
     }
 
-    fn payment_completed(&mut self, key: String, version: i64, e: &PaymentCompleted) {
-        if let Some(bill) = self.bills.get_mut(&e.bill_id) {
-            bill.paid = true;
-            self.outstanding -= bill.amount;
+    fn purchase_cancelled(&mut self, e: &crate::PurchaseCancelled) {
+        let Some(promise) = self.promises.get_mut(&e.promise_id) else {
+            return;
+        };
+        promise.amount = e.remaining_amount;
+        promise.cancelled_amount += e.amount;
+        self.outstanding -= e.amount - e.credited;
+        self.credit_balance += e.credited;
+    }
+
+    fn bill_adjusted(&mut self, e: &crate::BillAdjusted) {
+        self.credit_balance += e.credited;
+        let Some(bill) = self.bills.get_mut(&e.bill_id) else {
+            return;
+        };
+        bill.items_total = e.items_total;
+        bill.fee = e.fee;
+        bill.balance_applied -= e.credited;
+        bill.amount = e.amount;
+        bill.adjusted = true;
+        if e.reason == crate::AdjustmentReason::ReissueFee {
+            bill.reissue_fee_added = true;
         }
-        self.processed.insert(
-            key,
-            Processed {
-                request: Command::CompletePayment(CompletePayment {
-                    bill_id: e.bill_id,
-                    amount: e.amount,
-                }),
-                reply: Reply::CompletePayment { version },
-            },
-        );
+        if e.cancelled {
+            bill.state = BillState::Cancelled;
+        }
+    }
+}
+
+impl Bill {
+    fn new(
+        period: Option<Period>,
+        amount: i64,
+        items_total: i64,
+        fee: i64,
+        balance_applied: i64,
+        promise_ids: &[Uuid],
+        due_date: NaiveDate,
+    ) -> Self {
+        Self {
+            period,
+            amount,
+            items_total,
+            fee,
+            balance_applied,
+            promise_ids: promise_ids.to_vec(),
+            due_date,
+            state: BillState::Unpaid,
+            overdue: false,
+            adjusted: false,
+            reissue_fee_added: false,
+            reminders: BTreeSet::new(),
+        }
     }
 }

@@ -6,36 +6,38 @@ use uuid::Uuid;
 
 use crate::*;
 
-const USER: &str = "test-user-01";
+pub(crate) const USER: &str = "test-user-01";
 
 /// 2026-01-15 10:00 in Tokyo.
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 15, 1, 0, 0).unwrap()
 }
 
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+pub(crate) fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
 /// Ids are handed out as 00000000-0000-0000-0000-000000000001, ...02, ... so specs can name them.
-fn id(n: u128) -> Uuid {
+pub(crate) fn id(n: u128) -> Uuid {
     Uuid::from_u128(n)
 }
 
-struct Spec {
-    history: Vec<RecordedEvent>,
+pub(crate) struct Spec {
+    pub(crate) history: Vec<RecordedEvent>,
     credit_limit: i64,
+    bill_fee: i64,
+    reissue_fee: i64,
     now: DateTime<Utc>,
     next_id: u128,
 }
 
-struct Outcome {
-    before: Member,
-    result: Result<Decision, DomainError>,
+pub(crate) struct Outcome {
+    pub(crate) before: Member,
+    pub(crate) result: Result<Decision, DomainError>,
 }
 
 impl Spec {
-    fn given(events: impl IntoIterator<Item = (&'static str, Event)>) -> Self {
+    pub(crate) fn given(events: impl IntoIterator<Item = (&'static str, Event)>) -> Self {
         let history = events
             .into_iter()
             .enumerate()
@@ -48,21 +50,34 @@ impl Spec {
         Self {
             history,
             credit_limit: DEFAULT_CREDIT_LIMIT,
+            bill_fee: DEFAULT_BILL_FEE,
+            reissue_fee: 0,
             now: now(),
             next_id: 100,
         }
     }
 
-    fn given_no_events() -> Self {
+    pub(crate) fn given_no_events() -> Self {
         Self::given([])
     }
 
-    fn with_credit_limit(mut self, limit: i64) -> Self {
+    pub(crate) fn with_credit_limit(mut self, limit: i64) -> Self {
         self.credit_limit = limit;
         self
     }
 
-    fn when(mut self, key: &str, command: Command) -> Outcome {
+    pub(crate) fn with_reissue_fee(mut self, fee: i64) -> Self {
+        self.reissue_fee = fee;
+        self
+    }
+
+    /// Decides at `now` instead of 2026-01-15 10:00 in Tokyo.
+    pub(crate) fn at(mut self, now: DateTime<Utc>) -> Self {
+        self.now = now;
+        self
+    }
+
+    pub(crate) fn when(mut self, key: &str, command: Command) -> Outcome {
         let before = Member::from_events(&self.history);
         let mut next = || {
             self.next_id += 1;
@@ -71,6 +86,9 @@ impl Spec {
         let mut ctx = Context {
             now: self.now,
             credit_limit: self.credit_limit,
+            bill_fee: self.bill_fee,
+            reissue_fee: self.reissue_fee,
+            reminder_days: &DEFAULT_REMINDER_DAYS,
             new_id: &mut next,
         };
         let result = before.handle(USER, key, &command, &mut ctx);
@@ -80,7 +98,7 @@ impl Spec {
 
 impl Outcome {
     #[track_caller]
-    fn then_expect_events(self, expected: Vec<Event>) -> Reply {
+    pub(crate) fn then_expect_events(self, expected: Vec<Event>) -> Reply {
         match self.result {
             Ok(Decision::Append { events, reply }) => {
                 assert_eq!(events, expected);
@@ -90,13 +108,37 @@ impl Outcome {
         }
     }
 
+    /// Events that `check` accepts (for specs that pin down one property of them).
     #[track_caller]
-    fn then_expect_error(self, expected: DomainError) {
+    pub(crate) fn then_expect_events_matching(self, check: impl Fn(&[Event]) -> bool) -> Reply {
+        match self.result {
+            Ok(Decision::Append { events, reply }) => {
+                assert!(check(&events), "unexpected events: {events:#?}");
+                reply
+            }
+            other => panic!("expected events, got {other:?}"),
+        }
+    }
+
+    /// Nothing to record: no events, and `expected` as the reply.
+    #[track_caller]
+    pub(crate) fn then_expect_no_events(self, expected: Reply) {
+        assert_eq!(
+            self.result,
+            Ok(Decision::Append {
+                events: Vec::new(),
+                reply: expected
+            })
+        );
+    }
+
+    #[track_caller]
+    pub(crate) fn then_expect_error(self, expected: DomainError) {
         assert_eq!(self.result, Err(expected));
     }
 
     #[track_caller]
-    fn then_expect_invalid(self, expected_field: &str) {
+    pub(crate) fn then_expect_invalid(self, expected_field: &str) {
         match self.result {
             Err(DomainError::InvalidArgument { field, .. }) => assert_eq!(field, expected_field),
             other => panic!("expected an invalid {expected_field}, got {other:?}"),
@@ -104,12 +146,12 @@ impl Outcome {
     }
 
     #[track_caller]
-    fn then_expect_already_done(self, expected: Reply) {
+    pub(crate) fn then_expect_already_done(self, expected: Reply) {
         assert_eq!(self.result, Ok(Decision::AlreadyDone(expected)));
     }
 }
 
-fn purchase(amount: i64, payment_mode: PaymentMode) -> Command {
+pub(crate) fn purchase(amount: i64, payment_mode: PaymentMode) -> Command {
     Command::Purchase(Purchase {
         product_id: "prod-01".into(),
         product_name: "Product 1".into(),
@@ -118,14 +160,14 @@ fn purchase(amount: i64, payment_mode: PaymentMode) -> Command {
     })
 }
 
-fn bill(promise: Uuid, amount: i64) -> Command {
+pub(crate) fn bill(promise: Uuid, amount: i64) -> Command {
     Command::IssueImmediateBill(IssueImmediateBill {
         promise_id: promise,
         amount,
     })
 }
 
-fn pay(bill: Uuid, amount: i64) -> Command {
+pub(crate) fn pay(bill: Uuid, amount: i64) -> Command {
     Command::CompletePayment(CompletePayment {
         bill_id: bill,
         amount,
@@ -133,7 +175,7 @@ fn pay(bill: Uuid, amount: i64) -> Command {
 }
 
 /// The two events of a purchase of `amount` yen, order `n`, promise `n + 1`.
-fn purchased(n: u128, amount: i64, mode: PaymentMode) -> [(&'static str, Event); 2] {
+pub(crate) fn purchased(n: u128, amount: i64, mode: PaymentMode) -> [(&'static str, Event); 2] {
     let key = match n {
         1 => "purchase-1",
         3 => "purchase-3",
@@ -160,13 +202,17 @@ fn purchased(n: u128, amount: i64, mode: PaymentMode) -> [(&'static str, Event);
                 product_name: "Product 1".into(),
                 amount,
                 payment_mode: mode,
-                due_date: promise_due_date(date(2026, 1, 10), mode),
+                due_date: promise_due_date(
+                    date(2026, 1, 10),
+                    mode,
+                    PaymentMethod::ConvenienceStore,
+                ),
             }),
         ),
     ]
 }
 
-fn billed(bill_id: u128, promise: u128, amount: i64) -> (&'static str, Event) {
+pub(crate) fn billed(bill_id: u128, promise: u128, amount: i64) -> (&'static str, Event) {
     (
         "bill-1",
         Event::MemberBillIssued(MemberBillIssued {
@@ -179,7 +225,7 @@ fn billed(bill_id: u128, promise: u128, amount: i64) -> (&'static str, Event) {
     )
 }
 
-fn paid(bill_id: u128, amount: i64) -> (&'static str, Event) {
+pub(crate) fn paid(bill_id: u128, amount: i64) -> (&'static str, Event) {
     (
         "pay-1",
         Event::PaymentCompleted(PaymentCompleted {
@@ -190,7 +236,7 @@ fn paid(bill_id: u128, amount: i64) -> (&'static str, Event) {
     )
 }
 
-fn history(parts: Vec<Vec<(&'static str, Event)>>) -> Vec<(&'static str, Event)> {
+pub(crate) fn history(parts: Vec<Vec<(&'static str, Event)>>) -> Vec<(&'static str, Event)> {
     parts.into_iter().flatten().collect()
 }
 
@@ -616,7 +662,7 @@ fn folding_a_stream_tracks_version_and_outstanding() {
     assert_eq!(member.version, 6);
     assert_eq!(member.outstanding, 7000);
     assert_eq!(member.promises[&id(2)].bill_id, Some(id(10)));
-    assert!(member.bills[&id(10)].paid);
+    assert_eq!(member.bills[&id(10)].state, BillState::Paid);
 }
 
 #[test]

@@ -12,9 +12,10 @@
 
 mod project;
 mod rows;
+mod rules;
 
 pub use project::{Change, Needs, Projected, ProjectionError, project};
-pub use rows::{BillRow, BillStatus, MemberRow, MemberRows, PromiseRow, PromiseStatus};
+pub use rows::{BillKind, BillRow, BillStatus, MemberRow, MemberRows, PromiseRow, PromiseStatus};
 
 #[cfg(test)]
 mod spec;

@@ -1,12 +1,11 @@
 //! One event in, the changed rows out.
 
-use atone_domain::{
-    Envelope, Event, MemberBillIssued, PaymentCompleted, PaymentPromiseCreated, PurchaseCompleted,
-};
+use atone_domain::{Envelope, Event};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
-use crate::{BillRow, BillStatus, MemberRow, MemberRows, PromiseRow, PromiseStatus};
+use crate::{BillRow, MemberRow, MemberRows, PromiseRow, rules};
 
 /// What one event did to a member's read models: the member row and each promise and bill
 /// the event created or changed, as they are after it. Storage writes it to the tables and,
@@ -54,15 +53,33 @@ impl Needs {
     /// Adds what `event` reads.
     pub fn add(&mut self, event: &Event) {
         match event {
-            Event::PurchaseCompleted(_) | Event::PaymentPromiseCreated(_) => {}
-            Event::MemberBillIssued(e) => self
-                .promise_ids
-                .extend(e.promise_ids.iter().map(ToString::to_string)),
-            Event::PaymentCompleted(e) => {
-                self.bill_ids.push(e.bill_id.to_string());
-                self.promises_of_bills.push(e.bill_id.to_string());
+            Event::PurchaseCompleted(_)
+            | Event::PaymentPromiseCreated(_)
+            | Event::PaymentMethodChanged(_)
+            | Event::CreditLimitChanged(_)
+            | Event::RefundIssued(_) => {}
+            Event::MemberBillIssued(e) => self.promises(&e.promise_ids),
+            Event::MonthlyBillIssued(e) => self.promises(&e.promise_ids),
+            Event::PurchaseCancelled(e) => self.promises(&[e.promise_id]),
+            Event::PaymentCompleted(e) => self.bill_and_promises(e.bill_id),
+            Event::PaymentReceived(e) => {
+                if let Some(bill_id) = e.bill_id.filter(|_| e.applied) {
+                    self.bill_and_promises(bill_id);
+                }
             }
+            Event::BillAdjusted(e) => self.bill_ids.push(e.bill_id.to_string()),
+            Event::BillOverdue(e) => self.bill_ids.push(e.bill_id.to_string()),
+            Event::ReminderIssued(e) => self.bill_ids.push(e.bill_id.to_string()),
         }
+    }
+
+    fn promises(&mut self, ids: &[Uuid]) {
+        self.promise_ids.extend(ids.iter().map(ToString::to_string));
+    }
+
+    fn bill_and_promises(&mut self, bill_id: Uuid) {
+        self.bill_ids.push(bill_id.to_string());
+        self.promises_of_bills.push(bill_id.to_string());
     }
 
     pub fn is_empty(&self) -> bool {
@@ -96,95 +113,6 @@ pub fn project(rows: &MemberRows, envelope: &Envelope) -> Result<Projected, Proj
         promises: Vec::new(),
         bills: Vec::new(),
     };
-    match envelope.event() {
-        Event::PurchaseCompleted(e) => purchase_completed(&mut change, e),
-        Event::PaymentPromiseCreated(e) => promise_created(&mut change, envelope, e),
-        Event::MemberBillIssued(e) => bill_issued(&mut change, rows, e),
-        Event::PaymentCompleted(e) => payment_completed(&mut change, rows, e)?,
-    }
+    rules::apply(&mut change, rows, envelope)?;
     Ok(Projected::Applied(change))
-}
-
-fn purchase_completed(change: &mut Change, e: &PurchaseCompleted) {
-    change.member.credit_limit = e.credit_limit;
-}
-
-fn promise_created(change: &mut Change, envelope: &Envelope, e: &PaymentPromiseCreated) {
-    change.member.outstanding_amount += e.amount;
-    change.promises.push(PromiseRow {
-        id: e.promise_id.to_string(),
-        order_id: e.order_id.to_string(),
-        user_id: envelope.user_id.clone(),
-        product_id: e.product_id.clone(),
-        product_name: e.product_name.clone(),
-        amount: e.amount,
-        due_date: e.due_date,
-        payment_mode: e.payment_mode,
-        status: PromiseStatus::Unbilled,
-        bill_id: None,
-        purchased_at: envelope.occurred_at,
-        created_version: change.version,
-        updated_version: change.version,
-    });
-}
-
-fn bill_issued(change: &mut Change, rows: &MemberRows, e: &MemberBillIssued) {
-    let bill_id = e.bill_id.to_string();
-    let promise_ids: Vec<String> = e.promise_ids.iter().map(ToString::to_string).collect();
-    change.bills.push(BillRow {
-        id: bill_id.clone(),
-        user_id: rows.member.user_id.clone(),
-        promise_ids: promise_ids.clone(),
-        amount: e.amount,
-        status: BillStatus::Unpaid,
-        issued_date: e.issued_date,
-        due_date: e.due_date,
-        paid_date: None,
-        created_version: change.version,
-        updated_version: change.version,
-    });
-    // A promise the read model lacks is left out, as a foreign bill would be.
-    change.promises = promise_ids
-        .iter()
-        .filter_map(|id| rows.promises.get(id))
-        .map(|p| PromiseRow {
-            status: PromiseStatus::Billed,
-            bill_id: Some(bill_id.clone()),
-            updated_version: change.version,
-            ..p.clone()
-        })
-        .collect();
-}
-
-fn payment_completed(
-    change: &mut Change,
-    rows: &MemberRows,
-    e: &PaymentCompleted,
-) -> Result<(), ProjectionError> {
-    let bill_id = e.bill_id.to_string();
-    let bill = rows
-        .bills
-        .get(&bill_id)
-        .ok_or_else(|| ProjectionError::UnknownBill {
-            user_id: rows.member.user_id.clone(),
-            bill_id: bill_id.clone(),
-        })?;
-    change.member.outstanding_amount -= bill.amount;
-    change.bills.push(BillRow {
-        status: BillStatus::Paid,
-        paid_date: Some(e.paid_date),
-        updated_version: change.version,
-        ..bill.clone()
-    });
-    change.promises = rows
-        .promises
-        .values()
-        .filter(|p| p.bill_id.as_deref() == Some(bill_id.as_str()))
-        .map(|p| PromiseRow {
-            status: PromiseStatus::Paid,
-            updated_version: change.version,
-            ..p.clone()
-        })
-        .collect();
-    Ok(())
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use atone_domain::PaymentMode;
+use atone_domain::{PaymentMethod, PaymentMode};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +18,13 @@ pub struct MemberRow {
     pub outstanding_amount: i64,
     /// The last version applied: events at or below it are in the read models.
     pub version: i64,
+    pub payment_method: PaymentMethod,
+    /// Yen owed to the member from cancellations of paid purchases.
+    pub credit_balance: i64,
+    /// Yen received that paid no bill (過入金).
+    pub unapplied_balance: i64,
+    /// Unpaid bills past their due date; while there is one the member cannot buy.
+    pub overdue_bills: i64,
 }
 
 impl MemberRow {
@@ -28,6 +35,10 @@ impl MemberRow {
             credit_limit: 0,
             outstanding_amount: 0,
             version: 0,
+            payment_method: PaymentMethod::default(),
+            credit_balance: 0,
+            unapplied_balance: 0,
+            overdue_bills: 0,
         }
     }
 
@@ -44,6 +55,8 @@ pub enum PromiseStatus {
     Unbilled,
     Billed,
     Paid,
+    /// The whole order was cancelled.
+    Cancelled,
 }
 
 impl PromiseStatus {
@@ -53,11 +66,12 @@ impl PromiseStatus {
             Self::Unbilled => "unbilled",
             Self::Billed => "billed",
             Self::Paid => "paid",
+            Self::Cancelled => "cancelled",
         }
     }
 
     pub fn parse(value: &str) -> Option<Self> {
-        [Self::Unbilled, Self::Billed, Self::Paid]
+        [Self::Unbilled, Self::Billed, Self::Paid, Self::Cancelled]
             .into_iter()
             .find(|s| s.as_str() == value)
     }
@@ -67,8 +81,16 @@ impl PromiseStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BillStatus {
+    /// 未払い
     Unpaid,
+    /// 支払済み
     Paid,
+    /// 延滞: unpaid after its due date.
+    Overdue,
+    /// 調整済み: unpaid, its amount changed by a cancellation.
+    Adjusted,
+    /// Every promise on it was cancelled.
+    Cancelled,
 }
 
 impl BillStatus {
@@ -77,11 +99,51 @@ impl BillStatus {
         match self {
             Self::Unpaid => "unpaid",
             Self::Paid => "paid",
+            Self::Overdue => "overdue",
+            Self::Adjusted => "adjusted",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Still to be paid (unpaid, overdue or adjusted).
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Unpaid | Self::Overdue | Self::Adjusted)
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [
+            Self::Unpaid,
+            Self::Paid,
+            Self::Overdue,
+            Self::Adjusted,
+            Self::Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
+    }
+}
+
+/// How a bill came about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BillKind {
+    /// すぐ払い: one promise, on its own.
+    Immediate,
+    /// 月まとめ払い: a month's promises together.
+    Monthly,
+}
+
+impl BillKind {
+    /// The value stored in `member_bills.kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Immediate => "immediate",
+            Self::Monthly => "monthly",
         }
     }
 
     pub fn parse(value: &str) -> Option<Self> {
-        [Self::Unpaid, Self::Paid]
+        [Self::Immediate, Self::Monthly]
             .into_iter()
             .find(|s| s.as_str() == value)
     }
@@ -94,7 +156,9 @@ pub struct PromiseRow {
     pub user_id: String,
     pub product_id: String,
     pub product_name: String,
+    /// What is left to pay after cancellations.
     pub amount: i64,
+    pub cancelled_amount: i64,
     pub due_date: NaiveDate,
     pub payment_mode: PaymentMode,
     pub status: PromiseStatus,
@@ -109,12 +173,21 @@ pub struct PromiseRow {
 pub struct BillRow {
     pub id: String,
     pub user_id: String,
+    pub kind: BillKind,
+    /// `YYYY-MM` of a monthly bill.
+    pub period: Option<String>,
     pub promise_ids: Vec<String>,
+    /// What the member pays: items + fee - balance applied.
     pub amount: i64,
+    pub items_total: i64,
+    pub fee: i64,
+    pub balance_applied: i64,
     pub status: BillStatus,
     pub issued_date: NaiveDate,
     pub due_date: NaiveDate,
     pub paid_date: Option<NaiveDate>,
+    pub overdue_since: Option<NaiveDate>,
+    pub reminders_sent: i64,
     pub created_version: i64,
     pub updated_version: i64,
 }

@@ -2,8 +2,10 @@
 //! already reflect, when one more event arrives, then this change (or this refusal).
 
 use atone_domain::{
-    Envelope, Event, MemberBillIssued, PaymentCompleted, PaymentMode, PaymentPromiseCreated,
-    PurchaseCompleted, RecordedEvent,
+    AdjustmentReason, BillAdjusted, BillOverdue, CreditLimitChanged, Envelope, Event,
+    MemberBillIssued, MonthlyBillIssued, PaymentCompleted, PaymentMethod, PaymentMethodChanged,
+    PaymentMode, PaymentPromiseCreated, PaymentReceived, PurchaseCancelled, PurchaseCompleted,
+    RecordedEvent, RefundIssued, ReminderIssued,
 };
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use uuid::Uuid;
@@ -118,10 +120,10 @@ fn paid(bill: u128, amount: i64) -> Event {
 
 fn member(credit_limit: i64, outstanding_amount: i64, version: i64) -> MemberRow {
     MemberRow {
-        user_id: USER.to_owned(),
         credit_limit,
         outstanding_amount,
         version,
+        ..MemberRow::new(USER)
     }
 }
 
@@ -133,6 +135,7 @@ fn promise_row(n: u128, amount: i64, status: PromiseStatus, bill: Option<u128>) 
         product_id: "prod-01".into(),
         product_name: "Product 1".into(),
         amount,
+        cancelled_amount: 0,
         due_date: date(2, 14),
         payment_mode: PaymentMode::Immediate,
         status,
@@ -174,12 +177,19 @@ fn a_bill_is_issued_unpaid_and_marks_its_promises_billed() {
         vec![BillRow {
             id: id(3).to_string(),
             user_id: USER.to_owned(),
+            kind: BillKind::Immediate,
+            period: None,
             promise_ids: vec![id(2).to_string()],
             amount: 5000,
+            items_total: 5000,
+            fee: 0,
+            balance_applied: 0,
             status: BillStatus::Unpaid,
             issued_date: date(1, 15),
             due_date: date(1, 29),
             paid_date: None,
+            overdue_since: None,
+            reminders_sent: 0,
             created_version: 3,
             updated_version: 3,
         }]
@@ -257,6 +267,254 @@ fn each_event_needs_the_rows_it_reads() {
         needs,
         Needs {
             promise_ids: vec![id(2).to_string(), id(4).to_string()],
+            bill_ids: vec![id(5).to_string()],
+            promises_of_bills: vec![id(5).to_string()],
+        }
+    );
+}
+
+// The BNPL month
+
+fn monthly(period_promises: &[u128], items_total: i64, fee: i64, applied: i64) -> Event {
+    Event::MonthlyBillIssued(MonthlyBillIssued {
+        bill_id: id(9),
+        period: "2026-01".parse().unwrap(),
+        promise_ids: period_promises.iter().copied().map(id).collect(),
+        items_total,
+        fee,
+        credit_applied: 0,
+        unapplied_applied: applied,
+        amount: items_total + fee - applied,
+        method: PaymentMethod::ConvenienceStore,
+        issued_date: date(2, 1),
+        due_date: date(2, 10),
+    })
+}
+
+fn received(bill: u128, amount: i64, applied: bool) -> Event {
+    Event::PaymentReceived(PaymentReceived {
+        transaction_id: "tx-1".into(),
+        bill_id: Some(id(bill)),
+        amount,
+        received_at: at(),
+        applied,
+    })
+}
+
+fn cancelled(amount: i64, remaining: i64, credited: i64) -> Event {
+    Event::PurchaseCancelled(PurchaseCancelled {
+        order_id: id(1),
+        promise_id: id(2),
+        amount,
+        remaining_amount: remaining,
+        credited,
+    })
+}
+
+#[test]
+fn a_payment_method_and_a_credit_limit_change_the_member_row() {
+    let change = then_expect_change(Spec::given([]).when_next(Event::PaymentMethodChanged(
+        PaymentMethodChanged {
+            method: PaymentMethod::BankDebit,
+        },
+    )));
+    assert_eq!(change.member.payment_method, PaymentMethod::BankDebit);
+    let change = then_expect_change(Spec::given([]).when_next(Event::CreditLimitChanged(
+        CreditLimitChanged { limit: 80_000 },
+    )));
+    assert_eq!(change.member.credit_limit, 80_000);
+}
+
+#[test]
+fn a_monthly_bill_carries_its_items_fee_and_period_and_bills_its_promises() {
+    let change = then_expect_change(
+        Spec::given([purchased(50_000), promised(2, 5000)]).when_next(monthly(&[2], 5000, 209, 0)),
+    );
+    let bill = &change.bills[0];
+    assert_eq!(
+        (
+            bill.kind,
+            bill.period.as_deref(),
+            bill.items_total,
+            bill.fee,
+            bill.amount,
+            bill.status
+        ),
+        (
+            BillKind::Monthly,
+            Some("2026-01"),
+            5000,
+            209,
+            5209,
+            BillStatus::Unpaid
+        )
+    );
+    assert_eq!(change.promises[0].status, PromiseStatus::Billed);
+    assert_eq!(change.member.outstanding_amount, 5000);
+}
+
+#[test]
+fn a_monthly_bill_the_balances_cover_is_paid_as_it_is_issued() {
+    let change = then_expect_change(
+        Spec::given([
+            purchased(50_000),
+            promised(2, 300),
+            received(77, 1000, false),
+        ])
+        .when_next(monthly(&[2], 300, 209, 509)),
+    );
+    assert_eq!(change.bills[0].status, BillStatus::Paid);
+    assert_eq!(change.bills[0].paid_date, Some(date(2, 1)));
+    assert_eq!(change.promises[0].status, PromiseStatus::Paid);
+    assert_eq!(change.member.unapplied_balance, 1000 - 509);
+    assert_eq!(change.member.outstanding_amount, 0);
+}
+
+#[test]
+fn a_cancellation_shrinks_the_promise_and_frees_its_credit() {
+    let change = then_expect_change(
+        Spec::given([purchased(50_000), promised(2, 5000)]).when_next(cancelled(2000, 3000, 0)),
+    );
+    assert_eq!(
+        (
+            change.promises[0].amount,
+            change.promises[0].cancelled_amount
+        ),
+        (3000, 2000)
+    );
+    assert_eq!(change.member.outstanding_amount, 3000);
+    let change = then_expect_change(
+        Spec::given([purchased(50_000), promised(2, 5000)]).when_next(cancelled(5000, 0, 0)),
+    );
+    assert_eq!(change.promises[0].status, PromiseStatus::Cancelled);
+}
+
+#[test]
+fn a_cancellation_after_payment_becomes_credit_balance() {
+    let change = then_expect_change(
+        Spec::given([
+            purchased(50_000),
+            promised(2, 5000),
+            billed(3, &[2], 5000),
+            paid(3, 5000),
+        ])
+        .when_next(cancelled(1000, 4000, 1000)),
+    );
+    assert_eq!(change.member.credit_balance, 1000);
+    assert_eq!(change.member.outstanding_amount, 0);
+    assert_eq!(change.promises[0].status, PromiseStatus::Paid);
+}
+
+#[test]
+fn an_adjusted_bill_shows_its_new_amount_and_a_cancelled_one_its_status() {
+    let given = || {
+        Spec::given([
+            purchased(50_000),
+            promised(2, 5000),
+            monthly(&[2], 5000, 209, 0),
+        ])
+    };
+    let adjust = |cancelled: bool, items: i64| {
+        Event::BillAdjusted(BillAdjusted {
+            bill_id: id(9),
+            reason: AdjustmentReason::Cancellation,
+            items_total: items,
+            fee: if cancelled { 0 } else { 209 },
+            amount: if cancelled { 0 } else { items + 209 },
+            cancelled,
+            credited: 0,
+        })
+    };
+    let change = then_expect_change(given().when_next(adjust(false, 4000)));
+    assert_eq!(
+        (change.bills[0].amount, change.bills[0].status),
+        (4209, BillStatus::Adjusted)
+    );
+    let change = then_expect_change(given().when_next(adjust(true, 0)));
+    assert_eq!(
+        (change.bills[0].amount, change.bills[0].status),
+        (0, BillStatus::Cancelled)
+    );
+}
+
+#[test]
+fn money_received_pays_the_bill_it_matches_or_becomes_unapplied_balance() {
+    let given = || Spec::given([purchased(50_000), promised(2, 5000), billed(3, &[2], 5000)]);
+    let change = then_expect_change(given().when_next(received(3, 5000, true)));
+    assert_eq!(change.bills[0].status, BillStatus::Paid);
+    assert_eq!(change.promises[0].status, PromiseStatus::Paid);
+    assert_eq!(change.member.outstanding_amount, 0);
+    let change = then_expect_change(given().when_next(received(3, 4000, false)));
+    assert!(change.bills.is_empty());
+    assert_eq!(change.member.unapplied_balance, 4000);
+    assert_eq!(change.member.outstanding_amount, 5000);
+}
+
+#[test]
+fn a_refund_lowers_the_balances() {
+    let change = then_expect_change(Spec::given([received(77, 1000, false)]).when_next(
+        Event::RefundIssued(RefundIssued {
+            refund_id: id(8),
+            amount: 600,
+            from_credit: 0,
+            from_unapplied: 600,
+        }),
+    ));
+    assert_eq!(change.member.unapplied_balance, 400);
+}
+
+#[test]
+fn an_overdue_bill_counts_against_the_member_until_it_is_paid() {
+    let overdue = Event::BillOverdue(BillOverdue {
+        bill_id: id(3),
+        since: date(1, 30),
+    });
+    let change = then_expect_change(
+        Spec::given([purchased(50_000), promised(2, 5000), billed(3, &[2], 5000)])
+            .when_next(overdue.clone()),
+    );
+    assert_eq!(change.bills[0].status, BillStatus::Overdue);
+    assert_eq!(change.bills[0].overdue_since, Some(date(1, 30)));
+    assert_eq!(change.member.overdue_bills, 1);
+    let reminder = Event::ReminderIssued(ReminderIssued {
+        bill_id: id(3),
+        days_overdue: 1,
+        date: date(1, 30),
+    });
+    let change = then_expect_change(
+        Spec::given([
+            purchased(50_000),
+            promised(2, 5000),
+            billed(3, &[2], 5000),
+            overdue.clone(),
+        ])
+        .when_next(reminder),
+    );
+    assert_eq!(change.bills[0].reminders_sent, 1);
+    let change = then_expect_change(
+        Spec::given([
+            purchased(50_000),
+            promised(2, 5000),
+            billed(3, &[2], 5000),
+            overdue,
+        ])
+        .when_next(paid(3, 5000)),
+    );
+    assert_eq!(change.member.overdue_bills, 0);
+    assert_eq!(change.bills[0].status, BillStatus::Paid);
+}
+
+#[test]
+fn the_month_s_events_need_the_rows_they_read() {
+    let mut needs = Needs::default();
+    needs.add(&monthly(&[2, 4], 1, 0, 0));
+    needs.add(&cancelled(1, 0, 0));
+    needs.add(&received(5, 1, true));
+    needs.add(&received(6, 1, false));
+    assert_eq!(
+        needs,
+        Needs {
+            promise_ids: vec![id(2).to_string(), id(4).to_string(), id(2).to_string()],
             bill_ids: vec![id(5).to_string()],
             promises_of_bills: vec![id(5).to_string()],
         }

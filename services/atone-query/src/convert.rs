@@ -12,6 +12,10 @@ pub fn summary(row: &MemberRow) -> v1::MemberSummary {
         outstanding_amount: row.outstanding_amount,
         available_credit: row.available_credit(),
         version: row.version,
+        payment_method: v1::PaymentMethod::from(row.payment_method) as i32,
+        credit_balance: row.credit_balance,
+        unapplied_balance: row.unapplied_balance,
+        overdue_bills: row.overdue_bills,
     }
 }
 
@@ -29,6 +33,7 @@ pub fn promise(row: &PromiseRow) -> v1::PaymentPromise {
         bill_id: row.bill_id.clone().unwrap_or_default(),
         purchased_at: Some(timestamp(row.purchased_at)),
         created_version: row.created_version,
+        cancelled_amount: row.cancelled_amount,
     }
 }
 
@@ -41,9 +46,20 @@ pub fn bill(row: &BillRow) -> v1::MemberBill {
         status: v1::BillStatus::from(row.status) as i32,
         issued_date: row.issued_date.to_string(),
         due_date: row.due_date.to_string(),
-        paid_date: row.paid_date.map(|d| d.to_string()).unwrap_or_default(),
+        paid_date: date_or_empty(row.paid_date),
         created_version: row.created_version,
+        kind: v1::BillKind::from(row.kind) as i32,
+        period: row.period.clone().unwrap_or_default(),
+        items_total: row.items_total,
+        fee: row.fee,
+        balance_applied: row.balance_applied,
+        overdue_since: date_or_empty(row.overdue_since),
+        reminders_sent: row.reminders_sent,
     }
+}
+
+fn date_or_empty(date: Option<chrono::NaiveDate>) -> String {
+    date.map(|d| d.to_string()).unwrap_or_default()
 }
 
 /// A member the read models do not know yet is shown empty at version 0, with

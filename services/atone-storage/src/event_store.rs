@@ -4,10 +4,10 @@
 use atone_api::envelope::encode;
 use atone_domain::{Envelope, Event, Member, RecordedEvent};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, Func, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, SqlErr,
+    QueryOrder, QuerySelect, SqlErr,
 };
 use uuid::Uuid;
 
@@ -35,6 +35,10 @@ impl EventStore {
             db,
             snapshot_every: snapshot_every.max(1),
         }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
     }
 
     /// The member's current state: their latest snapshot plus the events after it.
@@ -208,4 +212,39 @@ fn row_to_envelope(row: events::Model) -> Result<Envelope, StorageError> {
             event,
         },
     })
+}
+
+/// Up to `limit` members with events, by user id, after `after`.
+pub async fn members_after(
+    conn: &impl ConnectionTrait,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<String>, StorageError> {
+    let mut query = events::Entity::find()
+        .select_only()
+        .column(events::Column::UserId)
+        .distinct();
+    if let Some(after) = after {
+        query = query.filter(events::Column::UserId.gt(after));
+    }
+    Ok(query
+        .order_by_asc(events::Column::UserId)
+        .limit(limit)
+        .into_tuple::<String>()
+        .all(conn)
+        .await?)
+}
+
+/// How many members have events.
+pub async fn member_count(conn: &impl ConnectionTrait) -> Result<u64, StorageError> {
+    Ok(events::Entity::find()
+        .select_only()
+        .column_as(
+            Expr::expr(Func::count_distinct(Expr::col(events::Column::UserId))),
+            "n",
+        )
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?
+        .map_or(0, |n| n.max(0) as u64))
 }

@@ -92,7 +92,7 @@ async fn load_members(
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
         let query = members::Entity::find().filter(members::Column::UserId.is_in(chunk.to_vec()));
         for row in locking(txn, query).all(txn).await? {
-            stored.insert(row.user_id.clone(), member_row(row));
+            stored.insert(row.user_id.clone(), member_row(row)?);
         }
     }
     let mut members = BTreeMap::new();

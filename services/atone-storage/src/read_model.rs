@@ -1,8 +1,8 @@
 //! The read models' tables (`members`, `payment_promises`, `member_bills`) as the
 //! projection's rows, and the reads the query side makes of them.
 
-use atone_domain::PaymentMode;
-use atone_projection::{BillRow, BillStatus, MemberRow, PromiseRow, PromiseStatus};
+use atone_domain::{PaymentMethod, PaymentMode};
+use atone_projection::{BillKind, BillRow, BillStatus, MemberRow, PromiseRow, PromiseStatus};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Select,
@@ -34,17 +34,37 @@ fn mode_name(mode: PaymentMode) -> &'static str {
     }
 }
 
+/// The value of `members.payment_method`.
+fn method_name(method: PaymentMethod) -> &'static str {
+    match method {
+        PaymentMethod::ConvenienceStore => "convenience_store",
+        PaymentMethod::BankDebit => "bank_debit",
+    }
+}
+
+fn method_of(value: &str) -> Option<PaymentMethod> {
+    [PaymentMethod::ConvenienceStore, PaymentMethod::BankDebit]
+        .into_iter()
+        .find(|m| method_name(*m) == value)
+}
+
 fn corrupt(table: &str, id: &str, column: &str, value: &str) -> StorageError {
     StorageError::Corrupt(format!("{table} {id}: {column} {value:?}"))
 }
 
-pub(crate) fn member_row(m: members::Model) -> MemberRow {
-    MemberRow {
+pub(crate) fn member_row(m: members::Model) -> Result<MemberRow, StorageError> {
+    let payment_method = method_of(&m.payment_method)
+        .ok_or_else(|| corrupt("member", &m.user_id, "payment_method", &m.payment_method))?;
+    Ok(MemberRow {
         user_id: m.user_id,
         credit_limit: m.credit_limit,
         outstanding_amount: m.outstanding_amount,
         version: m.version,
-    }
+        payment_method,
+        credit_balance: m.credit_balance,
+        unapplied_balance: m.unapplied_balance,
+        overdue_bills: m.overdue_bills,
+    })
 }
 
 pub(crate) fn member_model(row: &MemberRow) -> members::ActiveModel {
@@ -54,6 +74,10 @@ pub(crate) fn member_model(row: &MemberRow) -> members::ActiveModel {
         outstanding_amount: Set(row.outstanding_amount),
         version: Set(row.version),
         updated_at: Set(chrono::Utc::now()),
+        payment_method: Set(method_name(row.payment_method).to_owned()),
+        credit_balance: Set(row.credit_balance),
+        unapplied_balance: Set(row.unapplied_balance),
+        overdue_bills: Set(row.overdue_bills),
     }
 }
 
@@ -72,6 +96,7 @@ pub(crate) fn promise_row(m: payment_promises::Model) -> Result<PromiseRow, Stor
         product_id: m.product_id,
         product_name: m.product_name,
         amount: m.amount,
+        cancelled_amount: m.cancelled_amount,
         due_date: m.due_date,
         payment_mode,
         status,
@@ -97,6 +122,7 @@ pub(crate) fn promise_model(row: &PromiseRow) -> payment_promises::ActiveModel {
         purchased_at: Set(row.purchased_at),
         created_version: Set(row.created_version),
         updated_version: Set(row.updated_version),
+        cancelled_amount: Set(row.cancelled_amount),
     }
 }
 
@@ -105,15 +131,23 @@ pub(crate) fn bill_row(m: member_bills::Model) -> Result<BillRow, StorageError> 
         .map_err(|e| StorageError::Corrupt(format!("bill {}: promise_ids: {e}", m.id)))?;
     let status =
         BillStatus::parse(&m.status).ok_or_else(|| corrupt("bill", &m.id, "status", &m.status))?;
+    let kind = BillKind::parse(&m.kind).ok_or_else(|| corrupt("bill", &m.id, "kind", &m.kind))?;
     Ok(BillRow {
         id: m.id,
         user_id: m.user_id,
+        kind,
+        period: m.period,
         promise_ids,
         amount: m.amount,
+        items_total: m.items_total,
+        fee: m.fee,
+        balance_applied: m.balance_applied,
         status,
         issued_date: m.issued_date,
         due_date: m.due_date,
         paid_date: m.paid_date,
+        overdue_since: m.overdue_since,
+        reminders_sent: m.reminders_sent,
         created_version: m.created_version,
         updated_version: m.updated_version,
     })
@@ -131,6 +165,13 @@ pub(crate) fn bill_model(row: &BillRow) -> member_bills::ActiveModel {
         paid_date: Set(row.paid_date),
         created_version: Set(row.created_version),
         updated_version: Set(row.updated_version),
+        kind: Set(row.kind.as_str().to_owned()),
+        period: Set(row.period.clone()),
+        items_total: Set(row.items_total),
+        fee: Set(row.fee),
+        balance_applied: Set(row.balance_applied),
+        overdue_since: Set(row.overdue_since),
+        reminders_sent: Set(row.reminders_sent),
     }
 }
 
@@ -176,7 +217,7 @@ pub async fn get_member(
         .await?;
     txn.commit().await?;
     Ok(MemberView {
-        member: member.map(member_row),
+        member: member.map(member_row).transpose()?,
         promises: promises
             .into_iter()
             .map(promise_row)
@@ -268,4 +309,28 @@ async fn page<E: EntityTrait>(
     let more = rows.len() as u64 > page_size;
     rows.truncate(page_size as usize);
     Ok(Rows { rows, more })
+}
+
+/// The members with a bill still to be paid (unpaid, adjusted or overdue) that fell due
+/// before `day`, by user id: those the daily overdue check looks at.
+pub async fn members_with_bills_due_before(
+    conn: &impl ConnectionTrait,
+    day: chrono::NaiveDate,
+) -> Result<Vec<String>, StorageError> {
+    let open = [
+        BillStatus::Unpaid,
+        BillStatus::Adjusted,
+        BillStatus::Overdue,
+    ]
+    .map(|s| s.as_str());
+    Ok(member_bills::Entity::find()
+        .select_only()
+        .column(member_bills::Column::UserId)
+        .distinct()
+        .filter(member_bills::Column::Status.is_in(open))
+        .filter(member_bills::Column::DueDate.lt(day))
+        .order_by_asc(member_bills::Column::UserId)
+        .into_tuple::<String>()
+        .all(conn)
+        .await?)
 }

@@ -121,3 +121,30 @@ impl Drop for TestApp {
         }
     }
 }
+
+/// An instant given in Japan time.
+pub fn jst(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    atone_domain::JST
+        .with_ymd_and_hms(y, m, d, h, min, s)
+        .single()
+        .expect("a valid time in Japan")
+        .with_timezone(&chrono::Utc)
+}
+
+/// Configures atone to take its time from `clock`; with `daily_billing`, its daily billing
+/// run looks at that clock every 50 ms, otherwise it does not run (tests then close months
+/// through BillingService).
+pub fn with_clock(
+    clock: &atone_command::ManualClock,
+    daily_billing: bool,
+) -> impl FnOnce(&mut Settings) + use<> {
+    let clock = clock.clone();
+    move |settings| {
+        settings.clock = std::sync::Arc::new(clock);
+        if let Some(command) = settings.command.as_mut() {
+            command.billing.enabled = daily_billing;
+            command.billing.check_interval = Duration::from_millis(50);
+        }
+    }
+}

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use atone_api::v1::SourceStatus;
-use atone_domain::{Member, RecordedEvent};
+use atone_domain::{BillState, Member, PaymentMethod, RecordedEvent};
 use atone_storage::DatabaseConnection;
 use atone_storage::entity::{change_feed, events, member_bills, members, outbox, payment_promises};
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QueryOrder, Statement};
@@ -125,55 +125,94 @@ pub async fn assert_read_models_match_event_store(db: &DatabaseConnection) {
     for (user, member) in &folded {
         let row = &member_rows[user];
         assert_eq!(row.version, member.version, "version of {user}");
+        let overdue = member
+            .bills
+            .values()
+            .filter(|b| b.overdue && b.state == BillState::Unpaid)
+            .count() as i64;
         assert_eq!(
-            row.outstanding_amount, member.outstanding,
-            "outstanding of {user}"
+            (
+                row.outstanding_amount,
+                row.credit_balance,
+                row.unapplied_balance,
+                row.overdue_bills
+            ),
+            (
+                member.outstanding,
+                member.credit_balance,
+                member.unapplied_balance,
+                overdue
+            ),
+            "outstanding, credit balance, unapplied balance and overdue bills of {user}"
+        );
+        if let Some(limit) = member.credit_limit {
+            assert_eq!(row.credit_limit, limit, "credit limit of {user}");
+        }
+        assert_eq!(
+            row.payment_method,
+            match member.payment_method {
+                PaymentMethod::ConvenienceStore => "convenience_store",
+                PaymentMethod::BankDebit => "bank_debit",
+            },
+            "payment method of {user}"
         );
 
-        let read: BTreeMap<String, (i64, Option<String>, String)> = promises
+        let read: BTreeMap<String, (i64, i64, Option<String>, String)> = promises
             .iter()
             .filter(|p| &p.user_id == user)
             .map(|p| {
-                (
-                    p.id.clone(),
-                    (p.amount, p.bill_id.clone(), p.status.clone()),
-                )
+                let row = (
+                    p.amount,
+                    p.cancelled_amount,
+                    p.bill_id.clone(),
+                    p.status.clone(),
+                );
+                (p.id.clone(), row)
             })
             .collect();
-        let expected: BTreeMap<String, (i64, Option<String>, String)> = member
+        let expected: BTreeMap<String, (i64, i64, Option<String>, String)> = member
             .promises
             .iter()
             .map(|(id, p)| {
-                let status = match p.bill_id {
+                let bill = p.bill_id.and_then(|b| member.bills.get(&b));
+                let status = match bill {
+                    _ if p.is_cancelled() => "cancelled",
                     None => "unbilled",
-                    Some(bill) if member.bills[&bill].paid => "paid",
+                    Some(b) if b.state == BillState::Paid => "paid",
                     Some(_) => "billed",
                 };
-                (
-                    id.to_string(),
-                    (
-                        p.amount,
-                        p.bill_id.map(|b| b.to_string()),
-                        status.to_owned(),
-                    ),
-                )
+                let row = (
+                    p.amount,
+                    p.cancelled_amount,
+                    p.bill_id.map(|b| b.to_string()),
+                    status.to_owned(),
+                );
+                (id.to_string(), row)
             })
             .collect();
         assert_eq!(read, expected, "promises of {user}");
 
-        let read: BTreeMap<String, (i64, String)> = bills
+        let read: BTreeMap<String, (i64, i64, i64, String)> = bills
             .iter()
             .filter(|b| &b.user_id == user)
-            .map(|b| (b.id.clone(), (b.amount, b.status.clone())))
+            .map(|b| {
+                let row = (b.amount, b.items_total, b.fee, b.status.clone());
+                (b.id.clone(), row)
+            })
             .collect();
-        let expected: BTreeMap<String, (i64, String)> = member
+        let expected: BTreeMap<String, (i64, i64, i64, String)> = member
             .bills
             .iter()
             .map(|(id, b)| {
-                (
-                    id.to_string(),
-                    (b.amount, if b.paid { "paid" } else { "unpaid" }.to_owned()),
-                )
+                let status = match b.state {
+                    BillState::Paid => "paid",
+                    BillState::Cancelled => "cancelled",
+                    BillState::Unpaid if b.overdue => "overdue",
+                    BillState::Unpaid if b.adjusted => "adjusted",
+                    BillState::Unpaid => "unpaid",
+                };
+                let row = (b.amount, b.items_total, b.fee, status.to_owned());
+                (id.to_string(), row)
             })
             .collect();
         assert_eq!(read, expected, "bills of {user}");

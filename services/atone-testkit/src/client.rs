@@ -114,3 +114,44 @@ impl Watcher {
         }
     }
 }
+
+/// A 月まとめ払い purchase request.
+pub fn monthly(user_id: &str, amount: i64, key: &str) -> PurchaseRequest {
+    PurchaseRequest {
+        payment_mode: PaymentMode::Monthly as i32,
+        ..purchase(user_id, amount, key)
+    }
+}
+
+/// Closes `period` through BillingService; returns every progress message, the last one
+/// done.
+pub async fn close_period(
+    app: &TestApp,
+    period: &str,
+) -> Result<Vec<v1::CloseBillingPeriodResponse>, atone_api::tonic::Status> {
+    let mut stream = v1::billing_service_client::BillingServiceClient::new(app.channel().await)
+        .close_billing_period(v1::CloseBillingPeriodRequest {
+            period: period.into(),
+        })
+        .await?
+        .into_inner();
+    let mut messages = Vec::new();
+    while let Some(message) = stream.message().await? {
+        messages.push(message);
+    }
+    Ok(messages)
+}
+
+/// The member as GetMember shows them once `check` holds, polled for up to 10 s.
+pub async fn member_when(
+    app: &TestApp,
+    user_id: &str,
+    what: &str,
+    check: impl Fn(&v1::Member) -> bool,
+) -> v1::Member {
+    crate::eventually(Duration::from_secs(10), what, || async {
+        let member = get_member(app, user_id, 0).await;
+        check(&member).then_some(member)
+    })
+    .await
+}

@@ -16,6 +16,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Commands::Migrate(args)) => oneshot::migrate(&args.database).await,
         Some(Commands::CreateStream(args)) => oneshot::create_stream(&args).await,
         Some(Commands::Healthcheck(args)) => oneshot::healthcheck(&args).await,
+        Some(Commands::Close(args)) => oneshot::close(&args).await,
     }
 }
 

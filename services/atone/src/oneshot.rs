@@ -4,7 +4,7 @@ use anyhow::{Context, bail};
 use atone_kinesis::{Kinesis, KinesisConfig};
 use atone_storage::{DatabaseConnection, DbConfig};
 
-use crate::cli::{CreateStreamArgs, DatabaseArgs, HealthcheckArgs, redact};
+use crate::cli::{CloseArgs, CreateStreamArgs, DatabaseArgs, HealthcheckArgs, redact};
 
 /// Opens the database, saying where it failed to.
 pub async fn open(config: &DbConfig) -> anyhow::Result<DatabaseConnection> {
@@ -66,6 +66,42 @@ pub async fn ensure_stream(kinesis: &Kinesis, shards: u32) -> anyhow::Result<()>
 pub async fn create_stream(args: &CreateStreamArgs) -> anyhow::Result<()> {
     let kinesis = kinesis_client(&args.stream_name, args.kinesis_endpoint.as_deref()).await?;
     ensure_stream(&kinesis, args.shards).await
+}
+
+/// `atone close`: streams BillingService/CloseBillingPeriod and prints its progress.
+pub async fn close(args: &CloseArgs) -> anyhow::Result<()> {
+    use atone_api::v1::CloseBillingPeriodRequest;
+    use atone_api::v1::billing_service_client::BillingServiceClient;
+    let endpoint = format!("http://{}", args.addr);
+    let channel = tonic::transport::Endpoint::from_shared(endpoint)?
+        .connect()
+        .await
+        .with_context(|| format!("cannot reach atone at {}", args.addr))?;
+    let mut progress = BillingServiceClient::new(channel)
+        .close_billing_period(CloseBillingPeriodRequest {
+            period: args.period.clone(),
+        })
+        .await
+        .map_err(|s| anyhow::anyhow!("{}: {}", s.code(), s.message()))?
+        .into_inner();
+    while let Some(p) = progress
+        .message()
+        .await
+        .map_err(|s| anyhow::anyhow!("{}: {}", s.code(), s.message()))?
+    {
+        println!(
+            "{}: {}/{} members closed, {} bills issued{}",
+            p.period,
+            p.members_done,
+            p.members_total,
+            p.bills_issued,
+            if p.done { " (done)" } else { "" }
+        );
+        if p.done {
+            return Ok(());
+        }
+    }
+    bail!("the close of {} ended before it was done", args.period)
 }
 
 /// `atone healthcheck`.

@@ -4,7 +4,10 @@
 
 use std::net::SocketAddr;
 
-use atone_command::CommandConfig;
+use std::sync::Arc;
+
+use atone_command::billing::BillingSchedule;
+use atone_command::{CommandConfig, SharedClock, SystemClock};
 use atone_delivery::{KinesisProjectorConfig, RelayConfig};
 use atone_query::{FeedConfig, QueryConfig};
 use atone_storage::DbConfig;
@@ -25,6 +28,8 @@ pub struct Settings {
     pub query: Option<QuerySettings>,
     /// The stream events travel on; without it, the outbox is delivered in the process.
     pub kinesis: Option<KinesisSettings>,
+    /// Where "now" comes from: the system clock, or a test's.
+    pub clock: SharedClock,
 }
 
 /// `atone serve`: all three services in one process, on the SQLite default.
@@ -38,6 +43,7 @@ impl Default for Settings {
             projector: Some(ProjectorSettings::default()),
             query: Some(QuerySettings::default()),
             kinesis: None,
+            clock: Arc::new(SystemClock::default()),
         }
     }
 }
@@ -46,6 +52,8 @@ impl Default for Settings {
 pub struct CommandSettings {
     pub handler: CommandConfig,
     pub relay: RelayConfig,
+    /// The daily run of the monthly close and the overdue check.
+    pub billing: BillingSchedule,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -9,7 +9,14 @@ from typing import Callable, Dict, Iterator, List, Optional
 
 import grpc
 
-from atone.v1 import command_pb2_grpc, projector_pb2_grpc, query_pb2, query_pb2_grpc, types_pb2
+from atone.v1 import (
+    billing_pb2_grpc,
+    command_pb2_grpc,
+    projector_pb2_grpc,
+    query_pb2,
+    query_pb2_grpc,
+    types_pb2,
+)
 
 __all__ = ["AtoneClient", "MemberView", "ResumableWatch", "new_idempotency_key"]
 
@@ -27,7 +34,7 @@ def _target(address: str) -> str:
 
 
 class AtoneClient:
-    """One channel to atone and the stubs of its three services.
+    """One channel to atone and the stubs of its services.
 
     >>> with AtoneClient("127.0.0.1:50051") as atone:
     ...     atone.query.GetMember(query_pb2.GetMemberRequest(user_id="test-user-01"))
@@ -52,6 +59,7 @@ class AtoneClient:
             )
         self.channel = channel
         self.command = command_pb2_grpc.CommandServiceStub(channel)
+        self.billing = billing_pb2_grpc.BillingServiceStub(channel)
         self.query = query_pb2_grpc.QueryServiceStub(channel)
         self.projector = projector_pb2_grpc.ProjectorServiceStub(channel)
 

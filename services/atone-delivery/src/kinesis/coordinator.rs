@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::worker::{Worker, WorkerEnd};
-use crate::lease::{self as lease, LeaseHolder};
+use atone_lease::{self as lease, LeaseHolder};
 
 #[derive(Debug, Clone)]
 pub struct KinesisProjectorConfig {

@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::lease::{Held, LeaseHolder};
+use atone_lease::{Held, LeaseHolder};
 
 /// How often an idle worker records its lag.
 const IDLE_REPORT: Duration = Duration::from_secs(2);

@@ -25,7 +25,7 @@ use atone_storage::{StorageError, db, outbox};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::lease::{Held, LeaseHolder};
+use atone_lease::{Held, LeaseHolder};
 
 #[derive(Debug, Clone)]
 pub struct RelayConfig {

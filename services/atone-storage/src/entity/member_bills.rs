@@ -9,13 +9,22 @@ pub struct Model {
     /// A JSON array of promise ids.
     pub promise_ids: Json,
     pub amount: i64,
-    /// UNPAID or PAID.
+    /// unpaid, paid, overdue, adjusted or cancelled.
     pub status: String,
     pub issued_date: Date,
     pub due_date: Date,
     pub paid_date: Option<Date>,
     pub created_version: i64,
     pub updated_version: i64,
+    /// immediate or monthly.
+    pub kind: String,
+    /// YYYY-MM of a monthly bill.
+    pub period: Option<String>,
+    pub items_total: i64,
+    pub fee: i64,
+    pub balance_applied: i64,
+    pub overdue_since: Option<Date>,
+    pub reminders_sent: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

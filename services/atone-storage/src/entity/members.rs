@@ -10,6 +10,11 @@ pub struct Model {
     /// The member version the read models reflect: events at or below it are applied.
     pub version: i64,
     pub updated_at: DateTimeUtc,
+    /// convenience_store or bank_debit.
+    pub payment_method: String,
+    pub credit_balance: i64,
+    pub unapplied_balance: i64,
+    pub overdue_bills: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

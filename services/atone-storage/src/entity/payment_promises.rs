@@ -13,12 +13,13 @@ pub struct Model {
     pub due_date: Date,
     /// IMMEDIATE or MONTHLY.
     pub payment_mode: String,
-    /// UNBILLED, BILLED or PAID.
+    /// unbilled, billed, paid or cancelled.
     pub status: String,
     pub bill_id: Option<String>,
     pub purchased_at: DateTimeUtc,
     pub created_version: i64,
     pub updated_version: i64,
+    pub cancelled_amount: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use atone_command::CommandConfig;
+use atone_command::billing::BillingSchedule;
 use atone_delivery::{KinesisProjectorConfig, RelayConfig};
 use atone_query::{FeedConfig, QueryConfig};
 use atone_storage::DbConfig;
@@ -44,6 +45,10 @@ pub struct CommonArgs {
     /// `atone migrate` or pass this.
     #[arg(long, env = "ATONE_MIGRATE")]
     pub migrate: bool,
+    /// Run atone's clock this far ahead of the machine's: for demos and tests of what
+    /// happens later in the month (overdue bills); never in production.
+    #[arg(long, env = "ATONE_CLOCK_OFFSET", default_value = "0s")]
+    pub clock_offset: Duration,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -62,6 +67,23 @@ pub struct CommandArgs {
     /// another one's relay takes over publishing within this time (with Kinesis only).
     #[arg(long, env = "ATONE_RELAY_LEASE_DURATION", default_value_t = shown(RelayConfig::default().lease_duration))]
     pub relay_lease_duration: Duration,
+    /// The bill-issuing fee of a monthly bill paid at a convenience store, in yen.
+    #[arg(long, env = "ATONE_BILL_FEE", default_value_t = CommandConfig::default().bill_fee)]
+    pub bill_fee: i64,
+    /// Added once to a bill when it becomes overdue, in yen (0: none).
+    #[arg(long, env = "ATONE_REISSUE_FEE", default_value_t = CommandConfig::default().reissue_fee)]
+    pub reissue_fee: i64,
+    /// The days overdue on which a reminder is recorded, comma-separated.
+    #[arg(long, env = "ATONE_REMINDER_DAYS", value_delimiter = ',', default_values_t = CommandConfig::default().reminder_days)]
+    pub reminder_days: Vec<i64>,
+    /// When the daily billing (the monthly close on the first run of a month, then the
+    /// overdue check) runs: this long after midnight, Japan time.
+    #[arg(long, env = "ATONE_BILLING_RUN_AT", default_value_t = shown(BillingSchedule::default().run_at))]
+    pub billing_run_at: Duration,
+    /// Do not run the daily billing in this process (BillingService still runs it on
+    /// demand).
+    #[arg(long, env = "ATONE_NO_DAILY_BILLING")]
+    pub no_daily_billing: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -143,6 +165,16 @@ pub struct HealthcheckArgs {
     pub service: String,
     #[arg(long, default_value = "3s")]
     pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CloseArgs {
+    /// The month to close, YYYY-MM (Japan time); it must have ended.
+    #[arg(long)]
+    pub period: String,
+    /// The atone (running CommandService) to ask.
+    #[arg(long, env = "ATONE_ADDR", default_value_t = Settings::default().listen)]
+    pub addr: SocketAddr,
 }
 
 #[derive(Debug, Clone, Args)]

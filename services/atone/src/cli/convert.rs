@@ -1,6 +1,9 @@
 //! The flags of each role, as the [`Settings`] of the process.
 
-use atone_command::CommandConfig;
+use std::sync::Arc;
+
+use atone_command::billing::BillingSchedule;
+use atone_command::{CommandConfig, SystemClock};
 use atone_delivery::{KinesisProjectorConfig, RelayConfig};
 use atone_query::{FeedConfig, QueryConfig};
 use atone_storage::DbConfig;
@@ -35,6 +38,9 @@ impl CommonArgs {
             projector: None,
             query: None,
             kinesis,
+            clock: Arc::new(SystemClock {
+                offset: *self.clock_offset,
+            }),
         }
     }
 }
@@ -56,11 +62,19 @@ fn command(credit: &CreditArgs, args: &CommandArgs) -> CommandSettings {
         handler: CommandConfig {
             credit_limit: credit.credit_limit,
             snapshot_every: args.snapshot_every,
+            bill_fee: args.bill_fee,
+            reissue_fee: args.reissue_fee,
+            reminder_days: args.reminder_days.clone(),
             ..CommandConfig::default()
         },
         relay: RelayConfig {
             lease_duration: *args.relay_lease_duration,
             ..RelayConfig::default()
+        },
+        billing: BillingSchedule {
+            enabled: !args.no_daily_billing,
+            run_at: *args.billing_run_at,
+            ..BillingSchedule::default()
         },
     }
 }

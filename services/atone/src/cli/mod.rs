@@ -46,6 +46,9 @@ pub enum Commands {
     /// Asks a running atone for its gRPC health; exits 0 if it is SERVING (for container
     /// health checks).
     Healthcheck(HealthcheckArgs),
+    /// 締め: closes a month for every member through a running atone (BillingService),
+    /// printing progress; exits 0 when every member is closed.
+    Close(CloseArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

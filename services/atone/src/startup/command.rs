@@ -1,20 +1,45 @@
-//! CommandService, and with Kinesis the relay that publishes the outbox.
+//! CommandService and BillingService, the daily billing run, and with Kinesis the relay
+//! that publishes the outbox.
 
+use atone_api::v1::billing_service_server::BillingServiceServer;
 use atone_api::v1::command_service_server::CommandServiceServer;
-use atone_command::{CommandApi, CommandHandler};
+use atone_command::billing::{BillingApi, BillingRuns, BillingScheduler};
+use atone_command::{CommandApi, CommandHandler, SharedClock};
 use atone_delivery::Relay;
-use atone_delivery::lease::LeaseHolder;
+use atone_lease::LeaseHolder;
 use atone_storage::EventStore;
 
 use super::{Wiring, instance_name};
 use crate::settings::CommandSettings;
 
-pub async fn start(wiring: &mut Wiring, settings: &CommandSettings) -> anyhow::Result<()> {
+pub async fn start(
+    wiring: &mut Wiring,
+    settings: &CommandSettings,
+    clock: SharedClock,
+) -> anyhow::Result<()> {
     let store = EventStore::new(wiring.db.clone(), settings.handler.snapshot_every);
-    let handler = CommandHandler::new(store, settings.handler.clone(), wiring.appended.clone());
+    let handler = CommandHandler::new(
+        store,
+        settings.handler.clone(),
+        wiring.appended.clone(),
+        clock,
+    );
     wiring
-        .serve(CommandServiceServer::new(CommandApi::new(handler)))
+        .serve(CommandServiceServer::new(CommandApi::new(handler.clone())))
         .await;
+    let runs = BillingRuns::new(handler);
+    wiring
+        .serve(BillingServiceServer::new(BillingApi::new(runs.clone())))
+        .await;
+    if settings.billing.enabled {
+        let lease = LeaseHolder::new(
+            wiring.db.clone(),
+            instance_name("billing"),
+            settings.billing.lease_duration,
+        );
+        let scheduler = BillingScheduler::new(runs, lease, settings.billing.clone());
+        wiring.tasks.spawn(scheduler.run(wiring.shutdown.clone()));
+    }
     if let Some(kinesis) = &wiring.kinesis {
         let lease = LeaseHolder::new(
             wiring.db.clone(),

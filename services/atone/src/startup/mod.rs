@@ -60,7 +60,7 @@ impl Wiring {
 /// Starts every role `settings` asks for.
 pub async fn all(wiring: &mut Wiring, settings: &Settings) -> anyhow::Result<()> {
     if let Some(command) = &settings.command {
-        self::command(wiring, command).await?;
+        self::command(wiring, command, settings.clock.clone()).await?;
     }
     if let Some(projector) = &settings.projector {
         self::projector(wiring, projector, settings.kinesis.as_ref()).await?;

@@ -3,9 +3,9 @@
 
 use anyhow::Context;
 use atone_api::v1::projector_service_server::ProjectorServiceServer;
-use atone_delivery::lease::LeaseHolder;
 use atone_delivery::{EmbeddedProjector, KinesisProjector, KinesisProjectorConfig, ProjectorApi};
 use atone_kinesis::Kinesis;
+use atone_lease::LeaseHolder;
 
 use super::{Wiring, instance_name};
 use crate::settings::{KinesisSettings, ProjectorSettings};

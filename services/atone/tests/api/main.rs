@@ -5,6 +5,8 @@ mod concurrency;
 mod crash;
 mod flow;
 mod idempotency;
+mod money;
+mod month;
 mod read_your_writes;
 mod readme;
 mod watch;

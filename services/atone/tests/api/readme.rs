@@ -11,37 +11,119 @@ use tokio::process::{Child, Command};
 
 use atone_testkit::eventually;
 
+fn readme() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("README.md")
+}
+
+/// The README between two markers.
+fn section(readme: &str, start: &str, end: &str) -> String {
+    let from = readme
+        .find(start)
+        .unwrap_or_else(|| panic!("README.md lacks {start}"));
+    let to = readme[from..]
+        .find(end)
+        .map(|i| from + i)
+        .unwrap_or_else(|| panic!("README.md lacks {end}"));
+    readme[from..to].to_owned()
+}
+
+/// The ```sh blocks of `text`, in order.
+fn sh_blocks(text: &str) -> Vec<String> {
+    text.split("```sh\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap_or_default().trim().to_owned())
+        .collect()
+}
+
 /// The walkthrough's shell blocks: the watch command, then the steps in order.
 fn walkthrough() -> (String, Vec<String>) {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
-        .expect("README.md");
-    let section = |start: &str, end: &str| -> String {
-        let from = readme
-            .find(start)
-            .unwrap_or_else(|| panic!("README.md lacks {start}"));
-        let to = readme[from..]
-            .find(end)
-            .map(|i| from + i)
-            .unwrap_or_else(|| panic!("README.md lacks {end}"));
-        readme[from..to].to_owned()
-    };
-    let sh_blocks = |text: &str| -> Vec<String> {
-        text.split("```sh\n")
-            .skip(1)
-            .map(|b| b.split("```").next().unwrap_or_default().trim().to_owned())
-            .collect()
-    };
+    let readme = readme();
     let watch = sh_blocks(&section(
+        &readme,
         "<!-- walkthrough:watch -->",
         "<!-- walkthrough:steps -->",
     ));
     let steps = sh_blocks(&section(
+        &readme,
         "<!-- walkthrough:steps -->",
         "<!-- walkthrough:end -->",
     ));
     assert_eq!(watch.len(), 1, "one watch command");
     assert!(steps.len() >= 4, "the steps A, B, C and the reads");
     (watch.into_iter().next().unwrap_or_default(), steps)
+}
+
+/// Both walkthroughs use atone's default address, 127.0.0.1:50051: one at a time.
+static DEFAULT_PORT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// `atone` with `args`, as `cargo run --release -- <args>` starts it, in `dir`; returns once
+/// it serves on the default address.
+async fn start_atone(dir: &std::path::Path, args: &[&str]) -> Child {
+    let mut atone = Command::new(env!("CARGO_BIN_EXE_atone"))
+        .args(args)
+        .current_dir(dir)
+        .env("ATONE_LOG_FORMAT", "json")
+        .env_remove("ATONE_DATABASE_URL")
+        .env_remove("DATABASE_URL")
+        .env_remove("ATONE_LISTEN")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start atone");
+    let mut log = BufReader::new(atone.stderr.take().expect("stderr")).lines();
+    let serving = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut seen = Vec::new();
+        while let Ok(Some(line)) = log.next_line().await {
+            if line.contains("\"atone serving\"") {
+                return Ok(line);
+            }
+            seen.push(line);
+        }
+        Err(seen.join("\n"))
+    })
+    .await
+    .expect("atone starts within 30 s");
+    let serving = serving
+        .unwrap_or_else(|log| panic!("atone did not start (is 127.0.0.1:50051 taken?):\n{log}"));
+    assert!(serving.contains("127.0.0.1:50051"), "{serving}");
+    tokio::spawn(async move { while let Ok(Some(_)) = log.next_line().await {} });
+    atone
+}
+
+/// SIGTERM, and a clean exit.
+async fn stop_atone(mut atone: Child) {
+    let pid = atone.id().expect("atone runs");
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(stopped.success());
+    let status = tokio::time::timeout(Duration::from_secs(15), atone.wait())
+        .await
+        .expect("atone stops on SIGTERM")
+        .expect("wait");
+    assert!(status.success(), "atone exits cleanly on SIGTERM: {status}");
+}
+
+/// Runs `script` in bash in `dir`, as a reader pastes the blocks one after another; returns
+/// its output, failing the test if it fails.
+async fn run_steps(dir: &std::path::Path, script: &str) -> String {
+    let script = format!("set -euo pipefail\n{script}\n");
+    let output = Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(dir)
+        .output()
+        .await
+        .expect("run the walkthrough");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "the walkthrough failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
 }
 
 fn require_grpcurl() {
@@ -78,36 +160,9 @@ fn capture(child: &mut Child) -> Arc<Mutex<String>> {
 async fn the_readme_walkthrough_works_as_written() {
     require_grpcurl();
     let (watch_command, steps) = walkthrough();
+    let _port = DEFAULT_PORT.lock().await;
     let dir = tempfile::tempdir().expect("temporary directory");
-
-    let mut atone = Command::new(env!("CARGO_BIN_EXE_atone"))
-        .current_dir(dir.path())
-        .env("ATONE_LOG_FORMAT", "json")
-        .env_remove("ATONE_DATABASE_URL")
-        .env_remove("DATABASE_URL")
-        .env_remove("ATONE_LISTEN")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start atone");
-    let mut log = BufReader::new(atone.stderr.take().expect("stderr")).lines();
-    let serving = tokio::time::timeout(Duration::from_secs(30), async {
-        let mut seen = Vec::new();
-        while let Ok(Some(line)) = log.next_line().await {
-            if line.contains("\"atone serving\"") {
-                return Ok(line);
-            }
-            seen.push(line);
-        }
-        Err(seen.join("\n"))
-    })
-    .await
-    .expect("atone starts within 30 s");
-    let serving = serving
-        .unwrap_or_else(|log| panic!("atone did not start (is 127.0.0.1:50051 taken?):\n{log}"));
-    assert!(serving.contains("127.0.0.1:50051"), "{serving}");
-    tokio::spawn(async move { while let Ok(Some(_)) = log.next_line().await {} });
+    let atone = start_atone(dir.path(), &[]).await;
 
     // Terminal 2.
     let mut watch = Command::new("bash")
@@ -129,19 +184,7 @@ async fn the_readme_walkthrough_works_as_written() {
     .await;
 
     // Terminal 3, every step in one shell, as a reader pastes them one after another.
-    let script = format!("set -euo pipefail\n{}\n", steps.join("\n"));
-    let output = Command::new("bash")
-        .args(["-c", &script])
-        .current_dir(dir.path())
-        .output()
-        .await
-        .expect("run the walkthrough");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "the walkthrough failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = run_steps(dir.path(), &steps.join("\n")).await;
 
     assert!(
         stdout.contains("\"promiseId\""),
@@ -198,15 +241,84 @@ async fn the_readme_walkthrough_works_as_written() {
     );
 
     watch.start_kill().ok();
-    let pid = atone.id().expect("atone runs");
-    let stopped = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .expect("kill");
-    assert!(stopped.success());
-    let status = tokio::time::timeout(Duration::from_secs(15), atone.wait())
-        .await
-        .expect("atone stops on SIGTERM")
-        .expect("wait");
-    assert!(status.success(), "atone exits cleanly on SIGTERM: {status}");
+    stop_atone(atone).await;
+}
+
+/// The second walkthrough, "a month with atone": its steps before the month ends, atone
+/// restarted as the README says (31 days ahead), the steps after; in one shell session, as
+/// a reader keeps their terminal (its variables carried across the restart).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_month_walkthrough_works_as_written() {
+    require_grpcurl();
+    let readme = readme();
+    let before = sh_blocks(&section(
+        &readme,
+        "<!-- month:before -->",
+        "<!-- month:restart -->",
+    ));
+    let restart = sh_blocks(&section(
+        &readme,
+        "<!-- month:restart -->",
+        "<!-- month:after -->",
+    ));
+    let after = sh_blocks(&section(
+        &readme,
+        "<!-- month:after -->",
+        "<!-- month:end -->",
+    ));
+    let [restart] = &restart[..] else {
+        panic!("one restart command: {restart:?}");
+    };
+    let args: Vec<&str> = restart
+        .strip_prefix("cargo run --release --")
+        .unwrap_or_else(|| panic!("the restart is `cargo run --release -- <args>`: {restart}"))
+        .split_whitespace()
+        .collect();
+    assert!(
+        before.len() >= 2 && after.len() >= 4,
+        "{before:?} {after:?}"
+    );
+
+    let _port = DEFAULT_PORT.lock().await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let atone = start_atone(dir.path(), &[]).await;
+    let vars = dir.path().join("walkthrough-variables.sh");
+    let first = run_steps(
+        dir.path(),
+        &format!(
+            "{}\ndeclare -p M1 M2 ORDER_1 ORDER_2 PERIOD > '{}'",
+            before.join("\n"),
+            vars.display()
+        ),
+    )
+    .await;
+    assert_eq!(first.matches("\"orderId\"").count(), 2, "{first}");
+    assert!(
+        first.contains("\"remainingAmount\": \"1500\""),
+        "the return shrinks the promise:\n{first}"
+    );
+    stop_atone(atone).await;
+
+    let atone = start_atone(dir.path(), &args).await;
+    let second = run_steps(
+        dir.path(),
+        &format!("source '{}'\n{}", vars.display(), after.join("\n")),
+    )
+    .await;
+    assert!(
+        second.contains("\"done\": true"),
+        "the close ends done:\n{second}"
+    );
+    for shown in [
+        "\"kind\": \"BILL_KIND_MONTHLY\"",
+        "\"itemsTotal\": \"4500\"",
+        "\"fee\": \"209\"",
+        "\"amount\": \"4709\"",
+        "\"applied\": true",
+        "\"creditBalance\": \"1000\"",
+        "BILL_STATUS_PAID",
+    ] {
+        assert!(second.contains(shown), "the month shows {shown}:\n{second}");
+    }
+    stop_atone(atone).await;
 }

@@ -23,27 +23,48 @@ _sym_db = _symbol_database.Default()
 
 
 from atone.v1 import types_pb2 as atone_dot_v1_dot_types__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x61tone/v1/command.proto\x12\x08\x61tone.v1\x1a\x14\x61tone/v1/types.proto\"\xe7\x01\n\x0fPurchaseRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x1d\n\nproduct_id\x18\x02 \x01(\tR\tproductId\x12!\n\x0cproduct_name\x18\x03 \x01(\tR\x0bproductName\x12\x16\n\x06\x61mount\x18\x04 \x01(\x03R\x06\x61mount\x12\x38\n\x0cpayment_mode\x18\x05 \x01(\x0e\x32\x15.atone.v1.PaymentModeR\x0bpaymentMode\x12\'\n\x0fidempotency_key\x18\x06 \x01(\tR\x0eidempotencyKey\"\x81\x01\n\x10PurchaseResponse\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x1d\n\npromise_id\x18\x02 \x01(\tR\tpromiseId\x12\x19\n\x08\x64ue_date\x18\x03 \x01(\tR\x07\x64ueDate\x12\x18\n\x07version\x18\x04 \x01(\x03R\x07version\"\x94\x01\n\x19IssueImmediateBillRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x1d\n\npromise_id\x18\x02 \x01(\tR\tpromiseId\x12\x16\n\x06\x61mount\x18\x03 \x01(\x03R\x06\x61mount\x12\'\n\x0fidempotency_key\x18\x04 \x01(\tR\x0eidempotencyKey\"j\n\x1aIssueImmediateBillResponse\x12\x17\n\x07\x62ill_id\x18\x01 \x01(\tR\x06\x62illId\x12\x19\n\x08\x64ue_date\x18\x02 \x01(\tR\x07\x64ueDate\x12\x18\n\x07version\x18\x03 \x01(\x03R\x07version\"\x8b\x01\n\x16\x43ompletePaymentRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x17\n\x07\x62ill_id\x18\x02 \x01(\tR\x06\x62illId\x12\x16\n\x06\x61mount\x18\x03 \x01(\x03R\x06\x61mount\x12\'\n\x0fidempotency_key\x18\x04 \x01(\tR\x0eidempotencyKey\"3\n\x17\x43ompletePaymentResponse\x12\x18\n\x07version\x18\x01 \x01(\x03R\x07version2\x8c\x02\n\x0e\x43ommandService\x12\x41\n\x08Purchase\x12\x19.atone.v1.PurchaseRequest\x1a\x1a.atone.v1.PurchaseResponse\x12_\n\x12IssueImmediateBill\x12#.atone.v1.IssueImmediateBillRequest\x1a$.atone.v1.IssueImmediateBillResponse\x12V\n\x0f\x43ompletePayment\x12 .atone.v1.CompletePaymentRequest\x1a!.atone.v1.CompletePaymentResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x61tone/v1/command.proto\x12\x08\x61tone.v1\x1a\x14\x61tone/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7\x01\n\x0fPurchaseRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x1d\n\nproduct_id\x18\x02 \x01(\tR\tproductId\x12!\n\x0cproduct_name\x18\x03 \x01(\tR\x0bproductName\x12\x16\n\x06\x61mount\x18\x04 \x01(\x03R\x06\x61mount\x12\x38\n\x0cpayment_mode\x18\x05 \x01(\x0e\x32\x15.atone.v1.PaymentModeR\x0bpaymentMode\x12\'\n\x0fidempotency_key\x18\x06 \x01(\tR\x0eidempotencyKey\"\x81\x01\n\x10PurchaseResponse\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x1d\n\npromise_id\x18\x02 \x01(\tR\tpromiseId\x12\x19\n\x08\x64ue_date\x18\x03 \x01(\tR\x07\x64ueDate\x12\x18\n\x07version\x18\x04 \x01(\x03R\x07version\"\x94\x01\n\x19IssueImmediateBillRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x1d\n\npromise_id\x18\x02 \x01(\tR\tpromiseId\x12\x16\n\x06\x61mount\x18\x03 \x01(\x03R\x06\x61mount\x12\'\n\x0fidempotency_key\x18\x04 \x01(\tR\x0eidempotencyKey\"j\n\x1aIssueImmediateBillResponse\x12\x17\n\x07\x62ill_id\x18\x01 \x01(\tR\x06\x62illId\x12\x19\n\x08\x64ue_date\x18\x02 \x01(\tR\x07\x64ueDate\x12\x18\n\x07version\x18\x03 \x01(\x03R\x07version\"\x8b\x01\n\x16\x43ompletePaymentRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x17\n\x07\x62ill_id\x18\x02 \x01(\tR\x06\x62illId\x12\x16\n\x06\x61mount\x18\x03 \x01(\x03R\x06\x61mount\x12\'\n\x0fidempotency_key\x18\x04 \x01(\tR\x0eidempotencyKey\"3\n\x17\x43ompletePaymentResponse\x12\x18\n\x07version\x18\x01 \x01(\x03R\x07version\"\x8c\x01\n\x17SetPaymentMethodRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12/\n\x06method\x18\x02 \x01(\x0e\x32\x17.atone.v1.PaymentMethodR\x06method\x12\'\n\x0fidempotency_key\x18\x03 \x01(\tR\x0eidempotencyKey\"4\n\x18SetPaymentMethodResponse\x12\x18\n\x07version\x18\x01 \x01(\x03R\x07version\"\x8c\x01\n\x15\x43\x61ncelPurchaseRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x19\n\x08order_id\x18\x02 \x01(\tR\x07orderId\x12\x16\n\x06\x61mount\x18\x03 \x01(\x03R\x06\x61mount\x12\'\n\x0fidempotency_key\x18\x04 \x01(\tR\x0eidempotencyKey\"|\n\x16\x43\x61ncelPurchaseResponse\x12\x1d\n\npromise_id\x18\x01 \x01(\tR\tpromiseId\x12)\n\x10remaining_amount\x18\x02 \x01(\x03R\x0fremainingAmount\x12\x18\n\x07version\x18\x03 \x01(\x03R\x07version\"\xc5\x01\n\x15ReceivePaymentRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12%\n\x0etransaction_id\x18\x02 \x01(\tR\rtransactionId\x12\x17\n\x07\x62ill_id\x18\x03 \x01(\tR\x06\x62illId\x12\x16\n\x06\x61mount\x18\x04 \x01(\x03R\x06\x61mount\x12;\n\x0breceived_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nreceivedAt\"L\n\x16ReceivePaymentResponse\x12\x18\n\x07\x61pplied\x18\x01 \x01(\x08R\x07\x61pplied\x12\x18\n\x07version\x18\x02 \x01(\x03R\x07version\"n\n\x12IssueRefundRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x16\n\x06\x61mount\x18\x02 \x01(\x03R\x06\x61mount\x12\'\n\x0fidempotency_key\x18\x03 \x01(\tR\x0eidempotencyKey\"d\n\x13IssueRefundResponse\x12\x1b\n\trefund_id\x18\x01 \x01(\tR\x08refundId\x12\x16\n\x06\x61mount\x18\x02 \x01(\x03R\x06\x61mount\x12\x18\n\x07version\x18\x03 \x01(\x03R\x07version\"r\n\x18\x43hangeCreditLimitRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x14\n\x05limit\x18\x02 \x01(\x03R\x05limit\x12\'\n\x0fidempotency_key\x18\x03 \x01(\tR\x0eidempotencyKey\"5\n\x19\x43hangeCreditLimitResponse\x12\x18\n\x07version\x18\x01 \x01(\x03R\x07version2\xbb\x05\n\x0e\x43ommandService\x12\x41\n\x08Purchase\x12\x19.atone.v1.PurchaseRequest\x1a\x1a.atone.v1.PurchaseResponse\x12_\n\x12IssueImmediateBill\x12#.atone.v1.IssueImmediateBillRequest\x1a$.atone.v1.IssueImmediateBillResponse\x12V\n\x0f\x43ompletePayment\x12 .atone.v1.CompletePaymentRequest\x1a!.atone.v1.CompletePaymentResponse\x12Y\n\x10SetPaymentMethod\x12!.atone.v1.SetPaymentMethodRequest\x1a\".atone.v1.SetPaymentMethodResponse\x12S\n\x0e\x43\x61ncelPurchase\x12\x1f.atone.v1.CancelPurchaseRequest\x1a .atone.v1.CancelPurchaseResponse\x12S\n\x0eReceivePayment\x12\x1f.atone.v1.ReceivePaymentRequest\x1a .atone.v1.ReceivePaymentResponse\x12J\n\x0bIssueRefund\x12\x1c.atone.v1.IssueRefundRequest\x1a\x1d.atone.v1.IssueRefundResponse\x12\\\n\x11\x43hangeCreditLimit\x12\".atone.v1.ChangeCreditLimitRequest\x1a#.atone.v1.ChangeCreditLimitResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'atone.v1.command_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PURCHASEREQUEST']._serialized_start=59
-  _globals['_PURCHASEREQUEST']._serialized_end=290
-  _globals['_PURCHASERESPONSE']._serialized_start=293
-  _globals['_PURCHASERESPONSE']._serialized_end=422
-  _globals['_ISSUEIMMEDIATEBILLREQUEST']._serialized_start=425
-  _globals['_ISSUEIMMEDIATEBILLREQUEST']._serialized_end=573
-  _globals['_ISSUEIMMEDIATEBILLRESPONSE']._serialized_start=575
-  _globals['_ISSUEIMMEDIATEBILLRESPONSE']._serialized_end=681
-  _globals['_COMPLETEPAYMENTREQUEST']._serialized_start=684
-  _globals['_COMPLETEPAYMENTREQUEST']._serialized_end=823
-  _globals['_COMPLETEPAYMENTRESPONSE']._serialized_start=825
-  _globals['_COMPLETEPAYMENTRESPONSE']._serialized_end=876
-  _globals['_COMMANDSERVICE']._serialized_start=879
-  _globals['_COMMANDSERVICE']._serialized_end=1147
+  _globals['_PURCHASEREQUEST']._serialized_start=92
+  _globals['_PURCHASEREQUEST']._serialized_end=323
+  _globals['_PURCHASERESPONSE']._serialized_start=326
+  _globals['_PURCHASERESPONSE']._serialized_end=455
+  _globals['_ISSUEIMMEDIATEBILLREQUEST']._serialized_start=458
+  _globals['_ISSUEIMMEDIATEBILLREQUEST']._serialized_end=606
+  _globals['_ISSUEIMMEDIATEBILLRESPONSE']._serialized_start=608
+  _globals['_ISSUEIMMEDIATEBILLRESPONSE']._serialized_end=714
+  _globals['_COMPLETEPAYMENTREQUEST']._serialized_start=717
+  _globals['_COMPLETEPAYMENTREQUEST']._serialized_end=856
+  _globals['_COMPLETEPAYMENTRESPONSE']._serialized_start=858
+  _globals['_COMPLETEPAYMENTRESPONSE']._serialized_end=909
+  _globals['_SETPAYMENTMETHODREQUEST']._serialized_start=912
+  _globals['_SETPAYMENTMETHODREQUEST']._serialized_end=1052
+  _globals['_SETPAYMENTMETHODRESPONSE']._serialized_start=1054
+  _globals['_SETPAYMENTMETHODRESPONSE']._serialized_end=1106
+  _globals['_CANCELPURCHASEREQUEST']._serialized_start=1109
+  _globals['_CANCELPURCHASEREQUEST']._serialized_end=1249
+  _globals['_CANCELPURCHASERESPONSE']._serialized_start=1251
+  _globals['_CANCELPURCHASERESPONSE']._serialized_end=1375
+  _globals['_RECEIVEPAYMENTREQUEST']._serialized_start=1378
+  _globals['_RECEIVEPAYMENTREQUEST']._serialized_end=1575
+  _globals['_RECEIVEPAYMENTRESPONSE']._serialized_start=1577
+  _globals['_RECEIVEPAYMENTRESPONSE']._serialized_end=1653
+  _globals['_ISSUEREFUNDREQUEST']._serialized_start=1655
+  _globals['_ISSUEREFUNDREQUEST']._serialized_end=1765
+  _globals['_ISSUEREFUNDRESPONSE']._serialized_start=1767
+  _globals['_ISSUEREFUNDRESPONSE']._serialized_end=1867
+  _globals['_CHANGECREDITLIMITREQUEST']._serialized_start=1869
+  _globals['_CHANGECREDITLIMITREQUEST']._serialized_end=1983
+  _globals['_CHANGECREDITLIMITRESPONSE']._serialized_start=1985
+  _globals['_CHANGECREDITLIMITRESPONSE']._serialized_end=2038
+  _globals['_COMMANDSERVICE']._serialized_start=2041
+  _globals['_COMMANDSERVICE']._serialized_end=2740
 # @@protoc_insertion_point(module_scope)

@@ -1,6 +1,10 @@
+import datetime
+
 from atone.v1 import types_pb2 as _types_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -68,6 +72,102 @@ class CompletePaymentRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., bill_id: _Optional[str] = ..., amount: _Optional[int] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class CompletePaymentResponse(_message.Message):
+    __slots__ = ("version",)
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    def __init__(self, version: _Optional[int] = ...) -> None: ...
+
+class SetPaymentMethodRequest(_message.Message):
+    __slots__ = ("user_id", "method", "idempotency_key")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    method: _types_pb2.PaymentMethod
+    idempotency_key: str
+    def __init__(self, user_id: _Optional[str] = ..., method: _Optional[_Union[_types_pb2.PaymentMethod, str]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class SetPaymentMethodResponse(_message.Message):
+    __slots__ = ("version",)
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    def __init__(self, version: _Optional[int] = ...) -> None: ...
+
+class CancelPurchaseRequest(_message.Message):
+    __slots__ = ("user_id", "order_id", "amount", "idempotency_key")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    order_id: str
+    amount: int
+    idempotency_key: str
+    def __init__(self, user_id: _Optional[str] = ..., order_id: _Optional[str] = ..., amount: _Optional[int] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class CancelPurchaseResponse(_message.Message):
+    __slots__ = ("promise_id", "remaining_amount", "version")
+    PROMISE_ID_FIELD_NUMBER: _ClassVar[int]
+    REMAINING_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    promise_id: str
+    remaining_amount: int
+    version: int
+    def __init__(self, promise_id: _Optional[str] = ..., remaining_amount: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
+
+class ReceivePaymentRequest(_message.Message):
+    __slots__ = ("user_id", "transaction_id", "bill_id", "amount", "received_at")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    BILL_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    transaction_id: str
+    bill_id: str
+    amount: int
+    received_at: _timestamp_pb2.Timestamp
+    def __init__(self, user_id: _Optional[str] = ..., transaction_id: _Optional[str] = ..., bill_id: _Optional[str] = ..., amount: _Optional[int] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ReceivePaymentResponse(_message.Message):
+    __slots__ = ("applied", "version")
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    applied: bool
+    version: int
+    def __init__(self, applied: _Optional[bool] = ..., version: _Optional[int] = ...) -> None: ...
+
+class IssueRefundRequest(_message.Message):
+    __slots__ = ("user_id", "amount", "idempotency_key")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    amount: int
+    idempotency_key: str
+    def __init__(self, user_id: _Optional[str] = ..., amount: _Optional[int] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class IssueRefundResponse(_message.Message):
+    __slots__ = ("refund_id", "amount", "version")
+    REFUND_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    refund_id: str
+    amount: int
+    version: int
+    def __init__(self, refund_id: _Optional[str] = ..., amount: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
+
+class ChangeCreditLimitRequest(_message.Message):
+    __slots__ = ("user_id", "limit", "idempotency_key")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    limit: int
+    idempotency_key: str
+    def __init__(self, user_id: _Optional[str] = ..., limit: _Optional[int] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class ChangeCreditLimitResponse(_message.Message):
     __slots__ = ("version",)
     VERSION_FIELD_NUMBER: _ClassVar[int]
     version: int

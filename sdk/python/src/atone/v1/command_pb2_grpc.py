@@ -55,6 +55,31 @@ class CommandServiceStub:
                 request_serializer=atone_dot_v1_dot_command__pb2.CompletePaymentRequest.SerializeToString,
                 response_deserializer=atone_dot_v1_dot_command__pb2.CompletePaymentResponse.FromString,
                 _registered_method=True)
+        self.SetPaymentMethod = channel.unary_unary(
+                '/atone.v1.CommandService/SetPaymentMethod',
+                request_serializer=atone_dot_v1_dot_command__pb2.SetPaymentMethodRequest.SerializeToString,
+                response_deserializer=atone_dot_v1_dot_command__pb2.SetPaymentMethodResponse.FromString,
+                _registered_method=True)
+        self.CancelPurchase = channel.unary_unary(
+                '/atone.v1.CommandService/CancelPurchase',
+                request_serializer=atone_dot_v1_dot_command__pb2.CancelPurchaseRequest.SerializeToString,
+                response_deserializer=atone_dot_v1_dot_command__pb2.CancelPurchaseResponse.FromString,
+                _registered_method=True)
+        self.ReceivePayment = channel.unary_unary(
+                '/atone.v1.CommandService/ReceivePayment',
+                request_serializer=atone_dot_v1_dot_command__pb2.ReceivePaymentRequest.SerializeToString,
+                response_deserializer=atone_dot_v1_dot_command__pb2.ReceivePaymentResponse.FromString,
+                _registered_method=True)
+        self.IssueRefund = channel.unary_unary(
+                '/atone.v1.CommandService/IssueRefund',
+                request_serializer=atone_dot_v1_dot_command__pb2.IssueRefundRequest.SerializeToString,
+                response_deserializer=atone_dot_v1_dot_command__pb2.IssueRefundResponse.FromString,
+                _registered_method=True)
+        self.ChangeCreditLimit = channel.unary_unary(
+                '/atone.v1.CommandService/ChangeCreditLimit',
+                request_serializer=atone_dot_v1_dot_command__pb2.ChangeCreditLimitRequest.SerializeToString,
+                response_deserializer=atone_dot_v1_dot_command__pb2.ChangeCreditLimitResponse.FromString,
+                _registered_method=True)
 
 
 class CommandServiceServicer:
@@ -81,7 +106,48 @@ class CommandServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CompletePayment(self, request, context):
-        """支払い完了: the payment provider's webhook; marks a bill paid and frees its credit.
+        """支払い完了: marks a bill paid and frees its credit, strictly: an unknown or paid bill,
+        or another amount, is refused. Payment providers use ReceivePayment instead.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetPaymentMethod(self, request, context):
+        """Chooses how the member pays their monthly bills: at a convenience store by the 10th
+        (with the bill-issuing fee) or by bank debit on the 27th.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelPurchase(self, request, context):
+        """返品 / 金額変更: cancels an order, whole or in part. Before billing the promise shrinks
+        and its credit is freed; on an unpaid bill the bill is adjusted (cancelled when nothing
+        is left); once paid, the amount becomes the member's credit balance.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReceivePayment(self, request, context):
+        """入金: money a payment provider received. It pays the bill it names when that bill is
+        unpaid and the amount is the bill's; otherwise it is kept as the member's unapplied
+        balance (never refused). The provider's transaction id is the idempotency key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssueRefund(self, request, context):
+        """Pays money back from the member's unapplied and credit balances.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeCreditLimit(self, request, context):
+        """Sets the member's ご利用上限額; every process decides with it from then on.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -104,6 +170,31 @@ def add_CommandServiceServicer_to_server(servicer, server):
                     servicer.CompletePayment,
                     request_deserializer=atone_dot_v1_dot_command__pb2.CompletePaymentRequest.FromString,
                     response_serializer=atone_dot_v1_dot_command__pb2.CompletePaymentResponse.SerializeToString,
+            ),
+            'SetPaymentMethod': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPaymentMethod,
+                    request_deserializer=atone_dot_v1_dot_command__pb2.SetPaymentMethodRequest.FromString,
+                    response_serializer=atone_dot_v1_dot_command__pb2.SetPaymentMethodResponse.SerializeToString,
+            ),
+            'CancelPurchase': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelPurchase,
+                    request_deserializer=atone_dot_v1_dot_command__pb2.CancelPurchaseRequest.FromString,
+                    response_serializer=atone_dot_v1_dot_command__pb2.CancelPurchaseResponse.SerializeToString,
+            ),
+            'ReceivePayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReceivePayment,
+                    request_deserializer=atone_dot_v1_dot_command__pb2.ReceivePaymentRequest.FromString,
+                    response_serializer=atone_dot_v1_dot_command__pb2.ReceivePaymentResponse.SerializeToString,
+            ),
+            'IssueRefund': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueRefund,
+                    request_deserializer=atone_dot_v1_dot_command__pb2.IssueRefundRequest.FromString,
+                    response_serializer=atone_dot_v1_dot_command__pb2.IssueRefundResponse.SerializeToString,
+            ),
+            'ChangeCreditLimit': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeCreditLimit,
+                    request_deserializer=atone_dot_v1_dot_command__pb2.ChangeCreditLimitRequest.FromString,
+                    response_serializer=atone_dot_v1_dot_command__pb2.ChangeCreditLimitResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -193,6 +284,141 @@ class CommandService:
             '/atone.v1.CommandService/CompletePayment',
             atone_dot_v1_dot_command__pb2.CompletePaymentRequest.SerializeToString,
             atone_dot_v1_dot_command__pb2.CompletePaymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPaymentMethod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atone.v1.CommandService/SetPaymentMethod',
+            atone_dot_v1_dot_command__pb2.SetPaymentMethodRequest.SerializeToString,
+            atone_dot_v1_dot_command__pb2.SetPaymentMethodResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelPurchase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atone.v1.CommandService/CancelPurchase',
+            atone_dot_v1_dot_command__pb2.CancelPurchaseRequest.SerializeToString,
+            atone_dot_v1_dot_command__pb2.CancelPurchaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReceivePayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atone.v1.CommandService/ReceivePayment',
+            atone_dot_v1_dot_command__pb2.ReceivePaymentRequest.SerializeToString,
+            atone_dot_v1_dot_command__pb2.ReceivePaymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueRefund(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atone.v1.CommandService/IssueRefund',
+            atone_dot_v1_dot_command__pb2.IssueRefundRequest.SerializeToString,
+            atone_dot_v1_dot_command__pb2.IssueRefundResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeCreditLimit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atone.v1.CommandService/ChangeCreditLimit',
+            atone_dot_v1_dot_command__pb2.ChangeCreditLimitRequest.SerializeToString,
+            atone_dot_v1_dot_command__pb2.ChangeCreditLimitResponse.FromString,
             options,
             channel_credentials,
             insecure,

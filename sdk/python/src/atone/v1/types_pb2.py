@@ -25,25 +25,29 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x61tone/v1/types.proto\x12\x08\x61tone.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc4\x03\n\x0ePaymentPromise\x12\x1d\n\npromise_id\x18\x01 \x01(\tR\tpromiseId\x12\x19\n\x08order_id\x18\x02 \x01(\tR\x07orderId\x12\x17\n\x07user_id\x18\x03 \x01(\tR\x06userId\x12\x1d\n\nproduct_id\x18\x04 \x01(\tR\tproductId\x12!\n\x0cproduct_name\x18\x05 \x01(\tR\x0bproductName\x12\x16\n\x06\x61mount\x18\x06 \x01(\x03R\x06\x61mount\x12\x38\n\x0cpayment_mode\x18\x07 \x01(\x0e\x32\x15.atone.v1.PaymentModeR\x0bpaymentMode\x12\x19\n\x08\x64ue_date\x18\x08 \x01(\tR\x07\x64ueDate\x12/\n\x06status\x18\t \x01(\x0e\x32\x17.atone.v1.PromiseStatusR\x06status\x12\x17\n\x07\x62ill_id\x18\n \x01(\tR\x06\x62illId\x12=\n\x0cpurchased_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0bpurchasedAt\x12\'\n\x0f\x63reated_version\x18\x0c \x01(\x03R\x0e\x63reatedVersion\"\xa7\x02\n\nMemberBill\x12\x17\n\x07\x62ill_id\x18\x01 \x01(\tR\x06\x62illId\x12\x17\n\x07user_id\x18\x02 \x01(\tR\x06userId\x12\x1f\n\x0bpromise_ids\x18\x03 \x03(\tR\npromiseIds\x12\x16\n\x06\x61mount\x18\x04 \x01(\x03R\x06\x61mount\x12,\n\x06status\x18\x05 \x01(\x0e\x32\x14.atone.v1.BillStatusR\x06status\x12\x1f\n\x0bissued_date\x18\x06 \x01(\tR\nissuedDate\x12\x19\n\x08\x64ue_date\x18\x07 \x01(\tR\x07\x64ueDate\x12\x1b\n\tpaid_date\x18\x08 \x01(\tR\x08paidDate\x12\'\n\x0f\x63reated_version\x18\t \x01(\x03R\x0e\x63reatedVersion\"\xbf\x01\n\rMemberSummary\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12!\n\x0c\x63redit_limit\x18\x02 \x01(\x03R\x0b\x63reditLimit\x12-\n\x12outstanding_amount\x18\x03 \x01(\x03R\x11outstandingAmount\x12)\n\x10\x61vailable_credit\x18\x04 \x01(\x03R\x0f\x61vailableCredit\x12\x18\n\x07version\x18\x05 \x01(\x03R\x07version\"\x9d\x01\n\x06Member\x12\x31\n\x07summary\x18\x01 \x01(\x0b\x32\x17.atone.v1.MemberSummaryR\x07summary\x12\x34\n\x08promises\x18\x02 \x03(\x0b\x32\x18.atone.v1.PaymentPromiseR\x08promises\x12*\n\x05\x62ills\x18\x03 \x03(\x0b\x32\x14.atone.v1.MemberBillR\x05\x62ills*a\n\x0bPaymentMode\x12\x1c\n\x18PAYMENT_MODE_UNSPECIFIED\x10\x00\x12\x1a\n\x16PAYMENT_MODE_IMMEDIATE\x10\x01\x12\x18\n\x14PAYMENT_MODE_MONTHLY\x10\x02*\x80\x01\n\rPromiseStatus\x12\x1e\n\x1aPROMISE_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17PROMISE_STATUS_UNBILLED\x10\x01\x12\x19\n\x15PROMISE_STATUS_BILLED\x10\x02\x12\x17\n\x13PROMISE_STATUS_PAID\x10\x03*W\n\nBillStatus\x12\x1b\n\x17\x42ILL_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12\x42ILL_STATUS_UNPAID\x10\x01\x12\x14\n\x10\x42ILL_STATUS_PAID\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x61tone/v1/types.proto\x12\x08\x61tone.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x03\n\x0ePaymentPromise\x12\x1d\n\npromise_id\x18\x01 \x01(\tR\tpromiseId\x12\x19\n\x08order_id\x18\x02 \x01(\tR\x07orderId\x12\x17\n\x07user_id\x18\x03 \x01(\tR\x06userId\x12\x1d\n\nproduct_id\x18\x04 \x01(\tR\tproductId\x12!\n\x0cproduct_name\x18\x05 \x01(\tR\x0bproductName\x12\x16\n\x06\x61mount\x18\x06 \x01(\x03R\x06\x61mount\x12\x38\n\x0cpayment_mode\x18\x07 \x01(\x0e\x32\x15.atone.v1.PaymentModeR\x0bpaymentMode\x12\x19\n\x08\x64ue_date\x18\x08 \x01(\tR\x07\x64ueDate\x12/\n\x06status\x18\t \x01(\x0e\x32\x17.atone.v1.PromiseStatusR\x06status\x12\x17\n\x07\x62ill_id\x18\n \x01(\tR\x06\x62illId\x12=\n\x0cpurchased_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0bpurchasedAt\x12\'\n\x0f\x63reated_version\x18\x0c \x01(\x03R\x0e\x63reatedVersion\x12)\n\x10\x63\x61ncelled_amount\x18\r \x01(\x03R\x0f\x63\x61ncelledAmount\"\x8f\x04\n\nMemberBill\x12\x17\n\x07\x62ill_id\x18\x01 \x01(\tR\x06\x62illId\x12\x17\n\x07user_id\x18\x02 \x01(\tR\x06userId\x12\x1f\n\x0bpromise_ids\x18\x03 \x03(\tR\npromiseIds\x12\x16\n\x06\x61mount\x18\x04 \x01(\x03R\x06\x61mount\x12,\n\x06status\x18\x05 \x01(\x0e\x32\x14.atone.v1.BillStatusR\x06status\x12\x1f\n\x0bissued_date\x18\x06 \x01(\tR\nissuedDate\x12\x19\n\x08\x64ue_date\x18\x07 \x01(\tR\x07\x64ueDate\x12\x1b\n\tpaid_date\x18\x08 \x01(\tR\x08paidDate\x12\'\n\x0f\x63reated_version\x18\t \x01(\x03R\x0e\x63reatedVersion\x12&\n\x04kind\x18\n \x01(\x0e\x32\x12.atone.v1.BillKindR\x04kind\x12\x16\n\x06period\x18\x0b \x01(\tR\x06period\x12\x1f\n\x0bitems_total\x18\x0c \x01(\x03R\nitemsTotal\x12\x10\n\x03\x66\x65\x65\x18\r \x01(\x03R\x03\x66\x65\x65\x12\'\n\x0f\x62\x61lance_applied\x18\x0e \x01(\x03R\x0e\x62\x61lanceApplied\x12#\n\roverdue_since\x18\x0f \x01(\tR\x0coverdueSince\x12%\n\x0ereminders_sent\x18\x10 \x01(\x03R\rremindersSent\"\xf8\x02\n\rMemberSummary\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12!\n\x0c\x63redit_limit\x18\x02 \x01(\x03R\x0b\x63reditLimit\x12-\n\x12outstanding_amount\x18\x03 \x01(\x03R\x11outstandingAmount\x12)\n\x10\x61vailable_credit\x18\x04 \x01(\x03R\x0f\x61vailableCredit\x12\x18\n\x07version\x18\x05 \x01(\x03R\x07version\x12>\n\x0epayment_method\x18\x06 \x01(\x0e\x32\x17.atone.v1.PaymentMethodR\rpaymentMethod\x12%\n\x0e\x63redit_balance\x18\x07 \x01(\x03R\rcreditBalance\x12+\n\x11unapplied_balance\x18\x08 \x01(\x03R\x10unappliedBalance\x12#\n\roverdue_bills\x18\t \x01(\x03R\x0coverdueBills\"\x9d\x01\n\x06Member\x12\x31\n\x07summary\x18\x01 \x01(\x0b\x32\x17.atone.v1.MemberSummaryR\x07summary\x12\x34\n\x08promises\x18\x02 \x03(\x0b\x32\x18.atone.v1.PaymentPromiseR\x08promises\x12*\n\x05\x62ills\x18\x03 \x03(\x0b\x32\x14.atone.v1.MemberBillR\x05\x62ills*a\n\x0bPaymentMode\x12\x1c\n\x18PAYMENT_MODE_UNSPECIFIED\x10\x00\x12\x1a\n\x16PAYMENT_MODE_IMMEDIATE\x10\x01\x12\x18\n\x14PAYMENT_MODE_MONTHLY\x10\x02*t\n\rPaymentMethod\x12\x1e\n\x1aPAYMENT_METHOD_UNSPECIFIED\x10\x00\x12$\n PAYMENT_METHOD_CONVENIENCE_STORE\x10\x01\x12\x1d\n\x19PAYMENT_METHOD_BANK_DEBIT\x10\x02*U\n\x08\x42illKind\x12\x19\n\x15\x42ILL_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13\x42ILL_KIND_IMMEDIATE\x10\x01\x12\x15\n\x11\x42ILL_KIND_MONTHLY\x10\x02*\x9e\x01\n\rPromiseStatus\x12\x1e\n\x1aPROMISE_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17PROMISE_STATUS_UNBILLED\x10\x01\x12\x19\n\x15PROMISE_STATUS_BILLED\x10\x02\x12\x17\n\x13PROMISE_STATUS_PAID\x10\x03\x12\x1c\n\x18PROMISE_STATUS_CANCELLED\x10\x04*\xa5\x01\n\nBillStatus\x12\x1b\n\x17\x42ILL_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12\x42ILL_STATUS_UNPAID\x10\x01\x12\x14\n\x10\x42ILL_STATUS_PAID\x10\x02\x12\x17\n\x13\x42ILL_STATUS_OVERDUE\x10\x03\x12\x18\n\x14\x42ILL_STATUS_ADJUSTED\x10\x04\x12\x19\n\x15\x42ILL_STATUS_CANCELLED\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'atone.v1.types_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PAYMENTMODE']._serialized_start=1174
-  _globals['_PAYMENTMODE']._serialized_end=1271
-  _globals['_PROMISESTATUS']._serialized_start=1274
-  _globals['_PROMISESTATUS']._serialized_end=1402
-  _globals['_BILLSTATUS']._serialized_start=1404
-  _globals['_BILLSTATUS']._serialized_end=1491
+  _globals['_PAYMENTMODE']._serialized_start=1634
+  _globals['_PAYMENTMODE']._serialized_end=1731
+  _globals['_PAYMENTMETHOD']._serialized_start=1733
+  _globals['_PAYMENTMETHOD']._serialized_end=1849
+  _globals['_BILLKIND']._serialized_start=1851
+  _globals['_BILLKIND']._serialized_end=1936
+  _globals['_PROMISESTATUS']._serialized_start=1939
+  _globals['_PROMISESTATUS']._serialized_end=2097
+  _globals['_BILLSTATUS']._serialized_start=2100
+  _globals['_BILLSTATUS']._serialized_end=2265
   _globals['_PAYMENTPROMISE']._serialized_start=68
-  _globals['_PAYMENTPROMISE']._serialized_end=520
-  _globals['_MEMBERBILL']._serialized_start=523
-  _globals['_MEMBERBILL']._serialized_end=818
-  _globals['_MEMBERSUMMARY']._serialized_start=821
-  _globals['_MEMBERSUMMARY']._serialized_end=1012
-  _globals['_MEMBER']._serialized_start=1015
-  _globals['_MEMBER']._serialized_end=1172
+  _globals['_PAYMENTPROMISE']._serialized_end=563
+  _globals['_MEMBERBILL']._serialized_start=566
+  _globals['_MEMBERBILL']._serialized_end=1093
+  _globals['_MEMBERSUMMARY']._serialized_start=1096
+  _globals['_MEMBERSUMMARY']._serialized_end=1472
+  _globals['_MEMBER']._serialized_start=1475
+  _globals['_MEMBER']._serialized_end=1632
 # @@protoc_insertion_point(module_scope)

@@ -16,31 +16,57 @@ class PaymentMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     PAYMENT_MODE_IMMEDIATE: _ClassVar[PaymentMode]
     PAYMENT_MODE_MONTHLY: _ClassVar[PaymentMode]
 
+class PaymentMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PAYMENT_METHOD_UNSPECIFIED: _ClassVar[PaymentMethod]
+    PAYMENT_METHOD_CONVENIENCE_STORE: _ClassVar[PaymentMethod]
+    PAYMENT_METHOD_BANK_DEBIT: _ClassVar[PaymentMethod]
+
+class BillKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BILL_KIND_UNSPECIFIED: _ClassVar[BillKind]
+    BILL_KIND_IMMEDIATE: _ClassVar[BillKind]
+    BILL_KIND_MONTHLY: _ClassVar[BillKind]
+
 class PromiseStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     PROMISE_STATUS_UNSPECIFIED: _ClassVar[PromiseStatus]
     PROMISE_STATUS_UNBILLED: _ClassVar[PromiseStatus]
     PROMISE_STATUS_BILLED: _ClassVar[PromiseStatus]
     PROMISE_STATUS_PAID: _ClassVar[PromiseStatus]
+    PROMISE_STATUS_CANCELLED: _ClassVar[PromiseStatus]
 
 class BillStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     BILL_STATUS_UNSPECIFIED: _ClassVar[BillStatus]
     BILL_STATUS_UNPAID: _ClassVar[BillStatus]
     BILL_STATUS_PAID: _ClassVar[BillStatus]
+    BILL_STATUS_OVERDUE: _ClassVar[BillStatus]
+    BILL_STATUS_ADJUSTED: _ClassVar[BillStatus]
+    BILL_STATUS_CANCELLED: _ClassVar[BillStatus]
 PAYMENT_MODE_UNSPECIFIED: PaymentMode
 PAYMENT_MODE_IMMEDIATE: PaymentMode
 PAYMENT_MODE_MONTHLY: PaymentMode
+PAYMENT_METHOD_UNSPECIFIED: PaymentMethod
+PAYMENT_METHOD_CONVENIENCE_STORE: PaymentMethod
+PAYMENT_METHOD_BANK_DEBIT: PaymentMethod
+BILL_KIND_UNSPECIFIED: BillKind
+BILL_KIND_IMMEDIATE: BillKind
+BILL_KIND_MONTHLY: BillKind
 PROMISE_STATUS_UNSPECIFIED: PromiseStatus
 PROMISE_STATUS_UNBILLED: PromiseStatus
 PROMISE_STATUS_BILLED: PromiseStatus
 PROMISE_STATUS_PAID: PromiseStatus
+PROMISE_STATUS_CANCELLED: PromiseStatus
 BILL_STATUS_UNSPECIFIED: BillStatus
 BILL_STATUS_UNPAID: BillStatus
 BILL_STATUS_PAID: BillStatus
+BILL_STATUS_OVERDUE: BillStatus
+BILL_STATUS_ADJUSTED: BillStatus
+BILL_STATUS_CANCELLED: BillStatus
 
 class PaymentPromise(_message.Message):
-    __slots__ = ("promise_id", "order_id", "user_id", "product_id", "product_name", "amount", "payment_mode", "due_date", "status", "bill_id", "purchased_at", "created_version")
+    __slots__ = ("promise_id", "order_id", "user_id", "product_id", "product_name", "amount", "payment_mode", "due_date", "status", "bill_id", "purchased_at", "created_version", "cancelled_amount")
     PROMISE_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -53,6 +79,7 @@ class PaymentPromise(_message.Message):
     BILL_ID_FIELD_NUMBER: _ClassVar[int]
     PURCHASED_AT_FIELD_NUMBER: _ClassVar[int]
     CREATED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_AMOUNT_FIELD_NUMBER: _ClassVar[int]
     promise_id: str
     order_id: str
     user_id: str
@@ -65,10 +92,11 @@ class PaymentPromise(_message.Message):
     bill_id: str
     purchased_at: _timestamp_pb2.Timestamp
     created_version: int
-    def __init__(self, promise_id: _Optional[str] = ..., order_id: _Optional[str] = ..., user_id: _Optional[str] = ..., product_id: _Optional[str] = ..., product_name: _Optional[str] = ..., amount: _Optional[int] = ..., payment_mode: _Optional[_Union[PaymentMode, str]] = ..., due_date: _Optional[str] = ..., status: _Optional[_Union[PromiseStatus, str]] = ..., bill_id: _Optional[str] = ..., purchased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_version: _Optional[int] = ...) -> None: ...
+    cancelled_amount: int
+    def __init__(self, promise_id: _Optional[str] = ..., order_id: _Optional[str] = ..., user_id: _Optional[str] = ..., product_id: _Optional[str] = ..., product_name: _Optional[str] = ..., amount: _Optional[int] = ..., payment_mode: _Optional[_Union[PaymentMode, str]] = ..., due_date: _Optional[str] = ..., status: _Optional[_Union[PromiseStatus, str]] = ..., bill_id: _Optional[str] = ..., purchased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_version: _Optional[int] = ..., cancelled_amount: _Optional[int] = ...) -> None: ...
 
 class MemberBill(_message.Message):
-    __slots__ = ("bill_id", "user_id", "promise_ids", "amount", "status", "issued_date", "due_date", "paid_date", "created_version")
+    __slots__ = ("bill_id", "user_id", "promise_ids", "amount", "status", "issued_date", "due_date", "paid_date", "created_version", "kind", "period", "items_total", "fee", "balance_applied", "overdue_since", "reminders_sent")
     BILL_ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     PROMISE_IDS_FIELD_NUMBER: _ClassVar[int]
@@ -78,6 +106,13 @@ class MemberBill(_message.Message):
     DUE_DATE_FIELD_NUMBER: _ClassVar[int]
     PAID_DATE_FIELD_NUMBER: _ClassVar[int]
     CREATED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    FEE_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_APPLIED_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_SINCE_FIELD_NUMBER: _ClassVar[int]
+    REMINDERS_SENT_FIELD_NUMBER: _ClassVar[int]
     bill_id: str
     user_id: str
     promise_ids: _containers.RepeatedScalarFieldContainer[str]
@@ -87,21 +122,36 @@ class MemberBill(_message.Message):
     due_date: str
     paid_date: str
     created_version: int
-    def __init__(self, bill_id: _Optional[str] = ..., user_id: _Optional[str] = ..., promise_ids: _Optional[_Iterable[str]] = ..., amount: _Optional[int] = ..., status: _Optional[_Union[BillStatus, str]] = ..., issued_date: _Optional[str] = ..., due_date: _Optional[str] = ..., paid_date: _Optional[str] = ..., created_version: _Optional[int] = ...) -> None: ...
+    kind: BillKind
+    period: str
+    items_total: int
+    fee: int
+    balance_applied: int
+    overdue_since: str
+    reminders_sent: int
+    def __init__(self, bill_id: _Optional[str] = ..., user_id: _Optional[str] = ..., promise_ids: _Optional[_Iterable[str]] = ..., amount: _Optional[int] = ..., status: _Optional[_Union[BillStatus, str]] = ..., issued_date: _Optional[str] = ..., due_date: _Optional[str] = ..., paid_date: _Optional[str] = ..., created_version: _Optional[int] = ..., kind: _Optional[_Union[BillKind, str]] = ..., period: _Optional[str] = ..., items_total: _Optional[int] = ..., fee: _Optional[int] = ..., balance_applied: _Optional[int] = ..., overdue_since: _Optional[str] = ..., reminders_sent: _Optional[int] = ...) -> None: ...
 
 class MemberSummary(_message.Message):
-    __slots__ = ("user_id", "credit_limit", "outstanding_amount", "available_credit", "version")
+    __slots__ = ("user_id", "credit_limit", "outstanding_amount", "available_credit", "version", "payment_method", "credit_balance", "unapplied_balance", "overdue_bills")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     CREDIT_LIMIT_FIELD_NUMBER: _ClassVar[int]
     OUTSTANDING_AMOUNT_FIELD_NUMBER: _ClassVar[int]
     AVAILABLE_CREDIT_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_METHOD_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    UNAPPLIED_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_BILLS_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     credit_limit: int
     outstanding_amount: int
     available_credit: int
     version: int
-    def __init__(self, user_id: _Optional[str] = ..., credit_limit: _Optional[int] = ..., outstanding_amount: _Optional[int] = ..., available_credit: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
+    payment_method: PaymentMethod
+    credit_balance: int
+    unapplied_balance: int
+    overdue_bills: int
+    def __init__(self, user_id: _Optional[str] = ..., credit_limit: _Optional[int] = ..., outstanding_amount: _Optional[int] = ..., available_credit: _Optional[int] = ..., version: _Optional[int] = ..., payment_method: _Optional[_Union[PaymentMethod, str]] = ..., credit_balance: _Optional[int] = ..., unapplied_balance: _Optional[int] = ..., overdue_bills: _Optional[int] = ...) -> None: ...
 
 class Member(_message.Message):
     __slots__ = ("summary", "promises", "bills")

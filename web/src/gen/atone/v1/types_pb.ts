@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file atone/v1/types.proto.
  */
 export const file_atone_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("ChRhdG9uZS92MS90eXBlcy5wcm90bxIIYXRvbmUudjEixQIKDlBheW1lbnRQcm9taXNlEhIKCnByb21pc2VfaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRISCgpwcm9kdWN0X2lkGAQgASgJEhQKDHByb2R1Y3RfbmFtZRgFIAEoCRIOCgZhbW91bnQYBiABKAMSKwoMcGF5bWVudF9tb2RlGAcgASgOMhUuYXRvbmUudjEuUGF5bWVudE1vZGUSEAoIZHVlX2RhdGUYCCABKAkSJwoGc3RhdHVzGAkgASgOMhcuYXRvbmUudjEuUHJvbWlzZVN0YXR1cxIPCgdiaWxsX2lkGAogASgJEjAKDHB1cmNoYXNlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPY3JlYXRlZF92ZXJzaW9uGAwgASgDIswBCgpNZW1iZXJCaWxsEg8KB2JpbGxfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRITCgtwcm9taXNlX2lkcxgDIAMoCRIOCgZhbW91bnQYBCABKAMSJAoGc3RhdHVzGAUgASgOMhQuYXRvbmUudjEuQmlsbFN0YXR1cxITCgtpc3N1ZWRfZGF0ZRgGIAEoCRIQCghkdWVfZGF0ZRgHIAEoCRIRCglwYWlkX2RhdGUYCCABKAkSFwoPY3JlYXRlZF92ZXJzaW9uGAkgASgDIn0KDU1lbWJlclN1bW1hcnkSDwoHdXNlcl9pZBgBIAEoCRIUCgxjcmVkaXRfbGltaXQYAiABKAMSGgoSb3V0c3RhbmRpbmdfYW1vdW50GAMgASgDEhgKEGF2YWlsYWJsZV9jcmVkaXQYBCABKAMSDwoHdmVyc2lvbhgFIAEoAyKDAQoGTWVtYmVyEigKB3N1bW1hcnkYASABKAsyFy5hdG9uZS52MS5NZW1iZXJTdW1tYXJ5EioKCHByb21pc2VzGAIgAygLMhguYXRvbmUudjEuUGF5bWVudFByb21pc2USIwoFYmlsbHMYAyADKAsyFC5hdG9uZS52MS5NZW1iZXJCaWxsKmEKC1BheW1lbnRNb2RlEhwKGFBBWU1FTlRfTU9ERV9VTlNQRUNJRklFRBAAEhoKFlBBWU1FTlRfTU9ERV9JTU1FRElBVEUQARIYChRQQVlNRU5UX01PREVfTU9OVEhMWRACKoABCg1Qcm9taXNlU3RhdHVzEh4KGlBST01JU0VfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXUFJPTUlTRV9TVEFUVVNfVU5CSUxMRUQQARIZChVQUk9NSVNFX1NUQVRVU19CSUxMRUQQAhIXChNQUk9NSVNFX1NUQVRVU19QQUlEEAMqVwoKQmlsbFN0YXR1cxIbChdCSUxMX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKEkJJTExfU1RBVFVTX1VOUEFJRBABEhQKEEJJTExfU1RBVFVTX1BBSUQQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChRhdG9uZS92MS90eXBlcy5wcm90bxIIYXRvbmUudjEi3wIKDlBheW1lbnRQcm9taXNlEhIKCnByb21pc2VfaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRISCgpwcm9kdWN0X2lkGAQgASgJEhQKDHByb2R1Y3RfbmFtZRgFIAEoCRIOCgZhbW91bnQYBiABKAMSKwoMcGF5bWVudF9tb2RlGAcgASgOMhUuYXRvbmUudjEuUGF5bWVudE1vZGUSEAoIZHVlX2RhdGUYCCABKAkSJwoGc3RhdHVzGAkgASgOMhcuYXRvbmUudjEuUHJvbWlzZVN0YXR1cxIPCgdiaWxsX2lkGAogASgJEjAKDHB1cmNoYXNlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPY3JlYXRlZF92ZXJzaW9uGAwgASgDEhgKEGNhbmNlbGxlZF9hbW91bnQYDSABKAMi6AIKCk1lbWJlckJpbGwSDwoHYmlsbF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhMKC3Byb21pc2VfaWRzGAMgAygJEg4KBmFtb3VudBgEIAEoAxIkCgZzdGF0dXMYBSABKA4yFC5hdG9uZS52MS5CaWxsU3RhdHVzEhMKC2lzc3VlZF9kYXRlGAYgASgJEhAKCGR1ZV9kYXRlGAcgASgJEhEKCXBhaWRfZGF0ZRgIIAEoCRIXCg9jcmVhdGVkX3ZlcnNpb24YCSABKAMSIAoEa2luZBgKIAEoDjISLmF0b25lLnYxLkJpbGxLaW5kEg4KBnBlcmlvZBgLIAEoCRITCgtpdGVtc190b3RhbBgMIAEoAxILCgNmZWUYDSABKAMSFwoPYmFsYW5jZV9hcHBsaWVkGA4gASgDEhUKDW92ZXJkdWVfc2luY2UYDyABKAkSFgoOcmVtaW5kZXJzX3NlbnQYECABKAMi+AEKDU1lbWJlclN1bW1hcnkSDwoHdXNlcl9pZBgBIAEoCRIUCgxjcmVkaXRfbGltaXQYAiABKAMSGgoSb3V0c3RhbmRpbmdfYW1vdW50GAMgASgDEhgKEGF2YWlsYWJsZV9jcmVkaXQYBCABKAMSDwoHdmVyc2lvbhgFIAEoAxIvCg5wYXltZW50X21ldGhvZBgGIAEoDjIXLmF0b25lLnYxLlBheW1lbnRNZXRob2QSFgoOY3JlZGl0X2JhbGFuY2UYByABKAMSGQoRdW5hcHBsaWVkX2JhbGFuY2UYCCABKAMSFQoNb3ZlcmR1ZV9iaWxscxgJIAEoAyKDAQoGTWVtYmVyEigKB3N1bW1hcnkYASABKAsyFy5hdG9uZS52MS5NZW1iZXJTdW1tYXJ5EioKCHByb21pc2VzGAIgAygLMhguYXRvbmUudjEuUGF5bWVudFByb21pc2USIwoFYmlsbHMYAyADKAsyFC5hdG9uZS52MS5NZW1iZXJCaWxsKmEKC1BheW1lbnRNb2RlEhwKGFBBWU1FTlRfTU9ERV9VTlNQRUNJRklFRBAAEhoKFlBBWU1FTlRfTU9ERV9JTU1FRElBVEUQARIYChRQQVlNRU5UX01PREVfTU9OVEhMWRACKnQKDVBheW1lbnRNZXRob2QSHgoaUEFZTUVOVF9NRVRIT0RfVU5TUEVDSUZJRUQQABIkCiBQQVlNRU5UX01FVEhPRF9DT05WRU5JRU5DRV9TVE9SRRABEh0KGVBBWU1FTlRfTUVUSE9EX0JBTktfREVCSVQQAipVCghCaWxsS2luZBIZChVCSUxMX0tJTkRfVU5TUEVDSUZJRUQQABIXChNCSUxMX0tJTkRfSU1NRURJQVRFEAESFQoRQklMTF9LSU5EX01PTlRITFkQAiqeAQoNUHJvbWlzZVN0YXR1cxIeChpQUk9NSVNFX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1BST01JU0VfU1RBVFVTX1VOQklMTEVEEAESGQoVUFJPTUlTRV9TVEFUVVNfQklMTEVEEAISFwoTUFJPTUlTRV9TVEFUVVNfUEFJRBADEhwKGFBST01JU0VfU1RBVFVTX0NBTkNFTExFRBAEKqUBCgpCaWxsU3RhdHVzEhsKF0JJTExfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSQklMTF9TVEFUVVNfVU5QQUlEEAESFAoQQklMTF9TVEFUVVNfUEFJRBACEhcKE0JJTExfU1RBVFVTX09WRVJEVUUQAxIYChRCSUxMX1NUQVRVU19BREpVU1RFRBAEEhkKFUJJTExfU1RBVFVTX0NBTkNFTExFRBAFYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A payment promise (支払約束) as the read model holds it.
@@ -87,6 +87,13 @@ export type PaymentPromise = Message<"atone.v1.PaymentPromise"> & {
    * @generated from field: int64 created_version = 12;
    */
   createdVersion: bigint;
+
+  /**
+   * Yen cancelled so far (返品, 金額変更); amount is what is left.
+   *
+   * @generated from field: int64 cancelled_amount = 13;
+   */
+  cancelledAmount: bigint;
 };
 
 /**
@@ -156,6 +163,54 @@ export type MemberBill = Message<"atone.v1.MemberBill"> & {
    * @generated from field: int64 created_version = 9;
    */
   createdVersion: bigint;
+
+  /**
+   * @generated from field: atone.v1.BillKind kind = 10;
+   */
+  kind: BillKind;
+
+  /**
+   * YYYY-MM, the month a monthly bill covers; empty for an immediate bill.
+   *
+   * @generated from field: string period = 11;
+   */
+  period: string;
+
+  /**
+   * Yen: the promises on the bill, together.
+   *
+   * @generated from field: int64 items_total = 12;
+   */
+  itemsTotal: bigint;
+
+  /**
+   * Yen: the bill-issuing fee (convenience store) and any re-issue fee.
+   *
+   * @generated from field: int64 fee = 13;
+   */
+  fee: bigint;
+
+  /**
+   * Yen taken from the member's credit and unapplied balances; amount = items_total + fee -
+   * balance_applied.
+   *
+   * @generated from field: int64 balance_applied = 14;
+   */
+  balanceApplied: bigint;
+
+  /**
+   * YYYY-MM-DD, Japan time: the first day overdue; empty if it never was.
+   *
+   * @generated from field: string overdue_since = 15;
+   */
+  overdueSince: string;
+
+  /**
+   * Reminders (督促) sent while overdue.
+   *
+   * @generated from field: int64 reminders_sent = 16;
+   */
+  remindersSent: bigint;
 };
 
 /**
@@ -203,6 +258,33 @@ export type MemberSummary = Message<"atone.v1.MemberSummary"> & {
    * @generated from field: int64 version = 5;
    */
   version: bigint;
+
+  /**
+   * @generated from field: atone.v1.PaymentMethod payment_method = 6;
+   */
+  paymentMethod: PaymentMethod;
+
+  /**
+   * Yen owed to the member: cancellations of paid purchases. Applied to the next monthly
+   * bill, or refunded.
+   *
+   * @generated from field: int64 credit_balance = 7;
+   */
+  creditBalance: bigint;
+
+  /**
+   * Yen received that paid no bill (過入金). Applied to the next monthly bill, or refunded.
+   *
+   * @generated from field: int64 unapplied_balance = 8;
+   */
+  unappliedBalance: bigint;
+
+  /**
+   * Unpaid bills past their due date; while there is one, purchases are refused.
+   *
+   * @generated from field: int64 overdue_bills = 9;
+   */
+  overdueBills: bigint;
 };
 
 /**
@@ -278,6 +360,71 @@ export const PaymentModeSchema: GenEnum<PaymentMode> = /*@__PURE__*/
   enumDesc(file_atone_v1_types, 0);
 
 /**
+ * How a member pays their monthly (月まとめ払い) bill.
+ *
+ * @generated from enum atone.v1.PaymentMethod
+ */
+export enum PaymentMethod {
+  /**
+   * @generated from enum value: PAYMENT_METHOD_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * コンビニ払い: by the 10th of the next month at a convenience store or bank ATM, with the
+   * bill-issuing fee. The default.
+   *
+   * @generated from enum value: PAYMENT_METHOD_CONVENIENCE_STORE = 1;
+   */
+  CONVENIENCE_STORE = 1,
+
+  /**
+   * 口座振替: drawn by bank debit on the 27th of the next month, without a fee.
+   *
+   * @generated from enum value: PAYMENT_METHOD_BANK_DEBIT = 2;
+   */
+  BANK_DEBIT = 2,
+}
+
+/**
+ * Describes the enum atone.v1.PaymentMethod.
+ */
+export const PaymentMethodSchema: GenEnum<PaymentMethod> = /*@__PURE__*/
+  enumDesc(file_atone_v1_types, 1);
+
+/**
+ * How a bill came about.
+ *
+ * @generated from enum atone.v1.BillKind
+ */
+export enum BillKind {
+  /**
+   * @generated from enum value: BILL_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * すぐ払い: one promise on its own (IssueImmediateBill).
+   *
+   * @generated from enum value: BILL_KIND_IMMEDIATE = 1;
+   */
+  IMMEDIATE = 1,
+
+  /**
+   * 月まとめ払い: a month's promises together (the monthly close).
+   *
+   * @generated from enum value: BILL_KIND_MONTHLY = 2;
+   */
+  MONTHLY = 2,
+}
+
+/**
+ * Describes the enum atone.v1.BillKind.
+ */
+export const BillKindSchema: GenEnum<BillKind> = /*@__PURE__*/
+  enumDesc(file_atone_v1_types, 2);
+
+/**
  * @generated from enum atone.v1.PromiseStatus
  */
 export enum PromiseStatus {
@@ -306,13 +453,20 @@ export enum PromiseStatus {
    * @generated from enum value: PROMISE_STATUS_PAID = 3;
    */
   PAID = 3,
+
+  /**
+   * The whole order was cancelled (返品).
+   *
+   * @generated from enum value: PROMISE_STATUS_CANCELLED = 4;
+   */
+  CANCELLED = 4,
 }
 
 /**
  * Describes the enum atone.v1.PromiseStatus.
  */
 export const PromiseStatusSchema: GenEnum<PromiseStatus> = /*@__PURE__*/
-  enumDesc(file_atone_v1_types, 1);
+  enumDesc(file_atone_v1_types, 3);
 
 /**
  * @generated from enum atone.v1.BillStatus
@@ -336,11 +490,32 @@ export enum BillStatus {
    * @generated from enum value: BILL_STATUS_PAID = 2;
    */
   PAID = 2,
+
+  /**
+   * 延滞: still unpaid the day after its due date; the member cannot buy until it is paid.
+   *
+   * @generated from enum value: BILL_STATUS_OVERDUE = 3;
+   */
+  OVERDUE = 3,
+
+  /**
+   * 調整済み: unpaid, with its amount changed by a cancellation.
+   *
+   * @generated from enum value: BILL_STATUS_ADJUSTED = 4;
+   */
+  ADJUSTED = 4,
+
+  /**
+   * Every purchase on it was cancelled: nothing to pay.
+   *
+   * @generated from enum value: BILL_STATUS_CANCELLED = 5;
+   */
+  CANCELLED = 5,
 }
 
 /**
  * Describes the enum atone.v1.BillStatus.
  */
 export const BillStatusSchema: GenEnum<BillStatus> = /*@__PURE__*/
-  enumDesc(file_atone_v1_types, 2);
+  enumDesc(file_atone_v1_types, 4);
 

@@ -4,15 +4,17 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { PaymentMode } from "./types_pb.js";
+import type { PaymentMethod, PaymentMode } from "./types_pb.js";
 import { file_atone_v1_types } from "./types_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file atone/v1/command.proto.
  */
 export const file_atone_v1_command: GenFile = /*@__PURE__*/
-  fileDesc("ChZhdG9uZS92MS9jb21tYW5kLnByb3RvEghhdG9uZS52MSKiAQoPUHVyY2hhc2VSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIUCgxwcm9kdWN0X25hbWUYAyABKAkSDgoGYW1vdW50GAQgASgDEisKDHBheW1lbnRfbW9kZRgFIAEoDjIVLmF0b25lLnYxLlBheW1lbnRNb2RlEhcKD2lkZW1wb3RlbmN5X2tleRgGIAEoCSJbChBQdXJjaGFzZVJlc3BvbnNlEhAKCG9yZGVyX2lkGAEgASgJEhIKCnByb21pc2VfaWQYAiABKAkSEAoIZHVlX2RhdGUYAyABKAkSDwoHdmVyc2lvbhgEIAEoAyJpChlJc3N1ZUltbWVkaWF0ZUJpbGxSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKcHJvbWlzZV9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIlAKGklzc3VlSW1tZWRpYXRlQmlsbFJlc3BvbnNlEg8KB2JpbGxfaWQYASABKAkSEAoIZHVlX2RhdGUYAiABKAkSDwoHdmVyc2lvbhgDIAEoAyJjChZDb21wbGV0ZVBheW1lbnRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDwoHYmlsbF9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIioKF0NvbXBsZXRlUGF5bWVudFJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAMyjAIKDkNvbW1hbmRTZXJ2aWNlEkEKCFB1cmNoYXNlEhkuYXRvbmUudjEuUHVyY2hhc2VSZXF1ZXN0GhouYXRvbmUudjEuUHVyY2hhc2VSZXNwb25zZRJfChJJc3N1ZUltbWVkaWF0ZUJpbGwSIy5hdG9uZS52MS5Jc3N1ZUltbWVkaWF0ZUJpbGxSZXF1ZXN0GiQuYXRvbmUudjEuSXNzdWVJbW1lZGlhdGVCaWxsUmVzcG9uc2USVgoPQ29tcGxldGVQYXltZW50EiAuYXRvbmUudjEuQ29tcGxldGVQYXltZW50UmVxdWVzdBohLmF0b25lLnYxLkNvbXBsZXRlUGF5bWVudFJlc3BvbnNlYgZwcm90bzM", [file_atone_v1_types]);
+  fileDesc("ChZhdG9uZS92MS9jb21tYW5kLnByb3RvEghhdG9uZS52MSKiAQoPUHVyY2hhc2VSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIUCgxwcm9kdWN0X25hbWUYAyABKAkSDgoGYW1vdW50GAQgASgDEisKDHBheW1lbnRfbW9kZRgFIAEoDjIVLmF0b25lLnYxLlBheW1lbnRNb2RlEhcKD2lkZW1wb3RlbmN5X2tleRgGIAEoCSJbChBQdXJjaGFzZVJlc3BvbnNlEhAKCG9yZGVyX2lkGAEgASgJEhIKCnByb21pc2VfaWQYAiABKAkSEAoIZHVlX2RhdGUYAyABKAkSDwoHdmVyc2lvbhgEIAEoAyJpChlJc3N1ZUltbWVkaWF0ZUJpbGxSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKcHJvbWlzZV9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIlAKGklzc3VlSW1tZWRpYXRlQmlsbFJlc3BvbnNlEg8KB2JpbGxfaWQYASABKAkSEAoIZHVlX2RhdGUYAiABKAkSDwoHdmVyc2lvbhgDIAEoAyJjChZDb21wbGV0ZVBheW1lbnRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDwoHYmlsbF9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIioKF0NvbXBsZXRlUGF5bWVudFJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAMibAoXU2V0UGF5bWVudE1ldGhvZFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRInCgZtZXRob2QYAiABKA4yFy5hdG9uZS52MS5QYXltZW50TWV0aG9kEhcKD2lkZW1wb3RlbmN5X2tleRgDIAEoCSIrChhTZXRQYXltZW50TWV0aG9kUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoAyJjChVDYW5jZWxQdXJjaGFzZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIlcKFkNhbmNlbFB1cmNoYXNlUmVzcG9uc2USEgoKcHJvbWlzZV9pZBgBIAEoCRIYChByZW1haW5pbmdfYW1vdW50GAIgASgDEg8KB3ZlcnNpb24YAyABKAMikgEKFVJlY2VpdmVQYXltZW50UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhYKDnRyYW5zYWN0aW9uX2lkGAIgASgJEg8KB2JpbGxfaWQYAyABKAkSDgoGYW1vdW50GAQgASgDEi8KC3JlY2VpdmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI6ChZSZWNlaXZlUGF5bWVudFJlc3BvbnNlEg8KB2FwcGxpZWQYASABKAgSDwoHdmVyc2lvbhgCIAEoAyJOChJJc3N1ZVJlZnVuZFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZhbW91bnQYAiABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJIkkKE0lzc3VlUmVmdW5kUmVzcG9uc2USEQoJcmVmdW5kX2lkGAEgASgJEg4KBmFtb3VudBgCIAEoAxIPCgd2ZXJzaW9uGAMgASgDIlMKGENoYW5nZUNyZWRpdExpbWl0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg0KBWxpbWl0GAIgASgDEhcKD2lkZW1wb3RlbmN5X2tleRgDIAEoCSIsChlDaGFuZ2VDcmVkaXRMaW1pdFJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAMyuwUKDkNvbW1hbmRTZXJ2aWNlEkEKCFB1cmNoYXNlEhkuYXRvbmUudjEuUHVyY2hhc2VSZXF1ZXN0GhouYXRvbmUudjEuUHVyY2hhc2VSZXNwb25zZRJfChJJc3N1ZUltbWVkaWF0ZUJpbGwSIy5hdG9uZS52MS5Jc3N1ZUltbWVkaWF0ZUJpbGxSZXF1ZXN0GiQuYXRvbmUudjEuSXNzdWVJbW1lZGlhdGVCaWxsUmVzcG9uc2USVgoPQ29tcGxldGVQYXltZW50EiAuYXRvbmUudjEuQ29tcGxldGVQYXltZW50UmVxdWVzdBohLmF0b25lLnYxLkNvbXBsZXRlUGF5bWVudFJlc3BvbnNlElkKEFNldFBheW1lbnRNZXRob2QSIS5hdG9uZS52MS5TZXRQYXltZW50TWV0aG9kUmVxdWVzdBoiLmF0b25lLnYxLlNldFBheW1lbnRNZXRob2RSZXNwb25zZRJTCg5DYW5jZWxQdXJjaGFzZRIfLmF0b25lLnYxLkNhbmNlbFB1cmNoYXNlUmVxdWVzdBogLmF0b25lLnYxLkNhbmNlbFB1cmNoYXNlUmVzcG9uc2USUwoOUmVjZWl2ZVBheW1lbnQSHy5hdG9uZS52MS5SZWNlaXZlUGF5bWVudFJlcXVlc3QaIC5hdG9uZS52MS5SZWNlaXZlUGF5bWVudFJlc3BvbnNlEkoKC0lzc3VlUmVmdW5kEhwuYXRvbmUudjEuSXNzdWVSZWZ1bmRSZXF1ZXN0Gh0uYXRvbmUudjEuSXNzdWVSZWZ1bmRSZXNwb25zZRJcChFDaGFuZ2VDcmVkaXRMaW1pdBIiLmF0b25lLnYxLkNoYW5nZUNyZWRpdExpbWl0UmVxdWVzdBojLmF0b25lLnYxLkNoYW5nZUNyZWRpdExpbWl0UmVzcG9uc2ViBnByb3RvMw", [file_atone_v1_types, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message atone.v1.PurchaseRequest
@@ -218,6 +220,284 @@ export const CompletePaymentResponseSchema: GenMessage<CompletePaymentResponse> 
   messageDesc(file_atone_v1_command, 5);
 
 /**
+ * @generated from message atone.v1.SetPaymentMethodRequest
+ */
+export type SetPaymentMethodRequest = Message<"atone.v1.SetPaymentMethodRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: atone.v1.PaymentMethod method = 2;
+   */
+  method: PaymentMethod;
+
+  /**
+   * @generated from field: string idempotency_key = 3;
+   */
+  idempotencyKey: string;
+};
+
+/**
+ * Describes the message atone.v1.SetPaymentMethodRequest.
+ * Use `create(SetPaymentMethodRequestSchema)` to create a new message.
+ */
+export const SetPaymentMethodRequestSchema: GenMessage<SetPaymentMethodRequest> = /*@__PURE__*/
+  messageDesc(file_atone_v1_command, 6);
+
+/**
+ * @generated from message atone.v1.SetPaymentMethodResponse
+ */
+export type SetPaymentMethodResponse = Message<"atone.v1.SetPaymentMethodResponse"> & {
+  /**
+   * @generated from field: int64 version = 1;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message atone.v1.SetPaymentMethodResponse.
+ * Use `create(SetPaymentMethodResponseSchema)` to create a new message.
+ */
+export const SetPaymentMethodResponseSchema: GenMessage<SetPaymentMethodResponse> = /*@__PURE__*/
+  messageDesc(file_atone_v1_command, 7);
+
+/**
+ * @generated from message atone.v1.CancelPurchaseRequest
+ */
+export type CancelPurchaseRequest = Message<"atone.v1.CancelPurchaseRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string order_id = 2;
+   */
+  orderId: string;
+
+  /**
+   * Yen to cancel; 0 means the whole order (what is left of it).
+   *
+   * @generated from field: int64 amount = 3;
+   */
+  amount: bigint;
+
+  /**
+   * @generated from field: string idempotency_key = 4;
+   */
+  idempotencyKey: string;
+};
+
+/**
+ * Describes the message atone.v1.CancelPurchaseRequest.
+ * Use `create(CancelPurchaseRequestSchema)` to create a new message.
+ */
+export const CancelPurchaseRequestSchema: GenMessage<CancelPurchaseRequest> = /*@__PURE__*/
+  messageDesc(file_atone_v1_command, 8);
+
+/**
+ * @generated from message atone.v1.CancelPurchaseResponse
+ */
+export type CancelPurchaseResponse = Message<"atone.v1.CancelPurchaseResponse"> & {
+  /**
+   * @generated from field: string promise_id = 1;
+   */
+  promiseId: string;
+
+  /**
+   * What the promise is for now; 0 once the whole order is cancelled.
+   *
+   * @generated from field: int64 remaining_amount = 2;
+   */
+  remainingAmount: bigint;
+
+  /**
+   * @generated from field: int64 version = 3;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message atone.v1.CancelPurchaseResponse.
+ * Use `create(CancelPurchaseResponseSchema)` to create a new message.
+ */
+export const CancelPurchaseResponseSchema: GenMessage<CancelPurchaseResponse> = /*@__PURE__*/
+  messageDesc(file_atone_v1_command, 9);
+
+/**
+ * @generated from message atone.v1.ReceivePaymentRequest
+ */
+export type ReceivePaymentRequest = Message<"atone.v1.ReceivePaymentRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * The provider's transaction id, 1 to 128 bytes: the same one twice is recorded once.
+   *
+   * @generated from field: string transaction_id = 2;
+   */
+  transactionId: string;
+
+  /**
+   * The bill the payment is for; may be empty.
+   *
+   * @generated from field: string bill_id = 3;
+   */
+  billId: string;
+
+  /**
+   * Yen, 1 to 1,000,000.
+   *
+   * @generated from field: int64 amount = 4;
+   */
+  amount: bigint;
+
+  /**
+   * When the provider received it; now if unset.
+   *
+   * @generated from field: google.protobuf.Timestamp received_at = 5;
+   */
+  receivedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message atone.v1.ReceivePaymentRequest.
+ * Use `create(ReceivePaymentRequestSchema)` to create a new message.
+ */
+export const ReceivePaymentRequestSchema: GenMessage<ReceivePaymentRequest> = /*@__PURE__*/
+  messageDesc(file_atone_v1_command, 10);
+
+/**
+ * @generated from message atone.v1.ReceivePaymentResponse
+ */
+export type ReceivePaymentResponse = Message<"atone.v1.ReceivePaymentResponse"> & {
+  /**
+   * True if the money paid the bill; false if it became the member's unapplied balance.
+   *
+   * @generated from field: bool applied = 1;
+   */
+  applied: boolean;
+
+  /**
+   * @generated from field: int64 version = 2;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message atone.v1.ReceivePaymentResponse.
+ * Use `create(ReceivePaymentResponseSchema)` to create a new message.
+ */
+export const ReceivePaymentResponseSchema: GenMessage<ReceivePaymentResponse> = /*@__PURE__*/
+  messageDesc(file_atone_v1_command, 11);
+
+/**
+ * @generated from message atone.v1.IssueRefundRequest
+ */
+export type IssueRefundRequest = Message<"atone.v1.IssueRefundRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Yen; 0 means both balances, whole.
+   *
+   * @generated from field: int64 amount = 2;
+   */
+  amount: bigint;
+
+  /**
+   * @generated from field: string idempotency_key = 3;
+   */
+  idempotencyKey: string;
+};
+
+/**
+ * Describes the message atone.v1.IssueRefundRequest.
+ * Use `create(IssueRefundRequestSchema)` to create a new message.
+ */
+export const IssueRefundRequestSchema: GenMessage<IssueRefundRequest> = /*@__PURE__*/
+  messageDesc(file_atone_v1_command, 12);
+
+/**
+ * @generated from message atone.v1.IssueRefundResponse
+ */
+export type IssueRefundResponse = Message<"atone.v1.IssueRefundResponse"> & {
+  /**
+   * @generated from field: string refund_id = 1;
+   */
+  refundId: string;
+
+  /**
+   * @generated from field: int64 amount = 2;
+   */
+  amount: bigint;
+
+  /**
+   * @generated from field: int64 version = 3;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message atone.v1.IssueRefundResponse.
+ * Use `create(IssueRefundResponseSchema)` to create a new message.
+ */
+export const IssueRefundResponseSchema: GenMessage<IssueRefundResponse> = /*@__PURE__*/
+  messageDesc(file_atone_v1_command, 13);
+
+/**
+ * @generated from message atone.v1.ChangeCreditLimitRequest
+ */
+export type ChangeCreditLimitRequest = Message<"atone.v1.ChangeCreditLimitRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Yen, 0 to 10,000,000.
+   *
+   * @generated from field: int64 limit = 2;
+   */
+  limit: bigint;
+
+  /**
+   * @generated from field: string idempotency_key = 3;
+   */
+  idempotencyKey: string;
+};
+
+/**
+ * Describes the message atone.v1.ChangeCreditLimitRequest.
+ * Use `create(ChangeCreditLimitRequestSchema)` to create a new message.
+ */
+export const ChangeCreditLimitRequestSchema: GenMessage<ChangeCreditLimitRequest> = /*@__PURE__*/
+  messageDesc(file_atone_v1_command, 14);
+
+/**
+ * @generated from message atone.v1.ChangeCreditLimitResponse
+ */
+export type ChangeCreditLimitResponse = Message<"atone.v1.ChangeCreditLimitResponse"> & {
+  /**
+   * @generated from field: int64 version = 1;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message atone.v1.ChangeCreditLimitResponse.
+ * Use `create(ChangeCreditLimitResponseSchema)` to create a new message.
+ */
+export const ChangeCreditLimitResponseSchema: GenMessage<ChangeCreditLimitResponse> = /*@__PURE__*/
+  messageDesc(file_atone_v1_command, 15);
+
+/**
  * Validates commands against the member's current state, appends the resulting events
  * to the event store and hands them on to the projector (through the outbox).
  *
@@ -249,7 +529,8 @@ export const CommandService: GenService<{
     output: typeof IssueImmediateBillResponseSchema;
   },
   /**
-   * 支払い完了: the payment provider's webhook; marks a bill paid and frees its credit.
+   * 支払い完了: marks a bill paid and frees its credit, strictly: an unknown or paid bill,
+   * or another amount, is refused. Payment providers use ReceivePayment instead.
    *
    * @generated from rpc atone.v1.CommandService.CompletePayment
    */
@@ -257,6 +538,61 @@ export const CommandService: GenService<{
     methodKind: "unary";
     input: typeof CompletePaymentRequestSchema;
     output: typeof CompletePaymentResponseSchema;
+  },
+  /**
+   * Chooses how the member pays their monthly bills: at a convenience store by the 10th
+   * (with the bill-issuing fee) or by bank debit on the 27th.
+   *
+   * @generated from rpc atone.v1.CommandService.SetPaymentMethod
+   */
+  setPaymentMethod: {
+    methodKind: "unary";
+    input: typeof SetPaymentMethodRequestSchema;
+    output: typeof SetPaymentMethodResponseSchema;
+  },
+  /**
+   * 返品 / 金額変更: cancels an order, whole or in part. Before billing the promise shrinks
+   * and its credit is freed; on an unpaid bill the bill is adjusted (cancelled when nothing
+   * is left); once paid, the amount becomes the member's credit balance.
+   *
+   * @generated from rpc atone.v1.CommandService.CancelPurchase
+   */
+  cancelPurchase: {
+    methodKind: "unary";
+    input: typeof CancelPurchaseRequestSchema;
+    output: typeof CancelPurchaseResponseSchema;
+  },
+  /**
+   * 入金: money a payment provider received. It pays the bill it names when that bill is
+   * unpaid and the amount is the bill's; otherwise it is kept as the member's unapplied
+   * balance (never refused). The provider's transaction id is the idempotency key.
+   *
+   * @generated from rpc atone.v1.CommandService.ReceivePayment
+   */
+  receivePayment: {
+    methodKind: "unary";
+    input: typeof ReceivePaymentRequestSchema;
+    output: typeof ReceivePaymentResponseSchema;
+  },
+  /**
+   * Pays money back from the member's unapplied and credit balances.
+   *
+   * @generated from rpc atone.v1.CommandService.IssueRefund
+   */
+  issueRefund: {
+    methodKind: "unary";
+    input: typeof IssueRefundRequestSchema;
+    output: typeof IssueRefundResponseSchema;
+  },
+  /**
+   * Sets the member's ご利用上限額; every process decides with it from then on.
+   *
+   * @generated from rpc atone.v1.CommandService.ChangeCreditLimit
+   */
+  changeCreditLimit: {
+    methodKind: "unary";
+    input: typeof ChangeCreditLimitRequestSchema;
+    output: typeof ChangeCreditLimitResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_atone_v1_command, 0);

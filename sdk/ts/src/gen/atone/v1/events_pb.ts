@@ -2,9 +2,9 @@
 // @generated from file atone/v1/events.proto (package atone.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { PaymentMode } from "./types_pb.js";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { PaymentMethod, PaymentMode } from "./types_pb.js";
 import { file_atone_v1_types } from "./types_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file atone/v1/events.proto.
  */
 export const file_atone_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChVhdG9uZS92MS9ldmVudHMucHJvdG8SCGF0b25lLnYxIqIDCg1FdmVudEVudmVsb3BlEhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoAxIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPaWRlbXBvdGVuY3lfa2V5GAUgASgJEhYKDmNvcnJlbGF0aW9uX2lkGAYgASgJEjkKEnB1cmNoYXNlX2NvbXBsZXRlZBgKIAEoCzIbLmF0b25lLnYxLlB1cmNoYXNlQ29tcGxldGVkSAASQgoXcGF5bWVudF9wcm9taXNlX2NyZWF0ZWQYCyABKAsyHy5hdG9uZS52MS5QYXltZW50UHJvbWlzZUNyZWF0ZWRIABI4ChJtZW1iZXJfYmlsbF9pc3N1ZWQYDCABKAsyGi5hdG9uZS52MS5NZW1iZXJCaWxsSXNzdWVkSAASNwoRcGF5bWVudF9jb21wbGV0ZWQYDSABKAsyGi5hdG9uZS52MS5QYXltZW50Q29tcGxldGVkSABCCQoHcGF5bG9hZCKiAQoRUHVyY2hhc2VDb21wbGV0ZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIUCgxwcm9kdWN0X25hbWUYAyABKAkSDgoGYW1vdW50GAQgASgDEisKDHBheW1lbnRfbW9kZRgFIAEoDjIVLmF0b25lLnYxLlBheW1lbnRNb2RlEhQKDGNyZWRpdF9saW1pdBgGIAEoAyK2AQoVUGF5bWVudFByb21pc2VDcmVhdGVkEhIKCnByb21pc2VfaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSEgoKcHJvZHVjdF9pZBgDIAEoCRIUCgxwcm9kdWN0X25hbWUYBCABKAkSDgoGYW1vdW50GAUgASgDEisKDHBheW1lbnRfbW9kZRgGIAEoDjIVLmF0b25lLnYxLlBheW1lbnRNb2RlEhAKCGR1ZV9kYXRlGAcgASgJIm8KEE1lbWJlckJpbGxJc3N1ZWQSDwoHYmlsbF9pZBgBIAEoCRITCgtwcm9taXNlX2lkcxgCIAMoCRIOCgZhbW91bnQYAyABKAMSEwoLaXNzdWVkX2RhdGUYBCABKAkSEAoIZHVlX2RhdGUYBSABKAkiRgoQUGF5bWVudENvbXBsZXRlZBIPCgdiaWxsX2lkGAEgASgJEg4KBmFtb3VudBgCIAEoAxIRCglwYWlkX2RhdGUYAyABKAliBnByb3RvMw", [file_atone_v1_types, file_google_protobuf_timestamp]);
+  fileDesc("ChVhdG9uZS92MS9ldmVudHMucHJvdG8SCGF0b25lLnYxIpYHCg1FdmVudEVudmVsb3BlEhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoAxIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPaWRlbXBvdGVuY3lfa2V5GAUgASgJEhYKDmNvcnJlbGF0aW9uX2lkGAYgASgJEjkKEnB1cmNoYXNlX2NvbXBsZXRlZBgKIAEoCzIbLmF0b25lLnYxLlB1cmNoYXNlQ29tcGxldGVkSAASQgoXcGF5bWVudF9wcm9taXNlX2NyZWF0ZWQYCyABKAsyHy5hdG9uZS52MS5QYXltZW50UHJvbWlzZUNyZWF0ZWRIABI4ChJtZW1iZXJfYmlsbF9pc3N1ZWQYDCABKAsyGi5hdG9uZS52MS5NZW1iZXJCaWxsSXNzdWVkSAASNwoRcGF5bWVudF9jb21wbGV0ZWQYDSABKAsyGi5hdG9uZS52MS5QYXltZW50Q29tcGxldGVkSAASQAoWcGF5bWVudF9tZXRob2RfY2hhbmdlZBgOIAEoCzIeLmF0b25lLnYxLlBheW1lbnRNZXRob2RDaGFuZ2VkSAASOgoTbW9udGhseV9iaWxsX2lzc3VlZBgPIAEoCzIbLmF0b25lLnYxLk1vbnRobHlCaWxsSXNzdWVkSAASOQoScHVyY2hhc2VfY2FuY2VsbGVkGBAgASgLMhsuYXRvbmUudjEuUHVyY2hhc2VDYW5jZWxsZWRIABIvCg1iaWxsX2FkanVzdGVkGBEgASgLMhYuYXRvbmUudjEuQmlsbEFkanVzdGVkSAASNQoQcGF5bWVudF9yZWNlaXZlZBgSIAEoCzIZLmF0b25lLnYxLlBheW1lbnRSZWNlaXZlZEgAEi8KDXJlZnVuZF9pc3N1ZWQYEyABKAsyFi5hdG9uZS52MS5SZWZ1bmRJc3N1ZWRIABItCgxiaWxsX292ZXJkdWUYFCABKAsyFS5hdG9uZS52MS5CaWxsT3ZlcmR1ZUgAEjMKD3JlbWluZGVyX2lzc3VlZBgVIAEoCzIYLmF0b25lLnYxLlJlbWluZGVySXNzdWVkSAASPAoUY3JlZGl0X2xpbWl0X2NoYW5nZWQYFiABKAsyHC5hdG9uZS52MS5DcmVkaXRMaW1pdENoYW5nZWRIAEIJCgdwYXlsb2FkIqIBChFQdXJjaGFzZUNvbXBsZXRlZBIQCghvcmRlcl9pZBgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEhQKDHByb2R1Y3RfbmFtZRgDIAEoCRIOCgZhbW91bnQYBCABKAMSKwoMcGF5bWVudF9tb2RlGAUgASgOMhUuYXRvbmUudjEuUGF5bWVudE1vZGUSFAoMY3JlZGl0X2xpbWl0GAYgASgDIrYBChVQYXltZW50UHJvbWlzZUNyZWF0ZWQSEgoKcHJvbWlzZV9pZBgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRISCgpwcm9kdWN0X2lkGAMgASgJEhQKDHByb2R1Y3RfbmFtZRgEIAEoCRIOCgZhbW91bnQYBSABKAMSKwoMcGF5bWVudF9tb2RlGAYgASgOMhUuYXRvbmUudjEuUGF5bWVudE1vZGUSEAoIZHVlX2RhdGUYByABKAkibwoQTWVtYmVyQmlsbElzc3VlZBIPCgdiaWxsX2lkGAEgASgJEhMKC3Byb21pc2VfaWRzGAIgAygJEg4KBmFtb3VudBgDIAEoAxITCgtpc3N1ZWRfZGF0ZRgEIAEoCRIQCghkdWVfZGF0ZRgFIAEoCSJGChBQYXltZW50Q29tcGxldGVkEg8KB2JpbGxfaWQYASABKAkSDgoGYW1vdW50GAIgASgDEhEKCXBhaWRfZGF0ZRgDIAEoCSI/ChRQYXltZW50TWV0aG9kQ2hhbmdlZBInCgZtZXRob2QYASABKA4yFy5hdG9uZS52MS5QYXltZW50TWV0aG9kIv4BChFNb250aGx5QmlsbElzc3VlZBIPCgdiaWxsX2lkGAEgASgJEg4KBnBlcmlvZBgCIAEoCRITCgtwcm9taXNlX2lkcxgDIAMoCRITCgtpdGVtc190b3RhbBgEIAEoAxILCgNmZWUYBSABKAMSFgoOY3JlZGl0X2FwcGxpZWQYBiABKAMSGQoRdW5hcHBsaWVkX2FwcGxpZWQYByABKAMSDgoGYW1vdW50GAggASgDEicKBm1ldGhvZBgJIAEoDjIXLmF0b25lLnYxLlBheW1lbnRNZXRob2QSEwoLaXNzdWVkX2RhdGUYCiABKAkSEAoIZHVlX2RhdGUYCyABKAkidQoRUHVyY2hhc2VDYW5jZWxsZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvbWlzZV9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSGAoQcmVtYWluaW5nX2Ftb3VudBgEIAEoAxIQCghjcmVkaXRlZBgFIAEoAyKiAQoMQmlsbEFkanVzdGVkEg8KB2JpbGxfaWQYASABKAkSKgoGcmVhc29uGAIgASgOMhouYXRvbmUudjEuQWRqdXN0bWVudFJlYXNvbhITCgtpdGVtc190b3RhbBgDIAEoAxILCgNmZWUYBCABKAMSDgoGYW1vdW50GAUgASgDEhEKCWNhbmNlbGxlZBgGIAEoCBIQCghjcmVkaXRlZBgHIAEoAyKMAQoPUGF5bWVudFJlY2VpdmVkEhYKDnRyYW5zYWN0aW9uX2lkGAEgASgJEg8KB2JpbGxfaWQYAiABKAkSDgoGYW1vdW50GAMgASgDEi8KC3JlY2VpdmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdhcHBsaWVkGAUgASgIIl4KDFJlZnVuZElzc3VlZBIRCglyZWZ1bmRfaWQYASABKAkSDgoGYW1vdW50GAIgASgDEhMKC2Zyb21fY3JlZGl0GAMgASgDEhYKDmZyb21fdW5hcHBsaWVkGAQgASgDIi0KC0JpbGxPdmVyZHVlEg8KB2JpbGxfaWQYASABKAkSDQoFc2luY2UYAiABKAkiRQoOUmVtaW5kZXJJc3N1ZWQSDwoHYmlsbF9pZBgBIAEoCRIUCgxkYXlzX292ZXJkdWUYAiABKAMSDAoEZGF0ZRgDIAEoCSIjChJDcmVkaXRMaW1pdENoYW5nZWQSDQoFbGltaXQYASABKAMqfAoQQWRqdXN0bWVudFJlYXNvbhIhCh1BREpVU1RNRU5UX1JFQVNPTl9VTlNQRUNJRklFRBAAEiIKHkFESlVTVE1FTlRfUkVBU09OX0NBTkNFTExBVElPThABEiEKHUFESlVTVE1FTlRfUkVBU09OX1JFSVNTVUVfRkVFEAJiBnByb3RvMw", [file_atone_v1_types, file_google_protobuf_timestamp]);
 
 /**
  * One event of a member's stream: the unit of the event store and of every Kinesis
@@ -90,6 +90,60 @@ export type EventEnvelope = Message<"atone.v1.EventEnvelope"> & {
      */
     value: PaymentCompleted;
     case: "paymentCompleted";
+  } | {
+    /**
+     * @generated from field: atone.v1.PaymentMethodChanged payment_method_changed = 14;
+     */
+    value: PaymentMethodChanged;
+    case: "paymentMethodChanged";
+  } | {
+    /**
+     * @generated from field: atone.v1.MonthlyBillIssued monthly_bill_issued = 15;
+     */
+    value: MonthlyBillIssued;
+    case: "monthlyBillIssued";
+  } | {
+    /**
+     * @generated from field: atone.v1.PurchaseCancelled purchase_cancelled = 16;
+     */
+    value: PurchaseCancelled;
+    case: "purchaseCancelled";
+  } | {
+    /**
+     * @generated from field: atone.v1.BillAdjusted bill_adjusted = 17;
+     */
+    value: BillAdjusted;
+    case: "billAdjusted";
+  } | {
+    /**
+     * @generated from field: atone.v1.PaymentReceived payment_received = 18;
+     */
+    value: PaymentReceived;
+    case: "paymentReceived";
+  } | {
+    /**
+     * @generated from field: atone.v1.RefundIssued refund_issued = 19;
+     */
+    value: RefundIssued;
+    case: "refundIssued";
+  } | {
+    /**
+     * @generated from field: atone.v1.BillOverdue bill_overdue = 20;
+     */
+    value: BillOverdue;
+    case: "billOverdue";
+  } | {
+    /**
+     * @generated from field: atone.v1.ReminderIssued reminder_issued = 21;
+     */
+    value: ReminderIssued;
+    case: "reminderIssued";
+  } | {
+    /**
+     * @generated from field: atone.v1.CreditLimitChanged credit_limit_changed = 22;
+     */
+    value: CreditLimitChanged;
+    case: "creditLimitChanged";
   } | { case: undefined; value?: undefined };
 };
 
@@ -270,4 +324,391 @@ export type PaymentCompleted = Message<"atone.v1.PaymentCompleted"> & {
  */
 export const PaymentCompletedSchema: GenMessage<PaymentCompleted> = /*@__PURE__*/
   messageDesc(file_atone_v1_events, 4);
+
+/**
+ * The member chose how to pay their monthly bills from now on.
+ *
+ * @generated from message atone.v1.PaymentMethodChanged
+ */
+export type PaymentMethodChanged = Message<"atone.v1.PaymentMethodChanged"> & {
+  /**
+   * @generated from field: atone.v1.PaymentMethod method = 1;
+   */
+  method: PaymentMethod;
+};
+
+/**
+ * Describes the message atone.v1.PaymentMethodChanged.
+ * Use `create(PaymentMethodChangedSchema)` to create a new message.
+ */
+export const PaymentMethodChangedSchema: GenMessage<PaymentMethodChanged> = /*@__PURE__*/
+  messageDesc(file_atone_v1_events, 5);
+
+/**
+ * 締め: a month's 月まとめ払い promises, billed together.
+ *
+ * @generated from message atone.v1.MonthlyBillIssued
+ */
+export type MonthlyBillIssued = Message<"atone.v1.MonthlyBillIssued"> & {
+  /**
+   * @generated from field: string bill_id = 1;
+   */
+  billId: string;
+
+  /**
+   * YYYY-MM.
+   *
+   * @generated from field: string period = 2;
+   */
+  period: string;
+
+  /**
+   * @generated from field: repeated string promise_ids = 3;
+   */
+  promiseIds: string[];
+
+  /**
+   * @generated from field: int64 items_total = 4;
+   */
+  itemsTotal: bigint;
+
+  /**
+   * The bill-issuing fee (convenience store); 0 for bank debit.
+   *
+   * @generated from field: int64 fee = 5;
+   */
+  fee: bigint;
+
+  /**
+   * Taken from the member's credit balance.
+   *
+   * @generated from field: int64 credit_applied = 6;
+   */
+  creditApplied: bigint;
+
+  /**
+   * Taken from the member's unapplied money.
+   *
+   * @generated from field: int64 unapplied_applied = 7;
+   */
+  unappliedApplied: bigint;
+
+  /**
+   * items_total + fee - both balances applied; 0 means paid as issued.
+   *
+   * @generated from field: int64 amount = 8;
+   */
+  amount: bigint;
+
+  /**
+   * @generated from field: atone.v1.PaymentMethod method = 9;
+   */
+  method: PaymentMethod;
+
+  /**
+   * YYYY-MM-DD, Japan time.
+   *
+   * @generated from field: string issued_date = 10;
+   */
+  issuedDate: string;
+
+  /**
+   * YYYY-MM-DD, Japan time.
+   *
+   * @generated from field: string due_date = 11;
+   */
+  dueDate: string;
+};
+
+/**
+ * Describes the message atone.v1.MonthlyBillIssued.
+ * Use `create(MonthlyBillIssuedSchema)` to create a new message.
+ */
+export const MonthlyBillIssuedSchema: GenMessage<MonthlyBillIssued> = /*@__PURE__*/
+  messageDesc(file_atone_v1_events, 6);
+
+/**
+ * 返品 / 金額変更: (part of) an order was cancelled.
+ *
+ * @generated from message atone.v1.PurchaseCancelled
+ */
+export type PurchaseCancelled = Message<"atone.v1.PurchaseCancelled"> & {
+  /**
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * @generated from field: string promise_id = 2;
+   */
+  promiseId: string;
+
+  /**
+   * Yen cancelled now.
+   *
+   * @generated from field: int64 amount = 3;
+   */
+  amount: bigint;
+
+  /**
+   * What the promise is for afterwards; 0 when the whole order is cancelled.
+   *
+   * @generated from field: int64 remaining_amount = 4;
+   */
+  remainingAmount: bigint;
+
+  /**
+   * Yen that became the member's credit balance (the promise was paid already).
+   *
+   * @generated from field: int64 credited = 5;
+   */
+  credited: bigint;
+};
+
+/**
+ * Describes the message atone.v1.PurchaseCancelled.
+ * Use `create(PurchaseCancelledSchema)` to create a new message.
+ */
+export const PurchaseCancelledSchema: GenMessage<PurchaseCancelled> = /*@__PURE__*/
+  messageDesc(file_atone_v1_events, 7);
+
+/**
+ * An unpaid bill now asks for another amount; with nothing left on it, it is cancelled.
+ *
+ * @generated from message atone.v1.BillAdjusted
+ */
+export type BillAdjusted = Message<"atone.v1.BillAdjusted"> & {
+  /**
+   * @generated from field: string bill_id = 1;
+   */
+  billId: string;
+
+  /**
+   * @generated from field: atone.v1.AdjustmentReason reason = 2;
+   */
+  reason: AdjustmentReason;
+
+  /**
+   * @generated from field: int64 items_total = 3;
+   */
+  itemsTotal: bigint;
+
+  /**
+   * @generated from field: int64 fee = 4;
+   */
+  fee: bigint;
+
+  /**
+   * @generated from field: int64 amount = 5;
+   */
+  amount: bigint;
+
+  /**
+   * @generated from field: bool cancelled = 6;
+   */
+  cancelled: boolean;
+
+  /**
+   * Balance applied to the bill that it no longer needs, back to the credit balance.
+   *
+   * @generated from field: int64 credited = 7;
+   */
+  credited: bigint;
+};
+
+/**
+ * Describes the message atone.v1.BillAdjusted.
+ * Use `create(BillAdjustedSchema)` to create a new message.
+ */
+export const BillAdjustedSchema: GenMessage<BillAdjusted> = /*@__PURE__*/
+  messageDesc(file_atone_v1_events, 8);
+
+/**
+ * 入金: a payment provider reported money received.
+ *
+ * @generated from message atone.v1.PaymentReceived
+ */
+export type PaymentReceived = Message<"atone.v1.PaymentReceived"> & {
+  /**
+   * The provider's transaction id.
+   *
+   * @generated from field: string transaction_id = 1;
+   */
+  transactionId: string;
+
+  /**
+   * The bill the provider named; empty if none.
+   *
+   * @generated from field: string bill_id = 2;
+   */
+  billId: string;
+
+  /**
+   * @generated from field: int64 amount = 3;
+   */
+  amount: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp received_at = 4;
+   */
+  receivedAt?: Timestamp | undefined;
+
+  /**
+   * True if it paid that bill; false if it became the member's unapplied balance.
+   *
+   * @generated from field: bool applied = 5;
+   */
+  applied: boolean;
+};
+
+/**
+ * Describes the message atone.v1.PaymentReceived.
+ * Use `create(PaymentReceivedSchema)` to create a new message.
+ */
+export const PaymentReceivedSchema: GenMessage<PaymentReceived> = /*@__PURE__*/
+  messageDesc(file_atone_v1_events, 9);
+
+/**
+ * Money given back to the member from their balances.
+ *
+ * @generated from message atone.v1.RefundIssued
+ */
+export type RefundIssued = Message<"atone.v1.RefundIssued"> & {
+  /**
+   * @generated from field: string refund_id = 1;
+   */
+  refundId: string;
+
+  /**
+   * @generated from field: int64 amount = 2;
+   */
+  amount: bigint;
+
+  /**
+   * @generated from field: int64 from_credit = 3;
+   */
+  fromCredit: bigint;
+
+  /**
+   * @generated from field: int64 from_unapplied = 4;
+   */
+  fromUnapplied: bigint;
+};
+
+/**
+ * Describes the message atone.v1.RefundIssued.
+ * Use `create(RefundIssuedSchema)` to create a new message.
+ */
+export const RefundIssuedSchema: GenMessage<RefundIssued> = /*@__PURE__*/
+  messageDesc(file_atone_v1_events, 10);
+
+/**
+ * 延滞: the day after its due date, the bill is still unpaid.
+ *
+ * @generated from message atone.v1.BillOverdue
+ */
+export type BillOverdue = Message<"atone.v1.BillOverdue"> & {
+  /**
+   * @generated from field: string bill_id = 1;
+   */
+  billId: string;
+
+  /**
+   * YYYY-MM-DD, Japan time: the first day overdue.
+   *
+   * @generated from field: string since = 2;
+   */
+  since: string;
+};
+
+/**
+ * Describes the message atone.v1.BillOverdue.
+ * Use `create(BillOverdueSchema)` to create a new message.
+ */
+export const BillOverdueSchema: GenMessage<BillOverdue> = /*@__PURE__*/
+  messageDesc(file_atone_v1_events, 11);
+
+/**
+ * A reminder (督促) of an overdue bill was sent.
+ *
+ * @generated from message atone.v1.ReminderIssued
+ */
+export type ReminderIssued = Message<"atone.v1.ReminderIssued"> & {
+  /**
+   * @generated from field: string bill_id = 1;
+   */
+  billId: string;
+
+  /**
+   * Which reminder: the days overdue it is for.
+   *
+   * @generated from field: int64 days_overdue = 2;
+   */
+  daysOverdue: bigint;
+
+  /**
+   * YYYY-MM-DD, Japan time.
+   *
+   * @generated from field: string date = 3;
+   */
+  date: string;
+};
+
+/**
+ * Describes the message atone.v1.ReminderIssued.
+ * Use `create(ReminderIssuedSchema)` to create a new message.
+ */
+export const ReminderIssuedSchema: GenMessage<ReminderIssued> = /*@__PURE__*/
+  messageDesc(file_atone_v1_events, 12);
+
+/**
+ * The member's ご利用上限額 changed.
+ *
+ * @generated from message atone.v1.CreditLimitChanged
+ */
+export type CreditLimitChanged = Message<"atone.v1.CreditLimitChanged"> & {
+  /**
+   * @generated from field: int64 limit = 1;
+   */
+  limit: bigint;
+};
+
+/**
+ * Describes the message atone.v1.CreditLimitChanged.
+ * Use `create(CreditLimitChangedSchema)` to create a new message.
+ */
+export const CreditLimitChangedSchema: GenMessage<CreditLimitChanged> = /*@__PURE__*/
+  messageDesc(file_atone_v1_events, 13);
+
+/**
+ * Why a bill's amount changed.
+ *
+ * @generated from enum atone.v1.AdjustmentReason
+ */
+export enum AdjustmentReason {
+  /**
+   * @generated from enum value: ADJUSTMENT_REASON_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A purchase on it was cancelled (in part).
+   *
+   * @generated from enum value: ADJUSTMENT_REASON_CANCELLATION = 1;
+   */
+  CANCELLATION = 1,
+
+  /**
+   * The re-issue fee of an overdue bill.
+   *
+   * @generated from enum value: ADJUSTMENT_REASON_REISSUE_FEE = 2;
+   */
+  REISSUE_FEE = 2,
+}
+
+/**
+ * Describes the enum atone.v1.AdjustmentReason.
+ */
+export const AdjustmentReasonSchema: GenEnum<AdjustmentReason> = /*@__PURE__*/
+  enumDesc(file_atone_v1_events, 0);
 

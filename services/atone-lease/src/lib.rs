@@ -1,5 +1,6 @@
 //! Holding leases in the lease table (`projector_leases`): the relay holds the one `relay`
-//! lease, the shard coordinator one lease per shard it reads. A lease is taken with a
+//! lease, the shard coordinator one lease per shard it reads, the daily billing job the
+//! `billing` lease. A lease is taken with a
 //! compare-and-set on its fencing counter, renewed every third of its duration, handed back
 //! on shutdown, and every write made under it is fenced by it: an instance that lost its
 //! lease (paused, partitioned) can no longer commit.

@@ -1,0 +1,127 @@
+use std::pin::Pin;
+
+use atone_api::v1::billing_service_server::BillingService;
+use atone_api::v1::{
+    CloseBillingPeriodRequest, CloseBillingPeriodResponse, MarkOverdueBillsRequest,
+    MarkOverdueBillsResponse,
+};
+use atone_domain::{DomainError, Period};
+use chrono::NaiveDate;
+use tokio::sync::mpsc;
+use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use super::{BillingRuns, Progress};
+use crate::CommandError;
+
+/// The gRPC face of [`BillingRuns`]: each run streams its progress, the last message with
+/// `done`.
+#[derive(Clone)]
+pub struct BillingApi {
+    runs: BillingRuns,
+}
+
+impl BillingApi {
+    pub fn new(runs: BillingRuns) -> Self {
+        Self { runs }
+    }
+}
+
+type ProgressStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+fn invalid(field: &'static str, reason: String) -> Status {
+    CommandError::from(DomainError::InvalidArgument { field, reason }).into()
+}
+
+/// Sends progress as the run goes, at most about a hundred messages a run, then the last one;
+/// a failed run ends the stream with its status.
+fn stream_run<T, F, Fut>(
+    message: impl Fn(Progress, bool) -> T + Send + Sync + 'static,
+    run: F,
+) -> ProgressStream<T>
+where
+    T: Send + 'static,
+    F: FnOnce(Box<dyn FnMut(Progress) + Send>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Progress, CommandError>> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(128);
+    let progress_tx = tx.clone();
+    let message = std::sync::Arc::new(message);
+    let each = message.clone();
+    let on_progress = Box::new(move |p: Progress| {
+        let step = (p.members_total / 100).max(1);
+        if p.members_done.is_multiple_of(step) {
+            // A slow client misses some intermediate messages, never the last.
+            let _ = progress_tx.try_send(Ok(each(p, false)));
+        }
+    });
+    tokio::spawn(async move {
+        let last = match run(on_progress).await {
+            Ok(done) => Ok(message(done, true)),
+            Err(e) => Err(Status::from(e)),
+        };
+        let _ = tx.send(last).await;
+    });
+    Box::pin(ReceiverStream::new(rx))
+}
+
+#[tonic::async_trait]
+impl BillingService for BillingApi {
+    type CloseBillingPeriodStream = ProgressStream<CloseBillingPeriodResponse>;
+
+    async fn close_billing_period(
+        &self,
+        request: Request<CloseBillingPeriodRequest>,
+    ) -> Result<Response<Self::CloseBillingPeriodStream>, Status> {
+        let text = request.into_inner().period;
+        let period: Period = text.parse().map_err(|e| invalid("period", e))?;
+        let today = self.runs.today();
+        if period >= Period::of(today) {
+            return Err(CommandError::from(DomainError::PeriodNotEnded { period, today }).into());
+        }
+        let runs = self.runs.clone();
+        let message = move |p: Progress, done| CloseBillingPeriodResponse {
+            period: period.to_string(),
+            members_total: p.members_total as i64,
+            members_done: p.members_done as i64,
+            bills_issued: p.bills as i64,
+            done,
+        };
+        let stream = stream_run(message, move |progress| async move {
+            runs.close(period, progress).await
+        });
+        Ok(Response::new(stream))
+    }
+
+    type MarkOverdueBillsStream = ProgressStream<MarkOverdueBillsResponse>;
+
+    async fn mark_overdue_bills(
+        &self,
+        request: Request<MarkOverdueBillsRequest>,
+    ) -> Result<Response<Self::MarkOverdueBillsStream>, Status> {
+        let text = request.into_inner().as_of;
+        let today = self.runs.today();
+        let as_of = match text.as_str() {
+            "" => today,
+            day => day.parse::<NaiveDate>().map_err(|_| {
+                invalid("as_of", format!("{day:?} is not a date; write YYYY-MM-DD"))
+            })?,
+        };
+        if as_of > today {
+            return Err(CommandError::from(DomainError::DateInFuture { as_of, today }).into());
+        }
+        let runs = self.runs.clone();
+        let message = move |p: Progress, done| MarkOverdueBillsResponse {
+            as_of: as_of.to_string(),
+            members_total: p.members_total as i64,
+            members_done: p.members_done as i64,
+            bills_overdue: p.bills as i64,
+            done,
+        };
+        let stream = stream_run(message, move |progress| async move {
+            runs.mark_overdue(as_of, progress).await
+        });
+        Ok(Response::new(stream))
+    }
+}

@@ -1,0 +1,275 @@
+//! What each event does to the read models: one function per event, from the rows in hand
+//! to the change.
+
+use atone_domain::{
+    AdjustmentReason, BillAdjusted, BillOverdue, Envelope, Event, MemberBillIssued,
+    MonthlyBillIssued, PaymentPromiseCreated, PurchaseCancelled, business_date,
+};
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use crate::{
+    BillKind, BillRow, BillStatus, Change, MemberRows, ProjectionError, PromiseRow, PromiseStatus,
+};
+
+/// Fills `change` (the member row at the new version, nothing else yet) with what the
+/// envelope's event does.
+pub(crate) fn apply(
+    change: &mut Change,
+    rows: &MemberRows,
+    envelope: &Envelope,
+) -> Result<(), ProjectionError> {
+    let member = &mut change.member;
+    match envelope.event() {
+        Event::PurchaseCompleted(e) => member.credit_limit = e.credit_limit,
+        Event::CreditLimitChanged(e) => member.credit_limit = e.limit,
+        Event::PaymentMethodChanged(e) => member.payment_method = e.method,
+        Event::RefundIssued(e) => {
+            member.credit_balance -= e.from_credit;
+            member.unapplied_balance -= e.from_unapplied;
+        }
+        Event::PaymentPromiseCreated(e) => promise_created(change, envelope, e),
+        Event::MemberBillIssued(e) => immediate_bill_issued(change, rows, e),
+        Event::MonthlyBillIssued(e) => monthly_bill_issued(change, rows, e),
+        Event::PaymentCompleted(e) => paid(change, rows, e.bill_id, e.paid_date)?,
+        Event::PaymentReceived(e) => match e.bill_id.filter(|_| e.applied) {
+            Some(bill_id) => paid(change, rows, bill_id, business_date(e.received_at))?,
+            None => member.unapplied_balance += e.amount,
+        },
+        Event::PurchaseCancelled(e) => purchase_cancelled(change, rows, e),
+        Event::BillAdjusted(e) => bill_adjusted(change, rows, e)?,
+        Event::BillOverdue(e) => bill_overdue(change, rows, e)?,
+        Event::ReminderIssued(e) => {
+            let mut bill = bill(rows, e.bill_id)?;
+            bill.reminders_sent += 1;
+            change.bills.push(updated(bill, change.version));
+        }
+    }
+    Ok(())
+}
+
+fn promise_created(change: &mut Change, envelope: &Envelope, e: &PaymentPromiseCreated) {
+    change.member.outstanding_amount += e.amount;
+    change.promises.push(PromiseRow {
+        id: e.promise_id.to_string(),
+        order_id: e.order_id.to_string(),
+        user_id: envelope.user_id.clone(),
+        product_id: e.product_id.clone(),
+        product_name: e.product_name.clone(),
+        amount: e.amount,
+        cancelled_amount: 0,
+        due_date: e.due_date,
+        payment_mode: e.payment_mode,
+        status: PromiseStatus::Unbilled,
+        bill_id: None,
+        purchased_at: envelope.occurred_at,
+        created_version: change.version,
+        updated_version: change.version,
+    });
+}
+
+fn immediate_bill_issued(change: &mut Change, rows: &MemberRows, e: &MemberBillIssued) {
+    let bill = new_bill(change, BillKind::Immediate, e.bill_id, &e.promise_ids);
+    change.bills.push(BillRow {
+        amount: e.amount,
+        items_total: e.amount,
+        issued_date: e.issued_date,
+        due_date: e.due_date,
+        ..bill
+    });
+    change.promises = on_bill(
+        rows,
+        &e.promise_ids,
+        e.bill_id,
+        PromiseStatus::Billed,
+        change,
+    );
+}
+
+fn monthly_bill_issued(change: &mut Change, rows: &MemberRows, e: &MonthlyBillIssued) {
+    let member = &mut change.member;
+    member.credit_balance -= e.credit_applied;
+    member.unapplied_balance -= e.unapplied_applied;
+    // A bill the member's balances cover whole is paid as it is issued.
+    let paid_at_issue = e.amount == 0;
+    if paid_at_issue {
+        member.outstanding_amount -= e.items_total;
+    }
+    let bill = new_bill(change, BillKind::Monthly, e.bill_id, &e.promise_ids);
+    change.bills.push(BillRow {
+        period: Some(e.period.to_string()),
+        amount: e.amount,
+        items_total: e.items_total,
+        fee: e.fee,
+        balance_applied: e.credit_applied + e.unapplied_applied,
+        status: if paid_at_issue {
+            BillStatus::Paid
+        } else {
+            BillStatus::Unpaid
+        },
+        issued_date: e.issued_date,
+        due_date: e.due_date,
+        paid_date: paid_at_issue.then_some(e.issued_date),
+        ..bill
+    });
+    let status = if paid_at_issue {
+        PromiseStatus::Paid
+    } else {
+        PromiseStatus::Billed
+    };
+    change.promises = on_bill(rows, &e.promise_ids, e.bill_id, status, change);
+}
+
+/// A bill of `kind` with no amounts yet, issued at this change's version.
+fn new_bill(change: &Change, kind: BillKind, bill_id: Uuid, promise_ids: &[Uuid]) -> BillRow {
+    BillRow {
+        id: bill_id.to_string(),
+        user_id: change.member.user_id.clone(),
+        kind,
+        period: None,
+        promise_ids: promise_ids.iter().map(ToString::to_string).collect(),
+        amount: 0,
+        items_total: 0,
+        fee: 0,
+        balance_applied: 0,
+        status: BillStatus::Unpaid,
+        issued_date: NaiveDate::MIN,
+        due_date: NaiveDate::MIN,
+        paid_date: None,
+        overdue_since: None,
+        reminders_sent: 0,
+        created_version: change.version,
+        updated_version: change.version,
+    }
+}
+
+/// The promises `ids` the member has, now on `bill_id` with `status`. A promise the read
+/// model lacks is left out, as a foreign bill would be.
+fn on_bill(
+    rows: &MemberRows,
+    ids: &[Uuid],
+    bill_id: Uuid,
+    status: PromiseStatus,
+    change: &Change,
+) -> Vec<PromiseRow> {
+    ids.iter()
+        .filter_map(|id| rows.promises.get(&id.to_string()))
+        .map(|p| PromiseRow {
+            status,
+            bill_id: Some(bill_id.to_string()),
+            updated_version: change.version,
+            ..p.clone()
+        })
+        .collect()
+}
+
+fn bill(rows: &MemberRows, bill_id: Uuid) -> Result<BillRow, ProjectionError> {
+    rows.bills
+        .get(&bill_id.to_string())
+        .cloned()
+        .ok_or_else(|| ProjectionError::UnknownBill {
+            user_id: rows.member.user_id.clone(),
+            bill_id: bill_id.to_string(),
+        })
+}
+
+fn updated(row: BillRow, version: i64) -> BillRow {
+    BillRow {
+        updated_version: version,
+        ..row
+    }
+}
+
+/// The bill is paid: it and its promises, and the credit its items used is free again.
+fn paid(
+    change: &mut Change,
+    rows: &MemberRows,
+    bill_id: Uuid,
+    paid_date: NaiveDate,
+) -> Result<(), ProjectionError> {
+    let bill = bill(rows, bill_id)?;
+    change.member.outstanding_amount -= bill.items_total;
+    if bill.status == BillStatus::Overdue {
+        change.member.overdue_bills -= 1;
+    }
+    let id = bill.id.clone();
+    change.bills.push(BillRow {
+        status: BillStatus::Paid,
+        paid_date: Some(paid_date),
+        ..updated(bill, change.version)
+    });
+    change.promises = rows
+        .promises
+        .values()
+        .filter(|p| p.bill_id.as_deref() == Some(id.as_str()) && p.amount > 0)
+        .map(|p| PromiseRow {
+            status: PromiseStatus::Paid,
+            updated_version: change.version,
+            ..p.clone()
+        })
+        .collect();
+    Ok(())
+}
+
+fn purchase_cancelled(change: &mut Change, rows: &MemberRows, e: &PurchaseCancelled) {
+    change.member.outstanding_amount -= e.amount - e.credited;
+    change.member.credit_balance += e.credited;
+    if let Some(p) = rows.promises.get(&e.promise_id.to_string()) {
+        change.promises.push(PromiseRow {
+            amount: e.remaining_amount,
+            cancelled_amount: p.cancelled_amount + e.amount,
+            status: if e.remaining_amount == 0 {
+                PromiseStatus::Cancelled
+            } else {
+                p.status
+            },
+            updated_version: change.version,
+            ..p.clone()
+        });
+    }
+}
+
+fn bill_adjusted(
+    change: &mut Change,
+    rows: &MemberRows,
+    e: &BillAdjusted,
+) -> Result<(), ProjectionError> {
+    let bill = bill(rows, e.bill_id)?;
+    change.member.credit_balance += e.credited;
+    let status = match (e.cancelled, bill.status, e.reason) {
+        (true, BillStatus::Overdue, _) => {
+            change.member.overdue_bills -= 1;
+            BillStatus::Cancelled
+        }
+        (true, _, _) => BillStatus::Cancelled,
+        (false, BillStatus::Overdue, _) => BillStatus::Overdue,
+        (false, status, AdjustmentReason::ReissueFee) => status,
+        (false, _, AdjustmentReason::Cancellation) => BillStatus::Adjusted,
+    };
+    change.bills.push(BillRow {
+        items_total: e.items_total,
+        fee: e.fee,
+        amount: e.amount,
+        balance_applied: bill.balance_applied - e.credited,
+        status,
+        ..updated(bill, change.version)
+    });
+    Ok(())
+}
+
+fn bill_overdue(
+    change: &mut Change,
+    rows: &MemberRows,
+    e: &BillOverdue,
+) -> Result<(), ProjectionError> {
+    let bill = bill(rows, e.bill_id)?;
+    if bill.status.is_open() {
+        change.member.overdue_bills += 1;
+        change.bills.push(BillRow {
+            status: BillStatus::Overdue,
+            overdue_since: Some(e.since),
+            ..updated(bill, change.version)
+        });
+    }
+    Ok(())
+}
