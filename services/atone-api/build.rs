@@ -5,15 +5,12 @@ use std::{env, path::PathBuf};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
-    let files = [
-        "billing",
-        "command",
-        "events",
-        "projector",
-        "query",
-        "types",
-    ]
-    .map(|name| root.join(format!("atone/v1/{name}.proto")));
+    // Every proto of the package, sorted so the descriptor set is the same on every build.
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("atone/v1"))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "proto"))
+        .collect();
+    files.sort();
     println!("cargo:rerun-if-changed={}", root.display());
 
     let fds = protox::compile(&files, [&root])?;

@@ -1,4 +1,5 @@
-import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import { AuthService } from "./gen/atone/v1/auth_pb.js";
 import { BillingService } from "./gen/atone/v1/billing_pb.js";
 import { CommandService } from "./gen/atone/v1/command_pb.js";
 import { ProjectorService } from "./gen/atone/v1/projector_pb.js";
@@ -17,6 +18,8 @@ export interface AtoneClients {
   query: Client<typeof QueryService>;
   /** GetStatus. */
   projector: Client<typeof ProjectorService>;
+  /** IssueMemberToken, WhoAmI. */
+  auth: Client<typeof AuthService>;
 }
 
 /** Creates the clients of all of atone's services on one transport. */
@@ -26,6 +29,19 @@ export function createAtoneClients(transport: Transport): AtoneClients {
     billing: createClient(BillingService, transport),
     query: createClient(QueryService, transport),
     projector: createClient(ProjectorService, transport),
+    auth: createClient(AuthService, transport),
+  };
+}
+
+/**
+ * An interceptor that presents `credential` (an API key `<id>.<secret>` or a member token)
+ * as `authorization: Bearer …` on every call: pass it in the transport options'
+ * `interceptors` when atone runs with authentication on.
+ */
+export function bearer(credential: string): Interceptor {
+  return (next) => async (req) => {
+    req.header.set("authorization", `Bearer ${credential}`);
+    return next(req);
   };
 }
 

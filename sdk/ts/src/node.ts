@@ -3,6 +3,8 @@
  *
  *   import { createAtoneNodeClients } from "@atone/sdk/node";
  *   const atone = createAtoneNodeClients("http://127.0.0.1:50051");
+ *   // with authentication on:
+ *   const shop = createAtoneNodeClients(url, { interceptors: [bearer(process.env.ATONE_API_KEY!)] });
  */
 import type { Transport } from "@connectrpc/connect";
 import { createGrpcTransport, type GrpcTransportOptions } from "@connectrpc/connect-node";

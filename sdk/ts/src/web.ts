@@ -4,6 +4,8 @@
  *
  *   import { createAtoneWebClients } from "@atone/sdk/web";
  *   const atone = createAtoneWebClients(location.origin);
+ *   // with authentication on, a member token:
+ *   const member = createAtoneWebClients(location.origin, { interceptors: [bearer(token)] });
  */
 import type { Transport } from "@connectrpc/connect";
 import { createGrpcWebTransport, type GrpcWebTransportOptions } from "@connectrpc/connect-web";

@@ -3,6 +3,7 @@
 
 use atone_api::convert::{datetime, payment_method, payment_mode};
 use atone_api::v1::*;
+use atone_auth::Scope;
 use atone_domain::{
     CancelPurchase, ChangeCreditLimit, Command, CompletePayment, DomainError, IssueImmediateBill,
     IssueRefund, Purchase, ReceivePayment, Reply, SetPaymentMethod, validate,
@@ -12,6 +13,8 @@ use chrono::{DateTime, Utc};
 /// A command request of the API.
 pub trait CommandRequest {
     type Response;
+    /// What an API key needs to make this request.
+    const SCOPE: Scope;
 
     fn user_id(&self) -> &str;
     fn idempotency_key(&self) -> &str;
@@ -37,6 +40,7 @@ macro_rules! keyed {
 
 impl CommandRequest for PurchaseRequest {
     type Response = PurchaseResponse;
+    const SCOPE: Scope = Scope::Purchases;
 
     keyed!();
 
@@ -74,6 +78,7 @@ impl CommandRequest for PurchaseRequest {
 
 impl CommandRequest for IssueImmediateBillRequest {
     type Response = IssueImmediateBillResponse;
+    const SCOPE: Scope = Scope::Billing;
 
     keyed!();
 
@@ -102,6 +107,7 @@ impl CommandRequest for IssueImmediateBillRequest {
 
 impl CommandRequest for CompletePaymentRequest {
     type Response = CompletePaymentResponse;
+    const SCOPE: Scope = Scope::Payments;
 
     keyed!();
 
@@ -122,6 +128,7 @@ impl CommandRequest for CompletePaymentRequest {
 
 impl CommandRequest for SetPaymentMethodRequest {
     type Response = SetPaymentMethodResponse;
+    const SCOPE: Scope = Scope::Billing;
 
     keyed!();
 
@@ -143,6 +150,7 @@ impl CommandRequest for SetPaymentMethodRequest {
 
 impl CommandRequest for CancelPurchaseRequest {
     type Response = CancelPurchaseResponse;
+    const SCOPE: Scope = Scope::Purchases;
 
     keyed!();
 
@@ -173,6 +181,7 @@ impl CommandRequest for CancelPurchaseRequest {
 /// once.
 impl CommandRequest for ReceivePaymentRequest {
     type Response = ReceivePaymentResponse;
+    const SCOPE: Scope = Scope::Payments;
 
     fn user_id(&self) -> &str {
         &self.user_id
@@ -222,6 +231,7 @@ impl CommandRequest for ReceivePaymentRequest {
 
 impl CommandRequest for IssueRefundRequest {
     type Response = IssueRefundResponse;
+    const SCOPE: Scope = Scope::Admin;
 
     keyed!();
 
@@ -249,6 +259,7 @@ impl CommandRequest for IssueRefundRequest {
 
 impl CommandRequest for ChangeCreditLimitRequest {
     type Response = ChangeCreditLimitResponse;
+    const SCOPE: Scope = Scope::Admin;
 
     keyed!();
 

@@ -1,5 +1,6 @@
 use atone_api::v1::command_service_server::CommandService;
 use atone_api::v1::*;
+use atone_auth::Caller;
 use atone_domain::validate;
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
@@ -24,6 +25,7 @@ impl CommandApi {
         &self,
         request: Request<R>,
     ) -> Result<Response<R::Response>, Status> {
+        Caller::of(&request)?.require(R::SCOPE)?;
         let correlation_id = correlation_id(&request);
         let request = request.into_inner();
         let user_id = request.user_id().to_owned();

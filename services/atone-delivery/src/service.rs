@@ -1,6 +1,7 @@
 use atone_api::convert::timestamp;
 use atone_api::v1::projector_service_server::ProjectorService;
 use atone_api::v1::{GetStatusRequest, GetStatusResponse, SourceStatus};
+use atone_auth::{Caller, Scope};
 use atone_storage::leases::{self, KIND_OUTBOX, KIND_RELAY, KIND_SHARD};
 use atone_storage::{DatabaseConnection, StorageError, outbox};
 use chrono::Utc;
@@ -59,8 +60,9 @@ impl ProjectorApi {
 impl ProjectorService for ProjectorApi {
     async fn get_status(
         &self,
-        _: Request<GetStatusRequest>,
+        request: Request<GetStatusRequest>,
     ) -> Result<Response<GetStatusResponse>, Status> {
+        Caller::of(&request)?.require(Scope::Admin)?;
         let sources = self.status().await?;
         Ok(Response::new(GetStatusResponse { sources }))
     }

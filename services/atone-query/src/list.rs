@@ -8,6 +8,7 @@ use atone_api::v1::{
     ListMemberBillsRequest, ListMemberBillsResponse, ListPaymentPromisesRequest,
     ListPaymentPromisesResponse,
 };
+use atone_auth::Caller;
 use atone_domain::validate;
 use atone_projection::{BillRow, PromiseRow};
 use atone_storage::read_model::{self, Page};
@@ -93,8 +94,10 @@ impl QueryApi {
         request: Request<P>,
     ) -> Result<Response<P::Response>, Status> {
         let deadline = self.deadline(&request);
+        let caller = Caller::of(&request)?.clone();
         let r = request.into_inner();
         validate::user_id(r.user_id()).map_err(QueryError::from)?;
+        caller.require_read(r.user_id())?;
         let page = PageRequest {
             user_id: r.user_id().to_owned(),
             size: page_size(r.page_size())?,

@@ -7,6 +7,7 @@ use atone_api::v1::{
     ListPaymentPromisesRequest, ListPaymentPromisesResponse, WatchMemberRequest,
     WatchMemberResponse,
 };
+use atone_auth::Caller;
 use atone_domain::validate;
 use atone_storage::read_model;
 use tokio_stream::Stream;
@@ -109,8 +110,10 @@ impl QueryService for QueryApi {
         request: Request<GetMemberRequest>,
     ) -> Result<Response<GetMemberResponse>, Status> {
         let deadline = self.deadline(&request);
+        let caller = Caller::of(&request)?.clone();
         let r = request.into_inner();
         validate::user_id(&r.user_id).map_err(QueryError::from)?;
+        caller.require_read(&r.user_id)?;
         self.wait_for(&r.user_id, r.min_version, deadline).await?;
         let member = self.member(&r.user_id).await?;
         Ok(Response::new(GetMemberResponse {
@@ -139,8 +142,10 @@ impl QueryService for QueryApi {
         request: Request<WatchMemberRequest>,
     ) -> Result<Response<Self::WatchMemberStream>, Status> {
         let deadline = self.deadline(&request);
+        let caller = Caller::of(&request)?.clone();
         let r = request.into_inner();
         validate::user_id(&r.user_id).map_err(QueryError::from)?;
+        caller.require_read(&r.user_id)?;
         let cursor = cursor(&r.cursor)?;
         // Subscribed before anything is read, so no change falls between the first message
         // and the live ones.

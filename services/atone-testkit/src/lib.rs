@@ -7,6 +7,7 @@
 //! called it, which is the point.
 
 pub mod app;
+pub mod auth;
 pub mod checks;
 pub mod client;
 pub mod db;
@@ -16,6 +17,7 @@ pub mod process;
 pub mod proxy;
 
 pub use app::*;
+pub use auth::*;
 pub use checks::*;
 pub use client::*;
 pub use db::*;

@@ -19,7 +19,9 @@ use tonic_health::ServingStatus;
 use crate::cli::redact;
 use crate::oneshot::{ensure_stream, kinesis_client, open};
 use crate::router;
-use crate::settings::Settings;
+use atone_auth::{Authenticator, KeyFile, MemberTokens};
+
+use crate::settings::{AuthSettings, Settings};
 use crate::startup::{self, Wiring};
 
 /// A built atone, bound to its port, not serving yet.
@@ -27,6 +29,7 @@ pub struct Application {
     listener: TcpListener,
     db: DatabaseConnection,
     settings: Settings,
+    auth: Authenticator,
 }
 
 impl Application {
@@ -34,6 +37,7 @@ impl Application {
     pub async fn build(settings: impl Into<Settings>) -> anyhow::Result<Self> {
         let settings = settings.into();
         settings.check()?;
+        let auth = authenticator(&settings.auth)?;
         let db = open(&settings.database).await?;
         if settings.database.is_sqlite() || settings.migrate {
             atone_storage::migrate(&db)
@@ -55,6 +59,7 @@ impl Application {
             listener,
             db,
             settings,
+            auth,
         })
     }
 
@@ -77,6 +82,7 @@ impl Application {
             listener,
             db,
             settings,
+            auth,
         } = self;
         let (health, health_service) = tonic_health::server::health_reporter();
         health.set_service_status("", ServingStatus::Serving).await;
@@ -89,8 +95,14 @@ impl Application {
             shutdown: CancellationToken::new(),
             appended: Arc::new(Notify::new()),
             projected: Arc::new(Notify::new()),
+            auth: auth.clone(),
         };
         startup::all(&mut wiring, &settings).await?;
+        if let Some(keys) = auth.keys() {
+            wiring
+                .tasks
+                .spawn(reload_on_sighup(keys.clone(), wiring.shutdown.clone()));
+        }
         let Wiring {
             routes,
             mut tasks,
@@ -99,8 +111,14 @@ impl Application {
         } = wiring;
         let routes = router::finish(routes, settings.query.is_some());
 
+        if !auth.is_on() {
+            tracing::warn!(
+                "authentication is off: every caller may do anything (give --api-keys to turn it on)"
+            );
+        }
         tracing::info!(
             addr = %listener.local_addr()?,
+            auth = auth.is_on(),
             services = %settings.service_names().join(","),
             delivery = if settings.kinesis.is_none() { "embedded" } else { "kinesis" },
             database = %redact(&settings.database.url),
@@ -139,4 +157,52 @@ async fn connect_stream(settings: &Settings) -> anyhow::Result<Option<Kinesis>> 
         ensure_stream(&kinesis, stream.stream_shards).await?;
     }
     Ok(Some(kinesis))
+}
+
+/// The authenticator `settings` describe; a keys file that cannot be read, or a token
+/// secret that is too short, stops atone from starting.
+fn authenticator(settings: &AuthSettings) -> anyhow::Result<Authenticator> {
+    let Some(path) = &settings.api_keys else {
+        if settings.token_secret.is_some() {
+            bail!("--token-secret needs --api-keys: member tokens are part of authentication");
+        }
+        return Ok(Authenticator::off());
+    };
+    let keys = KeyFile::load(path).map_err(anyhow::Error::msg)?;
+    let tokens = settings
+        .token_secret
+        .as_ref()
+        .map(|secret| MemberTokens::new(secret.as_bytes(), settings.member_token_max_ttl))
+        .transpose()
+        .context("--token-secret")?;
+    tracing::info!(
+        keys = keys.current().len(),
+        member_tokens = tokens.is_some(),
+        "authentication on"
+    );
+    Ok(Authenticator::new(keys, tokens))
+}
+
+/// Reads the keys file again on each SIGHUP, until `shutdown`: a revoked key stops working
+/// without a restart. A file that no longer parses keeps the keys read before.
+async fn reload_on_sighup(keys: std::sync::Arc<KeyFile>, shutdown: CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; the API keys file is read at start only");
+            return;
+        };
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                _ = hangup.recv() => match keys.reload() {
+                    Ok(n) => tracing::info!(keys = n, file = %keys.path().display(), "API keys read again"),
+                    Err(e) => tracing::error!(error = %e, "API keys file not read again; the keys read before stay"),
+                },
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    shutdown.cancelled().await;
 }

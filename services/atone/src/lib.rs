@@ -5,6 +5,7 @@
 //! serves the whole; [`oneshot`] holds the subcommands that do one thing and exit.
 
 pub mod app;
+mod auth_service;
 pub mod cli;
 pub mod oneshot;
 pub mod router;

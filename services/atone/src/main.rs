@@ -17,6 +17,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Commands::CreateStream(args)) => oneshot::create_stream(&args).await,
         Some(Commands::Healthcheck(args)) => oneshot::healthcheck(&args).await,
         Some(Commands::Close(args)) => oneshot::close(&args).await,
+        Some(Commands::ApiKey(args)) => oneshot::api_key(&args),
     }
 }
 

@@ -4,7 +4,7 @@ use anyhow::{Context, bail};
 use atone_kinesis::{Kinesis, KinesisConfig};
 use atone_storage::{DatabaseConnection, DbConfig};
 
-use crate::cli::{CloseArgs, CreateStreamArgs, DatabaseArgs, HealthcheckArgs, redact};
+use crate::cli::{ApiKeyArgs, CloseArgs, CreateStreamArgs, DatabaseArgs, HealthcheckArgs, redact};
 
 /// Opens the database, saying where it failed to.
 pub async fn open(config: &DbConfig) -> anyhow::Result<DatabaseConnection> {
@@ -129,4 +129,39 @@ pub async fn healthcheck(args: &HealthcheckArgs) -> anyhow::Result<()> {
         }
         other => bail!("{} is not serving: {other:?}", args.addr),
     }
+}
+
+/// `atone api-key`.
+pub fn api_key(args: &ApiKeyArgs) -> anyhow::Result<()> {
+    let (entry, credential) =
+        atone_auth::new_api_key(&args.id, args.scopes.clone()).map_err(anyhow::Error::msg)?;
+    match &args.file {
+        Some(path) => {
+            let mut file: serde_json::Value = match std::fs::read_to_string(path) {
+                Ok(text) => serde_json::from_str(&text)
+                    .with_context(|| format!("{} is not a keys file", path.display()))?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    serde_json::json!({"keys": []})
+                }
+                Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+            };
+            let keys = file["keys"]
+                .as_array_mut()
+                .with_context(|| format!("{} has no \"keys\" list", path.display()))?;
+            if keys.iter().any(|k| k["id"] == entry.id.as_str()) {
+                bail!("{} already has a key {}", path.display(), entry.id);
+            }
+            keys.push(serde_json::to_value(&entry)?);
+            std::fs::write(path, serde_json::to_string_pretty(&file)? + "\n")
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!(
+                "added key {} to {} (send SIGHUP to a running atone to read it)",
+                entry.id,
+                path.display()
+            );
+        }
+        None => println!("{}", serde_json::to_string(&entry)?),
+    }
+    println!("{credential}");
+    Ok(())
 }

@@ -3,6 +3,8 @@
 //! them directly.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use std::sync::Arc;
 
@@ -30,6 +32,46 @@ pub struct Settings {
     pub kinesis: Option<KinesisSettings>,
     /// Where "now" comes from: the system clock, or a test's.
     pub clock: SharedClock,
+    pub auth: AuthSettings,
+}
+
+/// Who may call. With no keys file, authentication is off and atone serves on loopback
+/// addresses only (unless `insecure_no_auth`).
+#[derive(Clone)]
+pub struct AuthSettings {
+    /// The API keys file (`--api-keys`): authentication is on when it is given.
+    pub api_keys: Option<PathBuf>,
+    /// Signs member tokens; at least 32 bytes. Without it, no member tokens.
+    pub token_secret: Option<String>,
+    /// The longest a member token lives.
+    pub member_token_max_ttl: Duration,
+    /// Serve a non-loopback address with authentication off.
+    pub insecure_no_auth: bool,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            api_keys: None,
+            token_secret: None,
+            member_token_max_ttl: Duration::from_secs(3600),
+            insecure_no_auth: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("api_keys", &self.api_keys)
+            .field(
+                "token_secret",
+                &self.token_secret.as_ref().map(|_| "** redacted **"),
+            )
+            .field("member_token_max_ttl", &self.member_token_max_ttl)
+            .field("insecure_no_auth", &self.insecure_no_auth)
+            .finish()
+    }
 }
 
 /// `atone serve`: all three services in one process, on the SQLite default.
@@ -44,6 +86,7 @@ impl Default for Settings {
             query: Some(QuerySettings::default()),
             kinesis: None,
             clock: Arc::new(SystemClock::default()),
+            auth: AuthSettings::default(),
         }
     }
 }
@@ -116,9 +159,19 @@ impl Settings {
         .collect()
     }
 
-    /// Refuses a process that would write events nobody delivers, or read a stream it was
-    /// not given.
+    /// Refuses a process that would write events nobody delivers, read a stream it was
+    /// not given, or serve the network with authentication off.
     pub fn check(&self) -> anyhow::Result<()> {
+        if self.auth.api_keys.is_none()
+            && !self.listen.ip().is_loopback()
+            && !self.auth.insecure_no_auth
+        {
+            anyhow::bail!(
+                "refusing to serve {} with authentication off: give --api-keys FILE (see `atone api-key`), \
+                 listen on a loopback address, or pass --insecure-no-auth",
+                self.listen
+            );
+        }
         if self.kinesis.is_none() {
             if self.command.is_some() && self.projector.is_none() {
                 anyhow::bail!(

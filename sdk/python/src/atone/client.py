@@ -10,6 +10,7 @@ from typing import Callable, Dict, Iterator, List, Optional
 import grpc
 
 from atone.v1 import (
+    auth_pb2_grpc,
     billing_pb2_grpc,
     command_pb2_grpc,
     projector_pb2_grpc,
@@ -40,7 +41,9 @@ class AtoneClient:
     ...     atone.query.GetMember(query_pb2.GetMemberRequest(user_id="test-user-01"))
 
     ``address`` is host:port (an ``http://`` prefix is accepted). Pass ``credentials``
-    for TLS, or a ready ``channel``.
+    for TLS, or a ready ``channel``. With authentication on, ``credential`` (an API key
+    ``<id>.<secret>`` or a member token) is sent as ``authorization: Bearer ...`` on every
+    call.
     """
 
     def __init__(
@@ -49,6 +52,7 @@ class AtoneClient:
         *,
         credentials: Optional[grpc.ChannelCredentials] = None,
         channel: Optional[grpc.Channel] = None,
+        credential: Optional[str] = None,
     ) -> None:
         if channel is None:
             target = _target(address)
@@ -58,10 +62,13 @@ class AtoneClient:
                 else grpc.insecure_channel(target)
             )
         self.channel = channel
+        if credential is not None:
+            channel = grpc.intercept_channel(channel, _Bearer(credential))
         self.command = command_pb2_grpc.CommandServiceStub(channel)
         self.billing = billing_pb2_grpc.BillingServiceStub(channel)
         self.query = query_pb2_grpc.QueryServiceStub(channel)
         self.projector = projector_pb2_grpc.ProjectorServiceStub(channel)
+        self.auth = auth_pb2_grpc.AuthServiceStub(channel)
 
     def close(self) -> None:
         self.channel.close()
@@ -71,6 +78,36 @@ class AtoneClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Bearer(
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+):
+    """Adds ``authorization: Bearer <credential>`` to every call."""
+
+    def __init__(self, credential: str) -> None:
+        self._metadata = ("authorization", f"Bearer {credential}")
+
+    def _with_metadata(self, details):  # type: ignore[no-untyped-def]
+        metadata = list(details.metadata or []) + [self._metadata]
+        return details._replace(metadata=metadata) if hasattr(details, "_replace") else _Details(details, metadata)
+
+    def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
+        return continuation(self._with_metadata(client_call_details), request)
+
+    def intercept_unary_stream(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
+        return continuation(self._with_metadata(client_call_details), request)
+
+
+class _Details(grpc.ClientCallDetails):
+    def __init__(self, details: grpc.ClientCallDetails, metadata) -> None:  # type: ignore[no-untyped-def]
+        self.method = details.method
+        self.timeout = details.timeout
+        self.metadata = metadata
+        self.credentials = details.credentials
+        self.wait_for_ready = getattr(details, "wait_for_ready", None)
+        self.compression = getattr(details, "compression", None)
 
 
 class MemberView:

@@ -5,6 +5,7 @@ use atone_api::v1::{
     CloseBillingPeriodRequest, CloseBillingPeriodResponse, MarkOverdueBillsRequest,
     MarkOverdueBillsResponse,
 };
+use atone_auth::{Caller, Scope};
 use atone_domain::{DomainError, Period};
 use chrono::NaiveDate;
 use tokio::sync::mpsc;
@@ -74,6 +75,7 @@ impl BillingService for BillingApi {
         &self,
         request: Request<CloseBillingPeriodRequest>,
     ) -> Result<Response<Self::CloseBillingPeriodStream>, Status> {
+        Caller::of(&request)?.require(Scope::Billing)?;
         let text = request.into_inner().period;
         let period: Period = text.parse().map_err(|e| invalid("period", e))?;
         let today = self.runs.today();
@@ -100,6 +102,7 @@ impl BillingService for BillingApi {
         &self,
         request: Request<MarkOverdueBillsRequest>,
     ) -> Result<Response<Self::MarkOverdueBillsStream>, Status> {
+        Caller::of(&request)?.require(Scope::Billing)?;
         let text = request.into_inner().as_of;
         let today = self.runs.today();
         let as_of = match text.as_str() {

@@ -10,7 +10,7 @@ use atone_storage::DbConfig;
 use clap::Args;
 use humantime::Duration;
 
-use crate::settings::{KinesisSettings, Settings};
+use crate::settings::{AuthSettings, KinesisSettings, Settings};
 
 /// A duration flag's default, shown in `--help` as humantime writes it (`5s`, `7days`).
 fn shown(d: std::time::Duration) -> Duration {
@@ -49,6 +49,26 @@ pub struct CommonArgs {
     /// happens later in the month (overdue bills); never in production.
     #[arg(long, env = "ATONE_CLOCK_OFFSET", default_value = "0s")]
     pub clock_offset: Duration,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// The API keys file (JSON; `atone api-key` makes entries): authentication is on when
+    /// given. Read again on SIGHUP.
+    #[arg(long, env = "ATONE_API_KEYS")]
+    pub api_keys: Option<std::path::PathBuf>,
+    /// The secret that signs member tokens (at least 32 bytes); without it, no member
+    /// tokens.
+    #[arg(long, env = "ATONE_TOKEN_SECRET", hide_env_values = true)]
+    pub token_secret: Option<String>,
+    /// The longest a member token lives.
+    #[arg(long, env = "ATONE_MEMBER_TOKEN_MAX_TTL", default_value_t = shown(AuthSettings::default().member_token_max_ttl))]
+    pub member_token_max_ttl: Duration,
+    /// Serve a non-loopback address with authentication off (without it, atone refuses).
+    #[arg(long, env = "ATONE_INSECURE_NO_AUTH")]
+    pub insecure_no_auth: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -165,6 +185,19 @@ pub struct HealthcheckArgs {
     pub service: String,
     #[arg(long, default_value = "3s")]
     pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApiKeyArgs {
+    /// The key's name: the part of the credential before the dot.
+    #[arg(long)]
+    pub id: String,
+    /// What it may do, comma-separated: purchases, billing, payments, read, admin.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub scopes: Vec<atone_auth::Scope>,
+    /// Add the entry to this keys file (created if missing); without it, print the entry.
+    #[arg(long)]
+    pub file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

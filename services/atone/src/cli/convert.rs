@@ -10,7 +10,7 @@ use atone_storage::DbConfig;
 
 use super::args::*;
 use crate::settings::{
-    CommandSettings, KinesisSettings, ProjectorSettings, QuerySettings, Settings,
+    AuthSettings, CommandSettings, KinesisSettings, ProjectorSettings, QuerySettings, Settings,
 };
 
 impl DatabaseArgs {
@@ -41,6 +41,12 @@ impl CommonArgs {
             clock: Arc::new(SystemClock {
                 offset: *self.clock_offset,
             }),
+            auth: AuthSettings {
+                api_keys: self.auth.api_keys.clone(),
+                token_secret: self.auth.token_secret.clone(),
+                member_token_max_ttl: *self.auth.member_token_max_ttl,
+                insecure_no_auth: self.auth.insecure_no_auth,
+            },
         }
     }
 }

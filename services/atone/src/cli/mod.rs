@@ -49,6 +49,9 @@ pub enum Commands {
     /// 締め: closes a month for every member through a running atone (BillingService),
     /// printing progress; exits 0 when every member is closed.
     Close(CloseArgs),
+    /// Makes an API key: prints the credential to give to the service (shown once), and adds
+    /// the key's entry (the secret's hash and the scopes) to the keys file.
+    ApiKey(ApiKeyArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -7,6 +7,8 @@ mod query;
 
 use std::sync::Arc;
 
+use atone_api::v1::auth_service_server::AuthServiceServer;
+use atone_auth::Authenticator;
 use atone_kinesis::Kinesis;
 use atone_storage::DatabaseConnection;
 use tokio::sync::Notify;
@@ -15,8 +17,10 @@ use tokio_util::sync::CancellationToken;
 use tonic::codegen::Service;
 use tonic::codegen::http::Request;
 use tonic::service::RoutesBuilder;
+use tonic::service::interceptor::InterceptedService;
 use tonic_health::server::HealthReporter;
 
+use crate::auth_service::AuthApi;
 use crate::settings::Settings;
 
 pub use command::start as command;
@@ -37,28 +41,36 @@ pub struct Wiring {
     pub appended: Arc<Notify>,
     /// Woken after each projected batch: the change-feed reader waits on it.
     pub projected: Arc<Notify>,
+    /// Who may call: every service is behind its interceptor.
+    pub auth: Authenticator,
 }
 
 impl Wiring {
-    /// Adds `service` to the routes and reports it SERVING.
+    /// Adds `service`, behind the authentication interceptor, to the routes and reports it
+    /// SERVING.
     pub async fn serve<S>(&mut self, service: S)
     where
-        S: Service<Request<tonic::body::Body>, Error = std::convert::Infallible>
-            + tonic::server::NamedService
+        S: Service<
+                Request<tonic::body::Body>,
+                Error = std::convert::Infallible,
+                Response = tonic::codegen::http::Response<tonic::body::Body>,
+            > + tonic::server::NamedService
             + Clone
             + Send
             + Sync
             + 'static,
-        S::Response: axum::response::IntoResponse,
         S::Future: Send + 'static,
     {
         self.health.set_serving::<S>().await;
-        self.routes.add_service(service);
+        self.routes
+            .add_service(InterceptedService::new(service, self.auth.interceptor()));
     }
 }
 
-/// Starts every role `settings` asks for.
+/// Starts every role `settings` asks for, and AuthService.
 pub async fn all(wiring: &mut Wiring, settings: &Settings) -> anyhow::Result<()> {
+    let auth = AuthServiceServer::new(AuthApi::new(wiring.auth.clone()));
+    wiring.serve(auth).await;
     if let Some(command) = &settings.command {
         self::command(wiring, command, settings.clock.clone()).await?;
     }

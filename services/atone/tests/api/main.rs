@@ -1,5 +1,6 @@
 //! atone over its real gRPC API, on SQLite and on the local MariaDB.
 
+mod auth;
 mod bad_input;
 mod concurrency;
 mod crash;
