@@ -96,6 +96,7 @@ impl Application {
             appended: Arc::new(Notify::new()),
             projected: Arc::new(Notify::new()),
             auth: auth.clone(),
+            http: axum::Router::new(),
         };
         startup::all(&mut wiring, &settings).await?;
         if let Some(keys) = auth.keys() {
@@ -107,9 +108,10 @@ impl Application {
             routes,
             mut tasks,
             shutdown: token,
+            http,
             ..
         } = wiring;
-        let routes = router::finish(routes, settings.query.is_some());
+        let routes = router::finish(routes, http, settings.query.is_some());
 
         if !auth.is_on() {
             tracing::warn!(

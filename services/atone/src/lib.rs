@@ -14,6 +14,7 @@ pub mod signal;
 pub mod startup;
 pub mod telemetry;
 pub mod web;
+pub mod webhook;
 
 pub use app::Application;
 pub use settings::Settings;

@@ -91,12 +91,15 @@ impl Default for Settings {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CommandSettings {
     pub handler: CommandConfig,
     pub relay: RelayConfig,
     /// The daily run of the monthly close and the overdue check.
     pub billing: BillingSchedule,
+    /// The secrets payment providers sign webhooks with (two while one is rotated). With
+    /// none, the webhook is off, or (authentication off) takes the development secret.
+    pub webhook_secrets: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -183,5 +186,19 @@ impl Settings {
             }
         }
         Ok(())
+    }
+}
+
+impl std::fmt::Debug for CommandSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandSettings")
+            .field("handler", &self.handler)
+            .field("relay", &self.relay)
+            .field("billing", &self.billing)
+            .field(
+                "webhook_secrets",
+                &format!("{} redacted", self.webhook_secrets.len()),
+            )
+            .finish()
     }
 }

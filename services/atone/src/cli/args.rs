@@ -104,6 +104,16 @@ pub struct CommandArgs {
     /// demand).
     #[arg(long, env = "ATONE_NO_DAILY_BILLING")]
     pub no_daily_billing: bool,
+    /// A secret payment providers sign `POST /webhooks/payments` with; give two (or a
+    /// comma-separated list) while rotating. Without one the webhook is off, unless
+    /// authentication is off too (then it takes the development secret).
+    #[arg(
+        long = "webhook-secret",
+        env = "ATONE_WEBHOOK_SECRETS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub webhook_secrets: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

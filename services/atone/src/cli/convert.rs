@@ -82,6 +82,7 @@ fn command(credit: &CreditArgs, args: &CommandArgs) -> CommandSettings {
             run_at: *args.billing_run_at,
             ..BillingSchedule::default()
         },
+        webhook_secrets: args.webhook_secrets.clone(),
     }
 }
 

@@ -11,6 +11,7 @@ use atone_storage::EventStore;
 
 use super::{Wiring, instance_name};
 use crate::settings::CommandSettings;
+use crate::webhook;
 
 pub async fn start(
     wiring: &mut Wiring,
@@ -27,6 +28,22 @@ pub async fn start(
     wiring
         .serve(CommandServiceServer::new(CommandApi::new(handler.clone())))
         .await;
+    let secrets = if !settings.webhook_secrets.is_empty() {
+        settings.webhook_secrets.clone()
+    } else if !wiring.auth.is_on() {
+        tracing::warn!(
+            "payment webhook: development secret {:?} (authentication is off; give --webhook-secret)",
+            webhook::DEVELOPMENT_SECRET
+        );
+        vec![webhook::DEVELOPMENT_SECRET.to_owned()]
+    } else {
+        tracing::info!("payment webhook off: no --webhook-secret");
+        Vec::new()
+    };
+    if !secrets.is_empty() {
+        let routes = std::mem::take(&mut wiring.http);
+        wiring.http = routes.merge(webhook::router(handler.clone(), &secrets));
+    }
     let runs = BillingRuns::new(handler);
     wiring
         .serve(BillingServiceServer::new(BillingApi::new(runs.clone())))

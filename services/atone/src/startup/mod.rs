@@ -43,6 +43,8 @@ pub struct Wiring {
     pub projected: Arc<Notify>,
     /// Who may call: every service is behind its interceptor.
     pub auth: Authenticator,
+    /// Plain HTTP routes beside the gRPC ones (the payment webhook).
+    pub http: axum::Router,
 }
 
 impl Wiring {

@@ -11,3 +11,4 @@ mod month;
 mod read_your_writes;
 mod readme;
 mod watch;
+mod webhook;

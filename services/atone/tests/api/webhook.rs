@@ -1,0 +1,172 @@
+//! The signed payment webhook over real HTTP: good, replayed, bad signature, old timestamp,
+//! tampered amount, the second (rotated) secret, malformed JSON.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use atone::webhook::sign;
+use atone_api::v1::{BillStatus, IssueImmediateBillRequest};
+
+use atone_testkit::*;
+
+const OLD_SECRET: &str = "whsec-old-0123456789";
+const NEW_SECRET: &str = "whsec-new-9876543210";
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+}
+
+struct Post {
+    status: u16,
+    body: String,
+}
+
+async fn post(app: &TestApp, body: &str, signature: Option<&str>) -> Post {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/webhooks/payments", app.endpoint()))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(signature) = signature {
+        request = request.header("atone-signature", signature);
+    }
+    let response = request.send().await.expect("the webhook answers");
+    Post {
+        status: response.status().as_u16(),
+        body: response.text().await.expect("a body"),
+    }
+}
+
+fn notification(event: &str, user: &str, bill: &str, amount: i64) -> String {
+    serde_json::json!({
+        "event_id": event,
+        "type": "payment.succeeded",
+        "user_id": user,
+        "bill_id": bill,
+        "amount": amount,
+        "paid_at": "2026-11-30T10:00:00Z",
+    })
+    .to_string()
+}
+
+async fn the_webhook_records_signed_payments_only(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |settings| {
+        if let Some(command) = settings.command.as_mut() {
+            command.webhook_secrets = vec![OLD_SECRET.into(), NEW_SECRET.into()];
+        }
+    })
+    .await;
+    let user = unique_user("webhook");
+    let bought = buy(&app, &user, 5000).await;
+    let bill = app
+        .command()
+        .await
+        .issue_immediate_bill(IssueImmediateBillRequest {
+            user_id: user.clone(),
+            promise_id: bought.promise_id,
+            amount: 0,
+            idempotency_key: "bill".into(),
+        })
+        .await
+        .expect("bill")
+        .into_inner();
+    let good = notification("evt-1", &user, &bill.bill_id, 5000);
+
+    let refusals = [
+        ("no signature", good.clone(), None, 401),
+        (
+            "another secret",
+            good.clone(),
+            Some(sign("whsec-unknown", now(), good.as_bytes())),
+            401,
+        ),
+        (
+            "an old timestamp",
+            good.clone(),
+            Some(sign(NEW_SECRET, now() - 301, good.as_bytes())),
+            401,
+        ),
+        (
+            "a tampered amount",
+            notification("evt-1", &user, &bill.bill_id, 50),
+            Some(sign(NEW_SECRET, now(), good.as_bytes())),
+            401,
+        ),
+        (
+            "malformed JSON",
+            "{\"event_id\": ".to_owned(),
+            Some(sign(NEW_SECRET, now(), b"{\"event_id\": ")),
+            400,
+        ),
+        (
+            "another type",
+            good.replace("payment.succeeded", "payment.failed"),
+            Some(sign(
+                NEW_SECRET,
+                now(),
+                good.replace("payment.succeeded", "payment.failed")
+                    .as_bytes(),
+            )),
+            400,
+        ),
+    ];
+    for (what, body, signature, expected) in refusals {
+        let answer = post(&app, &body, signature.as_deref()).await;
+        assert_eq!(answer.status, expected, "{what}: {}", answer.body);
+        assert!(answer.body.contains("\"error\""), "{what}: {}", answer.body);
+        assert!(
+            events_of_type(&app.db, "PaymentReceived").await.is_empty(),
+            "{what}"
+        );
+    }
+
+    // Signed with the new secret; its replay (a provider retrying) answers the same.
+    let signature = sign(NEW_SECRET, now(), good.as_bytes());
+    let first = post(&app, &good, Some(&signature)).await;
+    assert_eq!(
+        (first.status, first.body.as_str()),
+        (200, "{\"applied\":true,\"version\":4}")
+    );
+    let replay = post(&app, &good, Some(&signature)).await;
+    assert_eq!((replay.status, replay.body), (first.status, first.body));
+    assert_eq!(events_of_type(&app.db, "PaymentReceived").await.len(), 1);
+
+    // The old secret still holds while it is rotated out; money for a paid bill is kept.
+    let late = notification("evt-2", &user, &bill.bill_id, 5000);
+    let answer = post(&app, &late, Some(&sign(OLD_SECRET, now(), late.as_bytes()))).await;
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (200, "{\"applied\":false,\"version\":5}")
+    );
+    assert_eq!(events_of_type(&app.db, "PaymentReceived").await.len(), 2);
+
+    let member = get_member(&app, &user, 5).await;
+    assert_eq!(member.bills[0].status, BillStatus::Paid as i32);
+    assert_eq!(member.summary.map(|s| s.unapplied_balance), Some(5000));
+    app.wait_until_projected().await;
+    assert_read_models_match_event_store(&app.db).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_records_signed_payments_only_on_sqlite() {
+    the_webhook_records_signed_payments_only(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_records_signed_payments_only_on_mariadb() {
+    the_webhook_records_signed_payments_only(Backend::MariaDb).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_authentication_on_and_no_secret_there_is_no_webhook() {
+    let keys = TestKeys::create();
+    let app = TestApp::spawn_with(Backend::Sqlite, keys.configure()).await;
+    let body = notification("evt-1", "someone", "", 100);
+    let signature = sign(atone::webhook::DEVELOPMENT_SECRET, now(), body.as_bytes());
+    let answer = post(&app, &body, Some(&signature)).await;
+    assert_eq!(answer.status, 404, "{}", answer.body);
+    assert_eq!(app.event_count().await, 0);
+    app.stop().await;
+}
