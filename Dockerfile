@@ -14,7 +14,8 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /var/lib/atone --create-home atone
+ && useradd --system --uid 10001 --home-dir /var/lib/atone --create-home atone \
+ && install -d -o atone -g atone -m 700 /var/lib/atone/auth
 COPY --from=build /usr/local/bin/atone /usr/local/bin/atone
 USER atone
 # The SQLite default (atone.db) lands here when no database URL is given.

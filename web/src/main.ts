@@ -1,7 +1,9 @@
 // atone's member page: credit, purchases and bills of one member, live over gRPC-Web.
+// With authentication on, it shows what its credential allows: a member token its member,
+// read only; an API key the forms its scopes allow (AuthService/WhoAmI says which).
 import { Code, ConnectError } from "@connectrpc/connect";
 import "./app.css";
-import { billing, command, newIdempotencyKey } from "./api.js";
+import { auth, billing, clearCredential, command, hasCredential, loadCredential, newIdempotencyKey, setCredential } from "./api.js";
 import { $, bi, h } from "./dom.js";
 import {
   BILL_KIND,
@@ -30,6 +32,14 @@ let countdown: number | undefined;
 /** The payment method last shown in the method form (the form follows the server's). */
 let methodShown: PaymentMethod | undefined;
 
+/** Who the credential is (WhoAmI); undefined until known, or when there is none that works. */
+interface Identity {
+  kind: string;
+  id: string;
+  scopes: Set<string>;
+}
+let identity: Identity | undefined;
+
 // ---------------------------------------------------------------- choosing the member
 
 function userFromPath(): string {
@@ -50,6 +60,7 @@ function openMember(userId: string, push: boolean): void {
   methodShown = undefined;
   clearForms();
   $<HTMLInputElement>("user-input").value = userId;
+  $("denied").hidden = true;
   if (push) {
     const path = userId ? `/user/${encodeURIComponent(userId)}` : "/";
     if (location.pathname !== path) history.pushState({ userId }, "", path);
@@ -77,6 +88,12 @@ function openMember(userId: string, push: boolean): void {
     onStatus: (s) => {
       if (member !== current) return;
       setStatus(s);
+      if (s.state === "live") hideAuthPanel("refused");
+      if (s.state === "failed" && s.code === Code.Unauthenticated) {
+        $("member").hidden = true;
+        askForCredential(s.error);
+      }
+      if (s.state === "failed" && s.code === Code.PermissionDenied) showDenied(current.userId, s.error);
     },
   });
 }
@@ -129,6 +146,12 @@ function setStatus(s: ConnStatus | undefined): void {
       break;
     }
     case "failed":
+      // A refusal of the credential is said by the sign-in or the permission message.
+      if (s.code === Code.Unauthenticated || s.code === Code.PermissionDenied) {
+        text.append(bi("拒否", "Refused"));
+        banner.hidden = true;
+        break;
+      }
       text.append(bi("エラー", "Error"));
       banner.hidden = false;
       $("reconnect-detail").textContent = `監視できません · cannot watch: ${s.error}`;
@@ -419,6 +442,7 @@ function wireForm(name: string, run: (key: string) => Promise<string>, request: 
     } catch (err) {
       error.textContent = `エラー Error — ${describeError(err)}`;
       error.hidden = false;
+      if (ConnectError.from(err).code === Code.Unauthenticated) askForCredential(describeError(err));
       if (!TRANSIENT.has(ConnectError.from(err).code)) pending = undefined;
     } finally {
       delete submit.dataset.busy;
@@ -554,6 +578,186 @@ wireForm(
   () => field("close", "period"),
 );
 
+// ---------------------------------------------------------------- the credential
+
+const SCOPE_ADMIN = "admin";
+
+/** May the credential make calls that need `scope` (admin has every scope)? */
+function allowed(scope: string): boolean {
+  return !!identity && (identity.scopes.has(scope) || identity.scopes.has(SCOPE_ADMIN));
+}
+
+/** Shows each form whose call the credential's scopes allow; a member token gets none. */
+function applyScopes(): void {
+  let any = false;
+  for (const panel of document.querySelectorAll<HTMLElement>("[data-needs]")) {
+    const ok = allowed(panel.dataset.needs ?? "");
+    panel.hidden = !ok;
+    any ||= ok;
+  }
+  $("read-only").hidden = !identity || any;
+}
+
+type WhoState = "checking" | "known" | "unauthenticated" | "error";
+
+function renderIdentity(state: WhoState, detail = ""): void {
+  const el = $("whoami");
+  const text = $("whoami-text");
+  el.dataset.state = state;
+  el.dataset.kind = identity?.kind ?? "";
+  el.dataset.id = identity?.id ?? "";
+  el.title = detail;
+  text.replaceChildren();
+  if (state === "checking") text.append(bi("確認中…", "Checking…"));
+  else if (state === "unauthenticated") text.append(bi("未認証", "Not signed in"));
+  else if (state === "error") text.append(bi("認証情報を確認できません", "Cannot check the credential"));
+  else if (identity?.kind === "unrestricted") text.append(bi("認証なし", "Authentication off"));
+  else if (identity?.kind === "member") text.append(bi("会員", "Member"), " ", h("strong", { class: "mono" }, identity.id));
+  else if (identity?.kind === "api-key")
+    text.append(
+      bi("APIキー", "API key"),
+      " ",
+      h("strong", { class: "mono" }, identity.id),
+      " ",
+      h("span", { class: "en" }, `(${[...identity.scopes].join(", ")})`),
+    );
+  else text.append(identity?.kind ?? "?", " ", identity?.id ?? "");
+  $("sign-out").hidden = !hasCredential();
+}
+
+type AuthReason = "missing" | "refused" | "manual";
+
+/** The credential panel: why it is asked for (none, refused), or opened by hand. */
+function showAuthPanel(reason: AuthReason, detail = ""): void {
+  const panel = $("auth-panel");
+  panel.hidden = false;
+  panel.dataset.reason = reason;
+  const title = $("auth-title");
+  const message = $("auth-message");
+  switch (reason) {
+    case "missing":
+      title.replaceChildren(bi("認証が必要です", "Sign-in needed"));
+      message.textContent =
+        "会員トークンまたは APIキーを入力してください · This atone needs a credential: paste a member token or an API key.";
+      break;
+    case "refused":
+      title.replaceChildren(bi("認証情報が受け付けられません", "Credential refused"));
+      message.textContent = `期限切れか無効です。別の認証情報を入力してください · It is missing, expired or not valid; enter another one. (${detail})`;
+      break;
+    case "manual":
+      title.replaceChildren(bi("認証情報", "Credential"));
+      message.textContent = "会員トークンまたは APIキー · A member token or an API key.";
+      break;
+  }
+}
+
+/** UNAUTHENTICATED: asks for a credential (none was given, or the one given was refused). */
+function askForCredential(detail: string): void {
+  if (hasCredential()) showAuthPanel("refused", detail);
+  else showAuthPanel("missing");
+}
+
+function hideAuthPanel(onlyIf?: AuthReason): void {
+  const panel = $("auth-panel");
+  if (onlyIf && panel.dataset.reason !== onlyIf && panel.dataset.reason !== "missing") return;
+  panel.hidden = true;
+  panel.dataset.reason = "";
+}
+
+function showDenied(userId: string, error: string): void {
+  $("member").hidden = true;
+  $("denied").hidden = false;
+  const who = identity?.kind === "member" ? `会員 ${identity.id} のトークン · the member token of ${identity.id}` : "この認証情報 · this credential";
+  $("denied-detail").textContent = `${who} では会員 ${userId} を表示できません (cannot view member ${userId}) — ${error}`;
+}
+
+let whoAmIRun = 0;
+
+/**
+ * Asks atone who the credential is (AuthService/WhoAmI), then shows the forms it allows.
+ * Retries (with backoff) while atone cannot be reached; a member token with no member in
+ * the address opens its member.
+ */
+async function refreshIdentity(): Promise<void> {
+  const run = ++whoAmIRun;
+  identity = undefined;
+  renderIdentity("checking");
+  applyScopes();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const r = await auth.whoAmI({});
+      if (run !== whoAmIRun) return;
+      identity = { kind: r.kind, id: r.id, scopes: new Set(r.scopes) };
+      renderIdentity("known");
+      applyScopes();
+      hideAuthPanel("refused");
+      if (identity.kind === "member" && !member) {
+        openMember(identity.id, false);
+        history.replaceState({ userId: identity.id }, "", `/user/${encodeURIComponent(identity.id)}`);
+      }
+      return;
+    } catch (err) {
+      if (run !== whoAmIRun) return;
+      const e = ConnectError.from(err);
+      if (e.code === Code.Unauthenticated) {
+        renderIdentity("unauthenticated", describeError(err));
+        applyScopes();
+        askForCredential(describeError(err));
+        return;
+      }
+      if (e.code === Code.Unimplemented) {
+        // An atone without AuthService: no authentication; the server decides each call.
+        identity = { kind: "unrestricted", id: "", scopes: new Set([SCOPE_ADMIN]) };
+        renderIdentity("known");
+        applyScopes();
+        return;
+      }
+      renderIdentity("error", describeError(err));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(4000, 400 * 2 ** attempt)));
+      if (run !== whoAmIRun) return;
+    }
+  }
+}
+
+/** A new credential (or none): ask who it is, and watch the member again with it. */
+function credentialChanged(): void {
+  const userId = member?.userId ?? userFromPath();
+  hideAuthPanel();
+  void refreshIdentity();
+  openMember(userId, false);
+}
+
+$<HTMLFormElement>("credential-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const input = $<HTMLInputElement>("credential-input");
+  const value = input.value.trim();
+  input.value = "";
+  if (!value) return;
+  setCredential(value);
+  credentialChanged();
+});
+$("credential-toggle").addEventListener("click", () => {
+  if ($("auth-panel").hidden) {
+    showAuthPanel("manual");
+    $<HTMLInputElement>("credential-input").focus();
+  } else {
+    hideAuthPanel();
+  }
+});
+$("credential-close").addEventListener("click", () => hideAuthPanel());
+$("sign-out").addEventListener("click", () => {
+  clearCredential();
+  credentialChanged();
+});
+// A `#token=` pasted into the address bar of an open page.
+window.addEventListener("hashchange", () => {
+  if (!/(^#|&)token=/.test(location.hash)) return;
+  loadCredential();
+  credentialChanged();
+});
+
 // ---------------------------------------------------------------- start
 
+loadCredential();
+void refreshIdentity();
 openMember(userFromPath(), false);

@@ -1,6 +1,8 @@
 // WatchMember over gRPC-Web, kept alive: on any break it shows the page as disconnected,
 // waits (exponential backoff with jitter) and reconnects with the last cursor it saw, so
 // the server sends exactly the changes that were missed (or a CURSOR_EXPIRED snapshot).
+// A refusal no retry can fix (no or a bad credential, another member's, a bad request)
+// ends the watch with its code, for the page to say what is needed.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { query } from "./api.js";
 import type { WatchMemberResponse } from "./gen/atone/v1/query_pb.js";
@@ -9,7 +11,7 @@ export type ConnStatus =
   | { state: "connecting"; attempt: number }
   | { state: "live" }
   | { state: "down"; error: string; attempt: number; retryAt: number }
-  | { state: "failed"; error: string };
+  | { state: "failed"; error: string; code: Code };
 
 export interface WatchHandlers {
   onMessage(message: WatchMemberResponse): void;
@@ -59,8 +61,9 @@ export function startWatch(userId: string, handlers: WatchHandlers): () => void 
       } catch (err) {
         if (stop.signal.aborted) return;
         error = describeError(err);
-        if (FATAL.has(ConnectError.from(err).code)) {
-          handlers.onStatus({ state: "failed", error });
+        const code = ConnectError.from(err).code;
+        if (FATAL.has(code)) {
+          handlers.onStatus({ state: "failed", error, code });
           return;
         }
       }

@@ -1,9 +1,15 @@
-// The browser test of atone's page: real atone (ATONE_BIN), real Chromium (Debian's, via
-// playwright-core), changes driven from outside the page with grpcurl.
+// The browser test of atone's page: real atone (ATONE_BIN) with authentication on (an admin
+// API key from `atone api-key`, member tokens), real Chromium (Debian's, via playwright-core),
+// changes driven from outside the page with grpcurl and the admin key.
 //
 //   ATONE_BIN=... GRPCURL=... node --test test/browser.test.mjs
 //
-// It checks that every change appears on the page live (within 2 s, no reload), that the
+// First the credential: the page opened at /user/<id>#token=<member token> (minted with
+// IssueMemberToken) shows that member read-only (no write forms), removes the token from
+// the address, and its responses carry the security headers (CSP, nosniff, no-referrer,
+// DENY); the same token on another member's page shows the permission message, no or a bad
+// credential the sign-in prompt; a pasted token works, survives a reload, sign out forgets
+// it. The admin key pasted into the credential field brings the forms. It checks that every change appears on the page live (within 2 s, no reload), that the
 // page shows a server restart as a disconnection and resumes from its cursor afterwards
 // (missing nothing), that its own forms work and show errors, and that after the initial
 // load it talks to atone only through gRPC-Web POSTs. Then the month (H–K): monthly
@@ -12,7 +18,8 @@
 // (the monthly bill appears live, with its items and the 209 yen fee) and its payment form
 // pays it; restarted 70 days ahead with the daily billing, an unpaid bill becomes overdue:
 // the page turns red (延滞) and its purchase form shows the refusal. Last it saves
-// docs/screenshot.png (SCREENSHOT).
+// docs/screenshot.png (SCREENSHOT). No step may cause a CSP violation, and an injected
+// inline script is refused.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -39,8 +46,14 @@ const CHROMIUM_ARGS = [
 ];
 
 const userId = `web-${randomUUID().slice(0, 8)}`;
+/** The page's write forms: none for a member token, all for the admin key. */
+const FORMS = ["purchase", "bill", "payment", "cancel", "method", "close"];
 const timings = [];
 let atone;
+/** A member token for userId (IssueMemberToken, as the admin key). */
+let memberToken;
+/** Content-Security-Policy violations Chromium reported on any page of the test. */
+const cspViolations = [];
 let context;
 let page;
 let profileDir;
@@ -50,15 +63,51 @@ let loadedAt = 0;
 let timeOrigin = 0;
 let failed = false;
 
-/** Waits (polling every 10 ms) until fn(arg) is truthy in the page; returns ms waited. */
-async function until(what, fn, arg, timeoutMs = LIVE_MS, since = Date.now()) {
+/** Waits (polling every 10 ms) until fn(arg) is truthy in page p; returns ms waited. */
+async function untilOn(p, what, fn, arg, timeoutMs = LIVE_MS, since = Date.now()) {
   try {
-    await page.waitForFunction(fn, arg, { timeout: Math.max(1, timeoutMs - (Date.now() - since)), polling: 10 });
+    await p.waitForFunction(fn, arg, { timeout: Math.max(1, timeoutMs - (Date.now() - since)), polling: 10 });
   } catch (err) {
     throw new Error(`${what}: not on the page within ${timeoutMs} ms (${err.message.split("\n")[0]})`);
   }
   return Date.now() - since;
 }
+
+/** The same, in the test's main page. */
+const until = (what, fn, arg, timeoutMs = LIVE_MS, since = Date.now()) => untilOn(page, what, fn, arg, timeoutMs, since);
+
+/** Records the CSP violations (and page errors) of page p. */
+function observe(p) {
+  p.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(`${m.type()}: ${m.text()}`);
+  });
+  p.on("pageerror", (e) => console.log(`  page error: ${e.message}`));
+}
+
+/** The security headers every page response carries (services/atone/src/web.rs). */
+function assertSecurityHeaders(headers, what) {
+  const csp = headers["content-security-policy"] ?? "";
+  const directives = csp.split(";").map((d) => d.trim());
+  for (const d of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"])
+    assert.ok(directives.includes(d), `${what}: Content-Security-Policy ${JSON.stringify(csp)} lacks ${d}`);
+  assert.doesNotMatch(csp, /unsafe-/, `${what}: the CSP allows unsafe code`);
+  assert.equal(headers["x-content-type-options"], "nosniff", `${what}: X-Content-Type-Options`);
+  assert.equal(headers["referrer-policy"], "no-referrer", `${what}: Referrer-Policy`);
+  assert.equal(headers["x-frame-options"], "DENY", `${what}: X-Frame-Options`);
+}
+
+/** Asserts which of the write forms page p shows. */
+async function assertForms(p, visible, what) {
+  for (const f of FORMS)
+    assert.equal(await p.locator(`[data-testid="${f}-form"]`).isVisible(), visible, `${what}: the ${f} form is ${visible ? "missing" : "shown"}`);
+}
+
+/** Who the page says is signed in: { state, kind, id }. */
+const whoami = (p) =>
+  p.evaluate(() => {
+    const el = document.querySelector('[data-testid="whoami"]');
+    return { state: el.dataset.state, kind: el.dataset.kind, id: el.dataset.id };
+  });
 
 const text = (testid) => page.locator(`[data-testid="${testid}"]`).first().innerText();
 
@@ -104,13 +153,23 @@ const yen = (n) => `¥${n.toLocaleString("en-US")}`;
 describe("atone page over gRPC-Web", { concurrency: false }, () => {
   before(async () => {
     atone = new Atone(await freePort());
+    await atone.enableAuth();
     await atone.start();
     // The binary embeds web/dist at build time: make sure it is this web/dist.
     for (const name of ["app.js", "app.css"]) {
-      const served = await (await fetch(`${atone.url}/assets/${name}`)).text();
+      const res = await fetch(`${atone.url}/assets/${name}`);
+      const served = await res.text();
       const built = readFileSync(resolve(here, `../dist/${name}`), "utf8");
       assert.ok(served === built, `ATONE_BIN serves another /assets/${name} than web/dist/${name}: rebuild atone (cargo build -p atone)`);
+      assertSecurityHeaders(Object.fromEntries(res.headers), `/assets/${name}`);
     }
+    const missing = await fetch(`${atone.url}/no/such/page`);
+    assert.equal(missing.status, 404);
+    assertSecurityHeaders(Object.fromEntries(missing.headers), "the 404");
+    // Authentication is on: without a credential atone refuses, with the admin key it answers.
+    await assert.rejects(atone.grpc("atone.v1.AuthService/WhoAmI", {}, null), /Unauthenticated/);
+    assert.deepEqual(await atone.grpc("atone.v1.AuthService/WhoAmI", {}), { kind: "api-key", id: "web-admin", scopes: ["admin"] });
+    memberToken = await atone.memberToken(userId);
     profileDir = mkdtempSync(join(tmpdir(), "atone-chromium-"));
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
@@ -124,9 +183,16 @@ describe("atone page over gRPC-Web", { concurrency: false }, () => {
     page = context.pages()[0] ?? (await context.newPage());
     page.on("request", (r) => {
       const u = new URL(r.url());
-      requests.push({ method: r.method(), url: r.url(), path: u.pathname, contentType: r.headers()["content-type"] ?? "" });
+      const headers = r.headers();
+      requests.push({
+        method: r.method(),
+        url: r.url(),
+        path: u.pathname,
+        contentType: headers["content-type"] ?? "",
+        authorization: headers.authorization ?? "",
+      });
     });
-    page.on("pageerror", (e) => console.log(`  page error: ${e.message}`));
+    observe(page);
   });
 
   after(async () => {
@@ -149,10 +215,31 @@ describe("atone page over gRPC-Web", { concurrency: false }, () => {
       }
     });
 
-  step("opens /user/<id> and goes live through WatchMember", async () => {
-    await page.goto(`${atone.url}/user/${encodeURIComponent(userId)}`, { waitUntil: "load" });
+  step("opens /user/<id>#token=<member token>: the member, read-only, live; the token leaves the address", async () => {
+    const response = await page.goto(`${atone.url}/user/${encodeURIComponent(userId)}#token=${encodeURIComponent(memberToken)}`, {
+      waitUntil: "load",
+    });
     loadedAt = requests.length;
+    assert.equal(response.status(), 200);
+    assertSecurityHeaders(response.headers(), "the page /user/<id>");
+    await until("the token removed from the address", () => location.hash === "", null, 5000);
+    assert.equal(new URL(page.url()).pathname, `/user/${userId}`);
+    assert.ok(!page.url().includes("token"), `the address still has the token: ${page.url()}`);
+    assert.equal(await page.evaluate(() => history.state?.token), undefined);
+    // Kept for this tab only.
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("atone.credential")), memberToken);
+    assert.equal(await page.evaluate(() => localStorage.length), 0);
+    assert.equal(await page.evaluate(() => document.cookie), "");
     await until("live status", () => document.querySelector('[data-testid="conn-status"]')?.dataset.state === "live", null, 5000);
+    await until("signed in as the member", (u) => {
+      const el = document.querySelector('[data-testid="whoami"]');
+      return el.dataset.state === "known" && el.dataset.kind === "member" && el.dataset.id === u;
+    }, userId, 5000);
+    assert.match(await text("whoami"), new RegExp(`会員 Member ${userId}`));
+    assert.ok(await page.locator('[data-testid="sign-out"]').isVisible(), "sign out offered");
+    await assertForms(page, false, "a member token");
+    assert.ok(await page.locator('[data-testid="read-only"]').isVisible(), "the read-only note");
+    assert.ok(await page.locator('[data-testid="auth-panel"]').isHidden());
     assert.equal(await text("member-id"), userId);
     assert.equal(await page.locator('[data-testid="user-input"]').inputValue(), userId);
     await until("credit limit", () => document.querySelector('[data-testid="credit-limit"]').textContent === "¥50,000", null, 5000);
@@ -163,6 +250,104 @@ describe("atone page over gRPC-Web", { concurrency: false }, () => {
       window.__atoneTestMarker = "set-by-test";
     });
     timeOrigin = await page.evaluate(() => performance.timeOrigin);
+  });
+
+  step("another member with that token: the permission message; no or a bad credential: the sign-in prompt", async () => {
+    const other = `${userId}-not-mine`;
+    // atone itself refuses the token for another member.
+    await assert.rejects(atone.grpc("atone.v1.QueryService/GetMember", { user_id: other }, memberToken), /PermissionDenied/);
+    const p = await context.newPage();
+    observe(p);
+    try {
+      const response = await p.goto(`${atone.url}/user/${other}#token=${encodeURIComponent(memberToken)}`, { waitUntil: "load" });
+      assertSecurityHeaders(response.headers(), "another member's page");
+      await untilOn(
+        p,
+        "the permission message",
+        () =>
+          !document.querySelector('[data-testid="denied"]').hidden &&
+          document.querySelector('[data-testid="member"]').hidden &&
+          document.querySelector('[data-testid="conn-status"]').dataset.state === "failed",
+        null,
+        5000,
+      );
+      const denied = await p.locator('[data-testid="denied"]').innerText();
+      console.log(`  another member's page with the member token shows: ${denied.replace(/\s+/g, " ")}`);
+      assert.match(denied, /この会員は表示できません/);
+      assert.match(denied, new RegExp(`cannot view member ${other}`));
+      assert.match(denied, /PermissionDenied: this member token is for another member/);
+      assert.equal(new URL(p.url()).hash, "", "the token is gone from the address");
+      assert.ok(await p.locator('[data-testid="disconnected-banner"]').isHidden(), "no reconnecting banner");
+      await assertForms(p, false, "a member token on another member's page");
+
+      // No credential: the sign-in prompt, nothing of the member.
+      await p.evaluate(() => sessionStorage.clear());
+      await p.goto(`${atone.url}/user/${userId}`, { waitUntil: "load" });
+      await untilOn(
+        p,
+        "the sign-in prompt",
+        () =>
+          document.querySelector('[data-testid="auth-panel"]').dataset.reason === "missing" &&
+          !document.querySelector('[data-testid="auth-panel"]').hidden &&
+          document.querySelector('[data-testid="whoami"]').dataset.state === "unauthenticated" &&
+          document.querySelector('[data-testid="member"]').hidden &&
+          document.querySelector('[data-testid="conn-status"]').dataset.state === "failed",
+        null,
+        5000,
+      );
+      assert.match(await p.locator('[data-testid="auth-panel"]').innerText(), /認証が必要です Sign-in needed/);
+      assert.equal(await p.locator('[data-testid="credential-input"]').getAttribute("type"), "password");
+      assert.ok(await p.locator('[data-testid="sign-out"]').isHidden(), "nothing to sign out of");
+      await assertForms(p, false, "no credential");
+
+      // A bad credential: refused, with atone's reason.
+      await p.goto("about:blank");
+      await p.goto(`${atone.url}/user/${userId}#token=not-a-valid-token`, { waitUntil: "load" });
+      await untilOn(
+        p,
+        "the credential refused",
+        () =>
+          document.querySelector('[data-testid="auth-panel"]').dataset.reason === "refused" &&
+          document.querySelector('[data-testid="whoami"]').dataset.state === "unauthenticated" &&
+          location.hash === "",
+        null,
+        5000,
+      );
+      assert.match(await p.locator('[data-testid="auth-panel"]').innerText(), /Credential refused[\s\S]*Unauthenticated/);
+
+      // The member token pasted into the credential field: the member, live.
+      await p.fill('[data-testid="credential-input"]', memberToken);
+      await p.click('[data-testid="credential-submit"]');
+      const signedIn = (u) =>
+        document.querySelector('[data-testid="whoami"]').dataset.kind === "member" &&
+        document.querySelector('[data-testid="whoami"]').dataset.id === u &&
+        document.querySelector('[data-testid="conn-status"]').dataset.state === "live" &&
+        !document.querySelector('[data-testid="member"]').hidden &&
+        document.querySelector('[data-testid="auth-panel"]').hidden &&
+        document.querySelector('[data-testid="credit-limit"]').textContent === "¥50,000";
+      await untilOn(p, "signed in with the pasted member token", signedIn, userId, 5000);
+      assert.equal(await p.locator('[data-testid="credential-input"]').inputValue(), "", "the field is cleared");
+      assert.equal(await p.evaluate(() => sessionStorage.getItem("atone.credential")), memberToken);
+      // A reload keeps it (sessionStorage).
+      await p.reload({ waitUntil: "load" });
+      await untilOn(p, "still signed in after a reload", signedIn, userId, 5000);
+      // Sign out forgets it.
+      await p.click('[data-testid="sign-out"]');
+      await untilOn(
+        p,
+        "signed out",
+        () =>
+          document.querySelector('[data-testid="whoami"]').dataset.state === "unauthenticated" &&
+          document.querySelector('[data-testid="auth-panel"]').dataset.reason === "missing" &&
+          document.querySelector('[data-testid="member"]').hidden,
+        null,
+        5000,
+      );
+      assert.equal(await p.evaluate(() => sessionStorage.getItem("atone.credential")), null);
+    } finally {
+      await p.close();
+    }
+    await assertNotReloaded();
   });
 
   let a;
@@ -317,6 +502,37 @@ describe("atone page over gRPC-Web", { concurrency: false }, () => {
       { user_id: userId, promise_id: e.promiseId, amount: 0, idempotency_key: randomUUID() },
       (r, t0) => rowIs(`[data-testid="bill-row"][data-bill-id="${r.billId}"]`, { "data-status": "UNPAID", text: "¥3,300" })(LIVE_MS, t0),
     );
+    await assertNotReloaded();
+  });
+
+  step("the admin key pasted into the credential field brings the forms", async () => {
+    await page.click('[data-testid="credential-toggle"]');
+    await page.locator('[data-testid="credential-input"]').waitFor({ state: "visible", timeout: LIVE_MS });
+    await page.fill('[data-testid="credential-input"]', atone.adminKey);
+    const t0 = Date.now();
+    await page.click('[data-testid="credential-submit"]');
+    await until(
+      "signed in with the admin key, live",
+      () => {
+        const who = document.querySelector('[data-testid="whoami"]').dataset;
+        return (
+          who.state === "known" &&
+          who.kind === "api-key" &&
+          who.id === "web-admin" &&
+          document.querySelector('[data-testid="conn-status"]').dataset.state === "live" &&
+          document.querySelectorAll('[data-testid="purchase-row"]').length === 3
+        );
+      },
+      null,
+      5000,
+      t0,
+    );
+    assert.match(await text("whoami"), /APIキー API key web-admin \(admin\)/);
+    assert.ok(await page.locator('[data-testid="auth-panel"]').isHidden(), "the credential panel closes");
+    assert.equal(await page.locator('[data-testid="credential-input"]').inputValue(), "", "the field is cleared");
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("atone.credential")), atone.adminKey);
+    await assertForms(page, true, "the admin key");
+    assert.ok(await page.locator('[data-testid="read-only"]').isHidden());
     await assertNotReloaded();
   });
 
@@ -715,7 +931,16 @@ describe("atone page over gRPC-Web", { concurrency: false }, () => {
     const bad = later.filter((r) => !isGrpcWeb(r));
     assert.deepEqual(bad, [], `requests after load that are not gRPC-Web POSTs to /atone.v1.*`);
     const methods = new Set(requests.filter(isGrpcWeb).map((r) => r.path));
+    // Every call carried a credential: the member token first, then the admin key; none is in an address.
+    const calls = requests.filter(isGrpcWeb);
+    const noCredential = calls.filter((r) => r.authorization !== `Bearer ${memberToken}` && r.authorization !== `Bearer ${atone.adminKey}`);
+    assert.deepEqual(noCredential.map((r) => r.path), [], "gRPC-Web calls without the page's credential");
+    assert.ok(calls.some((r) => r.authorization === `Bearer ${memberToken}`), "calls with the member token");
+    assert.ok(calls.some((r) => r.authorization === `Bearer ${atone.adminKey}`), "calls with the admin key");
+    const leaked = requests.filter((r) => r.url.includes(memberToken) || r.url.includes(atone.adminKey.split(".")[1]));
+    assert.deepEqual(leaked, [], "a credential in a request's address");
     for (const m of [
+      "/atone.v1.AuthService/WhoAmI",
       "/atone.v1.QueryService/WatchMember",
       "/atone.v1.CommandService/Purchase",
       "/atone.v1.CommandService/IssueImmediateBill",
@@ -729,6 +954,22 @@ describe("atone page over gRPC-Web", { concurrency: false }, () => {
       `  ${requests.length} requests: ${initial.length} during load (${initial.map((r) => r.path).join(", ")}), ` +
         `${later.length} gRPC-Web POSTs after it (${[...methods].join(", ")})`,
     );
+  });
+
+  step("no CSP violation on any page; an injected inline script is refused", async () => {
+    assert.deepEqual(cspViolations, [], "Content-Security-Policy violations");
+    // The policy is enforced, and the check above would see a violation.
+    const reported = page.waitForEvent("console", { predicate: (m) => /Content Security Policy/i.test(m.text()), timeout: LIVE_MS });
+    await page.evaluate(() => {
+      const s = document.createElement("script");
+      s.textContent = "window.__atoneInlineRan = true;";
+      document.head.append(s);
+      s.remove();
+    });
+    console.log(`  injected inline script: ${(await reported).text().split(".")[0]}`);
+    assert.equal(await page.evaluate(() => window.__atoneInlineRan), undefined, "the inline script ran");
+    assert.equal(cspViolations.length, 1, "the injected script is the only violation");
+    cspViolations.length = 0;
   });
 
   step("saves docs/screenshot.png", async () => {

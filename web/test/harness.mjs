@@ -1,6 +1,9 @@
 // Test harness: a real atone server (ATONE_BIN) in a temp dir on a free port, and grpcurl
-// to drive it from outside the page. Nothing is mocked.
+// to drive it from outside the page. Nothing is mocked. With enableAuth(), atone runs with
+// authentication on (an admin API key in a keys file, member tokens signed with a random
+// secret) and grpcurl calls carry the admin key.
 import { spawn, execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { appendFileSync, mkdtempSync, openSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -38,6 +41,33 @@ export class Atone {
     this.addr = `127.0.0.1:${port}`;
     this.proc = undefined;
     this.starts = 0;
+    /** Flags every start() passes (authentication), before its own. */
+    this.authArgs = [];
+    /** The admin API key (`web-admin.<secret>`) once enableAuth() made it. */
+    this.adminKey = undefined;
+    this.tokenSecret = undefined;
+  }
+
+  /**
+   * Authentication on for every start from now: `atone api-key --id web-admin --scopes
+   * admin --file <dir>/keys.json` makes the keys file and prints the admin credential;
+   * member tokens are signed with a random 64-character secret.
+   */
+  async enableAuth() {
+    const keys = join(this.dir, "keys.json");
+    const credential = await new Promise((resolve, reject) => {
+      const child = execFile(
+        ATONE_BIN,
+        ["api-key", "--id", "web-admin", "--scopes", "admin", "--file", keys],
+        { timeout: 15000 },
+        (err, stdout, stderr) => (err ? reject(new Error(`atone api-key failed: ${stderr || err.message}`)) : resolve(stdout.trim())),
+      );
+      recordPid(child.pid);
+    });
+    if (!/^web-admin\.[0-9a-f]{64}$/.test(credential)) throw new Error(`atone api-key printed ${JSON.stringify(credential)}, not web-admin.<64 hex>`);
+    this.adminKey = credential;
+    this.tokenSecret = randomBytes(32).toString("hex");
+    this.authArgs = ["--api-keys", keys, "--token-secret", this.tokenSecret];
   }
 
   /**
@@ -46,9 +76,18 @@ export class Atone {
    */
   async start(extraArgs = [], timeoutMs = 20000) {
     this.starts += 1;
-    const args = ["serve", "--listen", this.addr, "--database-url", `sqlite://${join(this.dir, "atone.db")}?mode=rwc`, ...extraArgs];
+    const args = [
+      "serve",
+      "--listen",
+      this.addr,
+      "--database-url",
+      `sqlite://${join(this.dir, "atone.db")}?mode=rwc`,
+      ...this.authArgs,
+      ...extraArgs,
+    ];
     const logPath = join(this.dir, `atone-${this.starts}.log`);
-    appendFileSync(logPath, `# ${ATONE_BIN} ${args.join(" ")}\n`);
+    const shown = args.map((a) => (a === this.tokenSecret ? "<token secret>" : a));
+    appendFileSync(logPath, `# ${ATONE_BIN} ${shown.join(" ")}\n`);
     const log = openSync(logPath, "a");
     this.proc = spawn(ATONE_BIN, args, { stdio: ["ignore", log, log] });
     recordPid(this.proc.pid);
@@ -90,15 +129,28 @@ export class Atone {
   }
 
   /**
+   * grpcurl's flags and environment for a call with `credential` (none: no authorization
+   * metadata). The credential goes through the environment (-expand-headers), not argv.
+   */
+  grpcurlAuth(credential) {
+    if (!credential) return { flags: [], env: process.env };
+    return {
+      flags: ["-expand-headers", "-H", "authorization: Bearer ${ATONE_TEST_CREDENTIAL}"],
+      env: { ...process.env, ATONE_TEST_CREDENTIAL: credential },
+    };
+  }
+
+  /**
    * Opens WatchMember with grpcurl for at most maxTime seconds and returns the messages it
    * got (grpcurl ends with DeadlineExceeded; that is expected here).
    */
-  watchOnce(body, maxTime = 1) {
+  watchOnce(body, maxTime = 1, credential = this.adminKey) {
+    const { flags, env } = this.grpcurlAuth(credential);
     return new Promise((resolve) => {
       const child = execFile(
         GRPCURL,
-        ["-plaintext", "-max-time", String(maxTime), "-d", "@", this.addr, "atone.v1.QueryService/WatchMember"],
-        { timeout: (maxTime + 5) * 1000 },
+        ["-plaintext", ...flags, "-max-time", String(maxTime), "-d", "@", this.addr, "atone.v1.QueryService/WatchMember"],
+        { timeout: (maxTime + 5) * 1000, env },
         (_err, stdout) => {
           const messages = [];
           // grpcurl prints one pretty JSON object per message.
@@ -117,13 +169,18 @@ export class Atone {
     });
   }
 
-  /** Calls one RPC with grpcurl (plaintext HTTP/2, reflection); returns the JSON reply. */
-  grpc(method, body) {
+  /**
+   * Calls one RPC with grpcurl (plaintext HTTP/2, reflection) as `credential` (the admin key
+   * when authentication is on); returns the JSON reply. A refusal rejects with grpcurl's
+   * output (`Code: PermissionDenied` …).
+   */
+  grpc(method, body, credential = this.adminKey) {
+    const { flags, env } = this.grpcurlAuth(credential);
     return new Promise((resolve, reject) => {
       const child = execFile(
         GRPCURL,
-        ["-plaintext", "-max-time", "10", "-d", "@", this.addr, method],
-        { timeout: 15000 },
+        ["-plaintext", ...flags, "-max-time", "10", "-d", "@", this.addr, method],
+        { timeout: 15000, env },
         (err, stdout, stderr) => {
           if (err) reject(new Error(`grpcurl ${method} failed: ${stderr || err.message}`));
           else resolve(JSON.parse(stdout));
@@ -132,5 +189,12 @@ export class Atone {
       recordPid(child.pid);
       child.stdin.end(JSON.stringify(body));
     });
+  }
+
+  /** A member token for userId from AuthService/IssueMemberToken (as the admin key). */
+  async memberToken(userId, ttlSeconds = 0) {
+    const reply = await this.grpc("atone.v1.AuthService/IssueMemberToken", { user_id: userId, ttl_seconds: ttlSeconds });
+    if (!reply.token) throw new Error(`IssueMemberToken answered no token: ${JSON.stringify(reply)}`);
+    return reply.token;
   }
 }

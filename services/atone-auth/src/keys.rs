@@ -118,11 +118,16 @@ fn read(path: &Path) -> Result<KeySet, String> {
     KeySet::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// A new key: its file entry, and the credential to give to the service (shown once).
-pub fn new_api_key(id: &str, scopes: Vec<Scope>) -> Result<(ApiKey, String), String> {
+/// 32 random bytes, hex: a key's secret, or a secret to sign member tokens with.
+pub fn new_secret() -> Result<String, String> {
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| format!("no randomness: {e}"))?;
-    let secret = hex::encode(secret);
+    Ok(hex::encode(secret))
+}
+
+/// A new key: its file entry, and the credential to give to the service (shown once).
+pub fn new_api_key(id: &str, scopes: Vec<Scope>) -> Result<(ApiKey, String), String> {
+    let secret = new_secret()?;
     let entry = ApiKey {
         id: id.to_owned(),
         secret_sha256: hex::encode(Sha256::digest(secret.as_bytes())),

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use tonic::Status;
 use tonic::metadata::MetadataMap;
 
-pub use keys::{ApiKey, KeyFile, KeySet, new_api_key};
+pub use keys::{ApiKey, KeyFile, KeySet, new_api_key, new_secret};
 pub use scope::Scope;
 pub use token::{MemberTokens, TokenError};
 

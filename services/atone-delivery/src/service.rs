@@ -1,3 +1,6 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use atone_api::convert::timestamp;
 use atone_api::v1::projector_service_server::ProjectorService;
 use atone_api::v1::{GetStatusRequest, GetStatusResponse, SourceStatus};
@@ -11,11 +14,13 @@ use tonic::{Request, Response, Status};
 #[derive(Clone)]
 pub struct ProjectorApi {
     db: DatabaseConnection,
+    /// Open watches of the process, counted by QueryService.
+    watchers: Arc<AtomicUsize>,
 }
 
 impl ProjectorApi {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: DatabaseConnection, watchers: Arc<AtomicUsize>) -> Self {
+        Self { db, watchers }
     }
 
     async fn status(&self) -> Result<Vec<SourceStatus>, StorageError> {
@@ -64,6 +69,7 @@ impl ProjectorService for ProjectorApi {
     ) -> Result<Response<GetStatusResponse>, Status> {
         Caller::of(&request)?.require(Scope::Admin)?;
         let sources = self.status().await?;
-        Ok(Response::new(GetStatusResponse { sources }))
+        let watchers = self.watchers.load(Ordering::SeqCst) as i64;
+        Ok(Response::new(GetStatusResponse { sources, watchers }))
     }
 }

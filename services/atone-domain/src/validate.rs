@@ -47,7 +47,31 @@ fn text(field: &'static str, value: &str, max: usize, required: bool) -> Result<
             "must not contain control characters",
         ));
     }
+    if let Some(c) = value.chars().find(|&c| hidden(c)) {
+        return Err(DomainError::invalid(
+            field,
+            format!(
+                "must not contain invisible or direction-changing characters (U+{:04X})",
+                u32::from(c)
+            ),
+        ));
+    }
     Ok(())
+}
+
+/// Characters that change how text around them shows without showing themselves: the
+/// bidirectional overrides, embeddings and isolates (which can make one id look like
+/// another in a log or a page), the zero-width characters and the byte-order mark.
+fn hidden(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}' // zero-width space, joiners, LRM, RLM
+            | '\u{202A}'..='\u{202E}' // embeddings and overrides
+            | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+            | '\u{2066}'..='\u{2069}' // isolates
+            | '\u{061C}' // Arabic letter mark
+            | '\u{FEFF}' // byte-order mark, zero-width no-break space
+    )
 }
 
 /// The value quoted for an error message, cut short if long.
@@ -58,5 +82,40 @@ fn shown(value: &str) -> String {
     } else {
         let head: String = value.chars().take(MAX).collect();
         format!("{head:?}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_names_refuse_characters_that_hide_or_turn_text() {
+        for bad in [
+            "user-\u{202E}10-tset",   // right-to-left override
+            "user\u{2066}01\u{2069}", // isolate
+            "user\u{200B}01",         // zero-width space
+            "user\u{200D}01",         // zero-width joiner
+            "\u{FEFF}user01",         // byte-order mark
+            "user\u{061C}01",         // Arabic letter mark
+        ] {
+            let message = user_id(bad)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                message.contains("invisible or direction-changing"),
+                "{bad:?} → {message:?}"
+            );
+            assert!(product("prod-1", bad).is_err(), "product name {bad:?}");
+        }
+    }
+
+    #[test]
+    fn ordinary_text_in_any_script_is_allowed() {
+        for good in ["test-user-01", "ユーザー01", "مستخدم", "משתמש", "用户_01"] {
+            assert!(user_id(good).is_ok(), "{good:?}");
+        }
+        assert!(product("prod-1", "ワイヤレスイヤホン (黒)").is_ok());
     }
 }

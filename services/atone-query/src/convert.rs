@@ -76,6 +76,7 @@ pub fn member(view: &MemberView, user_id: &str, default_credit_limit: i64) -> v1
         summary: Some(summary),
         promises: view.promises.iter().map(promise).collect(),
         bills: view.bills.iter().map(bill).collect(),
+        settled_truncated: view.settled_truncated,
     }
 }
 

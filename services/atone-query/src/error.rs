@@ -35,6 +35,9 @@ pub enum QueryError {
         wanted: i64,
         latest: i64,
     },
+    /// A watch past the limits (per member, per process).
+    #[error("too many watches: {what}; close one, or retry later")]
+    TooManyWatchers { what: String },
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -65,6 +68,10 @@ impl From<QueryError> for Status {
             QueryError::DeadlineExceeded { .. } => Status::deadline_exceeded(message),
             QueryError::Behind { .. } => Status::unavailable(message),
             QueryError::NoSuchVersion { .. } => Status::out_of_range(message),
+            QueryError::TooManyWatchers { .. } => {
+                tracing::debug!(%message, "watch refused");
+                Status::resource_exhausted(message)
+            }
             QueryError::Storage(e) => e.into(),
         }
     }

@@ -6,6 +6,7 @@ mod error;
 mod feed;
 mod list;
 mod service;
+mod slots;
 mod wait;
 mod watch;
 

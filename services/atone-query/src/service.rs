@@ -1,4 +1,6 @@
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use atone_api::v1::query_service_server::QueryService;
@@ -14,6 +16,7 @@ use tokio_stream::Stream;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
+use crate::slots::WatcherSlots;
 use crate::wait::{self, Deadline};
 use crate::{Feed, QueryError, convert, watch};
 
@@ -23,6 +26,13 @@ pub struct QueryConfig {
     pub default_credit_limit: i64,
     /// The longest a read waits for min_version.
     pub max_wait: Duration,
+    /// Watches one member may have open at once.
+    pub max_watchers_per_member: usize,
+    /// Watches the process may have open at once.
+    pub max_watchers: usize,
+    /// Settled (paid or cancelled) promises and bills a GetMember or a watch's snapshot
+    /// carries, newest first; the lists page through the rest.
+    pub max_settled_items: u64,
 }
 
 impl Default for QueryConfig {
@@ -30,6 +40,9 @@ impl Default for QueryConfig {
         Self {
             default_credit_limit: atone_domain::DEFAULT_CREDIT_LIMIT,
             max_wait: Duration::from_secs(5),
+            max_watchers_per_member: 16,
+            max_watchers: 10_000,
+            max_settled_items: 100,
         }
     }
 }
@@ -40,14 +53,27 @@ pub struct QueryApi {
     config: QueryConfig,
     /// Ends every watch when the server shuts down, so shutdown does not wait on them.
     pub(crate) shutdown: CancellationToken,
+    pub(crate) slots: Arc<WatcherSlots>,
 }
 
 impl QueryApi {
-    pub fn new(feed: Feed, config: QueryConfig, shutdown: CancellationToken) -> Self {
+    /// `watchers` counts the open watches (GetStatus shows it).
+    pub fn new(
+        feed: Feed,
+        config: QueryConfig,
+        shutdown: CancellationToken,
+        watchers: Arc<AtomicUsize>,
+    ) -> Self {
+        let slots = WatcherSlots::new(
+            watchers,
+            config.max_watchers,
+            config.max_watchers_per_member,
+        );
         Self {
             feed,
             config,
             shutdown,
+            slots,
         }
     }
 
@@ -79,7 +105,8 @@ impl QueryApi {
     }
 
     pub(crate) async fn member(&self, user_id: &str) -> Result<v1::Member, QueryError> {
-        let view = read_model::get_member(self.feed.db(), user_id).await?;
+        let view =
+            read_model::get_member(self.feed.db(), user_id, self.config.max_settled_items).await?;
         Ok(convert::member(
             &view,
             user_id,
@@ -147,6 +174,7 @@ impl QueryService for QueryApi {
         validate::user_id(&r.user_id).map_err(QueryError::from)?;
         caller.require_read(&r.user_id)?;
         let cursor = cursor(&r.cursor)?;
+        let slot = self.slots.take(&r.user_id)?;
         // Subscribed before anything is read, so no change falls between the first message
         // and the live ones.
         let subscription = self.feed.subscribe(&r.user_id);
@@ -154,7 +182,7 @@ impl QueryService for QueryApi {
         let wait_version = r.min_version.max(cursor.unwrap_or(0));
         self.wait_for(&r.user_id, wait_version, deadline).await?;
 
-        let messages = watch::spawn(self.clone(), r.user_id, cursor, subscription);
+        let messages = watch::spawn(self.clone(), r.user_id, cursor, subscription, slot);
         Ok(Response::new(Box::pin(messages)))
     }
 }

@@ -9,6 +9,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 
 use crate::feed::Subscription;
+use crate::slots::Slot;
 use crate::{QueryApi, QueryError, convert};
 
 /// Rows read per query while a watcher catches up from the table.
@@ -20,6 +21,7 @@ pub fn spawn(
     user_id: String,
     cursor: Option<i64>,
     subscription: Subscription,
+    slot: Slot,
 ) -> ReceiverStream<Result<WatchMemberResponse, Status>> {
     let (tx, rx) = mpsc::channel(64);
     let watch = Watch {
@@ -27,6 +29,7 @@ pub fn spawn(
         user_id,
         tx,
         last: 0,
+        _slot: slot,
     };
     tokio::spawn(watch.run(cursor, subscription));
     ReceiverStream::new(rx)
@@ -57,6 +60,8 @@ struct Watch {
     tx: mpsc::Sender<Result<WatchMemberResponse, Status>>,
     /// The version of the last message sent.
     last: i64,
+    /// Held while the watch lasts.
+    _slot: Slot,
 }
 
 /// Why a watch ends.

@@ -248,3 +248,55 @@ pub async fn member_count(conn: &impl ConnectionTrait) -> Result<u64, StorageErr
         .await?
         .map_or(0, |n| n.max(0) as u64))
 }
+
+/// What the event store says of the envelopes read off a stream.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// The event store's own copies of the records that are its events, in record order:
+    /// what gets applied, whatever else the record carried.
+    pub stored: Vec<Envelope>,
+    /// Records with no such event (id, member and version) in the store: a forgery or
+    /// another producer's record. Never applied.
+    pub unknown: Vec<Envelope>,
+    /// Records whose event id is the store's but whose content is not: the store's copy
+    /// is in `stored`.
+    pub altered: Vec<Envelope>,
+}
+
+/// Checks records read off a stream against the event store, so that only what was
+/// appended here is ever applied (the stream is a trust boundary).
+pub async fn check_stored(
+    conn: &impl ConnectionTrait,
+    envelopes: Vec<Envelope>,
+) -> Result<Checked, StorageError> {
+    let mut checked = Checked::default();
+    if envelopes.is_empty() {
+        return Ok(checked);
+    }
+    let ids: Vec<String> = envelopes.iter().map(|e| e.event_id.to_string()).collect();
+    let mut known = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows = events::Entity::find()
+            .filter(events::Column::EventId.is_in(chunk.to_vec()))
+            .all(conn)
+            .await?;
+        for row in rows {
+            let envelope = row_to_envelope(row)?;
+            known.insert(envelope.event_id, envelope);
+        }
+    }
+    for envelope in envelopes {
+        match known.get(&envelope.event_id) {
+            Some(stored)
+                if stored.user_id == envelope.user_id && stored.version() == envelope.version() =>
+            {
+                if stored.recorded != envelope.recorded {
+                    checked.altered.push(envelope);
+                }
+                checked.stored.push(stored.clone());
+            }
+            _ => checked.unknown.push(envelope),
+        }
+    }
+    Ok(checked)
+}

@@ -11,7 +11,8 @@ use sea_orm::{
 use crate::entity::{events, member_bills, members, payment_promises};
 use crate::{StorageError, db};
 
-/// Everything the read models hold of one member, as of one consistent moment.
+/// What the read models hold of one member, as of one consistent moment: every promise and
+/// bill still open, and the newest settled ones (paid or cancelled) up to a limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberView {
     /// `None` for a member the read models do not know yet.
@@ -20,6 +21,8 @@ pub struct MemberView {
     pub promises: Vec<PromiseRow>,
     /// Newest first.
     pub bills: Vec<BillRow>,
+    /// Older settled promises or bills were left out: the lists page through all of them.
+    pub settled_truncated: bool,
 }
 
 /// One page of a list, newest first, and the `before` of the next page if there may be
@@ -198,32 +201,84 @@ pub async fn stream_version(
     db::max_or_zero(conn, query, events::Column::Version).await
 }
 
-/// The member's whole read model, read in one transaction.
+/// The member's read model, read in one transaction: open promises and bills whole, and at
+/// most `settled_limit` of the newest settled ones of each.
 pub async fn get_member(
     db: &DatabaseConnection,
     user_id: &str,
+    settled_limit: u64,
 ) -> Result<MemberView, StorageError> {
     let txn = db::begin_read(db).await?;
     let member = members::Entity::find_by_id(user_id).one(&txn).await?;
+    let open_promises = [PromiseStatus::Unbilled, PromiseStatus::Billed].map(PromiseStatus::as_str);
     let promises = payment_promises::Entity::find()
         .filter(payment_promises::Column::UserId.eq(user_id))
-        .order_by_desc(payment_promises::Column::CreatedVersion)
-        .all(&txn)
-        .await?;
+        .order_by_desc(payment_promises::Column::CreatedVersion);
+    let (promises, more_promises) = open_and_settled(
+        &txn,
+        promises,
+        payment_promises::Column::Status,
+        &open_promises,
+        settled_limit,
+    )
+    .await?;
+    let open_bills = [
+        BillStatus::Unpaid,
+        BillStatus::Overdue,
+        BillStatus::Adjusted,
+    ]
+    .map(BillStatus::as_str);
     let bills = member_bills::Entity::find()
         .filter(member_bills::Column::UserId.eq(user_id))
-        .order_by_desc(member_bills::Column::CreatedVersion)
-        .all(&txn)
-        .await?;
+        .order_by_desc(member_bills::Column::CreatedVersion);
+    let (bills, more_bills) = open_and_settled(
+        &txn,
+        bills,
+        member_bills::Column::Status,
+        &open_bills,
+        settled_limit,
+    )
+    .await?;
     txn.commit().await?;
-    Ok(MemberView {
+    let mut view = MemberView {
         member: member.map(member_row).transpose()?,
         promises: promises
             .into_iter()
             .map(promise_row)
             .collect::<Result<_, _>>()?,
         bills: bills.into_iter().map(bill_row).collect::<Result<_, _>>()?,
-    })
+        settled_truncated: more_promises || more_bills,
+    };
+    view.promises
+        .sort_by_key(|p| std::cmp::Reverse(p.created_version));
+    view.bills
+        .sort_by_key(|b| std::cmp::Reverse(b.created_version));
+    Ok(view)
+}
+
+/// The rows of `query` whose `status` is open, and at most `settled_limit` of the others;
+/// with whether more settled ones were left out.
+async fn open_and_settled<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    query: Select<E>,
+    status: E::Column,
+    open: &[&str],
+    settled_limit: u64,
+) -> Result<(Vec<E::Model>, bool), StorageError> {
+    let mut rows = query
+        .clone()
+        .filter(status.is_in(open.iter().copied()))
+        .all(conn)
+        .await?;
+    let mut settled = query
+        .filter(status.is_not_in(open.iter().copied()))
+        .limit(settled_limit + 1)
+        .all(conn)
+        .await?;
+    let more = settled.len() as u64 > settled_limit;
+    settled.truncate(settled_limit as usize);
+    rows.extend(settled);
+    Ok((rows, more))
 }
 
 /// A page of the member's promises, newest first, created before version `before`.

@@ -114,10 +114,28 @@ pub struct PrivateMariaDb {
     pub port: u16,
     dir: tempfile::TempDir,
     server: Option<Child>,
+    /// More `mariadbd` options (TLS).
+    options: Vec<String>,
 }
 
 impl PrivateMariaDb {
     pub async fn start() -> Self {
+        Self::start_with(Vec::new()).await
+    }
+
+    /// One that serves TLS only, with the certificate of `pki` (for `localhost` and
+    /// 127.0.0.1, signed by its CA).
+    pub async fn start_tls_only(pki: &crate::TestPki) -> Self {
+        Self::start_with(vec![
+            format!("--ssl-ca={}", pki.path("ca.pem").display()),
+            format!("--ssl-cert={}", pki.path("server.pem").display()),
+            format!("--ssl-key={}", pki.path("server-key.pem").display()),
+            "--require-secure-transport=ON".to_owned(),
+        ])
+        .await
+    }
+
+    async fn start_with(options: Vec<String>) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let data = dir.path().join("data");
         let output = Command::new("mariadb-install-db")
@@ -140,6 +158,7 @@ impl PrivateMariaDb {
             port: free_port_pair(),
             dir,
             server: None,
+            options,
         };
         db.up().await;
         db.admin(&[
@@ -178,6 +197,7 @@ impl PrivateMariaDb {
                 "--skip-log-bin",
             ])
             .arg(format!("--datadir={}", data.display()))
+            .args(&self.options)
             .arg(format!("--port={}", self.port))
             .arg(format!("--socket={}", self.socket()))
             .arg(format!(

@@ -1,7 +1,8 @@
 //! What atone's tests share, as a dev-dependency: fresh databases ([`db`]), atone in the
 //! test's process ([`app`]) and as child processes ([`process`]), a client ([`client`]),
-//! the Kinesis emulator ([`emulator`]), a TCP proxy ([`proxy`]), load ([`load`]) and the
-//! checks that must hold of the read models whatever happened ([`checks`]).
+//! the Kinesis emulator ([`emulator`]), a TCP proxy ([`proxy`]), a bare HTTP/2 client
+//! ([`raw_h2`]), certificates ([`tls`]), load ([`load`]) and the checks that must hold of
+//! the read models whatever happened ([`checks`]).
 //!
 //! A helper that cannot do its job panics with what went wrong: that fails the test that
 //! called it, which is the point.
@@ -15,6 +16,8 @@ pub mod emulator;
 pub mod load;
 pub mod process;
 pub mod proxy;
+pub mod raw_h2;
+pub mod tls;
 
 pub use app::*;
 pub use auth::*;
@@ -25,6 +28,7 @@ pub use emulator::*;
 pub use load::*;
 pub use process::*;
 pub use proxy::*;
+pub use tls::*;
 
 /// The repository's root.
 pub const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");

@@ -201,10 +201,25 @@ impl Cluster {
         projectors: usize,
         lease: &str,
     ) -> Self {
+        Self::start_with(database, stream, projectors, lease, &[]).await
+    }
+
+    /// The same, every process also given `common` (TLS flags, say).
+    pub async fn start_with(
+        database: &TestDatabase,
+        stream: &Stream,
+        projectors: usize,
+        lease: &str,
+        common: &[String],
+    ) -> Self {
         let url = &database.url;
+        let with = |mut args: Vec<String>| {
+            args.extend(common.iter().cloned());
+            args
+        };
         let command = Proc::start(
             "command",
-            &role_args("command", url, Some(stream), &["--migrate"]),
+            &with(role_args("command", url, Some(stream), &["--migrate"])),
         )
         .await;
         let mut started = Vec::new();
@@ -216,9 +231,9 @@ impl Cluster {
                 Some(stream),
                 &["--lease-duration", lease, "--projector-id", &id],
             );
-            started.push(Proc::start(&id, &args).await);
+            started.push(Proc::start(&id, &with(args)).await);
         }
-        let query = Proc::start("query", &role_args("query", url, None, &[])).await;
+        let query = Proc::start("query", &with(role_args("query", url, None, &[]))).await;
         Self {
             command,
             projectors: started,

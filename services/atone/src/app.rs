@@ -13,12 +13,11 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
-use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
 use crate::cli::redact;
 use crate::oneshot::{ensure_stream, kinesis_client, open};
-use crate::router;
+use crate::{router, server};
 use atone_auth::{Authenticator, KeyFile, MemberTokens};
 
 use crate::settings::{AuthSettings, Settings};
@@ -37,6 +36,7 @@ impl Application {
     pub async fn build(settings: impl Into<Settings>) -> anyhow::Result<Self> {
         let settings = settings.into();
         settings.check()?;
+        crate::server::install_crypto_provider();
         let auth = authenticator(&settings.auth)?;
         let db = open(&settings.database).await?;
         if settings.database.is_sqlite() || settings.migrate {
@@ -97,6 +97,7 @@ impl Application {
             projected: Arc::new(Notify::new()),
             auth: auth.clone(),
             http: axum::Router::new(),
+            watchers: Arc::default(),
         };
         startup::all(&mut wiring, &settings).await?;
         if let Some(keys) = auth.keys() {
@@ -132,20 +133,39 @@ impl Application {
             tracing::info!("shutting down");
             stop.cancel();
         });
-        let served = Server::builder()
-            .accept_http1(true)
-            .add_routes(routes)
-            .serve_with_incoming_shutdown(
-                TcpListenerStream::new(listener),
-                token.clone().cancelled_owned(),
-            )
-            .await;
+        let served = serve(&settings.server, routes, listener, token.clone()).await;
         token.cancel();
         while tasks.join_next().await.is_some() {}
         db.close().await.ok();
-        served.context("the gRPC server failed")?;
+        served?;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Serves `routes` on `listener` until `stop`, then lets calls in flight finish for at most
+/// the shutdown grace: a client that neither finishes its calls nor closes its connection
+/// does not hold the process up.
+async fn serve(
+    settings: &server::ServerSettings,
+    routes: tonic::service::Routes,
+    listener: tokio::net::TcpListener,
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
+    let serve = server::build(settings, routes)?.serve_with_incoming_shutdown(
+        TcpListenerStream::new(listener),
+        stop.clone().cancelled_owned(),
+    );
+    let grace = settings.shutdown_grace;
+    tokio::select! {
+        served = serve => served.context("the gRPC server failed"),
+        () = async {
+            stop.cancelled().await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(?grace, "connections still open after the shutdown grace; closing them");
+            Ok(())
+        }
     }
 }
 
@@ -164,16 +184,15 @@ async fn connect_stream(settings: &Settings) -> anyhow::Result<Option<Kinesis>> 
 /// The authenticator `settings` describe; a keys file that cannot be read, or a token
 /// secret that is too short, stops atone from starting.
 fn authenticator(settings: &AuthSettings) -> anyhow::Result<Authenticator> {
+    let secret = token_secret(settings)?;
     let Some(path) = &settings.api_keys else {
-        if settings.token_secret.is_some() {
+        if secret.is_some() {
             bail!("--token-secret needs --api-keys: member tokens are part of authentication");
         }
         return Ok(Authenticator::off());
     };
     let keys = KeyFile::load(path).map_err(anyhow::Error::msg)?;
-    let tokens = settings
-        .token_secret
-        .as_ref()
+    let tokens = secret
         .map(|secret| MemberTokens::new(secret.as_bytes(), settings.member_token_max_ttl))
         .transpose()
         .context("--token-secret")?;
@@ -183,6 +202,19 @@ fn authenticator(settings: &AuthSettings) -> anyhow::Result<Authenticator> {
         "authentication on"
     );
     Ok(Authenticator::new(keys, tokens))
+}
+
+/// The member-token secret: given, or read from its file (surrounding whitespace dropped).
+fn token_secret(settings: &AuthSettings) -> anyhow::Result<Option<String>> {
+    match (&settings.token_secret, &settings.token_secret_file) {
+        (Some(secret), _) => Ok(Some(secret.clone())),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the token secret file {}", path.display()))?;
+            Ok(Some(text.trim().to_owned()))
+        }
+        (None, None) => Ok(None),
+    }
 }
 
 /// Reads the keys file again on each SIGHUP, until `shutdown`: a revoked key stops working

@@ -6,9 +6,11 @@
 
 pub mod app;
 mod auth_service;
+mod body_limit;
 pub mod cli;
 pub mod oneshot;
 pub mod router;
+pub mod server;
 pub mod settings;
 pub mod signal;
 pub mod startup;

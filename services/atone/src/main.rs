@@ -18,6 +18,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Commands::Healthcheck(args)) => oneshot::healthcheck(&args).await,
         Some(Commands::Close(args)) => oneshot::close(&args).await,
         Some(Commands::ApiKey(args)) => oneshot::api_key(&args),
+        Some(Commands::InitAuth(args)) => oneshot::init_auth(&args),
     }
 }
 

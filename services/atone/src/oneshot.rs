@@ -4,7 +4,10 @@ use anyhow::{Context, bail};
 use atone_kinesis::{Kinesis, KinesisConfig};
 use atone_storage::{DatabaseConnection, DbConfig};
 
-use crate::cli::{ApiKeyArgs, CloseArgs, CreateStreamArgs, DatabaseArgs, HealthcheckArgs, redact};
+use crate::cli::{
+    ApiKeyArgs, ClientTlsArgs, CloseArgs, CreateStreamArgs, DatabaseArgs, HealthcheckArgs,
+    InitAuthArgs, redact,
+};
 
 /// Opens the database, saying where it failed to.
 pub async fn open(config: &DbConfig) -> anyhow::Result<DatabaseConnection> {
@@ -68,19 +71,45 @@ pub async fn create_stream(args: &CreateStreamArgs) -> anyhow::Result<()> {
     ensure_stream(&kinesis, args.shards).await
 }
 
+/// The endpoint of a running atone at `addr`, over TLS when given a CA.
+fn endpoint(
+    addr: std::net::SocketAddr,
+    tls: &ClientTlsArgs,
+) -> anyhow::Result<tonic::transport::Endpoint> {
+    use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
+    let Some(ca) = &tls.ca_cert else {
+        return Ok(Endpoint::from_shared(format!("http://{addr}"))?);
+    };
+    crate::server::install_crypto_provider();
+    let read = |path: &std::path::PathBuf| {
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    };
+    let mut config = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read(ca)?));
+    if let (Some(cert), Some(key)) = (&tls.client_cert, &tls.client_key) {
+        config = config.identity(Identity::from_pem(read(cert)?, read(key)?));
+    }
+    Ok(Endpoint::from_shared(format!("https://{addr}"))?.tls_config(config)?)
+}
+
 /// `atone close`: streams BillingService/CloseBillingPeriod and prints its progress.
 pub async fn close(args: &CloseArgs) -> anyhow::Result<()> {
     use atone_api::v1::CloseBillingPeriodRequest;
     use atone_api::v1::billing_service_client::BillingServiceClient;
-    let endpoint = format!("http://{}", args.addr);
-    let channel = tonic::transport::Endpoint::from_shared(endpoint)?
+    let channel = endpoint(args.addr, &args.tls)?
         .connect()
         .await
         .with_context(|| format!("cannot reach atone at {}", args.addr))?;
+    let mut request = tonic::Request::new(CloseBillingPeriodRequest {
+        period: args.period.clone(),
+    });
+    if let Some(key) = &args.api_key {
+        let value = format!("Bearer {key}")
+            .parse()
+            .context("the API key is not valid metadata")?;
+        request.metadata_mut().insert("authorization", value);
+    }
     let mut progress = BillingServiceClient::new(channel)
-        .close_billing_period(CloseBillingPeriodRequest {
-            period: args.period.clone(),
-        })
+        .close_billing_period(request)
         .await
         .map_err(|s| anyhow::anyhow!("{}: {}", s.code(), s.message()))?
         .into_inner();
@@ -108,7 +137,7 @@ pub async fn close(args: &CloseArgs) -> anyhow::Result<()> {
 pub async fn healthcheck(args: &HealthcheckArgs) -> anyhow::Result<()> {
     use tonic_health::pb::health_check_response::ServingStatus as Status;
     use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{}", args.addr))?
+    let endpoint = endpoint(args.addr, &args.tls)?
         .connect_timeout(*args.timeout)
         .timeout(*args.timeout);
     let channel = endpoint
@@ -164,4 +193,52 @@ pub fn api_key(args: &ApiKeyArgs) -> anyhow::Result<()> {
     }
     println!("{credential}");
     Ok(())
+}
+
+/// `atone init-auth`: an admin key and a token secret in `dir`, each made only if missing
+/// (so a container can run it on every start). Files are readable by their owner only.
+pub fn init_auth(args: &InitAuthArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.dir)
+        .with_context(|| format!("cannot create {}", args.dir.display()))?;
+    let keys = args.dir.join("api-keys.json");
+    if keys.exists() {
+        eprintln!("{} exists; left as it is", keys.display());
+    } else {
+        let (entry, credential) =
+            atone_auth::new_api_key(&args.admin_id, vec![atone_auth::Scope::Admin])
+                .map_err(anyhow::Error::msg)?;
+        let file = serde_json::json!({ "keys": [entry] });
+        write_private(&keys, &(serde_json::to_string_pretty(&file)? + "\n"))?;
+        eprintln!(
+            "made {} with the admin key {}; its credential (shown once):",
+            keys.display(),
+            args.admin_id
+        );
+        println!("{credential}");
+    }
+    let secret = args.dir.join("token-secret");
+    if secret.exists() {
+        eprintln!("{} exists; left as it is", secret.display());
+    } else {
+        write_private(
+            &secret,
+            &(atone_auth::new_secret().map_err(anyhow::Error::msg)? + "\n"),
+        )?;
+        eprintln!("made {}", secret.display());
+    }
+    Ok(())
+}
+
+/// Writes a new file only its owner may read.
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
 }

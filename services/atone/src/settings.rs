@@ -14,6 +14,8 @@ use atone_delivery::{KinesisProjectorConfig, RelayConfig};
 use atone_query::{FeedConfig, QueryConfig};
 use atone_storage::DbConfig;
 
+use crate::server::ServerSettings;
+
 /// One process: which services it runs, on which port and database.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -33,6 +35,8 @@ pub struct Settings {
     /// Where "now" comes from: the system clock, or a test's.
     pub clock: SharedClock,
     pub auth: AuthSettings,
+    /// TLS and the limits of the one port.
+    pub server: ServerSettings,
 }
 
 /// Who may call. With no keys file, authentication is off and atone serves on loopback
@@ -43,6 +47,8 @@ pub struct AuthSettings {
     pub api_keys: Option<PathBuf>,
     /// Signs member tokens; at least 32 bytes. Without it, no member tokens.
     pub token_secret: Option<String>,
+    /// A file holding the token secret (a container secret), read on start.
+    pub token_secret_file: Option<PathBuf>,
     /// The longest a member token lives.
     pub member_token_max_ttl: Duration,
     /// Serve a non-loopback address with authentication off.
@@ -54,6 +60,7 @@ impl Default for AuthSettings {
         Self {
             api_keys: None,
             token_secret: None,
+            token_secret_file: None,
             member_token_max_ttl: Duration::from_secs(3600),
             insecure_no_auth: false,
         }
@@ -68,6 +75,7 @@ impl std::fmt::Debug for AuthSettings {
                 "token_secret",
                 &self.token_secret.as_ref().map(|_| "** redacted **"),
             )
+            .field("token_secret_file", &self.token_secret_file)
             .field("member_token_max_ttl", &self.member_token_max_ttl)
             .field("insecure_no_auth", &self.insecure_no_auth)
             .finish()
@@ -87,6 +95,7 @@ impl Default for Settings {
             kinesis: None,
             clock: Arc::new(SystemClock::default()),
             auth: AuthSettings::default(),
+            server: ServerSettings::default(),
         }
     }
 }

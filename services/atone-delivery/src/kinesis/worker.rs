@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use atone_api::envelope;
+use atone_domain::Envelope;
 use atone_kinesis::{Kinesis, ReaderConfig, ShardReader};
 use atone_retry::RetryPolicy;
 use atone_storage::leases::{self, Progress};
-use atone_storage::{DatabaseConnection, StorageError, db, projection};
+use atone_storage::{DatabaseConnection, StorageError, db, event_store, projection};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -146,6 +147,7 @@ impl Worker {
                 }
             }
         }
+        let envelopes = self.trusted(envelopes, &mut invalid).await?;
         let checkpoint = batch.last_sequence_number().map(str::to_owned);
         let txn = db::begin_write(&self.db).await?;
         let outcome = projection::apply_batch(&txn, envelopes).await?;
@@ -169,5 +171,35 @@ impl Worker {
             tracing::debug!(shard_id = %self.shard_id, applied = outcome.applied.len(), duplicates = outcome.duplicates, "batch projected");
         }
         Ok(())
+    }
+
+    /// The event store's copies of the decoded records: the stream is a trust boundary, so
+    /// a record that is not an event appended here (a forgery, another producer's record)
+    /// is set aside and counted with the invalid ones, never applied.
+    async fn trusted(
+        &self,
+        envelopes: Vec<Envelope>,
+        invalid: &mut i64,
+    ) -> Result<Vec<Envelope>, StorageError> {
+        let checked = event_store::check_stored(&self.db, envelopes).await?;
+        for envelope in &checked.unknown {
+            tracing::warn!(
+                shard_id = %self.shard_id,
+                event_id = %envelope.event_id,
+                user_id = %envelope.user_id,
+                version = envelope.version(),
+                "record is not an event of the event store; set aside"
+            );
+        }
+        for envelope in &checked.altered {
+            tracing::warn!(
+                shard_id = %self.shard_id,
+                event_id = %envelope.event_id,
+                user_id = %envelope.user_id,
+                "record differs from the event store's copy; the store's copy applied"
+            );
+        }
+        *invalid += (checked.unknown.len() + checked.altered.len()) as i64;
+        Ok(checked.stored)
     }
 }

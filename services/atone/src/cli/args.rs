@@ -10,6 +10,7 @@ use atone_storage::DbConfig;
 use clap::Args;
 use humantime::Duration;
 
+use crate::server::ServerSettings;
 use crate::settings::{AuthSettings, KinesisSettings, Settings};
 
 /// A duration flag's default, shown in `--help` as humantime writes it (`5s`, `7days`).
@@ -51,6 +52,44 @@ pub struct CommonArgs {
     pub clock_offset: Duration,
     #[command(flatten)]
     pub auth: AuthArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// TLS certificate chain (PEM) for the one port: gRPC, gRPC-Web, the page and the
+    /// webhook. Plaintext clients are then refused.
+    #[arg(long, env = "ATONE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "ATONE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// A CA (PEM): clients must present a certificate it signed (mutual TLS).
+    #[arg(long, env = "ATONE_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<std::path::PathBuf>,
+    /// HTTP/2 streams one connection may have open at once.
+    #[arg(long, env = "ATONE_MAX_CONCURRENT_STREAMS", default_value_t = ServerSettings::default().max_concurrent_streams)]
+    pub max_concurrent_streams: u32,
+    /// How often an idle connection is pinged.
+    #[arg(long, env = "ATONE_KEEPALIVE_INTERVAL", default_value_t = shown(ServerSettings::default().keepalive_interval))]
+    pub keepalive_interval: Duration,
+    /// A client that does not answer a ping within this is dropped (and its watches end).
+    #[arg(long, env = "ATONE_KEEPALIVE_TIMEOUT", default_value_t = shown(ServerSettings::default().keepalive_timeout))]
+    pub keepalive_timeout: Duration,
+    /// The longest a call may take to answer when its client sets no deadline.
+    #[arg(long, env = "ATONE_REQUEST_TIMEOUT", default_value_t = shown(ServerSettings::default().request_timeout))]
+    pub request_timeout: Duration,
+    /// Calls handled at once by the process; past it, UNAVAILABLE.
+    #[arg(long, env = "ATONE_MAX_IN_FLIGHT", default_value_t = ServerSettings::default().max_in_flight)]
+    pub max_in_flight: usize,
+    /// The largest request, in bytes; past it, RESOURCE_EXHAUSTED.
+    #[arg(long, env = "ATONE_MAX_REQUEST_BYTES", default_value_t = ServerSettings::default().max_request_bytes)]
+    pub max_request_bytes: usize,
+    /// On shutdown, how long calls in flight may take to finish before their connections
+    /// are closed.
+    #[arg(long, env = "ATONE_SHUTDOWN_GRACE", default_value_t = shown(ServerSettings::default().shutdown_grace))]
+    pub shutdown_grace: Duration,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -63,6 +102,9 @@ pub struct AuthArgs {
     /// tokens.
     #[arg(long, env = "ATONE_TOKEN_SECRET", hide_env_values = true)]
     pub token_secret: Option<String>,
+    /// A file holding the token secret (a container secret; `atone init-auth` makes one).
+    #[arg(long, env = "ATONE_TOKEN_SECRET_FILE", conflicts_with = "token_secret")]
+    pub token_secret_file: Option<std::path::PathBuf>,
     /// The longest a member token lives.
     #[arg(long, env = "ATONE_MEMBER_TOKEN_MAX_TTL", default_value_t = shown(AuthSettings::default().member_token_max_ttl))]
     pub member_token_max_ttl: Duration,
@@ -128,6 +170,12 @@ pub struct QueryArgs {
     /// How often the change feed is read for changes projected by another process.
     #[arg(long, env = "ATONE_FEED_POLL_INTERVAL", default_value_t = shown(FeedConfig::default().poll_interval))]
     pub feed_poll_interval: Duration,
+    /// WatchMember streams one member may have open at once; past it, RESOURCE_EXHAUSTED.
+    #[arg(long, env = "ATONE_MAX_WATCHERS_PER_MEMBER", default_value_t = QueryConfig::default().max_watchers_per_member)]
+    pub max_watchers_per_member: usize,
+    /// WatchMember streams the process may have open at once; past it, RESOURCE_EXHAUSTED.
+    #[arg(long, env = "ATONE_MAX_WATCHERS", default_value_t = QueryConfig::default().max_watchers)]
+    pub max_watchers: usize,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -185,6 +233,20 @@ pub struct CreateStreamArgs {
     pub shards: u32,
 }
 
+/// How a subcommand reaches a running atone that serves TLS.
+#[derive(Debug, Clone, Args)]
+pub struct ClientTlsArgs {
+    /// The CA (PEM) that signed atone's certificate: connect with TLS.
+    #[arg(long, env = "ATONE_CA_CERT")]
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// A client certificate (PEM), for an atone that wants one (mutual TLS).
+    #[arg(long, env = "ATONE_CLIENT_CERT", requires = "client_key")]
+    pub client_cert: Option<std::path::PathBuf>,
+    /// The client certificate's key (PEM).
+    #[arg(long, env = "ATONE_CLIENT_KEY", requires = "client_cert")]
+    pub client_key: Option<std::path::PathBuf>,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct HealthcheckArgs {
     /// The atone to ask.
@@ -195,6 +257,8 @@ pub struct HealthcheckArgs {
     pub service: String,
     #[arg(long, default_value = "3s")]
     pub timeout: Duration,
+    #[command(flatten)]
+    pub tls: ClientTlsArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -211,6 +275,16 @@ pub struct ApiKeyArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct InitAuthArgs {
+    /// Where to make `api-keys.json` and `token-secret` (created if missing).
+    #[arg(long)]
+    pub dir: std::path::PathBuf,
+    /// The admin key's id.
+    #[arg(long, default_value = "admin")]
+    pub admin_id: String,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct CloseArgs {
     /// The month to close, YYYY-MM (Japan time); it must have ended.
     #[arg(long)]
@@ -218,6 +292,11 @@ pub struct CloseArgs {
     /// The atone (running CommandService) to ask.
     #[arg(long, env = "ATONE_ADDR", default_value_t = Settings::default().listen)]
     pub addr: SocketAddr,
+    /// An API key with the billing scope, when atone has authentication on.
+    #[arg(long, env = "ATONE_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    #[command(flatten)]
+    pub tls: ClientTlsArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -9,6 +9,7 @@ use atone_query::{FeedConfig, QueryConfig};
 use atone_storage::DbConfig;
 
 use super::args::*;
+use crate::server::{ServerSettings, TlsSettings};
 use crate::settings::{
     AuthSettings, CommandSettings, KinesisSettings, ProjectorSettings, QuerySettings, Settings,
 };
@@ -44,9 +45,34 @@ impl CommonArgs {
             auth: AuthSettings {
                 api_keys: self.auth.api_keys.clone(),
                 token_secret: self.auth.token_secret.clone(),
+                token_secret_file: self.auth.token_secret_file.clone(),
                 member_token_max_ttl: *self.auth.member_token_max_ttl,
                 insecure_no_auth: self.auth.insecure_no_auth,
             },
+            server: self.server.settings(),
+        }
+    }
+}
+
+impl ServerArgs {
+    fn settings(&self) -> ServerSettings {
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsSettings {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: self.tls_client_ca.clone(),
+            }),
+            _ => None,
+        };
+        ServerSettings {
+            tls,
+            max_concurrent_streams: self.max_concurrent_streams,
+            keepalive_interval: *self.keepalive_interval,
+            keepalive_timeout: *self.keepalive_timeout,
+            request_timeout: *self.request_timeout,
+            max_in_flight: self.max_in_flight,
+            max_request_bytes: self.max_request_bytes,
+            shutdown_grace: *self.shutdown_grace,
         }
     }
 }
@@ -102,6 +128,9 @@ fn query(credit: &CreditArgs, args: &QueryArgs) -> QuerySettings {
         api: QueryConfig {
             default_credit_limit: credit.credit_limit,
             max_wait: *args.read_wait,
+            max_watchers_per_member: args.max_watchers_per_member,
+            max_watchers: args.max_watchers,
+            ..QueryConfig::default()
         },
         feed: FeedConfig {
             retention: *args.change_feed_retention,

@@ -52,6 +52,9 @@ pub enum Commands {
     /// Makes an API key: prints the credential to give to the service (shown once), and adds
     /// the key's entry (the secret's hash and the scopes) to the keys file.
     ApiKey(ApiKeyArgs),
+    /// Makes what authentication needs in a directory, leaving what is there alone: a keys
+    /// file with one admin key (its credential printed once) and a member-token secret file.
+    InitAuth(InitAuthArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -45,6 +45,8 @@ pub struct Wiring {
     pub auth: Authenticator,
     /// Plain HTTP routes beside the gRPC ones (the payment webhook).
     pub http: axum::Router,
+    /// Open watches of the process: QueryService counts them, GetStatus shows them.
+    pub watchers: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Wiring {

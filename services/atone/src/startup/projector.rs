@@ -36,6 +36,7 @@ pub async fn start(
     wiring
         .serve(ProjectorServiceServer::new(ProjectorApi::new(
             wiring.db.clone(),
+            wiring.watchers.clone(),
         )))
         .await;
     Ok(())

@@ -15,6 +15,11 @@ pub async fn start(wiring: &mut Wiring, settings: &QuerySettings) {
     wiring
         .tasks
         .spawn(feed.clone().run(wiring.shutdown.clone()));
-    let api = QueryApi::new(feed, settings.api.clone(), wiring.shutdown.clone());
+    let api = QueryApi::new(
+        feed,
+        settings.api.clone(),
+        wiring.shutdown.clone(),
+        wiring.watchers.clone(),
+    );
     wiring.serve(QueryServiceServer::new(api)).await;
 }

@@ -405,3 +405,91 @@ async fn atone_refuses_to_serve_the_network_without_authentication() {
         .expect("with --insecure-no-auth it starts");
     drop(app);
 }
+
+/// `atone init-auth` makes an admin key and a token secret once; atone started on them (as
+/// docker-compose.yml does) takes the key and mints member tokens with the secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_auth_makes_a_key_and_a_token_secret_once_and_atone_runs_on_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let auth_dir = dir.path().join("auth");
+    let init = || {
+        std::process::Command::new(atone_binary())
+            .args(["init-auth", "--dir"])
+            .arg(&auth_dir)
+            .output()
+            .expect("atone init-auth")
+    };
+    let first = init();
+    assert!(first.status.success(), "{first:?}");
+    let credential = String::from_utf8_lossy(&first.stdout).trim().to_owned();
+    assert!(
+        credential.starts_with("admin."),
+        "the credential is printed: {credential:?}"
+    );
+    let keys = auth_dir.join("api-keys.json");
+    let secret = auth_dir.join("token-secret");
+    for file in [&keys, &secret] {
+        let mode = std::fs::metadata(file).expect("made").permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "{} is its owner's only",
+            file.display()
+        );
+    }
+    let keys_text = std::fs::read_to_string(&keys).expect("keys");
+    let secret_part = credential
+        .split_once('.')
+        .map(|(_, s)| s)
+        .unwrap_or_default();
+    assert!(
+        !keys_text.contains(secret_part),
+        "the file holds a hash, not the secret"
+    );
+    let again = init();
+    assert!(again.status.success(), "{again:?}");
+    assert!(again.stdout.is_empty(), "nothing new made, nothing printed");
+    assert_eq!(std::fs::read_to_string(&keys).expect("keys"), keys_text);
+
+    let database = TestDatabase::migrated(Backend::Sqlite).await;
+    let (keys, secret) = (keys.display().to_string(), secret.display().to_string());
+    let args = role_args(
+        "serve",
+        &database.url,
+        None,
+        &["--api-keys", &keys, "--token-secret-file", &secret],
+    );
+    let atone = Proc::start("atone serve on init-auth's files", &args).await;
+    let mut auth =
+        AuthServiceClient::with_interceptor(atone.channel().await, Bearer::new(&credential));
+    let who = auth
+        .who_am_i(WhoAmIRequest {})
+        .await
+        .expect("the admin key")
+        .into_inner();
+    assert_eq!(
+        (who.kind.as_str(), who.scopes),
+        ("api-key", vec!["admin".to_owned()])
+    );
+    let token = auth
+        .issue_member_token(IssueMemberTokenRequest {
+            user_id: "init-auth-member".into(),
+            ttl_seconds: 60,
+        })
+        .await
+        .expect("a member token, signed with the secret file")
+        .into_inner()
+        .token;
+    let mut member =
+        AuthServiceClient::with_interceptor(atone.channel().await, Bearer::new(&token));
+    let who = member
+        .who_am_i(WhoAmIRequest {})
+        .await
+        .expect("the token")
+        .into_inner();
+    assert_eq!(
+        (who.kind.as_str(), who.id.as_str()),
+        ("member", "init-auth-member")
+    );
+}

@@ -117,6 +117,7 @@ async fn every_bad_input_is_refused(backend: Backend) {
         })
     };
     let huge = "u".repeat(1 << 20);
+    let long = "u".repeat(1 << 10);
     let unknown = uuid::Uuid::now_v7().to_string();
 
     let cases = vec![
@@ -133,16 +134,34 @@ async fn every_bad_input_is_refused(backend: Backend) {
             says: "user_id: is required",
         },
         Case {
-            name: "1 MB user_id",
+            name: "1 MB user_id (past the request size limit)",
             call: buy_with(&|r| r.user_id = huge.clone()),
+            code: Code::ResourceExhausted,
+            says: "the request is larger than 65536 bytes",
+        },
+        Case {
+            name: "1 KB user_id",
+            call: buy_with(&|r| r.user_id = long.clone()),
             code: Code::InvalidArgument,
-            says: "user_id: is 1048576 bytes long",
+            says: "user_id: is 1024 bytes long",
         },
         Case {
             name: "user_id with a control character",
             call: buy_with(&|r| r.user_id = "a\nb".into()),
             code: Code::InvalidArgument,
             says: "user_id: must not contain control characters",
+        },
+        Case {
+            name: "user_id with a right-to-left override",
+            call: buy_with(&|r| r.user_id = "user-\u{202E}10-tset".into()),
+            code: Code::InvalidArgument,
+            says: "user_id: must not contain invisible or direction-changing characters (U+202E)",
+        },
+        Case {
+            name: "product_name with a zero-width space",
+            call: buy_with(&|r| r.product_name = "イヤ\u{200B}ホン".into()),
+            code: Code::InvalidArgument,
+            says: "product_name: must not contain invisible or direction-changing characters (U+200B)",
         },
         Case {
             name: "missing idempotency key",

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use atone_testkit::eventually;
+use atone_testkit::{TestPki, eventually};
 
 fn readme() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
@@ -158,11 +158,56 @@ fn capture(child: &mut Child) -> Arc<Mutex<String>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_walkthrough_works_as_written() {
+    run_walkthrough(None).await;
+}
+
+/// The same walkthrough against atone serving TLS (`--tls-cert`, `--tls-key`): grpcurl with
+/// `-cacert` instead of `-plaintext`, curl with `--cacert` and `https://`, as the Security
+/// section says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_walkthrough_works_over_tls_with_grpcurl_cacert() {
+    let pki = TestPki::create();
+    run_walkthrough(Some(&pki)).await;
+}
+
+/// A walkthrough command for an atone serving TLS with the CA `ca`.
+fn over_tls(command: &str, ca: &str) -> String {
+    command
+        .replace("grpcurl -plaintext", &format!("grpcurl -cacert {ca}"))
+        .replace("curl -s ", &format!("curl -s --cacert {ca} "))
+        .replace("http://127.0.0.1:50051", "https://127.0.0.1:50051")
+}
+
+async fn run_walkthrough(tls: Option<&TestPki>) {
     require_grpcurl();
-    let (watch_command, steps) = walkthrough();
+    let (mut watch_command, mut steps) = walkthrough();
+    let mut args = Vec::new();
+    if let Some(pki) = tls {
+        let ca = pki.path("ca.pem").display().to_string();
+        watch_command = over_tls(&watch_command, &ca);
+        steps = steps.iter().map(|step| over_tls(step, &ca)).collect();
+        assert!(watch_command.contains("-cacert") && !watch_command.contains("-plaintext"));
+        for step in &steps {
+            assert!(
+                !step.contains("-plaintext") && !step.contains("http://"),
+                "{step}"
+            );
+        }
+        args = pki.server_args(false);
+    }
     let _port = DEFAULT_PORT.lock().await;
     let dir = tempfile::tempdir().expect("temporary directory");
-    let atone = start_atone(dir.path(), &[]).await;
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let atone = start_atone(dir.path(), &args).await;
+    if tls.is_some() {
+        // A plaintext client gets nowhere.
+        let plaintext = Command::new("grpcurl")
+            .args(["-plaintext", "-max-time", "5", "127.0.0.1:50051", "list"])
+            .output()
+            .await
+            .expect("grpcurl");
+        assert!(!plaintext.status.success(), "plaintext grpcurl is refused");
+    }
 
     // Terminal 2.
     let mut watch = Command::new("bash")

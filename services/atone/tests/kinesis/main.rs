@@ -5,3 +5,4 @@ mod flow;
 mod foreign;
 mod outage;
 mod reshard;
+mod tls;

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61tone/v1/projector.proto\x12\x08\x61tone.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x12\n\x10GetStatusRequest\"E\n\x11GetStatusResponse\x12\x30\n\x07sources\x18\x01 \x03(\x0b\x32\x16.atone.v1.SourceStatusR\x07sources\"\xbf\x03\n\x0cSourceStatus\x12\x1b\n\tsource_id\x18\x01 \x01(\tR\x08sourceId\x12\x12\n\x04kind\x18\x02 \x01(\tR\x04kind\x12\x14\n\x05owner\x18\x03 \x01(\tR\x05owner\x12\x1e\n\ncheckpoint\x18\x04 \x01(\tR\ncheckpoint\x12%\n\x0e\x65vents_applied\x18\x05 \x01(\x03R\reventsApplied\x12\x1d\n\nlag_events\x18\x06 \x01(\x03R\tlagEvents\x12\x1d\n\nlag_millis\x18\x07 \x01(\x03R\tlagMillis\x12\'\n\x0finvalid_records\x18\x08 \x01(\x03R\x0einvalidRecords\x12\x1a\n\x08\x66inished\x18\t \x01(\x08R\x08\x66inished\x12\x1d\n\nparent_ids\x18\n \x03(\tR\tparentIds\x12\x44\n\x10lease_expires_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0eleaseExpiresAt\x12\x39\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tupdatedAt2X\n\x10ProjectorService\x12\x44\n\tGetStatus\x12\x1a.atone.v1.GetStatusRequest\x1a\x1b.atone.v1.GetStatusResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61tone/v1/projector.proto\x12\x08\x61tone.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x12\n\x10GetStatusRequest\"a\n\x11GetStatusResponse\x12\x30\n\x07sources\x18\x01 \x03(\x0b\x32\x16.atone.v1.SourceStatusR\x07sources\x12\x1a\n\x08watchers\x18\x02 \x01(\x03R\x08watchers\"\xbf\x03\n\x0cSourceStatus\x12\x1b\n\tsource_id\x18\x01 \x01(\tR\x08sourceId\x12\x12\n\x04kind\x18\x02 \x01(\tR\x04kind\x12\x14\n\x05owner\x18\x03 \x01(\tR\x05owner\x12\x1e\n\ncheckpoint\x18\x04 \x01(\tR\ncheckpoint\x12%\n\x0e\x65vents_applied\x18\x05 \x01(\x03R\reventsApplied\x12\x1d\n\nlag_events\x18\x06 \x01(\x03R\tlagEvents\x12\x1d\n\nlag_millis\x18\x07 \x01(\x03R\tlagMillis\x12\'\n\x0finvalid_records\x18\x08 \x01(\x03R\x0einvalidRecords\x12\x1a\n\x08\x66inished\x18\t \x01(\x08R\x08\x66inished\x12\x1d\n\nparent_ids\x18\n \x03(\tR\tparentIds\x12\x44\n\x10lease_expires_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0eleaseExpiresAt\x12\x39\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tupdatedAt2X\n\x10ProjectorService\x12\x44\n\tGetStatus\x12\x1a.atone.v1.GetStatusRequest\x1a\x1b.atone.v1.GetStatusResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,9 +35,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSTATUSREQUEST']._serialized_start=71
   _globals['_GETSTATUSREQUEST']._serialized_end=89
   _globals['_GETSTATUSRESPONSE']._serialized_start=91
-  _globals['_GETSTATUSRESPONSE']._serialized_end=160
-  _globals['_SOURCESTATUS']._serialized_start=163
-  _globals['_SOURCESTATUS']._serialized_end=610
-  _globals['_PROJECTORSERVICE']._serialized_start=612
-  _globals['_PROJECTORSERVICE']._serialized_end=700
+  _globals['_GETSTATUSRESPONSE']._serialized_end=188
+  _globals['_SOURCESTATUS']._serialized_start=191
+  _globals['_SOURCESTATUS']._serialized_end=638
+  _globals['_PROJECTORSERVICE']._serialized_start=640
+  _globals['_PROJECTORSERVICE']._serialized_end=728
 # @@protoc_insertion_point(module_scope)

@@ -68,7 +68,8 @@ class QueryServiceServicer:
     """
 
     def GetMember(self, request, context):
-        """The member's credit, promises and bills.
+        """The member's credit, promises and bills: every open promise and bill, and the newest
+        settled ones (see Member.settled_truncated).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -91,6 +92,8 @@ class QueryServiceServicer:
     def WatchMember(self, request, context):
         """First a snapshot of the member with a cursor, then one message per read-model change,
         each with its cursor. Reconnect with the last cursor seen to get what was missed.
+        RESOURCE_EXHAUSTED when the member, or the process, already has as many watches open
+        as it allows.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

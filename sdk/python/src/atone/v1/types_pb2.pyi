@@ -154,11 +154,13 @@ class MemberSummary(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., credit_limit: _Optional[int] = ..., outstanding_amount: _Optional[int] = ..., available_credit: _Optional[int] = ..., version: _Optional[int] = ..., payment_method: _Optional[_Union[PaymentMethod, str]] = ..., credit_balance: _Optional[int] = ..., unapplied_balance: _Optional[int] = ..., overdue_bills: _Optional[int] = ...) -> None: ...
 
 class Member(_message.Message):
-    __slots__ = ("summary", "promises", "bills")
+    __slots__ = ("summary", "promises", "bills", "settled_truncated")
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     PROMISES_FIELD_NUMBER: _ClassVar[int]
     BILLS_FIELD_NUMBER: _ClassVar[int]
+    SETTLED_TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     summary: MemberSummary
     promises: _containers.RepeatedCompositeFieldContainer[PaymentPromise]
     bills: _containers.RepeatedCompositeFieldContainer[MemberBill]
-    def __init__(self, summary: _Optional[_Union[MemberSummary, _Mapping]] = ..., promises: _Optional[_Iterable[_Union[PaymentPromise, _Mapping]]] = ..., bills: _Optional[_Iterable[_Union[MemberBill, _Mapping]]] = ...) -> None: ...
+    settled_truncated: bool
+    def __init__(self, summary: _Optional[_Union[MemberSummary, _Mapping]] = ..., promises: _Optional[_Iterable[_Union[PaymentPromise, _Mapping]]] = ..., bills: _Optional[_Iterable[_Union[MemberBill, _Mapping]]] = ..., settled_truncated: _Optional[bool] = ...) -> None: ...

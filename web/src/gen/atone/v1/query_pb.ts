@@ -359,7 +359,8 @@ export const SnapshotReasonSchema: GenEnum<SnapshotReason> = /*@__PURE__*/
  */
 export const QueryService: GenService<{
   /**
-   * The member's credit, promises and bills.
+   * The member's credit, promises and bills: every open promise and bill, and the newest
+   * settled ones (see Member.settled_truncated).
    *
    * @generated from rpc atone.v1.QueryService.GetMember
    */
@@ -391,6 +392,8 @@ export const QueryService: GenService<{
   /**
    * First a snapshot of the member with a cursor, then one message per read-model change,
    * each with its cursor. Reconnect with the last cursor seen to get what was missed.
+   * RESOURCE_EXHAUSTED when the member, or the process, already has as many watches open
+   * as it allows.
    *
    * @generated from rpc atone.v1.QueryService.WatchMember
    */

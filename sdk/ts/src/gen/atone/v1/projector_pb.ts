@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file atone/v1/projector.proto.
  */
 export const file_atone_v1_projector: GenFile = /*@__PURE__*/
-  fileDesc("ChhhdG9uZS92MS9wcm9qZWN0b3IucHJvdG8SCGF0b25lLnYxIhIKEEdldFN0YXR1c1JlcXVlc3QiPAoRR2V0U3RhdHVzUmVzcG9uc2USJwoHc291cmNlcxgBIAMoCzIWLmF0b25lLnYxLlNvdXJjZVN0YXR1cyK3AgoMU291cmNlU3RhdHVzEhEKCXNvdXJjZV9pZBgBIAEoCRIMCgRraW5kGAIgASgJEg0KBW93bmVyGAMgASgJEhIKCmNoZWNrcG9pbnQYBCABKAkSFgoOZXZlbnRzX2FwcGxpZWQYBSABKAMSEgoKbGFnX2V2ZW50cxgGIAEoAxISCgpsYWdfbWlsbGlzGAcgASgDEhcKD2ludmFsaWRfcmVjb3JkcxgIIAEoAxIQCghmaW5pc2hlZBgJIAEoCBISCgpwYXJlbnRfaWRzGAogAygJEjQKEGxlYXNlX2V4cGlyZXNfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wMlgKEFByb2plY3RvclNlcnZpY2USRAoJR2V0U3RhdHVzEhouYXRvbmUudjEuR2V0U3RhdHVzUmVxdWVzdBobLmF0b25lLnYxLkdldFN0YXR1c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChhhdG9uZS92MS9wcm9qZWN0b3IucHJvdG8SCGF0b25lLnYxIhIKEEdldFN0YXR1c1JlcXVlc3QiTgoRR2V0U3RhdHVzUmVzcG9uc2USJwoHc291cmNlcxgBIAMoCzIWLmF0b25lLnYxLlNvdXJjZVN0YXR1cxIQCgh3YXRjaGVycxgCIAEoAyK3AgoMU291cmNlU3RhdHVzEhEKCXNvdXJjZV9pZBgBIAEoCRIMCgRraW5kGAIgASgJEg0KBW93bmVyGAMgASgJEhIKCmNoZWNrcG9pbnQYBCABKAkSFgoOZXZlbnRzX2FwcGxpZWQYBSABKAMSEgoKbGFnX2V2ZW50cxgGIAEoAxISCgpsYWdfbWlsbGlzGAcgASgDEhcKD2ludmFsaWRfcmVjb3JkcxgIIAEoAxIQCghmaW5pc2hlZBgJIAEoCBISCgpwYXJlbnRfaWRzGAogAygJEjQKEGxlYXNlX2V4cGlyZXNfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wMlgKEFByb2plY3RvclNlcnZpY2USRAoJR2V0U3RhdHVzEhouYXRvbmUudjEuR2V0U3RhdHVzUmVxdWVzdBobLmF0b25lLnYxLkdldFN0YXR1c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message atone.v1.GetStatusRequest
@@ -35,6 +35,14 @@ export type GetStatusResponse = Message<"atone.v1.GetStatusResponse"> & {
    * @generated from field: repeated atone.v1.SourceStatus sources = 1;
    */
   sources: SourceStatus[];
+
+  /**
+   * WatchMember streams open in this process (when it also runs QueryService; 0
+   * otherwise).
+   *
+   * @generated from field: int64 watchers = 2;
+   */
+  watchers: bigint;
 };
 
 /**
