@@ -7,6 +7,8 @@ mod m20261124_000001_event_store;
 mod m20261124_000002_read_models;
 mod m20261129_000001_change_feed_json;
 mod m20261130_000001_billing_month;
+mod m20261201_000001_feed_sequence;
+mod m20261201_000002_dead_letters;
 
 pub struct Migrator;
 
@@ -18,6 +20,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_read_models::Migration),
             Box::new(m20261129_000001_change_feed_json::Migration),
             Box::new(m20261130_000001_billing_month::Migration),
+            Box::new(m20261201_000001_feed_sequence::Migration),
+            Box::new(m20261201_000002_dead_letters::Migration),
         ]
     }
 }

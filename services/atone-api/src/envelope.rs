@@ -41,6 +41,43 @@ pub fn decode(bytes: &[u8]) -> Result<Envelope, DecodeError> {
     v1::EventEnvelope::decode(bytes)?.try_into()
 }
 
+/// Which event of which member a record says it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub event_id: uuid::Uuid,
+    pub user_id: String,
+    pub version: i64,
+}
+
+/// A record read as far as this build can: its header, and the event unless this build
+/// cannot read it (an event type added after it was built, say).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    pub header: Header,
+    pub envelope: Result<Envelope, DecodeError>,
+}
+
+/// Reads a record whose header is an envelope's even if its event is not readable here;
+/// `Err` for bytes that are not an envelope at all.
+pub fn decode_record(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    let proto = v1::EventEnvelope::decode(bytes)?;
+    if proto.user_id.is_empty() {
+        return Err(DecodeError::Missing("user_id"));
+    }
+    if proto.version < 1 {
+        return Err(DecodeError::BadVersion(proto.version));
+    }
+    let header = Header {
+        event_id: uuid("event_id", &proto.event_id)?,
+        user_id: proto.user_id.clone(),
+        version: proto.version,
+    };
+    Ok(Decoded {
+        header,
+        envelope: proto.try_into(),
+    })
+}
+
 impl From<&Envelope> for v1::EventEnvelope {
     fn from(e: &Envelope) -> Self {
         Self {

@@ -11,11 +11,15 @@
 //! transaction, and a version already applied is skipped, so a crash or a replay never
 //! changes a read model twice.
 
+mod dead_letters;
 mod kinesis;
 mod outbox;
+mod reconcile;
 mod service;
 
+pub use dead_letters::REPAIR_SOURCE;
 pub use kinesis::{KinesisProjector, KinesisProjectorConfig};
 pub use outbox::embedded::EmbeddedProjector;
 pub use outbox::relay::{Relay, RelayConfig};
+pub use reconcile::{KIND_RECONCILE, RECONCILE_SOURCE, ReconcileConfig, Reconciler};
 pub use service::ProjectorApi;

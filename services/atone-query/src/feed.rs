@@ -1,13 +1,15 @@
 //! One reader tails the change feed and hands each row to the watchers of its member.
 //!
-//! Feed ids are handed out when a projection transaction inserts its rows, but
-//! transactions commit in their own order, so a row can appear after the reader has read
-//! past its id. The reader remembers every id it skipped over and looks for it again until
-//! it appears or `gap_timeout` passes (an id given up by a rolled-back transaction never
-//! appears). Watchers also check versions: a member's versions arrive contiguous, and a
-//! watcher that sees a jump reads the missing rows from the table itself.
+//! Each writer of the feed (a shard's projector, the embedded projector, a repair) numbers
+//! its rows in commit order, none missing (see `atone_storage::change_feed`). The reader
+//! follows every source: it reads how far each has committed, then that source's rows up to
+//! there. However late a transaction commits, and whenever the reader starts, no row is
+//! passed over, and there is no timeout to give one up. Watchers also check versions: a
+//! member's versions arrive contiguous, and a watcher that sees a jump (a slow watcher's
+//! dropped messages, a member moved to another source) reads the missing rows from the
+//! table itself.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -21,15 +23,11 @@ use tokio_util::sync::CancellationToken;
 /// catches up from the table.
 const WATCHER_BUFFER: usize = 256;
 const READ_LIMIT: u64 = 1000;
-/// The widest run of missing ids the reader keeps looking for.
-const MAX_GAP: i64 = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct FeedConfig {
     /// How often the feed is read with no wake-up (changes projected by another process).
     pub poll_interval: Duration,
-    /// How long a skipped id is looked for before it is taken for a rolled-back one.
-    pub gap_timeout: Duration,
     /// How long the feed keeps a change; a watcher with an older cursor gets a snapshot.
     pub retention: Duration,
 }
@@ -38,7 +36,6 @@ impl Default for FeedConfig {
     fn default() -> Self {
         Self {
             poll_interval: Duration::from_millis(100),
-            gap_timeout: Duration::from_secs(30),
             retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
@@ -142,10 +139,7 @@ impl Feed {
     /// Tails the feed until `shutdown`, starting from its current end (a watcher reads what
     /// came before from its snapshot or the table). Also prunes rows past retention.
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut reader = Reader {
-            high: None,
-            gaps: BTreeMap::new(),
-        };
+        let mut reader = Reader { read: None };
         let prune_every = (self.inner.config.retention / 10)
             .clamp(Duration::from_secs(1), Duration::from_secs(60));
         let mut last_prune = Instant::now();
@@ -195,53 +189,40 @@ impl Feed {
 }
 
 struct Reader {
-    /// The highest id read; `None` until the first poll fixes where reading starts.
-    high: Option<i64>,
-    /// Ids skipped over, with when they were first missed.
-    gaps: BTreeMap<i64, Instant>,
+    /// Each source's last row read; `None` until the first poll fixes where reading starts
+    /// (each source's committed end: a watcher reads what came before from its snapshot or
+    /// the table). A source that appears later is read from its start.
+    read: Option<HashMap<String, i64>>,
 }
 
 impl Reader {
-    /// Reads what appeared since the last poll; returns how many rows past `high` it read.
+    /// Reads what the sources committed since the last poll; returns how many rows it read.
     async fn poll(&mut self, feed: &Feed) -> Result<usize, StorageError> {
         let db = &feed.inner.db;
-        let Some(high) = self.high else {
-            self.high = Some(change_feed::max_id(db).await?);
+        let sources = change_feed::sources(db).await?;
+        let Some(read) = self.read.as_mut() else {
+            self.read = Some(sources.into_iter().collect());
             return Ok(0);
         };
-
-        // Rows that committed late first: they are older than anything past `high`.
-        if !self.gaps.is_empty() {
-            let found = change_feed::read_ids(db, self.gaps.keys().copied().collect()).await?;
-            for row in found {
-                self.gaps.remove(&row.id);
+        let mut total = 0;
+        for (source, committed) in sources {
+            let from = read.get(&source).copied().unwrap_or(0);
+            if committed <= from {
+                continue;
+            }
+            // Everything up to `committed` is visible now: it committed with the number.
+            let rows = change_feed::read_source(db, &source, from, committed, READ_LIMIT).await?;
+            total += rows.len();
+            let upto = match rows.last() {
+                Some(last) if rows.len() as u64 == READ_LIMIT => last.seq,
+                // All of them (rows past the retention are gone, not missing).
+                _ => committed,
+            };
+            read.insert(source, upto);
+            for row in rows {
                 feed.publish(row);
             }
-            let timeout = feed.inner.config.gap_timeout;
-            self.gaps.retain(|id, since| {
-                let keep = since.elapsed() < timeout;
-                if !keep {
-                    tracing::debug!(id, "change feed id never appeared, given up");
-                }
-                keep
-            });
         }
-
-        let rows = change_feed::read_from(db, high + 1, READ_LIMIT).await?;
-        let read = rows.len();
-        let mut expected = high + 1;
-        let now = Instant::now();
-        for row in rows {
-            // A jump this wide is ids reserved and never used, not transactions in flight.
-            if row.id - expected <= MAX_GAP {
-                for missing in expected..row.id {
-                    self.gaps.insert(missing, now);
-                }
-            }
-            expected = row.id + 1;
-            self.high = Some(row.id);
-            feed.publish(row);
-        }
-        Ok(read)
+        Ok(total)
     }
 }

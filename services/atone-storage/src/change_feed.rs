@@ -1,42 +1,88 @@
-//! The change feed: one row per applied event, in commit order (roughly: see the query
-//! service's reader), kept for a retention period. Each row holds the projection's
-//! [`Change`] as JSON, exactly what watchers are sent.
+//! The change feed: one row per applied event, kept for a retention period. Each row holds
+//! the projection's [`Change`] as JSON, exactly what watchers are sent, and is numbered in
+//! its source's commit order (see [`numbered_rows`]).
 
 use atone_projection::Change;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::SimpleExpr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
 };
 
-use crate::entity::change_feed;
-use crate::{StorageError, db};
+use crate::StorageError;
+use crate::entity::{change_feed, feed_sources};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedRow {
-    /// The feed position: increasing, but a row may commit after one with a higher id.
-    pub id: i64,
+    /// The source that wrote it, and its number there.
+    pub source_id: String,
+    pub seq: i64,
     pub user_id: String,
     pub version: i64,
     pub change: Change,
 }
 
-/// The row a projected change is recorded as.
-pub(crate) fn new_row(
-    user_id: &str,
-    change: &Change,
-) -> Result<change_feed::ActiveModel, StorageError> {
-    let json = serde_json::to_vec(change)
-        .map_err(|e| StorageError::Corrupt(format!("change does not serialize: {e}")))?;
-    Ok(change_feed::ActiveModel {
-        user_id: Set(user_id.to_owned()),
-        version: Set(change.version),
-        event_type: Set(change.event_type.clone()),
-        change: Set(json),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    })
+/// The rows recording `changes` (user id, change), numbered after the last of `source`.
+///
+/// The numbers are taken in `txn` by raising the source's row in `feed_sources`, which stays
+/// locked until `txn` ends: the next writer of the same source waits, so a source's rows
+/// commit in the order of their numbers, and a rolled-back batch gives its numbers back.
+/// Take them last in a transaction, to hold the row briefly.
+pub(crate) async fn numbered_rows(
+    txn: &DatabaseTransaction,
+    source: &str,
+    changes: &[(&str, &Change)],
+) -> Result<Vec<change_feed::ActiveModel>, StorageError> {
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let n = changes.len() as i64;
+    let raised = feed_sources::Entity::update_many()
+        .col_expr(
+            feed_sources::Column::Seq,
+            Expr::col(feed_sources::Column::Seq).add(n),
+        )
+        .filter(feed_sources::Column::SourceId.eq(source))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    let last = if raised == 0 {
+        // A source's first rows. Two first batches at once: one fails on the key and is
+        // retried as any failed batch is.
+        feed_sources::Entity::insert(feed_sources::ActiveModel {
+            source_id: Set(source.to_owned()),
+            seq: Set(n),
+        })
+        .exec_without_returning(txn)
+        .await?;
+        n
+    } else {
+        feed_sources::Entity::find_by_id(source)
+            .one(txn)
+            .await?
+            .map(|row| row.seq)
+            .ok_or_else(|| StorageError::Corrupt(format!("feed source {source} vanished")))?
+    };
+    let now = Utc::now();
+    changes
+        .iter()
+        .zip(last - n + 1..)
+        .map(|((user_id, change), seq)| {
+            let json = serde_json::to_vec(change)
+                .map_err(|e| StorageError::Corrupt(format!("change does not serialize: {e}")))?;
+            Ok(change_feed::ActiveModel {
+                user_id: Set((*user_id).to_owned()),
+                version: Set(change.version),
+                event_type: Set(change.event_type.clone()),
+                change: Set(json),
+                created_at: Set(now),
+                source_id: Set(source.to_owned()),
+                seq: Set(seq),
+                ..Default::default()
+            })
+        })
+        .collect()
 }
 
 /// Runs `query` and decodes its rows, in the query's order.
@@ -52,7 +98,8 @@ async fn fetch(
             let change = serde_json::from_slice(&row.change)
                 .map_err(|e| StorageError::Corrupt(format!("change feed row {}: {e}", row.id)))?;
             Ok(FeedRow {
-                id: row.id,
+                source_id: row.source_id,
+                seq: row.seq,
                 user_id: row.user_id,
                 version: row.version,
                 change,
@@ -61,24 +108,32 @@ async fn fetch(
         .collect()
 }
 
-/// Up to `limit` rows with an id at or above `from`, by id.
-pub async fn read_from(
-    conn: &impl ConnectionTrait,
-    from: i64,
-    limit: u64,
-) -> Result<Vec<FeedRow>, StorageError> {
-    fetch(conn, by_id(change_feed::Column::Id.gte(from)).limit(limit)).await
+/// Every source of the feed with the number of its last committed row. Rows up to it are
+/// all visible to a read that starts after this one.
+pub async fn sources(conn: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, StorageError> {
+    Ok(feed_sources::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| (row.source_id, row.seq))
+        .collect())
 }
 
-/// The rows with these ids that exist, by id.
-pub async fn read_ids(
+/// Up to `limit` rows of `source` numbered after `after` and up to `up_to`, in order.
+pub async fn read_source(
     conn: &impl ConnectionTrait,
-    ids: Vec<i64>,
+    source: &str,
+    after: i64,
+    up_to: i64,
+    limit: u64,
 ) -> Result<Vec<FeedRow>, StorageError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    fetch(conn, by_id(change_feed::Column::Id.is_in(ids))).await
+    let query = change_feed::Entity::find()
+        .filter(change_feed::Column::SourceId.eq(source))
+        .filter(change_feed::Column::Seq.gt(after))
+        .filter(change_feed::Column::Seq.lte(up_to))
+        .order_by_asc(change_feed::Column::Seq)
+        .limit(limit);
+    fetch(conn, query).await
 }
 
 /// The member's changes after `after_version`, by version.
@@ -94,18 +149,6 @@ pub async fn read_member(
         .order_by_asc(change_feed::Column::Version)
         .limit(limit);
     fetch(conn, query).await
-}
-
-/// The rows that match `filter`, by id.
-fn by_id(filter: SimpleExpr) -> Select<change_feed::Entity> {
-    change_feed::Entity::find()
-        .filter(filter)
-        .order_by_asc(change_feed::Column::Id)
-}
-
-/// The highest id in the feed; 0 when it is empty.
-pub async fn max_id(conn: &impl ConnectionTrait) -> Result<i64, StorageError> {
-    db::max_or_zero(conn, change_feed::Entity::find(), change_feed::Column::Id).await
 }
 
 /// Deletes rows written before `before`; returns how many.

@@ -44,6 +44,29 @@ impl atone_retry::Retryable for StorageError {
     }
 }
 
+impl StorageError {
+    /// The database refused a value a row was to hold (too long, out of range, not
+    /// allowed): a fault of the data being written, not of the database. Writing the same
+    /// data again fails the same way, so the projector sets the member's events aside.
+    pub fn is_data_error(&self) -> bool {
+        let Self::Db(e) = self else {
+            return false;
+        };
+        let Some(sea_orm::sqlx::Error::Database(db)) = sqlx_error(e) else {
+            return false;
+        };
+        if let Some(mysql) = db.try_downcast_ref::<MySqlDatabaseError>() {
+            return MYSQL_DATA_ERRORS.contains(&mysql.number());
+        }
+        false
+    }
+}
+
+/// MySQL/MariaDB: null in a NOT NULL column (1048), value out of range (1264), a bad
+/// date or number (1292), a bad string value (1366), data too long (1406), a failed CHECK
+/// (3819 MySQL, 4025 MariaDB). SQLite stores such values as they come.
+const MYSQL_DATA_ERRORS: [u16; 7] = [1048, 1264, 1292, 1366, 1406, 3819, 4025];
+
 /// What a caller of any service is told when storage fails. The cause is logged, never
 /// shown: it may name tables, hosts or values.
 impl From<StorageError> for Status {

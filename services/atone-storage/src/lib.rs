@@ -5,6 +5,7 @@
 
 pub mod change_feed;
 pub mod db;
+pub mod dead_letters;
 pub mod entity;
 mod error;
 pub mod event_store;

@@ -60,6 +60,9 @@ impl Proc {
         tokio::spawn(async move {
             let mut ready = Some(ready);
             while let Ok(Some(line)) = lines.next_line().await {
+                // Logged before it is reported, so a test that looks at the log once the
+                // process serves finds the line.
+                sink.lock().expect("log").push(line.clone());
                 if let Ok(json) = serde_json::from_str::<serde_json::Value>(&line)
                     && json["fields"]["message"] == "atone serving"
                     && let Some(tx) = ready.take()
@@ -71,7 +74,6 @@ impl Proc {
                             .to_owned(),
                     );
                 }
-                sink.lock().expect("log").push(line);
             }
         });
         let addr = match tokio::time::timeout(Duration::from_secs(60), addr).await {

@@ -1,6 +1,6 @@
 use anyhow::Context;
 use atone::cli::{Cli, Commands};
-use atone::{Application, Settings, oneshot};
+use atone::{Application, Settings, oneshot, remote};
 use clap::Parser;
 
 #[tokio::main]
@@ -16,7 +16,8 @@ async fn main() -> anyhow::Result<()> {
         Some(Commands::Migrate(args)) => oneshot::migrate(&args.database).await,
         Some(Commands::CreateStream(args)) => oneshot::create_stream(&args).await,
         Some(Commands::Healthcheck(args)) => oneshot::healthcheck(&args).await,
-        Some(Commands::Close(args)) => oneshot::close(&args).await,
+        Some(Commands::Close(args)) => remote::close(&args).await,
+        Some(Commands::DeadLetters(args)) => remote::dead_letters(&args).await,
         Some(Commands::ApiKey(args)) => oneshot::api_key(&args),
         Some(Commands::InitAuth(args)) => oneshot::init_auth(&args),
     }

@@ -5,8 +5,8 @@ use atone_kinesis::{Kinesis, KinesisConfig};
 use atone_storage::{DatabaseConnection, DbConfig};
 
 use crate::cli::{
-    ApiKeyArgs, ClientTlsArgs, CloseArgs, CreateStreamArgs, DatabaseArgs, HealthcheckArgs,
-    InitAuthArgs, redact,
+    ApiKeyArgs, ClientTlsArgs, CreateStreamArgs, DatabaseArgs, HealthcheckArgs, InitAuthArgs,
+    redact,
 };
 
 /// Opens the database, saying where it failed to.
@@ -72,7 +72,7 @@ pub async fn create_stream(args: &CreateStreamArgs) -> anyhow::Result<()> {
 }
 
 /// The endpoint of a running atone at `addr`, over TLS when given a CA.
-fn endpoint(
+pub(crate) fn endpoint(
     addr: std::net::SocketAddr,
     tls: &ClientTlsArgs,
 ) -> anyhow::Result<tonic::transport::Endpoint> {
@@ -89,48 +89,6 @@ fn endpoint(
         config = config.identity(Identity::from_pem(read(cert)?, read(key)?));
     }
     Ok(Endpoint::from_shared(format!("https://{addr}"))?.tls_config(config)?)
-}
-
-/// `atone close`: streams BillingService/CloseBillingPeriod and prints its progress.
-pub async fn close(args: &CloseArgs) -> anyhow::Result<()> {
-    use atone_api::v1::CloseBillingPeriodRequest;
-    use atone_api::v1::billing_service_client::BillingServiceClient;
-    let channel = endpoint(args.addr, &args.tls)?
-        .connect()
-        .await
-        .with_context(|| format!("cannot reach atone at {}", args.addr))?;
-    let mut request = tonic::Request::new(CloseBillingPeriodRequest {
-        period: args.period.clone(),
-    });
-    if let Some(key) = &args.api_key {
-        let value = format!("Bearer {key}")
-            .parse()
-            .context("the API key is not valid metadata")?;
-        request.metadata_mut().insert("authorization", value);
-    }
-    let mut progress = BillingServiceClient::new(channel)
-        .close_billing_period(request)
-        .await
-        .map_err(|s| anyhow::anyhow!("{}: {}", s.code(), s.message()))?
-        .into_inner();
-    while let Some(p) = progress
-        .message()
-        .await
-        .map_err(|s| anyhow::anyhow!("{}: {}", s.code(), s.message()))?
-    {
-        println!(
-            "{}: {}/{} members closed, {} bills issued{}",
-            p.period,
-            p.members_done,
-            p.members_total,
-            p.bills_issued,
-            if p.done { " (done)" } else { "" }
-        );
-        if p.done {
-            return Ok(());
-        }
-    }
-    bail!("the close of {} ended before it was done", args.period)
 }
 
 /// `atone healthcheck`.

@@ -10,9 +10,10 @@ use std::sync::Arc;
 
 use atone_command::billing::BillingSchedule;
 use atone_command::{CommandConfig, SharedClock, SystemClock};
-use atone_delivery::{KinesisProjectorConfig, RelayConfig};
+use atone_delivery::{KinesisProjectorConfig, ReconcileConfig, RelayConfig};
 use atone_query::{FeedConfig, QueryConfig};
 use atone_storage::DbConfig;
+use atone_storage::projection::Readable;
 
 use crate::server::ServerSettings;
 
@@ -117,6 +118,11 @@ pub struct ProjectorSettings {
     /// suffix.
     pub projector_id: Option<String>,
     pub kinesis: KinesisProjectorConfig,
+    /// What this build reads (every event type, unless rehearsing an upgrade); anything
+    /// else is parked.
+    pub readable: Readable,
+    /// The periodic check of the read models against the event store.
+    pub reconcile: ReconcileConfig,
 }
 
 #[derive(Debug, Clone, Default)]

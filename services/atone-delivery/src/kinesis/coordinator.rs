@@ -15,6 +15,7 @@ use std::time::Duration;
 use atone_kinesis::{Kinesis, ReadMode, ReaderConfig};
 use atone_storage::StorageError;
 use atone_storage::leases::{self, KIND_SHARD, Lease};
+use atone_storage::projection::Readable;
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -31,6 +32,8 @@ pub struct KinesisProjectorConfig {
     pub fan_out_consumer_arn: Option<String>,
     /// Polling: the longest pause between GetRecords calls on an idle shard.
     pub max_idle_poll: Duration,
+    /// What this build reads; anything else is parked.
+    pub readable: Readable,
 }
 
 impl Default for KinesisProjectorConfig {
@@ -39,6 +42,7 @@ impl Default for KinesisProjectorConfig {
             lease_duration: Duration::from_secs(10),
             fan_out_consumer_arn: None,
             max_idle_poll: Duration::from_secs(1),
+            readable: Readable::default(),
         }
     }
 }
@@ -185,12 +189,12 @@ impl KinesisProjector {
             tracing::info!(shard_id = %seen.source_id, counter = taken.counter, stolen_from = ?stolen_from, checkpoint = ?seen.checkpoint, "lease taken");
             let stop = CancellationToken::new();
             let worker = Worker::new(
-                self.lease.db().clone(),
                 self.kinesis.clone(),
                 self.lease.clone(),
                 taken.clone(),
                 seen.checkpoint.clone(),
                 self.reader_config(),
+                self.config.readable.clone(),
                 self.projected.clone(),
             );
             let task = tokio::spawn(worker.run(stop.clone()));

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use atone_api::envelope;
-use atone_domain::Envelope;
 use atone_kinesis::{Kinesis, ReaderConfig, ShardReader};
 use atone_retry::RetryPolicy;
+use atone_storage::event_store::{self, StreamRecord};
 use atone_storage::leases::{self, Progress};
-use atone_storage::{DatabaseConnection, StorageError, db, event_store, projection};
+use atone_storage::projection::{self, Incoming, Readable};
+use atone_storage::{DatabaseConnection, StorageError, db};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -39,27 +40,30 @@ pub struct Worker {
     /// The last checkpoint committed: where to read again after a failed batch.
     checkpoint: Option<String>,
     config: ReaderConfig,
+    /// What this build reads; anything else is parked.
+    readable: Readable,
     projected: Arc<Notify>,
 }
 
 impl Worker {
     pub fn new(
-        db: DatabaseConnection,
         kinesis: Kinesis,
         holder: LeaseHolder,
         lease: Held,
         checkpoint: Option<String>,
         config: ReaderConfig,
+        readable: Readable,
         projected: Arc<Notify>,
     ) -> Self {
         Self {
-            db,
+            db: holder.db().clone(),
             kinesis,
             shard_id: lease.source_id.clone(),
             holder,
             lease,
             checkpoint,
             config,
+            readable,
             projected,
         }
     }
@@ -129,11 +133,16 @@ impl Worker {
     /// shard) the finished mark, all in one transaction that only commits while this
     /// worker still holds the lease.
     async fn apply(&mut self, batch: &atone_kinesis::Batch) -> Result<(), StorageError> {
-        let mut envelopes = Vec::with_capacity(batch.records.len());
+        let mut records = Vec::with_capacity(batch.records.len());
         let mut invalid = 0;
         for record in &batch.records {
-            match envelope::decode(&record.data) {
-                Ok(envelope) => envelopes.push(envelope),
+            match envelope::decode_record(&record.data) {
+                Ok(decoded) => records.push(StreamRecord {
+                    event_id: decoded.header.event_id,
+                    user_id: decoded.header.user_id,
+                    version: decoded.header.version,
+                    envelope: decoded.envelope.ok(),
+                }),
                 Err(e) => {
                     invalid += 1;
                     tracing::warn!(
@@ -147,10 +156,11 @@ impl Worker {
                 }
             }
         }
-        let envelopes = self.trusted(envelopes, &mut invalid).await?;
+        let incoming = self.trusted(records, &mut invalid).await?;
         let checkpoint = batch.last_sequence_number().map(str::to_owned);
         let txn = db::begin_write(&self.db).await?;
-        let outcome = projection::apply_batch(&txn, envelopes).await?;
+        let outcome =
+            projection::apply_batch(&txn, incoming, &self.readable, &self.shard_id).await?;
         let progress = Progress {
             checkpoint: checkpoint.clone(),
             applied: outcome.applied.len() as i64,
@@ -178,24 +188,24 @@ impl Worker {
     /// is set aside and counted with the invalid ones, never applied.
     async fn trusted(
         &self,
-        envelopes: Vec<Envelope>,
+        records: Vec<StreamRecord>,
         invalid: &mut i64,
-    ) -> Result<Vec<Envelope>, StorageError> {
-        let checked = event_store::check_stored(&self.db, envelopes).await?;
-        for envelope in &checked.unknown {
+    ) -> Result<Vec<Incoming>, StorageError> {
+        let checked = event_store::check_stored(&self.db, records).await?;
+        for record in &checked.unknown {
             tracing::warn!(
                 shard_id = %self.shard_id,
-                event_id = %envelope.event_id,
-                user_id = %envelope.user_id,
-                version = envelope.version(),
+                event_id = %record.event_id,
+                user_id = %record.user_id,
+                version = record.version,
                 "record is not an event of the event store; set aside"
             );
         }
-        for envelope in &checked.altered {
+        for record in &checked.altered {
             tracing::warn!(
                 shard_id = %self.shard_id,
-                event_id = %envelope.event_id,
-                user_id = %envelope.user_id,
+                event_id = %record.event_id,
+                user_id = %record.user_id,
                 "record differs from the event store's copy; the store's copy applied"
             );
         }

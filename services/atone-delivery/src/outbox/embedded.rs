@@ -8,7 +8,8 @@ use std::time::Duration;
 use atone_api::envelope;
 use atone_retry::{RetryPolicy, Retryable};
 use atone_storage::leases::{self, KIND_OUTBOX, OUTBOX_SOURCE, Progress};
-use atone_storage::{DatabaseConnection, StorageError, db, outbox, projection};
+use atone_storage::projection::{self, Incoming, Readable, Unreadable};
+use atone_storage::{DatabaseConnection, StorageError, db, outbox};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -21,6 +22,8 @@ pub struct EmbeddedProjector {
     projected: Arc<Notify>,
     /// How often the outbox is checked with no wake-up (rows written by another process).
     poll_interval: Duration,
+    /// What this build reads; anything else is parked.
+    readable: Readable,
 }
 
 impl EmbeddedProjector {
@@ -31,7 +34,14 @@ impl EmbeddedProjector {
             appended,
             projected,
             poll_interval: Duration::from_millis(250),
+            readable: Readable::default(),
         }
+    }
+
+    /// The same, reading only what `readable` says.
+    pub fn reading(mut self, readable: Readable) -> Self {
+        self.readable = readable;
+        self
     }
 
     /// Delivers the outbox until `shutdown`. Database errors are logged and retried; they
@@ -79,23 +89,29 @@ impl EmbeddedProjector {
         };
         let checkpoint = last.id.to_string();
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let mut envelopes = Vec::with_capacity(rows.len());
-        let mut invalid = 0;
-        for row in &rows {
-            match envelope::decode(&row.envelope) {
-                Ok(envelope) => envelopes.push(envelope),
-                Err(e) => {
-                    invalid += 1;
-                    tracing::error!(outbox_id = row.id, user_id = %row.user_id, version = row.version, error = %e, "undecodable outbox row skipped");
-                }
-            }
-        }
-        let outcome = projection::apply_batch(&txn, envelopes).await?;
+        let incoming = rows
+            .iter()
+            .map(|row| match envelope::decode(&row.envelope) {
+                Ok(envelope) => Incoming::Event(envelope),
+                // The outbox holds only this store's events: one this build cannot read is
+                // newer than it, and waits (parked) for one that can.
+                Err(e) => Incoming::Unreadable(Unreadable {
+                    user_id: row.user_id.clone(),
+                    version: row.version,
+                    event_id: None,
+                    event_type: "unreadable".to_owned(),
+                    error: format!("this build cannot read the outbox row: {e}"),
+                    record: Some(row.envelope.clone()),
+                }),
+            })
+            .collect();
+        let outcome =
+            projection::apply_batch(&txn, incoming, &self.readable, OUTBOX_SOURCE).await?;
         outbox::delete(&txn, ids).await?;
         let progress = Progress {
             checkpoint: Some(checkpoint),
             applied: outcome.applied.len() as i64,
-            invalid,
+            invalid: 0,
             lag_millis: None,
         };
         leases::record_progress(&txn, OUTBOX_SOURCE, &progress, None).await?;

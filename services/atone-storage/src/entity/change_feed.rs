@@ -11,6 +11,10 @@ pub struct Model {
     /// The projection's `Change` as JSON: what watchers are sent.
     pub change: Vec<u8>,
     pub created_at: DateTimeUtc,
+    /// The feed source that wrote the row, and its number there: each source's rows commit
+    /// in the order of their numbers, none missing (see `feed_sources`).
+    pub source_id: String,
+    pub seq: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

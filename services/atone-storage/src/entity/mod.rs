@@ -1,7 +1,9 @@
 //! sea-orm entities, one per table of `migrations/`.
 
 pub mod change_feed;
+pub mod dead_letters;
 pub mod events;
+pub mod feed_sources;
 pub mod member_bills;
 pub mod members;
 pub mod outbox;

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use atone_command::CommandConfig;
 use atone_command::billing::BillingSchedule;
-use atone_delivery::{KinesisProjectorConfig, RelayConfig};
+use atone_delivery::{KinesisProjectorConfig, ReconcileConfig, RelayConfig};
 use atone_query::{FeedConfig, QueryConfig};
 use atone_storage::DbConfig;
 use clap::Args;
@@ -215,88 +215,17 @@ pub struct LeaseArgs {
     /// (Kinesis allows 5 a second per shard, shared by every polling consumer).
     #[arg(long, env = "ATONE_MAX_IDLE_POLL", default_value_t = shown(KinesisProjectorConfig::default().max_idle_poll))]
     pub max_idle_poll: Duration,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct MigrateArgs {
-    #[command(flatten)]
-    pub database: DatabaseArgs,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct CreateStreamArgs {
-    #[arg(long, env = "ATONE_STREAM_NAME")]
-    pub stream_name: String,
-    #[arg(long, env = "ATONE_KINESIS_ENDPOINT")]
-    pub kinesis_endpoint: Option<String>,
-    #[arg(long = "shards", env = "ATONE_STREAM_SHARDS", default_value_t = KinesisSettings::default().stream_shards)]
-    pub shards: u32,
-}
-
-/// How a subcommand reaches a running atone that serves TLS.
-#[derive(Debug, Clone, Args)]
-pub struct ClientTlsArgs {
-    /// The CA (PEM) that signed atone's certificate: connect with TLS.
-    #[arg(long, env = "ATONE_CA_CERT")]
-    pub ca_cert: Option<std::path::PathBuf>,
-    /// A client certificate (PEM), for an atone that wants one (mutual TLS).
-    #[arg(long, env = "ATONE_CLIENT_CERT", requires = "client_key")]
-    pub client_cert: Option<std::path::PathBuf>,
-    /// The client certificate's key (PEM).
-    #[arg(long, env = "ATONE_CLIENT_KEY", requires = "client_cert")]
-    pub client_key: Option<std::path::PathBuf>,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct HealthcheckArgs {
-    /// The atone to ask.
-    #[arg(long, env = "ATONE_HEALTHCHECK_ADDR", default_value_t = Settings::default().listen)]
-    pub addr: SocketAddr,
-    /// A service to ask about, e.g. atone.v1.QueryService; empty for the whole process.
-    #[arg(long, default_value = "")]
-    pub service: String,
-    #[arg(long, default_value = "3s")]
-    pub timeout: Duration,
-    #[command(flatten)]
-    pub tls: ClientTlsArgs,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct ApiKeyArgs {
-    /// The key's name: the part of the credential before the dot.
-    #[arg(long)]
-    pub id: String,
-    /// What it may do, comma-separated: purchases, billing, payments, read, admin.
-    #[arg(long, value_delimiter = ',', required = true)]
-    pub scopes: Vec<atone_auth::Scope>,
-    /// Add the entry to this keys file (created if missing); without it, print the entry.
-    #[arg(long)]
-    pub file: Option<std::path::PathBuf>,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct InitAuthArgs {
-    /// Where to make `api-keys.json` and `token-secret` (created if missing).
-    #[arg(long)]
-    pub dir: std::path::PathBuf,
-    /// The admin key's id.
-    #[arg(long, default_value = "admin")]
-    pub admin_id: String,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct CloseArgs {
-    /// The month to close, YYYY-MM (Japan time); it must have ended.
-    #[arg(long)]
-    pub period: String,
-    /// The atone (running CommandService) to ask.
-    #[arg(long, env = "ATONE_ADDR", default_value_t = Settings::default().listen)]
-    pub addr: SocketAddr,
-    /// An API key with the billing scope, when atone has authentication on.
-    #[arg(long, env = "ATONE_API_KEY", hide_env_values = true)]
-    pub api_key: Option<String>,
-    #[command(flatten)]
-    pub tls: ClientTlsArgs,
+    /// Behave as a build that does not know this event type (repeatable): its events are
+    /// parked as dead letters. For rehearsing a rolling upgrade; never in production.
+    #[arg(long = "unknown-event-type", hide = true)]
+    pub unknown_event_types: Vec<String>,
+    /// How often the read models are checked against the event store (a member behind is
+    /// repaired from it); 0s turns the check off.
+    #[arg(long, env = "ATONE_RECONCILE_INTERVAL", default_value_t = shown(ReconcileConfig::default().interval))]
+    pub reconcile_interval: Duration,
+    /// Events younger than this are left to the projectors by the check.
+    #[arg(long, env = "ATONE_RECONCILE_GRACE", default_value_t = shown(ReconcileConfig::default().grace))]
+    pub reconcile_grace: Duration,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use atone_command::billing::BillingSchedule;
 use atone_command::{CommandConfig, SystemClock};
-use atone_delivery::{KinesisProjectorConfig, RelayConfig};
+use atone_delivery::{KinesisProjectorConfig, ReconcileConfig, RelayConfig};
 use atone_query::{FeedConfig, QueryConfig};
 use atone_storage::DbConfig;
+use atone_storage::projection::Readable;
 
 use super::args::*;
 use crate::server::{ServerSettings, TlsSettings};
@@ -113,12 +114,19 @@ fn command(credit: &CreditArgs, args: &CommandArgs) -> CommandSettings {
 }
 
 fn projector(args: &LeaseArgs) -> ProjectorSettings {
+    let readable = Readable::without(args.unknown_event_types.iter().cloned());
     ProjectorSettings {
         projector_id: args.projector_id.clone(),
         kinesis: KinesisProjectorConfig {
             lease_duration: *args.lease_duration,
             max_idle_poll: *args.max_idle_poll,
+            readable: readable.clone(),
             ..KinesisProjectorConfig::default()
+        },
+        readable,
+        reconcile: ReconcileConfig {
+            interval: *args.reconcile_interval,
+            grace: *args.reconcile_grace,
         },
     }
 }
@@ -135,7 +143,6 @@ fn query(credit: &CreditArgs, args: &QueryArgs) -> QuerySettings {
         feed: FeedConfig {
             retention: *args.change_feed_retention,
             poll_interval: *args.feed_poll_interval,
-            ..FeedConfig::default()
         },
     }
 }

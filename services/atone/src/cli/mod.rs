@@ -5,10 +5,12 @@
 
 mod args;
 mod convert;
+mod tools;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 pub use args::*;
+pub use tools::*;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -49,6 +51,10 @@ pub enum Commands {
     /// 締め: closes a month for every member through a running atone (BillingService),
     /// printing progress; exits 0 when every member is closed.
     Close(CloseArgs),
+    /// Dead letters: events a projector could not apply, parked per member. Lists them,
+    /// retries a member, or skips a member's first parked event, through a running atone
+    /// (ProjectorService; the admin scope).
+    DeadLetters(DeadLettersArgs),
     /// Makes an API key: prints the credential to give to the service (shown once), and adds
     /// the key's entry (the secret's hash and the scopes) to the keys file.
     ApiKey(ApiKeyArgs),

@@ -3,7 +3,9 @@
 
 use anyhow::Context;
 use atone_api::v1::projector_service_server::ProjectorServiceServer;
-use atone_delivery::{EmbeddedProjector, KinesisProjector, KinesisProjectorConfig, ProjectorApi};
+use atone_delivery::{
+    EmbeddedProjector, KinesisProjector, KinesisProjectorConfig, ProjectorApi, Reconciler,
+};
 use atone_kinesis::Kinesis;
 use atone_lease::LeaseHolder;
 
@@ -25,7 +27,8 @@ pub async fn start(
                 wiring.db.clone(),
                 wiring.appended.clone(),
                 wiring.projected.clone(),
-            );
+            )
+            .reading(settings.readable.clone());
             projector
                 .register()
                 .await
@@ -33,11 +36,21 @@ pub async fn start(
             wiring.tasks.spawn(projector.run(wiring.shutdown.clone()));
         }
     }
-    wiring
-        .serve(ProjectorServiceServer::new(ProjectorApi::new(
+    let reconciler = Reconciler::new(
+        LeaseHolder::new(
             wiring.db.clone(),
-            wiring.watchers.clone(),
-        )))
+            instance_name("reconcile"),
+            settings.kinesis.lease_duration,
+        ),
+        settings.reconcile.clone(),
+        settings.readable.clone(),
+    );
+    wiring.tasks.spawn(reconciler.run(wiring.shutdown.clone()));
+    wiring
+        .serve(ProjectorServiceServer::new(
+            ProjectorApi::new(wiring.db.clone(), wiring.watchers.clone())
+                .reading(settings.readable.clone()),
+        ))
         .await;
     Ok(())
 }

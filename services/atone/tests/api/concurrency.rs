@@ -120,6 +120,7 @@ async fn many_members_at_once_keep_contiguous_streams() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_that_read_before_another_projector_committed_sees_its_rows() {
     use atone_storage::entity::{change_feed, member_bills, members, payment_promises};
+    use atone_storage::projection::{Incoming, Readable};
     use atone_storage::{db, event_store, projection};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -170,12 +171,20 @@ async fn a_batch_that_read_before_another_projector_committed_sees_its_rows() {
     members::Entity::find().all(&late).await.expect("B reads");
     // ...projector A applies the purchase and the promise and commits...
     let early = db::begin_write(&conn).await.expect("begin A");
-    projection::apply_batch(&early, events[..2].to_vec())
+    let incoming = |events: &[atone_domain::Envelope]| {
+        events
+            .iter()
+            .cloned()
+            .map(Incoming::Event)
+            .collect::<Vec<_>>()
+    };
+    let readable = Readable::default();
+    projection::apply_batch(&early, incoming(&events[..2]), &readable, "projector-a")
         .await
         .expect("A applies");
     early.commit().await.expect("A commits");
     // ...and B, handed all three, skips the two A applied and bills the promise A wrote.
-    let outcome = projection::apply_batch(&late, events.clone())
+    let outcome = projection::apply_batch(&late, incoming(&events), &readable, "projector-b")
         .await
         .expect("B applies");
     late.commit().await.expect("B commits");

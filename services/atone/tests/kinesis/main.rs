@@ -1,5 +1,6 @@
 //! atone over Kinesis: separate processes, a real emulator (kinesis-mock) and MariaDB.
 
+mod dead_letters;
 mod failover;
 mod flow;
 mod foreign;

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61tone/v1/projector.proto\x12\x08\x61tone.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x12\n\x10GetStatusRequest\"a\n\x11GetStatusResponse\x12\x30\n\x07sources\x18\x01 \x03(\x0b\x32\x16.atone.v1.SourceStatusR\x07sources\x12\x1a\n\x08watchers\x18\x02 \x01(\x03R\x08watchers\"\xbf\x03\n\x0cSourceStatus\x12\x1b\n\tsource_id\x18\x01 \x01(\tR\x08sourceId\x12\x12\n\x04kind\x18\x02 \x01(\tR\x04kind\x12\x14\n\x05owner\x18\x03 \x01(\tR\x05owner\x12\x1e\n\ncheckpoint\x18\x04 \x01(\tR\ncheckpoint\x12%\n\x0e\x65vents_applied\x18\x05 \x01(\x03R\reventsApplied\x12\x1d\n\nlag_events\x18\x06 \x01(\x03R\tlagEvents\x12\x1d\n\nlag_millis\x18\x07 \x01(\x03R\tlagMillis\x12\'\n\x0finvalid_records\x18\x08 \x01(\x03R\x0einvalidRecords\x12\x1a\n\x08\x66inished\x18\t \x01(\x08R\x08\x66inished\x12\x1d\n\nparent_ids\x18\n \x03(\tR\tparentIds\x12\x44\n\x10lease_expires_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0eleaseExpiresAt\x12\x39\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tupdatedAt2X\n\x10ProjectorService\x12\x44\n\tGetStatus\x12\x1a.atone.v1.GetStatusRequest\x1a\x1b.atone.v1.GetStatusResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61tone/v1/projector.proto\x12\x08\x61tone.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x12\n\x10GetStatusRequest\"\xab\x01\n\x11GetStatusResponse\x12\x30\n\x07sources\x18\x01 \x03(\x0b\x32\x16.atone.v1.SourceStatusR\x07sources\x12\x1a\n\x08watchers\x18\x02 \x01(\x03R\x08watchers\x12!\n\x0c\x64\x65\x61\x64_letters\x18\x03 \x01(\x03R\x0b\x64\x65\x61\x64Letters\x12%\n\x0eparked_members\x18\x04 \x01(\x03R\rparkedMembers\"\x98\x01\n\x16ListDeadLettersRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12)\n\x10include_resolved\x18\x02 \x01(\x08R\x0fincludeResolved\x12\x1b\n\tpage_size\x18\x03 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x04 \x01(\tR\tpageToken\"z\n\x17ListDeadLettersResponse\x12\x37\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32\x14.atone.v1.DeadLetterR\x0b\x64\x65\x61\x64Letters\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xef\x02\n\nDeadLetter\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x18\n\x07version\x18\x02 \x01(\x03R\x07version\x12\x19\n\x08\x65vent_id\x18\x03 \x01(\tR\x07\x65ventId\x12\x1d\n\nevent_type\x18\x04 \x01(\tR\teventType\x12\x1b\n\tsource_id\x18\x05 \x01(\tR\x08sourceId\x12\x16\n\x06status\x18\x06 \x01(\tR\x06status\x12\x14\n\x05\x65rror\x18\x07 \x01(\tR\x05\x65rror\x12\x37\n\tparked_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08parkedAt\x12;\n\x0bresolved_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nresolvedAt\x12\x1f\n\x0bresolved_by\x18\n \x01(\tR\nresolvedBy\x12\x12\n\x04note\x18\x0b \x01(\tR\x04note\"2\n\x17RetryDeadLettersRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\"q\n\x18RetryDeadLettersResponse\x12\x18\n\x07\x61pplied\x18\x01 \x01(\x03R\x07\x61pplied\x12!\n\x0cstill_parked\x18\x02 \x01(\x03R\x0bstillParked\x12\x18\n\x07version\x18\x03 \x01(\x03R\x07version\"b\n\x15SkipDeadLetterRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x18\n\x07version\x18\x02 \x01(\x03R\x07version\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"o\n\x16SkipDeadLetterResponse\x12\x18\n\x07\x61pplied\x18\x01 \x01(\x03R\x07\x61pplied\x12!\n\x0cstill_parked\x18\x02 \x01(\x03R\x0bstillParked\x12\x18\n\x07version\x18\x03 \x01(\x03R\x07version\"\xbf\x03\n\x0cSourceStatus\x12\x1b\n\tsource_id\x18\x01 \x01(\tR\x08sourceId\x12\x12\n\x04kind\x18\x02 \x01(\tR\x04kind\x12\x14\n\x05owner\x18\x03 \x01(\tR\x05owner\x12\x1e\n\ncheckpoint\x18\x04 \x01(\tR\ncheckpoint\x12%\n\x0e\x65vents_applied\x18\x05 \x01(\x03R\reventsApplied\x12\x1d\n\nlag_events\x18\x06 \x01(\x03R\tlagEvents\x12\x1d\n\nlag_millis\x18\x07 \x01(\x03R\tlagMillis\x12\'\n\x0finvalid_records\x18\x08 \x01(\x03R\x0einvalidRecords\x12\x1a\n\x08\x66inished\x18\t \x01(\x08R\x08\x66inished\x12\x1d\n\nparent_ids\x18\n \x03(\tR\tparentIds\x12\x44\n\x10lease_expires_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0eleaseExpiresAt\x12\x39\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tupdatedAt2\xe0\x02\n\x10ProjectorService\x12\x44\n\tGetStatus\x12\x1a.atone.v1.GetStatusRequest\x1a\x1b.atone.v1.GetStatusResponse\x12V\n\x0fListDeadLetters\x12 .atone.v1.ListDeadLettersRequest\x1a!.atone.v1.ListDeadLettersResponse\x12Y\n\x10RetryDeadLetters\x12!.atone.v1.RetryDeadLettersRequest\x1a\".atone.v1.RetryDeadLettersResponse\x12S\n\x0eSkipDeadLetter\x12\x1f.atone.v1.SkipDeadLetterRequest\x1a .atone.v1.SkipDeadLetterResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,10 +34,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GETSTATUSREQUEST']._serialized_start=71
   _globals['_GETSTATUSREQUEST']._serialized_end=89
-  _globals['_GETSTATUSRESPONSE']._serialized_start=91
-  _globals['_GETSTATUSRESPONSE']._serialized_end=188
-  _globals['_SOURCESTATUS']._serialized_start=191
-  _globals['_SOURCESTATUS']._serialized_end=638
-  _globals['_PROJECTORSERVICE']._serialized_start=640
-  _globals['_PROJECTORSERVICE']._serialized_end=728
+  _globals['_GETSTATUSRESPONSE']._serialized_start=92
+  _globals['_GETSTATUSRESPONSE']._serialized_end=263
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_start=266
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_end=418
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=420
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=542
+  _globals['_DEADLETTER']._serialized_start=545
+  _globals['_DEADLETTER']._serialized_end=912
+  _globals['_RETRYDEADLETTERSREQUEST']._serialized_start=914
+  _globals['_RETRYDEADLETTERSREQUEST']._serialized_end=964
+  _globals['_RETRYDEADLETTERSRESPONSE']._serialized_start=966
+  _globals['_RETRYDEADLETTERSRESPONSE']._serialized_end=1079
+  _globals['_SKIPDEADLETTERREQUEST']._serialized_start=1081
+  _globals['_SKIPDEADLETTERREQUEST']._serialized_end=1179
+  _globals['_SKIPDEADLETTERRESPONSE']._serialized_start=1181
+  _globals['_SKIPDEADLETTERRESPONSE']._serialized_end=1292
+  _globals['_SOURCESTATUS']._serialized_start=1295
+  _globals['_SOURCESTATUS']._serialized_end=1742
+  _globals['_PROJECTORSERVICE']._serialized_start=1745
+  _globals['_PROJECTORSERVICE']._serialized_end=2097
 # @@protoc_insertion_point(module_scope)

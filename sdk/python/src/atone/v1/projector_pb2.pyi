@@ -14,12 +14,98 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("sources", "watchers")
+    __slots__ = ("sources", "watchers", "dead_letters", "parked_members")
     SOURCES_FIELD_NUMBER: _ClassVar[int]
     WATCHERS_FIELD_NUMBER: _ClassVar[int]
+    DEAD_LETTERS_FIELD_NUMBER: _ClassVar[int]
+    PARKED_MEMBERS_FIELD_NUMBER: _ClassVar[int]
     sources: _containers.RepeatedCompositeFieldContainer[SourceStatus]
     watchers: int
-    def __init__(self, sources: _Optional[_Iterable[_Union[SourceStatus, _Mapping]]] = ..., watchers: _Optional[int] = ...) -> None: ...
+    dead_letters: int
+    parked_members: int
+    def __init__(self, sources: _Optional[_Iterable[_Union[SourceStatus, _Mapping]]] = ..., watchers: _Optional[int] = ..., dead_letters: _Optional[int] = ..., parked_members: _Optional[int] = ...) -> None: ...
+
+class ListDeadLettersRequest(_message.Message):
+    __slots__ = ("user_id", "include_resolved", "page_size", "page_token")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_RESOLVED_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    include_resolved: bool
+    page_size: int
+    page_token: str
+    def __init__(self, user_id: _Optional[str] = ..., include_resolved: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListDeadLettersResponse(_message.Message):
+    __slots__ = ("dead_letters", "next_page_token")
+    DEAD_LETTERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    dead_letters: _containers.RepeatedCompositeFieldContainer[DeadLetter]
+    next_page_token: str
+    def __init__(self, dead_letters: _Optional[_Iterable[_Union[DeadLetter, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class DeadLetter(_message.Message):
+    __slots__ = ("user_id", "version", "event_id", "event_type", "source_id", "status", "error", "parked_at", "resolved_at", "resolved_by", "note")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    PARKED_AT_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_AT_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_BY_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    version: int
+    event_id: str
+    event_type: str
+    source_id: str
+    status: str
+    error: str
+    parked_at: _timestamp_pb2.Timestamp
+    resolved_at: _timestamp_pb2.Timestamp
+    resolved_by: str
+    note: str
+    def __init__(self, user_id: _Optional[str] = ..., version: _Optional[int] = ..., event_id: _Optional[str] = ..., event_type: _Optional[str] = ..., source_id: _Optional[str] = ..., status: _Optional[str] = ..., error: _Optional[str] = ..., parked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolved_by: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class RetryDeadLettersRequest(_message.Message):
+    __slots__ = ("user_id",)
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ...) -> None: ...
+
+class RetryDeadLettersResponse(_message.Message):
+    __slots__ = ("applied", "still_parked", "version")
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    STILL_PARKED_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    applied: int
+    still_parked: int
+    version: int
+    def __init__(self, applied: _Optional[int] = ..., still_parked: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
+
+class SkipDeadLetterRequest(_message.Message):
+    __slots__ = ("user_id", "version", "reason")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    version: int
+    reason: str
+    def __init__(self, user_id: _Optional[str] = ..., version: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class SkipDeadLetterResponse(_message.Message):
+    __slots__ = ("applied", "still_parked", "version")
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    STILL_PARKED_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    applied: int
+    still_parked: int
+    version: int
+    def __init__(self, applied: _Optional[int] = ..., still_parked: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
 
 class SourceStatus(_message.Message):
     __slots__ = ("source_id", "kind", "owner", "checkpoint", "events_applied", "lag_events", "lag_millis", "invalid_records", "finished", "parent_ids", "lease_expires_at", "updated_at")

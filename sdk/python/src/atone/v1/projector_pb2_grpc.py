@@ -26,7 +26,14 @@ if _version_not_supported:
 
 
 class ProjectorServiceStub:
-    """Turns events into read models; its RPCs report its progress.
+    """Turns events into read models; its RPCs report its progress and handle what it could
+    not apply. Every call needs the admin scope.
+
+    An event the projector cannot apply (the projection refuses it, the event store lacks
+    the versions before it, the database refuses a value, or this build does not know its
+    type) parks its member: that event and the member's later ones wait as dead letters, in
+    version order, while every other member goes on. Fix the cause (or run a build that
+    knows the event), then retry the member; or skip its first parked event.
     """
 
     def __init__(self, channel):
@@ -40,14 +47,62 @@ class ProjectorServiceStub:
                 request_serializer=atone_dot_v1_dot_projector__pb2.GetStatusRequest.SerializeToString,
                 response_deserializer=atone_dot_v1_dot_projector__pb2.GetStatusResponse.FromString,
                 _registered_method=True)
+        self.ListDeadLetters = channel.unary_unary(
+                '/atone.v1.ProjectorService/ListDeadLetters',
+                request_serializer=atone_dot_v1_dot_projector__pb2.ListDeadLettersRequest.SerializeToString,
+                response_deserializer=atone_dot_v1_dot_projector__pb2.ListDeadLettersResponse.FromString,
+                _registered_method=True)
+        self.RetryDeadLetters = channel.unary_unary(
+                '/atone.v1.ProjectorService/RetryDeadLetters',
+                request_serializer=atone_dot_v1_dot_projector__pb2.RetryDeadLettersRequest.SerializeToString,
+                response_deserializer=atone_dot_v1_dot_projector__pb2.RetryDeadLettersResponse.FromString,
+                _registered_method=True)
+        self.SkipDeadLetter = channel.unary_unary(
+                '/atone.v1.ProjectorService/SkipDeadLetter',
+                request_serializer=atone_dot_v1_dot_projector__pb2.SkipDeadLetterRequest.SerializeToString,
+                response_deserializer=atone_dot_v1_dot_projector__pb2.SkipDeadLetterResponse.FromString,
+                _registered_method=True)
 
 
 class ProjectorServiceServicer:
-    """Turns events into read models; its RPCs report its progress.
+    """Turns events into read models; its RPCs report its progress and handle what it could
+    not apply. Every call needs the admin scope.
+
+    An event the projector cannot apply (the projection refuses it, the event store lacks
+    the versions before it, the database refuses a value, or this build does not know its
+    type) parks its member: that event and the member's later ones wait as dead letters, in
+    version order, while every other member goes on. Fix the cause (or run a build that
+    knows the event), then retry the member; or skip its first parked event.
     """
 
     def GetStatus(self, request, context):
-        """Every source the projector reads, with its checkpoint and lag.
+        """Every source the projector reads, with its checkpoint and lag, and the dead letters.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDeadLetters(self, request, context):
+        """Dead letters, oldest first: a member's, or every member's; parked ones only unless
+        asked for all (resolved ones are kept, with who resolved them and when).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RetryDeadLetters(self, request, context):
+        """Applies the member's events again from the event store, parked ones included, in
+        order. FAILED_PRECONDITION if the member has no parked event. What still cannot be
+        applied stays parked (with its newest error).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SkipDeadLetter(self, request, context):
+        """Skips the member's first parked event: the read models move past it without it (they
+        then differ from the event store by that event), and the later events are applied.
+        FAILED_PRECONDITION unless `version` is the member's first parked event.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -61,6 +116,21 @@ def add_ProjectorServiceServicer_to_server(servicer, server):
                     request_deserializer=atone_dot_v1_dot_projector__pb2.GetStatusRequest.FromString,
                     response_serializer=atone_dot_v1_dot_projector__pb2.GetStatusResponse.SerializeToString,
             ),
+            'ListDeadLetters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeadLetters,
+                    request_deserializer=atone_dot_v1_dot_projector__pb2.ListDeadLettersRequest.FromString,
+                    response_serializer=atone_dot_v1_dot_projector__pb2.ListDeadLettersResponse.SerializeToString,
+            ),
+            'RetryDeadLetters': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetryDeadLetters,
+                    request_deserializer=atone_dot_v1_dot_projector__pb2.RetryDeadLettersRequest.FromString,
+                    response_serializer=atone_dot_v1_dot_projector__pb2.RetryDeadLettersResponse.SerializeToString,
+            ),
+            'SkipDeadLetter': grpc.unary_unary_rpc_method_handler(
+                    servicer.SkipDeadLetter,
+                    request_deserializer=atone_dot_v1_dot_projector__pb2.SkipDeadLetterRequest.FromString,
+                    response_serializer=atone_dot_v1_dot_projector__pb2.SkipDeadLetterResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'atone.v1.ProjectorService', rpc_method_handlers)
@@ -70,7 +140,14 @@ def add_ProjectorServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ProjectorService:
-    """Turns events into read models; its RPCs report its progress.
+    """Turns events into read models; its RPCs report its progress and handle what it could
+    not apply. Every call needs the admin scope.
+
+    An event the projector cannot apply (the projection refuses it, the event store lacks
+    the versions before it, the database refuses a value, or this build does not know its
+    type) parks its member: that event and the member's later ones wait as dead letters, in
+    version order, while every other member goes on. Fix the cause (or run a build that
+    knows the event), then retry the member; or skip its first parked event.
     """
 
     @staticmethod
@@ -90,6 +167,87 @@ class ProjectorService:
             '/atone.v1.ProjectorService/GetStatus',
             atone_dot_v1_dot_projector__pb2.GetStatusRequest.SerializeToString,
             atone_dot_v1_dot_projector__pb2.GetStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeadLetters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atone.v1.ProjectorService/ListDeadLetters',
+            atone_dot_v1_dot_projector__pb2.ListDeadLettersRequest.SerializeToString,
+            atone_dot_v1_dot_projector__pb2.ListDeadLettersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RetryDeadLetters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atone.v1.ProjectorService/RetryDeadLetters',
+            atone_dot_v1_dot_projector__pb2.RetryDeadLettersRequest.SerializeToString,
+            atone_dot_v1_dot_projector__pb2.RetryDeadLettersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SkipDeadLetter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atone.v1.ProjectorService/SkipDeadLetter',
+            atone_dot_v1_dot_projector__pb2.SkipDeadLetterRequest.SerializeToString,
+            atone_dot_v1_dot_projector__pb2.SkipDeadLetterResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file atone/v1/projector.proto.
  */
 export const file_atone_v1_projector: GenFile = /*@__PURE__*/
-  fileDesc("ChhhdG9uZS92MS9wcm9qZWN0b3IucHJvdG8SCGF0b25lLnYxIhIKEEdldFN0YXR1c1JlcXVlc3QiTgoRR2V0U3RhdHVzUmVzcG9uc2USJwoHc291cmNlcxgBIAMoCzIWLmF0b25lLnYxLlNvdXJjZVN0YXR1cxIQCgh3YXRjaGVycxgCIAEoAyK3AgoMU291cmNlU3RhdHVzEhEKCXNvdXJjZV9pZBgBIAEoCRIMCgRraW5kGAIgASgJEg0KBW93bmVyGAMgASgJEhIKCmNoZWNrcG9pbnQYBCABKAkSFgoOZXZlbnRzX2FwcGxpZWQYBSABKAMSEgoKbGFnX2V2ZW50cxgGIAEoAxISCgpsYWdfbWlsbGlzGAcgASgDEhcKD2ludmFsaWRfcmVjb3JkcxgIIAEoAxIQCghmaW5pc2hlZBgJIAEoCBISCgpwYXJlbnRfaWRzGAogAygJEjQKEGxlYXNlX2V4cGlyZXNfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wMlgKEFByb2plY3RvclNlcnZpY2USRAoJR2V0U3RhdHVzEhouYXRvbmUudjEuR2V0U3RhdHVzUmVxdWVzdBobLmF0b25lLnYxLkdldFN0YXR1c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChhhdG9uZS92MS9wcm9qZWN0b3IucHJvdG8SCGF0b25lLnYxIhIKEEdldFN0YXR1c1JlcXVlc3QifAoRR2V0U3RhdHVzUmVzcG9uc2USJwoHc291cmNlcxgBIAMoCzIWLmF0b25lLnYxLlNvdXJjZVN0YXR1cxIQCgh3YXRjaGVycxgCIAEoAxIUCgxkZWFkX2xldHRlcnMYAyABKAMSFgoOcGFya2VkX21lbWJlcnMYBCABKAMiagoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhgKEGluY2x1ZGVfcmVzb2x2ZWQYAiABKAgSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiXgoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USKgoMZGVhZF9sZXR0ZXJzGAEgAygLMhQuYXRvbmUudjEuRGVhZExldHRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiiQIKCkRlYWRMZXR0ZXISDwoHdXNlcl9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgDEhAKCGV2ZW50X2lkGAMgASgJEhIKCmV2ZW50X3R5cGUYBCABKAkSEQoJc291cmNlX2lkGAUgASgJEg4KBnN0YXR1cxgGIAEoCRINCgVlcnJvchgHIAEoCRItCglwYXJrZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3Jlc29sdmVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtyZXNvbHZlZF9ieRgKIAEoCRIMCgRub3RlGAsgASgJIioKF1JldHJ5RGVhZExldHRlcnNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiUgoYUmV0cnlEZWFkTGV0dGVyc1Jlc3BvbnNlEg8KB2FwcGxpZWQYASABKAMSFAoMc3RpbGxfcGFya2VkGAIgASgDEg8KB3ZlcnNpb24YAyABKAMiSQoVU2tpcERlYWRMZXR0ZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoAxIOCgZyZWFzb24YAyABKAkiUAoWU2tpcERlYWRMZXR0ZXJSZXNwb25zZRIPCgdhcHBsaWVkGAEgASgDEhQKDHN0aWxsX3BhcmtlZBgCIAEoAxIPCgd2ZXJzaW9uGAMgASgDIrcCCgxTb3VyY2VTdGF0dXMSEQoJc291cmNlX2lkGAEgASgJEgwKBGtpbmQYAiABKAkSDQoFb3duZXIYAyABKAkSEgoKY2hlY2twb2ludBgEIAEoCRIWCg5ldmVudHNfYXBwbGllZBgFIAEoAxISCgpsYWdfZXZlbnRzGAYgASgDEhIKCmxhZ19taWxsaXMYByABKAMSFwoPaW52YWxpZF9yZWNvcmRzGAggASgDEhAKCGZpbmlzaGVkGAkgASgIEhIKCnBhcmVudF9pZHMYCiADKAkSNAoQbGVhc2VfZXhwaXJlc19hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAy4AIKEFByb2plY3RvclNlcnZpY2USRAoJR2V0U3RhdHVzEhouYXRvbmUudjEuR2V0U3RhdHVzUmVxdWVzdBobLmF0b25lLnYxLkdldFN0YXR1c1Jlc3BvbnNlElYKD0xpc3REZWFkTGV0dGVycxIgLmF0b25lLnYxLkxpc3REZWFkTGV0dGVyc1JlcXVlc3QaIS5hdG9uZS52MS5MaXN0RGVhZExldHRlcnNSZXNwb25zZRJZChBSZXRyeURlYWRMZXR0ZXJzEiEuYXRvbmUudjEuUmV0cnlEZWFkTGV0dGVyc1JlcXVlc3QaIi5hdG9uZS52MS5SZXRyeURlYWRMZXR0ZXJzUmVzcG9uc2USUwoOU2tpcERlYWRMZXR0ZXISHy5hdG9uZS52MS5Ta2lwRGVhZExldHRlclJlcXVlc3QaIC5hdG9uZS52MS5Ta2lwRGVhZExldHRlclJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message atone.v1.GetStatusRequest
@@ -43,6 +43,18 @@ export type GetStatusResponse = Message<"atone.v1.GetStatusResponse"> & {
    * @generated from field: int64 watchers = 2;
    */
   watchers: bigint;
+
+  /**
+   * Events parked as dead letters, and the members they park.
+   *
+   * @generated from field: int64 dead_letters = 3;
+   */
+  deadLetters: bigint;
+
+  /**
+   * @generated from field: int64 parked_members = 4;
+   */
+  parkedMembers: bigint;
 };
 
 /**
@@ -53,21 +65,270 @@ export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE_
   messageDesc(file_atone_v1_projector, 1);
 
 /**
- * One source of events: the embedded outbox, one Kinesis shard, or the relay that
- * publishes the outbox to Kinesis.
+ * @generated from message atone.v1.ListDeadLettersRequest
+ */
+export type ListDeadLettersRequest = Message<"atone.v1.ListDeadLettersRequest"> & {
+  /**
+   * One member's; empty for every member's.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Resolved ones too (retried, skipped).
+   *
+   * @generated from field: bool include_resolved = 2;
+   */
+  includeResolved: boolean;
+
+  /**
+   * 1 to 500; 0 means 50.
+   *
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * next_page_token of the previous page; empty for the first page.
+   *
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message atone.v1.ListDeadLettersRequest.
+ * Use `create(ListDeadLettersRequestSchema)` to create a new message.
+ */
+export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
+  messageDesc(file_atone_v1_projector, 2);
+
+/**
+ * @generated from message atone.v1.ListDeadLettersResponse
+ */
+export type ListDeadLettersResponse = Message<"atone.v1.ListDeadLettersResponse"> & {
+  /**
+   * @generated from field: repeated atone.v1.DeadLetter dead_letters = 1;
+   */
+  deadLetters: DeadLetter[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message atone.v1.ListDeadLettersResponse.
+ * Use `create(ListDeadLettersResponseSchema)` to create a new message.
+ */
+export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
+  messageDesc(file_atone_v1_projector, 3);
+
+/**
+ * @generated from message atone.v1.DeadLetter
+ */
+export type DeadLetter = Message<"atone.v1.DeadLetter"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: int64 version = 2;
+   */
+  version: bigint;
+
+  /**
+   * Empty when the record did not say.
+   *
+   * @generated from field: string event_id = 3;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string event_type = 4;
+   */
+  eventType: string;
+
+  /**
+   * The source it came from: a shard id, "outbox" or "repair".
+   *
+   * @generated from field: string source_id = 5;
+   */
+  sourceId: string;
+
+  /**
+   * "parked", "retried" or "skipped".
+   *
+   * @generated from field: string status = 6;
+   */
+  status: string;
+
+  /**
+   * Why it was parked; the member's later events say they wait behind the first.
+   *
+   * @generated from field: string error = 7;
+   */
+  error: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp parked_at = 8;
+   */
+  parkedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp resolved_at = 9;
+   */
+  resolvedAt?: Timestamp | undefined;
+
+  /**
+   * Who resolved it: the API key's id, or "unrestricted".
+   *
+   * @generated from field: string resolved_by = 10;
+   */
+  resolvedBy: string;
+
+  /**
+   * @generated from field: string note = 11;
+   */
+  note: string;
+};
+
+/**
+ * Describes the message atone.v1.DeadLetter.
+ * Use `create(DeadLetterSchema)` to create a new message.
+ */
+export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
+  messageDesc(file_atone_v1_projector, 4);
+
+/**
+ * @generated from message atone.v1.RetryDeadLettersRequest
+ */
+export type RetryDeadLettersRequest = Message<"atone.v1.RetryDeadLettersRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message atone.v1.RetryDeadLettersRequest.
+ * Use `create(RetryDeadLettersRequestSchema)` to create a new message.
+ */
+export const RetryDeadLettersRequestSchema: GenMessage<RetryDeadLettersRequest> = /*@__PURE__*/
+  messageDesc(file_atone_v1_projector, 5);
+
+/**
+ * @generated from message atone.v1.RetryDeadLettersResponse
+ */
+export type RetryDeadLettersResponse = Message<"atone.v1.RetryDeadLettersResponse"> & {
+  /**
+   * Events applied.
+   *
+   * @generated from field: int64 applied = 1;
+   */
+  applied: bigint;
+
+  /**
+   * Events still parked.
+   *
+   * @generated from field: int64 still_parked = 2;
+   */
+  stillParked: bigint;
+
+  /**
+   * The member's read-model version afterwards.
+   *
+   * @generated from field: int64 version = 3;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message atone.v1.RetryDeadLettersResponse.
+ * Use `create(RetryDeadLettersResponseSchema)` to create a new message.
+ */
+export const RetryDeadLettersResponseSchema: GenMessage<RetryDeadLettersResponse> = /*@__PURE__*/
+  messageDesc(file_atone_v1_projector, 6);
+
+/**
+ * @generated from message atone.v1.SkipDeadLetterRequest
+ */
+export type SkipDeadLetterRequest = Message<"atone.v1.SkipDeadLetterRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: int64 version = 2;
+   */
+  version: bigint;
+
+  /**
+   * Why: kept with the dead letter.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message atone.v1.SkipDeadLetterRequest.
+ * Use `create(SkipDeadLetterRequestSchema)` to create a new message.
+ */
+export const SkipDeadLetterRequestSchema: GenMessage<SkipDeadLetterRequest> = /*@__PURE__*/
+  messageDesc(file_atone_v1_projector, 7);
+
+/**
+ * @generated from message atone.v1.SkipDeadLetterResponse
+ */
+export type SkipDeadLetterResponse = Message<"atone.v1.SkipDeadLetterResponse"> & {
+  /**
+   * Events applied after the skipped one.
+   *
+   * @generated from field: int64 applied = 1;
+   */
+  applied: bigint;
+
+  /**
+   * @generated from field: int64 still_parked = 2;
+   */
+  stillParked: bigint;
+
+  /**
+   * @generated from field: int64 version = 3;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message atone.v1.SkipDeadLetterResponse.
+ * Use `create(SkipDeadLetterResponseSchema)` to create a new message.
+ */
+export const SkipDeadLetterResponseSchema: GenMessage<SkipDeadLetterResponse> = /*@__PURE__*/
+  messageDesc(file_atone_v1_projector, 8);
+
+/**
+ * One source of events: the embedded outbox, one Kinesis shard, the relay that publishes
+ * the outbox to Kinesis, or the reconcile that repairs read models from the event store.
  *
  * @generated from message atone.v1.SourceStatus
  */
 export type SourceStatus = Message<"atone.v1.SourceStatus"> & {
   /**
-   * "outbox", the shard id, or "relay".
+   * "outbox", the shard id, "relay" or "reconcile".
    *
    * @generated from field: string source_id = 1;
    */
   sourceId: string;
 
   /**
-   * "embedded-outbox", "kinesis-shard" or "outbox-relay".
+   * "embedded-outbox", "kinesis-shard", "outbox-relay" or "reconcile-job".
    *
    * @generated from field: string kind = 2;
    */
@@ -81,14 +342,16 @@ export type SourceStatus = Message<"atone.v1.SourceStatus"> & {
   owner: string;
 
   /**
-   * Where the source resumes: the last outbox id or sequence number applied.
+   * Where the source resumes: the last outbox id or sequence number applied (the
+   * reconcile: the last event id it checked).
    *
    * @generated from field: string checkpoint = 4;
    */
   checkpoint: string;
 
   /**
-   * Events applied to the read models from this source (skipped duplicates excluded).
+   * Events applied to the read models from this source (skipped duplicates excluded; the
+   * reconcile: events it repaired).
    *
    * @generated from field: int64 events_applied = 5;
    */
@@ -145,16 +408,23 @@ export type SourceStatus = Message<"atone.v1.SourceStatus"> & {
  * Use `create(SourceStatusSchema)` to create a new message.
  */
 export const SourceStatusSchema: GenMessage<SourceStatus> = /*@__PURE__*/
-  messageDesc(file_atone_v1_projector, 2);
+  messageDesc(file_atone_v1_projector, 9);
 
 /**
- * Turns events into read models; its RPCs report its progress.
+ * Turns events into read models; its RPCs report its progress and handle what it could
+ * not apply. Every call needs the admin scope.
+ *
+ * An event the projector cannot apply (the projection refuses it, the event store lacks
+ * the versions before it, the database refuses a value, or this build does not know its
+ * type) parks its member: that event and the member's later ones wait as dead letters, in
+ * version order, while every other member goes on. Fix the cause (or run a build that
+ * knows the event), then retry the member; or skip its first parked event.
  *
  * @generated from service atone.v1.ProjectorService
  */
 export const ProjectorService: GenService<{
   /**
-   * Every source the projector reads, with its checkpoint and lag.
+   * Every source the projector reads, with its checkpoint and lag, and the dead letters.
    *
    * @generated from rpc atone.v1.ProjectorService.GetStatus
    */
@@ -162,6 +432,41 @@ export const ProjectorService: GenService<{
     methodKind: "unary";
     input: typeof GetStatusRequestSchema;
     output: typeof GetStatusResponseSchema;
+  },
+  /**
+   * Dead letters, oldest first: a member's, or every member's; parked ones only unless
+   * asked for all (resolved ones are kept, with who resolved them and when).
+   *
+   * @generated from rpc atone.v1.ProjectorService.ListDeadLetters
+   */
+  listDeadLetters: {
+    methodKind: "unary";
+    input: typeof ListDeadLettersRequestSchema;
+    output: typeof ListDeadLettersResponseSchema;
+  },
+  /**
+   * Applies the member's events again from the event store, parked ones included, in
+   * order. FAILED_PRECONDITION if the member has no parked event. What still cannot be
+   * applied stays parked (with its newest error).
+   *
+   * @generated from rpc atone.v1.ProjectorService.RetryDeadLetters
+   */
+  retryDeadLetters: {
+    methodKind: "unary";
+    input: typeof RetryDeadLettersRequestSchema;
+    output: typeof RetryDeadLettersResponseSchema;
+  },
+  /**
+   * Skips the member's first parked event: the read models move past it without it (they
+   * then differ from the event store by that event), and the later events are applied.
+   * FAILED_PRECONDITION unless `version` is the member's first parked event.
+   *
+   * @generated from rpc atone.v1.ProjectorService.SkipDeadLetter
+   */
+  skipDeadLetter: {
+    methodKind: "unary";
+    input: typeof SkipDeadLetterRequestSchema;
+    output: typeof SkipDeadLetterResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_atone_v1_projector, 0);

@@ -1,0 +1,200 @@
+//! Writes what a batch changed: each member row, promise and bill once, as it ended up, then
+//! every change to the feed. A value the database refuses (too long, out of range) fails
+//! only its member: the batch is written again member by member, each in a savepoint, and
+//! a member the database refuses is parked.
+
+use std::collections::{BTreeMap, HashSet};
+
+use atone_projection::Change;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
+};
+
+use super::Member;
+use crate::dead_letters::WAITING;
+use crate::entity::{change_feed, member_bills, members, payment_promises};
+use crate::read_model::{bill_model, member_model, promise_model};
+use crate::{StorageError, change_feed as feed};
+
+/// Rows per multi-row INSERT: far below MySQL's and SQLite's limits on bound values.
+const ROWS_PER_INSERT: usize = 200;
+
+/// Saves `members`' changes and their change-feed rows, numbered in `source`.
+pub(super) async fn save(
+    txn: &DatabaseTransaction,
+    members: &mut BTreeMap<String, Member>,
+    source: &str,
+) -> Result<(), StorageError> {
+    let savepoint = txn.begin().await?;
+    match write(&savepoint, members.values()).await {
+        Ok(()) => savepoint.commit().await?,
+        Err(e) if e.is_data_error() => {
+            savepoint.rollback().await?;
+            tracing::warn!(error = %e, "the database refused a value; writing member by member");
+            for member in members.values_mut().filter(|m| m.writes()) {
+                let savepoint = txn.begin().await?;
+                match write(&savepoint, std::iter::once(&*member)).await {
+                    Ok(()) => savepoint.commit().await?,
+                    Err(e) if e.is_data_error() => {
+                        savepoint.rollback().await?;
+                        member.unapply(e.to_string());
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    // Numbered last: numbering holds the source's row until the batch commits.
+    let changes: Vec<(&str, &Change)> = members
+        .iter()
+        .flat_map(|(user_id, m)| m.changes.iter().map(move |c| (user_id.as_str(), c)))
+        .collect();
+    let rows = feed::numbered_rows(txn, source, &changes).await?;
+    // The version check makes a duplicate feed row impossible; the unique key would turn
+    // one into a failed batch, never a second change.
+    insert_all::<change_feed::Entity>(txn, rows).await
+}
+
+impl Member {
+    /// Whether saving it writes anything.
+    fn writes(&self) -> bool {
+        self.rewrite || !self.changes.is_empty()
+    }
+
+    /// Drops its changes and parks every event of the batch, the first with `error`.
+    fn unapply(&mut self, error: String) {
+        let mut parked: Vec<_> = self
+            .incoming
+            .drain(..)
+            .enumerate()
+            .map(|(i, item)| {
+                item.park(if i == 0 {
+                    error.clone()
+                } else {
+                    WAITING.to_owned()
+                })
+            })
+            .collect();
+        for later in &mut self.parked {
+            later.error = WAITING.to_owned();
+        }
+        parked.append(&mut self.parked);
+        self.parked = parked;
+        self.changes.clear();
+        self.rewrite = false;
+    }
+}
+
+/// The read-model writes of `members`.
+async fn write<'a>(
+    conn: &impl ConnectionTrait,
+    members: impl Iterator<Item = &'a Member>,
+) -> Result<(), StorageError> {
+    let mut member_rows = TableWrites::<members::Entity>::new(members::Column::UserId);
+    let mut promises = TableWrites::<payment_promises::Entity>::new(payment_promises::Column::Id);
+    let mut bills = TableWrites::<member_bills::Entity>::new(member_bills::Column::Id);
+    for member in members.filter(|m| m.writes()) {
+        let user_id = &member.rows.member.user_id;
+        member_rows.push(user_id, member_model(&member.rows.member), member.existed);
+        let touched = touched(&member.changes);
+        for (id, row) in touched
+            .promises
+            .iter()
+            .filter_map(|id| member.rows.promises.get_key_value(id))
+        {
+            promises.push(id, promise_model(row), member.stored_promises.contains(id));
+        }
+        for (id, row) in touched
+            .bills
+            .iter()
+            .filter_map(|id| member.rows.bills.get_key_value(id))
+        {
+            bills.push(id, bill_model(row), member.stored_bills.contains(id));
+        }
+    }
+    member_rows.write(conn).await?;
+    promises.write(conn).await?;
+    bills.write(conn).await
+}
+
+/// The rows of one table a batch writes: new ones in multi-row INSERTs, changed ones in an
+/// UPDATE each (`update_many`, which does not read the row back as `ActiveModel::update`
+/// would).
+struct TableWrites<E: EntityTrait> {
+    key: E::Column,
+    inserts: Vec<E::ActiveModel>,
+    updates: Vec<(String, E::ActiveModel)>,
+}
+
+impl<E: EntityTrait> TableWrites<E> {
+    fn new(key: E::Column) -> Self {
+        Self {
+            key,
+            inserts: Vec::new(),
+            updates: Vec::new(),
+        }
+    }
+
+    /// `stored`: the table has the row already.
+    fn push(&mut self, id: &str, row: E::ActiveModel, stored: bool) {
+        if stored {
+            self.updates.push((id.to_owned(), row));
+        } else {
+            self.inserts.push(row);
+        }
+    }
+
+    async fn write(self, txn: &impl ConnectionTrait) -> Result<(), StorageError> {
+        for (id, row) in self.updates {
+            E::update_many()
+                .set(row)
+                .filter(self.key.eq(id))
+                .exec(txn)
+                .await?;
+        }
+        insert_all::<E>(txn, self.inserts).await
+    }
+}
+
+/// The ids of the promises and bills that `changes` wrote, each once, in the order first
+/// written.
+struct Touched {
+    promises: Vec<String>,
+    bills: Vec<String>,
+}
+
+fn touched(changes: &[Change]) -> Touched {
+    let mut seen = HashSet::new();
+    let mut touched = Touched {
+        promises: Vec::new(),
+        bills: Vec::new(),
+    };
+    for change in changes {
+        for p in &change.promises {
+            if seen.insert(("p", p.id.as_str())) {
+                touched.promises.push(p.id.clone());
+            }
+        }
+        for b in &change.bills {
+            if seen.insert(("b", b.id.as_str())) {
+                touched.bills.push(b.id.clone());
+            }
+        }
+    }
+    touched
+}
+
+/// Inserts `rows` in a few multi-row INSERTs rather than one per row.
+pub(crate) async fn insert_all<E: EntityTrait>(
+    txn: &impl ConnectionTrait,
+    mut rows: Vec<E::ActiveModel>,
+) -> Result<(), StorageError> {
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(ROWS_PER_INSERT));
+        E::insert_many(std::mem::replace(&mut rows, rest))
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! The flags of the subcommands that do one thing and exit, and of those that are clients of
+//! a running atone.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+use humantime::Duration;
+
+use super::args::DatabaseArgs;
+use crate::settings::{KinesisSettings, Settings};
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateStreamArgs {
+    #[arg(long, env = "ATONE_STREAM_NAME")]
+    pub stream_name: String,
+    #[arg(long, env = "ATONE_KINESIS_ENDPOINT")]
+    pub kinesis_endpoint: Option<String>,
+    #[arg(long = "shards", env = "ATONE_STREAM_SHARDS", default_value_t = KinesisSettings::default().stream_shards)]
+    pub shards: u32,
+}
+
+/// How a subcommand reaches a running atone that serves TLS.
+#[derive(Debug, Clone, Args)]
+pub struct ClientTlsArgs {
+    /// The CA (PEM) that signed atone's certificate: connect with TLS.
+    #[arg(long, env = "ATONE_CA_CERT")]
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// A client certificate (PEM), for an atone that wants one (mutual TLS).
+    #[arg(long, env = "ATONE_CLIENT_CERT", requires = "client_key")]
+    pub client_cert: Option<std::path::PathBuf>,
+    /// The client certificate's key (PEM).
+    #[arg(long, env = "ATONE_CLIENT_KEY", requires = "client_cert")]
+    pub client_key: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    /// The atone to ask.
+    #[arg(long, env = "ATONE_HEALTHCHECK_ADDR", default_value_t = Settings::default().listen)]
+    pub addr: SocketAddr,
+    /// A service to ask about, e.g. atone.v1.QueryService; empty for the whole process.
+    #[arg(long, default_value = "")]
+    pub service: String,
+    #[arg(long, default_value = "3s")]
+    pub timeout: Duration,
+    #[command(flatten)]
+    pub tls: ClientTlsArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApiKeyArgs {
+    /// The key's name: the part of the credential before the dot.
+    #[arg(long)]
+    pub id: String,
+    /// What it may do, comma-separated: purchases, billing, payments, read, admin.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub scopes: Vec<atone_auth::Scope>,
+    /// Add the entry to this keys file (created if missing); without it, print the entry.
+    #[arg(long)]
+    pub file: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitAuthArgs {
+    /// Where to make `api-keys.json` and `token-secret` (created if missing).
+    #[arg(long)]
+    pub dir: std::path::PathBuf,
+    /// The admin key's id.
+    #[arg(long, default_value = "admin")]
+    pub admin_id: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CloseArgs {
+    /// The month to close, YYYY-MM (Japan time); it must have ended.
+    #[arg(long)]
+    pub period: String,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+/// A running atone to ask, for the subcommands that are its clients.
+#[derive(Debug, Clone, Args)]
+pub struct RemoteArgs {
+    /// The atone to ask (running the service the subcommand calls).
+    #[arg(long, env = "ATONE_ADDR", default_value_t = Settings::default().listen)]
+    pub addr: SocketAddr,
+    /// An API key with the scope the call needs, when atone has authentication on.
+    #[arg(long, env = "ATONE_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    #[command(flatten)]
+    pub tls: ClientTlsArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DeadLettersArgs {
+    #[command(subcommand)]
+    pub action: DeadLetterAction,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum DeadLetterAction {
+    /// Lists dead letters, oldest first: parked ones, or with --all resolved ones too.
+    List {
+        /// One member's only.
+        #[arg(long)]
+        member: Option<String>,
+        /// Resolved ones too (retried, skipped).
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Applies a parked member's events again, in order, from the event store.
+    Retry {
+        #[arg(long)]
+        member: String,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Skips a parked member's first parked event; its later events are then applied.
+    Skip {
+        #[arg(long)]
+        member: String,
+        /// The member's first parked version.
+        #[arg(long)]
+        version: i64,
+        /// Why: kept with the dead letter.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+}
+
+impl DeadLetterAction {
+    pub fn remote(&self) -> &RemoteArgs {
+        match self {
+            Self::List { remote, .. } | Self::Retry { remote, .. } | Self::Skip { remote, .. } => {
+                remote
+            }
+        }
+    }
+}

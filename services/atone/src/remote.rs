@@ -1,0 +1,151 @@
+//! The subcommands that are clients of a running atone: `close` (BillingService) and
+//! `dead-letters` (ProjectorService).
+
+use anyhow::{Context, bail};
+use atone_api::v1::billing_service_client::BillingServiceClient;
+use atone_api::v1::projector_service_client::ProjectorServiceClient;
+use atone_api::v1::{
+    CloseBillingPeriodRequest, DeadLetter, ListDeadLettersRequest, RetryDeadLettersRequest,
+    SkipDeadLetterRequest,
+};
+use tonic::transport::Channel;
+
+use crate::cli::{CloseArgs, DeadLetterAction, DeadLettersArgs, RemoteArgs};
+use crate::oneshot::endpoint;
+
+async fn connect(remote: &RemoteArgs) -> anyhow::Result<Channel> {
+    endpoint(remote.addr, &remote.tls)?
+        .connect()
+        .await
+        .with_context(|| format!("cannot reach atone at {}", remote.addr))
+}
+
+/// `message` as a request carrying the API key, if one is given.
+fn request<T>(remote: &RemoteArgs, message: T) -> anyhow::Result<tonic::Request<T>> {
+    let mut request = tonic::Request::new(message);
+    if let Some(key) = &remote.api_key {
+        let value = format!("Bearer {key}")
+            .parse()
+            .context("the API key is not valid metadata")?;
+        request.metadata_mut().insert("authorization", value);
+    }
+    Ok(request)
+}
+
+fn failed(status: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("{}: {}", status.code(), status.message())
+}
+
+/// `atone close`: streams BillingService/CloseBillingPeriod and prints its progress.
+pub async fn close(args: &CloseArgs) -> anyhow::Result<()> {
+    let channel = connect(&args.remote).await?;
+    let message = CloseBillingPeriodRequest {
+        period: args.period.clone(),
+    };
+    let mut progress = BillingServiceClient::new(channel)
+        .close_billing_period(request(&args.remote, message)?)
+        .await
+        .map_err(failed)?
+        .into_inner();
+    while let Some(p) = progress.message().await.map_err(failed)? {
+        println!(
+            "{}: {}/{} members closed, {} bills issued{}",
+            p.period,
+            p.members_done,
+            p.members_total,
+            p.bills_issued,
+            if p.done { " (done)" } else { "" }
+        );
+        if p.done {
+            return Ok(());
+        }
+    }
+    bail!("the close of {} ended before it was done", args.period)
+}
+
+/// `atone dead-letters list|retry|skip`.
+pub async fn dead_letters(args: &DeadLettersArgs) -> anyhow::Result<()> {
+    let remote = args.action.remote();
+    let mut client = ProjectorServiceClient::new(connect(remote).await?);
+    match &args.action {
+        DeadLetterAction::List { member, all, .. } => {
+            let mut page_token = String::new();
+            loop {
+                let message = ListDeadLettersRequest {
+                    user_id: member.clone().unwrap_or_default(),
+                    include_resolved: *all,
+                    page_size: 500,
+                    page_token,
+                };
+                let page = client
+                    .list_dead_letters(request(remote, message)?)
+                    .await
+                    .map_err(failed)?
+                    .into_inner();
+                for row in &page.dead_letters {
+                    println!("{}", line(row));
+                }
+                if page.next_page_token.is_empty() {
+                    return Ok(());
+                }
+                page_token = page.next_page_token;
+            }
+        }
+        DeadLetterAction::Retry { member, .. } => {
+            let message = RetryDeadLettersRequest {
+                user_id: member.clone(),
+            };
+            let done = client
+                .retry_dead_letters(request(remote, message)?)
+                .await
+                .map_err(failed)?
+                .into_inner();
+            println!(
+                "{member}: {} events applied, {} still parked, read model at version {}",
+                done.applied, done.still_parked, done.version
+            );
+            Ok(())
+        }
+        DeadLetterAction::Skip {
+            member,
+            version,
+            reason,
+            ..
+        } => {
+            let message = SkipDeadLetterRequest {
+                user_id: member.clone(),
+                version: *version,
+                reason: reason.clone(),
+            };
+            let done = client
+                .skip_dead_letter(request(remote, message)?)
+                .await
+                .map_err(failed)?
+                .into_inner();
+            println!(
+                "{member}: version {version} skipped; {} events applied after it, {} still parked, read model at version {}",
+                done.applied, done.still_parked, done.version
+            );
+            Ok(())
+        }
+    }
+}
+
+/// One dead letter on one line: member, version, type, status, when, why.
+fn line(row: &DeadLetter) -> String {
+    let at = row
+        .parked_at
+        .as_ref()
+        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_default();
+    let resolved = if row.resolved_by.is_empty() {
+        String::new()
+    } else {
+        format!(" (by {}: {})", row.resolved_by, row.note)
+    };
+    format!(
+        "{}\tv{}\t{}\t{}\t{}\t{}{}",
+        row.user_id, row.version, row.event_type, row.status, at, row.error, resolved
+    )
+}
