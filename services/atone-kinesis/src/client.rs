@@ -40,6 +40,29 @@ pub(crate) fn state_poll_delay(poll: u32) -> Duration {
     Duration::from_millis(25u64.saturating_mul(1 << poll.min(6)).min(1000))
 }
 
+/// The region to talk to: the configured one, else the standard AWS chain (environment,
+/// profile; for AWS also the instance metadata). An emulator takes any region, so it falls
+/// back to `us-east-1` rather than asking instance metadata that is not there.
+async fn region(config: &KinesisConfig) -> Result<Region, KinesisError> {
+    use aws_config::environment::EnvironmentVariableRegionProvider;
+    use aws_config::imds::region::ImdsRegionProvider;
+    use aws_config::meta::region::RegionProviderChain;
+    use aws_config::profile::ProfileFileRegionProvider;
+    let chain = RegionProviderChain::first_try(config.region.clone().map(Region::new))
+        .or_else(EnvironmentVariableRegionProvider::new())
+        .or_else(ProfileFileRegionProvider::new());
+    let chain = match config.endpoint {
+        Some(_) => chain.or_else(Region::from_static("us-east-1")),
+        None => chain.or_else(ImdsRegionProvider::builder().build()),
+    };
+    chain.region().await.ok_or_else(|| {
+        KinesisError::invalid(
+            "connect",
+            "no AWS region: set AWS_REGION, or a region in the AWS profile",
+        )
+    })
+}
+
 impl Kinesis {
     /// Builds the SDK client. No request is made: a wrong endpoint shows on the first call.
     ///
@@ -54,8 +77,9 @@ impl Kinesis {
             .connect_timeout(config.connect_timeout)
             .operation_timeout(config.operation_timeout)
             .build();
+        let region = region(&config).await?;
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(config.region.clone()))
+            .region(region.clone())
             .retry_config(RetryConfig::disabled())
             .timeout_config(timeouts);
         if let Some(endpoint) = &config.endpoint {
@@ -71,9 +95,9 @@ impl Kinesis {
             ));
         }
         let sdk_config = loader.load().await;
-        debug!(
+        info!(
             endpoint = config.endpoint.as_deref().unwrap_or("aws"),
-            region = %config.region,
+            region = %region,
             stream = %config.stream_name,
             "kinesis client ready"
         );

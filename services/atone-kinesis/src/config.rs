@@ -7,9 +7,11 @@ use crate::RetryPolicy;
 /// Where and how to reach Kinesis, and which stream this client works on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KinesisConfig {
-    /// `http://127.0.0.1:4568` for the emulator; `None` for the AWS endpoint of `region`.
+    /// `http://127.0.0.1:4568` for the emulator; `None` for the AWS endpoint of the region.
     pub endpoint: Option<String>,
-    pub region: String,
+    /// `None`: the standard AWS chain (`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile,
+    /// then, for AWS, the instance metadata); an emulator falls back to `us-east-1`.
+    pub region: Option<String>,
     pub stream_name: String,
     /// Static keys instead of the standard AWS chain (environment `AWS_ACCESS_KEY_ID` /
     /// `AWS_SECRET_ACCESS_KEY`, profile, web identity, container or instance role). An
@@ -44,11 +46,11 @@ impl std::fmt::Debug for StaticCredentials {
 }
 
 impl KinesisConfig {
-    /// The defaults for `stream_name`: AWS endpoint, `us-east-1`, standard credentials.
+    /// The defaults for `stream_name`: AWS endpoint, the standard region and credentials.
     pub fn new(stream_name: impl Into<String>) -> Self {
         Self {
             endpoint: None,
-            region: "us-east-1".to_owned(),
+            region: None,
             stream_name: stream_name.into(),
             credentials: None,
             retry: RetryPolicy::default(),

@@ -31,7 +31,7 @@ pub async fn migrate(database: &DatabaseArgs) -> anyhow::Result<()> {
 /// AWS environment; with an explicit endpoint (an emulator) and no keys in the
 /// environment, placeholder keys are used, as emulators accept any.
 pub async fn kinesis_client(stream_name: &str, endpoint: Option<&str>) -> anyhow::Result<Kinesis> {
-    let mut config = match endpoint {
+    let config = match endpoint {
         Some(endpoint) => {
             let mut config = KinesisConfig::emulator(endpoint, stream_name);
             if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
@@ -41,12 +41,6 @@ pub async fn kinesis_client(stream_name: &str, endpoint: Option<&str>) -> anyhow
         }
         None => KinesisConfig::new(stream_name),
     };
-    if let Some(region) = ["AWS_REGION", "AWS_DEFAULT_REGION"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok())
-    {
-        config.region = region;
-    }
     Kinesis::connect(config)
         .await
         .with_context(|| format!("cannot set up a Kinesis client for stream {stream_name}"))

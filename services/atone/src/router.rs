@@ -32,11 +32,14 @@ pub fn finish(routes: RoutesBuilder, http: axum::Router, page: bool) -> Routes {
     Routes::from(router.fallback(crate::web::not_found))
 }
 
-/// Server reflection over every proto the process serves. grpcurl 1.8 speaks only
-/// v1alpha, newer clients v1; each lists both.
+/// Server reflection over every proto the process serves, and `google.rpc`'s error details
+/// (so a client that resolves types by reflection, grpcurl among them, can read which field
+/// a validation error names). grpcurl 1.8 speaks only v1alpha, newer clients v1; each lists
+/// both.
 fn reflection() -> tonic_reflection::server::Builder<'static> {
     tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(atone_api::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)

@@ -379,3 +379,27 @@ async fn every_bad_input_is_refused_on_sqlite() {
 async fn every_bad_input_is_refused_on_mariadb() {
     every_bad_input_is_refused(Backend::MariaDb).await;
 }
+
+/// grpcurl resolves the error detail through reflection: the field a validation error
+/// names is readable from the command line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpcurl_reads_which_field_a_validation_error_names() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let output = tokio::process::Command::new("grpcurl")
+        .args(["-plaintext", "-d"])
+        .arg(r#"{"user_id": "", "product_id": "p", "amount": 5, "payment_mode": "PAYMENT_MODE_IMMEDIATE", "idempotency_key": "k"}"#)
+        .arg(app.addr.to_string())
+        .arg("atone.v1.CommandService/Purchase")
+        .output()
+        .await
+        .expect("grpcurl is needed on PATH (scripts/test installs it)");
+    let shown = String::from_utf8_lossy(&output.stderr).into_owned()
+        + &String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{shown}");
+    assert!(!shown.contains("not recognized"), "{shown}");
+    assert!(
+        shown.contains(r#""fieldViolations":[{"field":"user_id","description":"is required"}]"#),
+        "{shown}"
+    );
+    app.stop().await;
+}

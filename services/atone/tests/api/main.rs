@@ -1,6 +1,7 @@
 //! atone over its real gRPC API, on SQLite and on the local MariaDB.
 
 mod auth;
+mod aws_region;
 mod bad_input;
 mod concurrency;
 mod crash;
