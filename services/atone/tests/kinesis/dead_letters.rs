@@ -217,31 +217,49 @@ async fn poison_parks_its_member_only_and_an_operator_retries_or_skips() {
         .into_inner();
     member_at(&query, bystander, last.version).await;
 
-    let status = eventually(Duration::from_secs(60), "five members parked", || async {
-        let status = ProjectorServiceClient::new(older.channel().await)
-            .get_status(v1::GetStatusRequest {})
-            .await
-            .ok()?
-            .into_inner();
-        (status.parked_members == 5).then_some(status)
+    // Each member's dead letters, once every poison has reached the projector. The two
+    // events of the too-long purchase may come in one batch or in two: the first writes no
+    // product name, so alone it applies, and only the second is parked.
+    let expected = |all: &[DeadLetter]| {
+        let of = |user: &str| -> Vec<i64> {
+            all.iter()
+                .filter(|d| d.user_id == user)
+                .map(|d| d.version)
+                .collect()
+        };
+        of(unknown_bill) == [3, 4, 5]
+            && (of(too_long) == [1, 2] || of(too_long) == [2])
+            && [gap.as_str(), upgrade.as_str(), newer.as_str()]
+                .iter()
+                .all(|user| of(user).len() == 1)
+    };
+    let all = eventually(Duration::from_secs(60), "five members parked", || async {
+        let all = dead_letters(&older, "", false).await;
+        expected(&all).then_some(all)
     })
     .await;
-    let all = dead_letters(&older, "", false).await;
-    assert_eq!(status.dead_letters, 8, "{all:#?}");
+    let status = ProjectorServiceClient::new(older.channel().await)
+        .get_status(v1::GetStatusRequest {})
+        .await
+        .expect("status")
+        .into_inner();
+    assert_eq!(
+        (status.parked_members, status.dead_letters),
+        (5, all.len() as i64),
+        "{all:#?}"
+    );
     let parked = |user: &str| {
         let user = user.to_owned();
         let older = &older;
         async move { dead_letters(older, &user, false).await }
     };
     let u = parked(unknown_bill).await;
-    assert_eq!(u.iter().map(|d| d.version).collect::<Vec<_>>(), [3, 4, 5]);
     assert!(u[0].error.contains("payment of unknown bill"), "{u:?}");
     assert!(u[1].error.contains("waiting behind"), "{u:?}");
     let t = parked(too_long).await;
-    assert_eq!(t.iter().map(|d| d.version).collect::<Vec<_>>(), [1, 2]);
     assert!(t[0].error.contains("Data too long"), "{t:?}");
     let g = parked(gap).await;
-    assert_eq!(g.len(), 1);
+    assert_eq!(g[0].version, 4);
     assert!(g[0].error.contains("lacks version 3"), "{g:?}");
     let p = parked(upgrade).await;
     assert!(p[0].error.contains("not known to this build"), "{p:?}");
@@ -283,7 +301,8 @@ async fn poison_parks_its_member_only_and_an_operator_retries_or_skips() {
     .await
     .expect("widen the column");
     let out = cli(&newer_projector, &["retry", "--member", too_long]).await;
-    assert!(out.contains("2 events applied, 0 still parked"), "{out}");
+    let applied = format!("{} events applied, 0 still parked", t.len());
+    assert!(out.contains(&applied), "{out}");
     // The bad payment is skipped, with a reason; what waited behind it applies.
     let out = cli(
         &newer_projector,
