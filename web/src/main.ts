@@ -5,6 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import "./app.css";
 import { auth, billing, clearCredential, command, hasCredential, loadCredential, newIdempotencyKey, setCredential } from "./api.js";
 import { $, bi, h } from "./dom.js";
+import { EventLog, eventRows } from "./events.js";
 import {
   BILL_KIND,
   BILL_STATUS,
@@ -27,6 +28,8 @@ import { MemberState } from "./member.js";
 import { describeError, startWatch, type ConnStatus } from "./watch.js";
 
 let member: MemberState | undefined;
+/** The member's event log, read while the 履歴 / Events tab is open. */
+let eventLog: EventLog | undefined;
 let stopWatch: (() => void) | undefined;
 let countdown: number | undefined;
 /** The payment method last shown in the method form (the form follows the server's). */
@@ -74,6 +77,7 @@ function openMember(userId: string, push: boolean): void {
   }
   document.title = `${userId} — atone 会員ページ`;
   member = new MemberState(userId);
+  eventLog = new EventLog(userId);
   $("empty-state").hidden = true;
   $("member").hidden = false;
   $("member-id").textContent = userId;
@@ -315,6 +319,40 @@ function render(): void {
   );
 
   renderChoices();
+  if (tab === "events") void refreshEvents();
+}
+
+// ---------------------------------------------------------------- 明細 / 履歴 tabs
+
+type Tab = "overview" | "events";
+let tab: Tab = "overview";
+
+function showTab(next: Tab): void {
+  tab = next;
+  for (const button of document.querySelectorAll<HTMLButtonElement>('[role="tab"]')) {
+    button.setAttribute("aria-selected", String(button.dataset.tab === next));
+  }
+  $("overview-tab").hidden = next !== "overview";
+  $("events-tab").hidden = next !== "events";
+  if (next === "events") void refreshEvents();
+}
+
+for (const button of document.querySelectorAll<HTMLButtonElement>('[role="tab"]')) {
+  button.addEventListener("click", () => showTab(button.dataset.tab === "events" ? "events" : "overview"));
+}
+
+/** Reads the log up to the member's version and shows it. */
+async function refreshEvents(): Promise<void> {
+  const log = eventLog;
+  if (!log || !member) return;
+  await log.readUpTo(member.version);
+  if (log !== eventLog) return;
+  $("event-count").textContent = String(log.events.length);
+  $("events-empty").hidden = log.events.length > 0 || log.error !== "";
+  $("event-rows").replaceChildren(...eventRows(log));
+  const error = $("events-error");
+  error.hidden = log.error === "";
+  error.textContent = log.error ? `読み込めません · cannot read the event log: ${log.error}` : "";
 }
 
 function badge(cls: string, ja: string, en: string, testid: string): HTMLElement {

@@ -9,7 +9,8 @@
 // the address, and its responses carry the security headers (CSP, nosniff, no-referrer,
 // DENY); the same token on another member's page shows the permission message, no or a bad
 // credential the sign-in prompt; a pasted token works, survives a reload, sign out forgets
-// it. The admin key pasted into the credential field brings the forms. It checks that every change appears on the page live (within 2 s, no reload), that the
+// it. The 履歴 Events tab lists the member's event log as stored, newest first, and follows
+// new events while it is open. The admin key pasted into the credential field brings the forms. It checks that every change appears on the page live (within 2 s, no reload), that the
 // page shows a server restart as a disconnection and resumes from its cursor afterwards
 // (missing nothing), that its own forms work and show errors, and that after the initial
 // load it talks to atone only through gRPC-Web POSTs. Then the month (H–K): monthly
@@ -415,6 +416,28 @@ describe("atone page over gRPC-Web", { concurrency: false }, () => {
     await assertNotReloaded();
   });
 
+  step("履歴 / Events tab: the member's event log as stored, newest first", async () => {
+    await page.locator('[data-testid="tab-events"]').click();
+    assert.ok(await page.locator('[data-testid="events-tab"]').isVisible(), "the events tab shows");
+    assert.ok(!(await page.locator('[data-testid="overview-tab"]').isVisible()), "the overview hides");
+    await until("four events in the log", () => document.querySelectorAll('[data-testid="event-row"]').length === 4, null, LIVE_MS);
+    const rows = await page.locator('[data-testid="event-row"]').evaluateAll((els) =>
+      els.map((el) => [el.dataset.version, el.dataset.eventType]),
+    );
+    assert.deepEqual(rows, [
+      ["4", "PaymentCompleted"],
+      ["3", "MemberBillIssued"],
+      ["2", "PaymentPromiseCreated"],
+      ["1", "PurchaseCompleted"],
+    ]);
+    const first = JSON.parse(await page.locator('[data-testid="event-row"][data-version="1"] [data-testid="event-payload"]').innerText());
+    assert.equal(first.product_id, "sku-a", `the purchase's payload: ${JSON.stringify(first)}`);
+    assert.equal(await text("event-count"), "4");
+    await page.locator('[data-testid="tab-overview"]').click();
+    assert.ok(await page.locator('[data-testid="overview-tab"]').isVisible(), "back to the overview");
+    await assertNotReloaded();
+  });
+
   step("shows the disconnection when atone stops (SIGTERM)", async () => {
     const t0 = Date.now();
     const exit = await atone.stop();
@@ -482,7 +505,8 @@ describe("atone page over gRPC-Web", { concurrency: false }, () => {
     await assertNotReloaded();
   });
 
-  step("E: once reconnected, a change made outside appears within 2 s", async () => {
+  step("E: once reconnected, a change made outside appears within 2 s (on the events tab too)", async () => {
+    await page.locator('[data-testid="tab-events"]').click();
     const e = await outside(
       "E purchase after reconnect",
       "atone.v1.CommandService/Purchase",
@@ -502,6 +526,13 @@ describe("atone page over gRPC-Web", { concurrency: false }, () => {
       { user_id: userId, promise_id: e.promiseId, amount: 0, idempotency_key: randomUUID() },
       (r, t0) => rowIs(`[data-testid="bill-row"][data-bill-id="${r.billId}"]`, { "data-status": "UNPAID", text: "¥3,300" })(LIVE_MS, t0),
     );
+    // The open events tab follows: its newest row is the bill, at the member's version.
+    await until("the event log up to the member's version", () => {
+      const rows = document.querySelectorAll('[data-testid="event-row"]');
+      const version = document.querySelector('[data-testid="member-version"]').textContent;
+      return rows.length === Number(version) && rows[0].dataset.version === version && rows[0].dataset.eventType === "MemberBillIssued";
+    }, null, LIVE_MS);
+    await page.locator('[data-testid="tab-overview"]').click();
     await assertNotReloaded();
   });
 

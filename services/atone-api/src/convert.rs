@@ -137,6 +137,55 @@ pub fn datetime(t: Timestamp) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).ok()?)
 }
 
+/// A JSON value as protobuf's `Value` (numbers become doubles, as in proto3 JSON).
+pub fn json_value(value: serde_json::Value) -> prost_types::Value {
+    use prost_types::value::Kind;
+    let kind = match value {
+        serde_json::Value::Null => Kind::NullValue(0),
+        serde_json::Value::Bool(b) => Kind::BoolValue(b),
+        serde_json::Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or_default()),
+        serde_json::Value::String(s) => Kind::StringValue(s),
+        serde_json::Value::Array(items) => Kind::ListValue(prost_types::ListValue {
+            values: items.into_iter().map(json_value).collect(),
+        }),
+        serde_json::Value::Object(map) => Kind::StructValue(json_struct(map)),
+    };
+    prost_types::Value { kind: Some(kind) }
+}
+
+/// A JSON object as protobuf's `Struct`.
+pub fn json_struct(map: serde_json::Map<String, serde_json::Value>) -> prost_types::Struct {
+    prost_types::Struct {
+        fields: map.into_iter().map(|(k, v)| (k, json_value(v))).collect(),
+    }
+}
+
+/// Protobuf's `Value` as JSON (a whole number comes back as an integer).
+pub fn value_json(value: &prost_types::Value) -> serde_json::Value {
+    use prost_types::value::Kind;
+    match &value.kind {
+        None | Some(Kind::NullValue(_)) => serde_json::Value::Null,
+        Some(Kind::BoolValue(b)) => serde_json::Value::Bool(*b),
+        Some(Kind::NumberValue(n)) if n.fract() == 0.0 && n.abs() < 9.0e15 => {
+            serde_json::Value::from(*n as i64)
+        }
+        Some(Kind::NumberValue(n)) => serde_json::Value::from(*n),
+        Some(Kind::StringValue(s)) => serde_json::Value::String(s.clone()),
+        Some(Kind::ListValue(list)) => list.values.iter().map(value_json).collect(),
+        Some(Kind::StructValue(s)) => struct_json(s),
+    }
+}
+
+/// Protobuf's `Struct` as a JSON object.
+pub fn struct_json(s: &prost_types::Struct) -> serde_json::Value {
+    serde_json::Value::Object(
+        s.fields
+            .iter()
+            .map(|(k, v)| (k.clone(), value_json(v)))
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,5 +221,20 @@ mod tests {
             nanos: -1,
         };
         assert_eq!(datetime(bad), None);
+    }
+
+    #[test]
+    fn json_round_trips_through_struct() {
+        let json = serde_json::json!({
+            "amount": 5000,
+            "ratio": 0.5,
+            "name": "ワイヤレスイヤホン",
+            "ids": ["a", "b"],
+            "nested": {"ok": true, "none": null},
+        });
+        let serde_json::Value::Object(map) = json.clone() else {
+            unreachable!()
+        };
+        assert_eq!(struct_json(&json_struct(map)), json);
     }
 }

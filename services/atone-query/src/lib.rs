@@ -5,6 +5,7 @@ mod convert;
 mod error;
 mod feed;
 mod list;
+mod log;
 mod service;
 mod slots;
 mod wait;

@@ -6,8 +6,8 @@ use std::time::Duration;
 use atone_api::v1::query_service_server::QueryService;
 use atone_api::v1::{
     self, GetMemberRequest, GetMemberResponse, ListMemberBillsRequest, ListMemberBillsResponse,
-    ListPaymentPromisesRequest, ListPaymentPromisesResponse, WatchMemberRequest,
-    WatchMemberResponse,
+    ListMemberEventsRequest, ListMemberEventsResponse, ListPaymentPromisesRequest,
+    ListPaymentPromisesResponse, WatchMemberRequest, WatchMemberResponse,
 };
 use atone_auth::Caller;
 use atone_domain::validate;
@@ -160,6 +160,17 @@ impl QueryService for QueryApi {
         request: Request<ListMemberBillsRequest>,
     ) -> Result<Response<ListMemberBillsResponse>, Status> {
         self.list(request).await
+    }
+
+    async fn list_member_events(
+        &self,
+        request: Request<ListMemberEventsRequest>,
+    ) -> Result<Response<ListMemberEventsResponse>, Status> {
+        let caller = Caller::of(&request)?.clone();
+        let r = request.into_inner();
+        validate::user_id(&r.user_id).map_err(QueryError::from)?;
+        caller.require_read(&r.user_id)?;
+        Ok(Response::new(crate::log::page(self.feed.db(), &r).await?))
     }
 
     type WatchMemberStream = WatchStream;

@@ -392,3 +392,43 @@ pub async fn latest_since(
     }
     Ok((latest, last_id))
 }
+
+/// One event as the store holds it: the member's event log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedEvent {
+    pub event_id: String,
+    pub version: i64,
+    pub event_type: String,
+    pub occurred_at: DateTime<Utc>,
+    pub payload: serde_json::Value,
+    pub correlation_id: String,
+    pub idempotency_key: String,
+}
+
+/// Up to `limit` of the member's events after `after_version`, oldest first, as stored
+/// (whether or not this build can read them).
+pub async fn log(
+    conn: &impl ConnectionTrait,
+    user_id: &str,
+    after_version: i64,
+    limit: u64,
+) -> Result<Vec<LoggedEvent>, StorageError> {
+    Ok(events::Entity::find()
+        .filter(events::Column::UserId.eq(user_id))
+        .filter(events::Column::Version.gt(after_version))
+        .order_by_asc(events::Column::Version)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| LoggedEvent {
+            event_id: row.event_id,
+            version: row.version,
+            event_type: row.event_type,
+            occurred_at: row.occurred_at,
+            payload: row.event_data,
+            correlation_id: row.correlation_id,
+            idempotency_key: row.idempotency_key,
+        })
+        .collect())
+}

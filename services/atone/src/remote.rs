@@ -10,7 +10,7 @@ use atone_api::v1::{
 };
 use tonic::transport::Channel;
 
-use crate::cli::{CloseArgs, DeadLetterAction, DeadLettersArgs, RemoteArgs};
+use crate::cli::{CloseArgs, DeadLetterAction, DeadLettersArgs, EventsArgs, RemoteArgs};
 use crate::oneshot::endpoint;
 
 async fn connect(remote: &RemoteArgs) -> anyhow::Result<Channel> {
@@ -148,4 +148,51 @@ fn line(row: &DeadLetter) -> String {
         "{}\tv{}\t{}\t{}\t{}\t{}{}",
         row.user_id, row.version, row.event_type, row.status, at, row.error, resolved
     )
+}
+
+/// `atone events USER`: QueryService/ListMemberEvents, every page.
+pub async fn events(args: &EventsArgs) -> anyhow::Result<()> {
+    use atone_api::convert::struct_json;
+    use atone_api::v1::ListMemberEventsRequest;
+    use atone_api::v1::query_service_client::QueryServiceClient;
+    let mut client = QueryServiceClient::new(connect(&args.remote).await?);
+    let mut after_version = args.after;
+    let mut all = Vec::new();
+    loop {
+        let message = ListMemberEventsRequest {
+            user_id: args.user_id.clone(),
+            after_version,
+            page_size: 500,
+        };
+        let page = client
+            .list_member_events(request(&args.remote, message)?)
+            .await
+            .map_err(failed)?
+            .into_inner();
+        for e in page.events {
+            let at = e
+                .occurred_at
+                .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos as u32))
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                .unwrap_or_default();
+            let payload = e.payload.as_ref().map(struct_json).unwrap_or_default();
+            if args.json {
+                all.push(serde_json::json!({
+                    "version": e.version, "eventType": e.event_type, "occurredAt": at,
+                    "eventId": e.event_id, "correlationId": e.correlation_id,
+                    "idempotencyKey": e.idempotency_key, "payload": payload,
+                }));
+            } else {
+                println!("{:>4}  {at}  {:<22}  {payload}", e.version, e.event_type);
+            }
+        }
+        if page.next_after_version == 0 {
+            break;
+        }
+        after_version = page.next_after_version;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    }
+    Ok(())
 }

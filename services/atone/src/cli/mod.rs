@@ -55,6 +55,9 @@ pub enum Commands {
     /// retries a member, or skips a member's first parked event, through a running atone
     /// (ProjectorService; the admin scope).
     DeadLetters(DeadLettersArgs),
+    /// A member's event log, as the event store holds it, oldest first, through a running
+    /// atone (QueryService): a table, or JSON with --json.
+    Events(EventsArgs),
     /// Makes an API key: prints the credential to give to the service (shown once), and adds
     /// the key's entry (the secret's hash and the scopes) to the keys file.
     ApiKey(ApiKeyArgs),

@@ -148,3 +148,17 @@ impl DeadLetterAction {
         }
     }
 }
+
+#[derive(Debug, Clone, Args)]
+pub struct EventsArgs {
+    /// The member.
+    pub user_id: String,
+    /// Events after this version only.
+    #[arg(long, default_value_t = 0)]
+    pub after: i64,
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}

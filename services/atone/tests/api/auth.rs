@@ -58,6 +58,10 @@ const RPCS: &[(&str, &[Scope], bool)] = &[
     ("ListMemberBills", &[Scope::Read], true),
     ("WatchMember", &[Scope::Read], true),
     ("GetStatus", &[], false),
+    ("ListDeadLetters", &[], false),
+    ("RetryDeadLetters", &[], false),
+    ("SkipDeadLetter", &[], false),
+    ("ListMemberEvents", &[Scope::Read], true),
     ("IssueMemberToken", &[Scope::Purchases], false),
 ];
 
@@ -188,6 +192,36 @@ async fn call(c: &mut Clients, rpc: &str, user: &str) -> Code {
             .await
             .map(drop),
         "GetStatus" => c.projector.get_status(GetStatusRequest {}).await.map(drop),
+        "ListDeadLetters" => c
+            .projector
+            .list_dead_letters(ListDeadLettersRequest {
+                user_id: user,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        "RetryDeadLetters" => c
+            .projector
+            .retry_dead_letters(RetryDeadLettersRequest { user_id: user })
+            .await
+            .map(drop),
+        "SkipDeadLetter" => c
+            .projector
+            .skip_dead_letter(SkipDeadLetterRequest {
+                user_id: user,
+                version: 1,
+                reason: "test".into(),
+            })
+            .await
+            .map(drop),
+        "ListMemberEvents" => c
+            .query
+            .list_member_events(ListMemberEventsRequest {
+                user_id: user,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
         "IssueMemberToken" => c
             .auth
             .issue_member_token(IssueMemberTokenRequest {

@@ -5,6 +5,7 @@ mod aws_region;
 mod bad_input;
 mod concurrency;
 mod crash;
+mod event_log;
 mod flow;
 mod idempotency;
 mod limits;

@@ -246,8 +246,25 @@ async fn run_walkthrough(tls: Option<&TestPki>) {
     );
     assert_eq!(
         stdout.matches("\"version\": \"4\"").count(),
-        1,
-        "GetMember reads version 4:\n{stdout}"
+        2,
+        "GetMember reads version 4 and the event log ends at version 4:\n{stdout}"
+    );
+    let logged: Vec<usize> = [
+        "PurchaseCompleted",
+        "PaymentPromiseCreated",
+        "MemberBillIssued",
+        "PaymentReceived",
+    ]
+    .iter()
+    .map(|event| {
+        stdout
+            .find(&format!("\"eventType\": \"{event}\""))
+            .unwrap_or_else(|| panic!("the event log shows {event}:\n{stdout}"))
+    })
+    .collect();
+    assert!(
+        logged.windows(2).all(|w| w[0] < w[1]) && stdout.matches("\"eventType\"").count() == 4,
+        "the event log holds the four events in order:\n{stdout}"
     );
     assert!(
         stdout.contains("BILL_STATUS_PAID") && stdout.contains("PROMISE_STATUS_PAID"),

@@ -1,6 +1,7 @@
 import datetime
 
 from atone.v1 import types_pb2 as _types_pb2
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -19,6 +20,42 @@ class SnapshotReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
 SNAPSHOT_REASON_UNSPECIFIED: SnapshotReason
 SNAPSHOT_REASON_INITIAL: SnapshotReason
 SNAPSHOT_REASON_CURSOR_EXPIRED: SnapshotReason
+
+class ListMemberEventsRequest(_message.Message):
+    __slots__ = ("user_id", "after_version", "page_size")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    AFTER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    after_version: int
+    page_size: int
+    def __init__(self, user_id: _Optional[str] = ..., after_version: _Optional[int] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class ListMemberEventsResponse(_message.Message):
+    __slots__ = ("events", "next_after_version")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_AFTER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[StoredEvent]
+    next_after_version: int
+    def __init__(self, events: _Optional[_Iterable[_Union[StoredEvent, _Mapping]]] = ..., next_after_version: _Optional[int] = ...) -> None: ...
+
+class StoredEvent(_message.Message):
+    __slots__ = ("event_id", "version", "event_type", "occurred_at", "payload", "correlation_id", "idempotency_key")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    CORRELATION_ID_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    version: int
+    event_type: str
+    occurred_at: _timestamp_pb2.Timestamp
+    payload: _struct_pb2.Struct
+    correlation_id: str
+    idempotency_key: str
+    def __init__(self, event_id: _Optional[str] = ..., version: _Optional[int] = ..., event_type: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., payload: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., correlation_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class GetMemberRequest(_message.Message):
     __slots__ = ("user_id", "min_version")

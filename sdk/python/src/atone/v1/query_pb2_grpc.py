@@ -58,6 +58,11 @@ class QueryServiceStub:
                 request_serializer=atone_dot_v1_dot_query__pb2.WatchMemberRequest.SerializeToString,
                 response_deserializer=atone_dot_v1_dot_query__pb2.WatchMemberResponse.FromString,
                 _registered_method=True)
+        self.ListMemberEvents = channel.unary_unary(
+                '/atone.v1.QueryService/ListMemberEvents',
+                request_serializer=atone_dot_v1_dot_query__pb2.ListMemberEventsRequest.SerializeToString,
+                response_deserializer=atone_dot_v1_dot_query__pb2.ListMemberEventsResponse.FromString,
+                _registered_method=True)
 
 
 class QueryServiceServicer:
@@ -99,6 +104,15 @@ class QueryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListMemberEvents(self, request, context):
+        """The member's event log: their events as the event store holds them, oldest first
+        (what every read model is folded from). Read like GetMember: the read scope, or the
+        member's own token.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_QueryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -121,6 +135,11 @@ def add_QueryServiceServicer_to_server(servicer, server):
                     servicer.WatchMember,
                     request_deserializer=atone_dot_v1_dot_query__pb2.WatchMemberRequest.FromString,
                     response_serializer=atone_dot_v1_dot_query__pb2.WatchMemberResponse.SerializeToString,
+            ),
+            'ListMemberEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMemberEvents,
+                    request_deserializer=atone_dot_v1_dot_query__pb2.ListMemberEventsRequest.FromString,
+                    response_serializer=atone_dot_v1_dot_query__pb2.ListMemberEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -235,6 +254,33 @@ class QueryService:
             '/atone.v1.QueryService/WatchMember',
             atone_dot_v1_dot_query__pb2.WatchMemberRequest.SerializeToString,
             atone_dot_v1_dot_query__pb2.WatchMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMemberEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atone.v1.QueryService/ListMemberEvents',
+            atone_dot_v1_dot_query__pb2.ListMemberEventsRequest.SerializeToString,
+            atone_dot_v1_dot_query__pb2.ListMemberEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -7,14 +7,128 @@ import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf
 import type { Member, MemberBill, MemberSummary, PaymentPromise } from "./types_pb.js";
 import { file_atone_v1_types } from "./types_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Message } from "@bufbuild/protobuf";
+import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file atone/v1/query.proto.
  */
 export const file_atone_v1_query: GenFile = /*@__PURE__*/
-  fileDesc("ChRhdG9uZS92MS9xdWVyeS5wcm90bxIIYXRvbmUudjEiOAoQR2V0TWVtYmVyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhMKC21pbl92ZXJzaW9uGAIgASgDIjUKEUdldE1lbWJlclJlc3BvbnNlEiAKBm1lbWJlchgBIAEoCzIQLmF0b25lLnYxLk1lbWJlciJpChpMaXN0UGF5bWVudFByb21pc2VzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEhMKC21pbl92ZXJzaW9uGAQgASgDImIKG0xpc3RQYXltZW50UHJvbWlzZXNSZXNwb25zZRIqCghwcm9taXNlcxgBIAMoCzIYLmF0b25lLnYxLlBheW1lbnRQcm9taXNlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJlChZMaXN0TWVtYmVyQmlsbHNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSEwoLbWluX3ZlcnNpb24YBCABKAMiVwoXTGlzdE1lbWJlckJpbGxzUmVzcG9uc2USIwoFYmlsbHMYASADKAsyFC5hdG9uZS52MS5NZW1iZXJCaWxsEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJKChJXYXRjaE1lbWJlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZjdXJzb3IYAiABKAkSEwoLbWluX3ZlcnNpb24YAyABKAMifwoTV2F0Y2hNZW1iZXJSZXNwb25zZRIOCgZjdXJzb3IYASABKAkSJgoIc25hcHNob3QYAiABKAsyEi5hdG9uZS52MS5TbmFwc2hvdEgAEigKBmNoYW5nZRgDIAEoCzIWLmF0b25lLnYxLk1lbWJlckNoYW5nZUgAQgYKBGtpbmQiVgoIU25hcHNob3QSIAoGbWVtYmVyGAEgASgLMhAuYXRvbmUudjEuTWVtYmVyEigKBnJlYXNvbhgCIAEoDjIYLmF0b25lLnYxLlNuYXBzaG90UmVhc29uIt8BCgxNZW1iZXJDaGFuZ2USDwoHdmVyc2lvbhgBIAEoAxISCgpldmVudF90eXBlGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgdzdW1tYXJ5GAQgASgLMhcuYXRvbmUudjEuTWVtYmVyU3VtbWFyeRIqCghwcm9taXNlcxgFIAMoCzIYLmF0b25lLnYxLlBheW1lbnRQcm9taXNlEiMKBWJpbGxzGAYgAygLMhQuYXRvbmUudjEuTWVtYmVyQmlsbCpyCg5TbmFwc2hvdFJlYXNvbhIfChtTTkFQU0hPVF9SRUFTT05fVU5TUEVDSUZJRUQQABIbChdTTkFQU0hPVF9SRUFTT05fSU5JVElBTBABEiIKHlNOQVBTSE9UX1JFQVNPTl9DVVJTT1JfRVhQSVJFRBACMt4CCgxRdWVyeVNlcnZpY2USRAoJR2V0TWVtYmVyEhouYXRvbmUudjEuR2V0TWVtYmVyUmVxdWVzdBobLmF0b25lLnYxLkdldE1lbWJlclJlc3BvbnNlEmIKE0xpc3RQYXltZW50UHJvbWlzZXMSJC5hdG9uZS52MS5MaXN0UGF5bWVudFByb21pc2VzUmVxdWVzdBolLmF0b25lLnYxLkxpc3RQYXltZW50UHJvbWlzZXNSZXNwb25zZRJWCg9MaXN0TWVtYmVyQmlsbHMSIC5hdG9uZS52MS5MaXN0TWVtYmVyQmlsbHNSZXF1ZXN0GiEuYXRvbmUudjEuTGlzdE1lbWJlckJpbGxzUmVzcG9uc2USTAoLV2F0Y2hNZW1iZXISHC5hdG9uZS52MS5XYXRjaE1lbWJlclJlcXVlc3QaHS5hdG9uZS52MS5XYXRjaE1lbWJlclJlc3BvbnNlMAFiBnByb3RvMw", [file_atone_v1_types, file_google_protobuf_timestamp]);
+  fileDesc("ChRhdG9uZS92MS9xdWVyeS5wcm90bxIIYXRvbmUudjEiVAoXTGlzdE1lbWJlckV2ZW50c1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIVCg1hZnRlcl92ZXJzaW9uGAIgASgDEhEKCXBhZ2Vfc2l6ZRgDIAEoBSJdChhMaXN0TWVtYmVyRXZlbnRzUmVzcG9uc2USJQoGZXZlbnRzGAEgAygLMhUuYXRvbmUudjEuU3RvcmVkRXZlbnQSGgoSbmV4dF9hZnRlcl92ZXJzaW9uGAIgASgDItABCgtTdG9yZWRFdmVudBIQCghldmVudF9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgDEhIKCmV2ZW50X3R5cGUYAyABKAkSLwoLb2NjdXJyZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEigKB3BheWxvYWQYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhYKDmNvcnJlbGF0aW9uX2lkGAYgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgHIAEoCSI4ChBHZXRNZW1iZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEwoLbWluX3ZlcnNpb24YAiABKAMiNQoRR2V0TWVtYmVyUmVzcG9uc2USIAoGbWVtYmVyGAEgASgLMhAuYXRvbmUudjEuTWVtYmVyImkKGkxpc3RQYXltZW50UHJvbWlzZXNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSEwoLbWluX3ZlcnNpb24YBCABKAMiYgobTGlzdFBheW1lbnRQcm9taXNlc1Jlc3BvbnNlEioKCHByb21pc2VzGAEgAygLMhguYXRvbmUudjEuUGF5bWVudFByb21pc2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImUKFkxpc3RNZW1iZXJCaWxsc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRITCgttaW5fdmVyc2lvbhgEIAEoAyJXChdMaXN0TWVtYmVyQmlsbHNSZXNwb25zZRIjCgViaWxscxgBIAMoCzIULmF0b25lLnYxLk1lbWJlckJpbGwSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkoKEldhdGNoTWVtYmVyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmN1cnNvchgCIAEoCRITCgttaW5fdmVyc2lvbhgDIAEoAyJ/ChNXYXRjaE1lbWJlclJlc3BvbnNlEg4KBmN1cnNvchgBIAEoCRImCghzbmFwc2hvdBgCIAEoCzISLmF0b25lLnYxLlNuYXBzaG90SAASKAoGY2hhbmdlGAMgASgLMhYuYXRvbmUudjEuTWVtYmVyQ2hhbmdlSABCBgoEa2luZCJWCghTbmFwc2hvdBIgCgZtZW1iZXIYASABKAsyEC5hdG9uZS52MS5NZW1iZXISKAoGcmVhc29uGAIgASgOMhguYXRvbmUudjEuU25hcHNob3RSZWFzb24i3wEKDE1lbWJlckNoYW5nZRIPCgd2ZXJzaW9uGAEgASgDEhIKCmV2ZW50X3R5cGUYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEigKB3N1bW1hcnkYBCABKAsyFy5hdG9uZS52MS5NZW1iZXJTdW1tYXJ5EioKCHByb21pc2VzGAUgAygLMhguYXRvbmUudjEuUGF5bWVudFByb21pc2USIwoFYmlsbHMYBiADKAsyFC5hdG9uZS52MS5NZW1iZXJCaWxsKnIKDlNuYXBzaG90UmVhc29uEh8KG1NOQVBTSE9UX1JFQVNPTl9VTlNQRUNJRklFRBAAEhsKF1NOQVBTSE9UX1JFQVNPTl9JTklUSUFMEAESIgoeU05BUFNIT1RfUkVBU09OX0NVUlNPUl9FWFBJUkVEEAIyuQMKDFF1ZXJ5U2VydmljZRJECglHZXRNZW1iZXISGi5hdG9uZS52MS5HZXRNZW1iZXJSZXF1ZXN0GhsuYXRvbmUudjEuR2V0TWVtYmVyUmVzcG9uc2USYgoTTGlzdFBheW1lbnRQcm9taXNlcxIkLmF0b25lLnYxLkxpc3RQYXltZW50UHJvbWlzZXNSZXF1ZXN0GiUuYXRvbmUudjEuTGlzdFBheW1lbnRQcm9taXNlc1Jlc3BvbnNlElYKD0xpc3RNZW1iZXJCaWxscxIgLmF0b25lLnYxLkxpc3RNZW1iZXJCaWxsc1JlcXVlc3QaIS5hdG9uZS52MS5MaXN0TWVtYmVyQmlsbHNSZXNwb25zZRJMCgtXYXRjaE1lbWJlchIcLmF0b25lLnYxLldhdGNoTWVtYmVyUmVxdWVzdBodLmF0b25lLnYxLldhdGNoTWVtYmVyUmVzcG9uc2UwARJZChBMaXN0TWVtYmVyRXZlbnRzEiEuYXRvbmUudjEuTGlzdE1lbWJlckV2ZW50c1JlcXVlc3QaIi5hdG9uZS52MS5MaXN0TWVtYmVyRXZlbnRzUmVzcG9uc2ViBnByb3RvMw", [file_atone_v1_types, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+
+/**
+ * @generated from message atone.v1.ListMemberEventsRequest
+ */
+export type ListMemberEventsRequest = Message<"atone.v1.ListMemberEventsRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Events after this version; 0 for the first page.
+   *
+   * @generated from field: int64 after_version = 2;
+   */
+  afterVersion: bigint;
+
+  /**
+   * 1 to 500; 0 means 50.
+   *
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+};
+
+/**
+ * Describes the message atone.v1.ListMemberEventsRequest.
+ * Use `create(ListMemberEventsRequestSchema)` to create a new message.
+ */
+export const ListMemberEventsRequestSchema: GenMessage<ListMemberEventsRequest> = /*@__PURE__*/
+  messageDesc(file_atone_v1_query, 0);
+
+/**
+ * @generated from message atone.v1.ListMemberEventsResponse
+ */
+export type ListMemberEventsResponse = Message<"atone.v1.ListMemberEventsResponse"> & {
+  /**
+   * @generated from field: repeated atone.v1.StoredEvent events = 1;
+   */
+  events: StoredEvent[];
+
+  /**
+   * The after_version of the next page; 0 on the last page.
+   *
+   * @generated from field: int64 next_after_version = 2;
+   */
+  nextAfterVersion: bigint;
+};
+
+/**
+ * Describes the message atone.v1.ListMemberEventsResponse.
+ * Use `create(ListMemberEventsResponseSchema)` to create a new message.
+ */
+export const ListMemberEventsResponseSchema: GenMessage<ListMemberEventsResponse> = /*@__PURE__*/
+  messageDesc(file_atone_v1_query, 1);
+
+/**
+ * One event of a member's stream, as stored.
+ *
+ * @generated from message atone.v1.StoredEvent
+ */
+export type StoredEvent = Message<"atone.v1.StoredEvent"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * 1, 2, 3… in the member's stream.
+   *
+   * @generated from field: int64 version = 2;
+   */
+  version: bigint;
+
+  /**
+   * e.g. "PurchaseCompleted".
+   *
+   * @generated from field: string event_type = 3;
+   */
+  eventType: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 4;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * The event's fields, as the event store keeps them (JSON).
+   *
+   * @generated from field: google.protobuf.Struct payload = 5;
+   */
+  payload?: JsonObject | undefined;
+
+  /**
+   * Ties the events of one request together across the services' logs.
+   *
+   * @generated from field: string correlation_id = 6;
+   */
+  correlationId: string;
+
+  /**
+   * The command's idempotency key.
+   *
+   * @generated from field: string idempotency_key = 7;
+   */
+  idempotencyKey: string;
+};
+
+/**
+ * Describes the message atone.v1.StoredEvent.
+ * Use `create(StoredEventSchema)` to create a new message.
+ */
+export const StoredEventSchema: GenMessage<StoredEvent> = /*@__PURE__*/
+  messageDesc(file_atone_v1_query, 2);
 
 /**
  * @generated from message atone.v1.GetMemberRequest
@@ -38,7 +152,7 @@ export type GetMemberRequest = Message<"atone.v1.GetMemberRequest"> & {
  * Use `create(GetMemberRequestSchema)` to create a new message.
  */
 export const GetMemberRequestSchema: GenMessage<GetMemberRequest> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 0);
+  messageDesc(file_atone_v1_query, 3);
 
 /**
  * @generated from message atone.v1.GetMemberResponse
@@ -55,7 +169,7 @@ export type GetMemberResponse = Message<"atone.v1.GetMemberResponse"> & {
  * Use `create(GetMemberResponseSchema)` to create a new message.
  */
 export const GetMemberResponseSchema: GenMessage<GetMemberResponse> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 1);
+  messageDesc(file_atone_v1_query, 4);
 
 /**
  * @generated from message atone.v1.ListPaymentPromisesRequest
@@ -91,7 +205,7 @@ export type ListPaymentPromisesRequest = Message<"atone.v1.ListPaymentPromisesRe
  * Use `create(ListPaymentPromisesRequestSchema)` to create a new message.
  */
 export const ListPaymentPromisesRequestSchema: GenMessage<ListPaymentPromisesRequest> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 2);
+  messageDesc(file_atone_v1_query, 5);
 
 /**
  * @generated from message atone.v1.ListPaymentPromisesResponse
@@ -115,7 +229,7 @@ export type ListPaymentPromisesResponse = Message<"atone.v1.ListPaymentPromisesR
  * Use `create(ListPaymentPromisesResponseSchema)` to create a new message.
  */
 export const ListPaymentPromisesResponseSchema: GenMessage<ListPaymentPromisesResponse> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 3);
+  messageDesc(file_atone_v1_query, 6);
 
 /**
  * @generated from message atone.v1.ListMemberBillsRequest
@@ -149,7 +263,7 @@ export type ListMemberBillsRequest = Message<"atone.v1.ListMemberBillsRequest"> 
  * Use `create(ListMemberBillsRequestSchema)` to create a new message.
  */
 export const ListMemberBillsRequestSchema: GenMessage<ListMemberBillsRequest> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 4);
+  messageDesc(file_atone_v1_query, 7);
 
 /**
  * @generated from message atone.v1.ListMemberBillsResponse
@@ -171,7 +285,7 @@ export type ListMemberBillsResponse = Message<"atone.v1.ListMemberBillsResponse"
  * Use `create(ListMemberBillsResponseSchema)` to create a new message.
  */
 export const ListMemberBillsResponseSchema: GenMessage<ListMemberBillsResponse> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 5);
+  messageDesc(file_atone_v1_query, 8);
 
 /**
  * @generated from message atone.v1.WatchMemberRequest
@@ -202,7 +316,7 @@ export type WatchMemberRequest = Message<"atone.v1.WatchMemberRequest"> & {
  * Use `create(WatchMemberRequestSchema)` to create a new message.
  */
 export const WatchMemberRequestSchema: GenMessage<WatchMemberRequest> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 6);
+  messageDesc(file_atone_v1_query, 9);
 
 /**
  * @generated from message atone.v1.WatchMemberResponse
@@ -238,7 +352,7 @@ export type WatchMemberResponse = Message<"atone.v1.WatchMemberResponse"> & {
  * Use `create(WatchMemberResponseSchema)` to create a new message.
  */
 export const WatchMemberResponseSchema: GenMessage<WatchMemberResponse> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 7);
+  messageDesc(file_atone_v1_query, 10);
 
 /**
  * @generated from message atone.v1.Snapshot
@@ -260,7 +374,7 @@ export type Snapshot = Message<"atone.v1.Snapshot"> & {
  * Use `create(SnapshotSchema)` to create a new message.
  */
 export const SnapshotSchema: GenMessage<Snapshot> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 8);
+  messageDesc(file_atone_v1_query, 11);
 
 /**
  * One change of the member's read model: the effect of one event.
@@ -314,7 +428,7 @@ export type MemberChange = Message<"atone.v1.MemberChange"> & {
  * Use `create(MemberChangeSchema)` to create a new message.
  */
 export const MemberChangeSchema: GenMessage<MemberChange> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 9);
+  messageDesc(file_atone_v1_query, 12);
 
 /**
  * Why a watch starts with a snapshot.
@@ -401,6 +515,18 @@ export const QueryService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchMemberRequestSchema;
     output: typeof WatchMemberResponseSchema;
+  },
+  /**
+   * The member's event log: their events as the event store holds them, oldest first
+   * (what every read model is folded from). Read like GetMember: the read scope, or the
+   * member's own token.
+   *
+   * @generated from rpc atone.v1.QueryService.ListMemberEvents
+   */
+  listMemberEvents: {
+    methodKind: "unary";
+    input: typeof ListMemberEventsRequestSchema;
+    output: typeof ListMemberEventsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_atone_v1_query, 0);
