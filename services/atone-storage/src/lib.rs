@@ -13,6 +13,7 @@ pub mod leases;
 pub mod outbox;
 pub mod projection;
 pub mod read_model;
+pub mod verify;
 
 pub use db::{DbConfig, connect, migrate};
 pub use error::StorageError;

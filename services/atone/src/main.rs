@@ -14,6 +14,8 @@ async fn main() -> anyhow::Result<()> {
         Some(Commands::Projector(args)) => serve(args.into()).await,
         Some(Commands::Query(args)) => serve(args.into()).await,
         Some(Commands::Migrate(args)) => oneshot::migrate(&args.database).await,
+        Some(Commands::Verify(args)) => oneshot::verify(&args.database).await,
+        Some(Commands::Rebuild(args)) => oneshot::rebuild(&args).await,
         Some(Commands::CreateStream(args)) => oneshot::create_stream(&args).await,
         Some(Commands::Healthcheck(args)) => oneshot::healthcheck(&args).await,
         Some(Commands::Close(args)) => remote::close(&args).await,

@@ -1,12 +1,15 @@
-//! The subcommands that do one thing and exit: `migrate`, `create-stream`, `healthcheck`.
+//! The subcommands that do one thing and exit: `migrate`, `verify`, `rebuild`, `create-stream`,
+//! `healthcheck`, `api-key`, `init-auth`.
 
 use anyhow::{Context, bail};
 use atone_kinesis::{Kinesis, KinesisConfig};
 use atone_storage::{DatabaseConnection, DbConfig};
 
+use atone_delivery::REPAIR_SOURCE;
+
 use crate::cli::{
     ApiKeyArgs, ClientTlsArgs, CreateStreamArgs, DatabaseArgs, HealthcheckArgs, InitAuthArgs,
-    redact,
+    RebuildArgs, redact,
 };
 
 /// Opens the database, saying where it failed to.
@@ -24,6 +27,82 @@ pub async fn migrate(database: &DatabaseArgs) -> anyhow::Result<()> {
         .await
         .context("migration failed")?;
     tracing::info!(database = %redact(&config.url), "database migrated");
+    Ok(())
+}
+
+/// `atone verify`: prints each difference between the read models and the fold of the
+/// event store; an error (exit status 1) when there is one.
+pub async fn verify(database: &DatabaseArgs) -> anyhow::Result<()> {
+    let config = database.config();
+    let db = open(&config).await?;
+    let report = atone_storage::verify::verify(&db, |members| {
+        tracing::info!(members, "members verified so far");
+    })
+    .await
+    .context("cannot verify the read models")?;
+    for drift in &report.drifts {
+        println!("{}: {}", drift.user_id, drift.what);
+    }
+    for user_id in &report.set_aside {
+        println!("{user_id}: not compared (it has dead letters; see atone dead-letters list)");
+    }
+    let drifted: std::collections::BTreeSet<&str> =
+        report.drifts.iter().map(|d| d.user_id.as_str()).collect();
+    println!(
+        "{} verified ({}): {} in {}; {} with dead letters not compared",
+        count(report.members, "member"),
+        count(report.events, "event"),
+        count(report.drifts.len() as u64, "difference"),
+        count(drifted.len() as u64, "member"),
+        count(report.set_aside.len() as u64, "member")
+    );
+    if report.drifts.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "the read models differ from the event store for {} members (atone rebuild --member USER rebuilds one)",
+            drifted.len()
+        )
+    }
+}
+
+/// "1 member", "2 members".
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// `atone rebuild --member USER…`: each member's read models afresh from the event store,
+/// in one transaction each.
+pub async fn rebuild(args: &RebuildArgs) -> anyhow::Result<()> {
+    let config = args.database.config();
+    let db = open(&config).await?;
+    let readable = atone_storage::projection::Readable::default();
+    for user_id in &args.members {
+        atone_domain::validate::user_id(user_id)
+            .map_err(|e| anyhow::anyhow!("--member {user_id:?}: {e}"))?;
+        let txn = atone_storage::db::begin_write(&db)
+            .await
+            .context("cannot begin a transaction")?;
+        let outcome =
+            atone_storage::projection::rebuild_member(&txn, user_id, &readable, REPAIR_SOURCE)
+                .await
+                .with_context(|| format!("cannot rebuild {user_id}"))?;
+        txn.commit().await.context("cannot commit the rebuild")?;
+        println!(
+            "{user_id}: rebuilt to version {} ({} events applied{})",
+            outcome.version,
+            outcome.applied.len(),
+            if outcome.parked.is_empty() {
+                String::new()
+            } else {
+                format!(", {} parked as dead letters", outcome.parked.len())
+            }
+        );
+    }
     Ok(())
 }
 

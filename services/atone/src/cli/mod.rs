@@ -43,6 +43,14 @@ pub enum Commands {
     Query(QueryRoleArgs),
     /// Applies pending database migrations and exits.
     Migrate(MigrateArgs),
+    /// Folds every member's events from the event store and compares the result with the
+    /// read models, printing each difference; exits non-zero on drift. Members with dead
+    /// letters are left out (listed).
+    Verify(VerifyArgs),
+    /// Builds the read models of the members given (--member) afresh from the event store,
+    /// in place, in one transaction each (their change feed restarts with the rebuilt
+    /// versions).
+    Rebuild(RebuildArgs),
     /// Creates the Kinesis stream if it does not exist (for local emulators) and exits.
     CreateStream(CreateStreamArgs),
     /// Asks a running atone for its gRPC health; exits 0 if it is SERVING (for container

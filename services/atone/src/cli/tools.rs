@@ -16,6 +16,21 @@ pub struct MigrateArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RebuildArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The member to rebuild (repeat for more).
+    #[arg(long = "member", value_name = "USER", required = true)]
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct CreateStreamArgs {
     #[arg(long, env = "ATONE_STREAM_NAME")]
     pub stream_name: String,

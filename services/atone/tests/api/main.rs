@@ -16,5 +16,6 @@ mod read_your_writes;
 mod readme;
 mod reconcile;
 mod tls;
+mod verify;
 mod watch;
 mod webhook;
