@@ -625,15 +625,22 @@ function allowed(scope: string): boolean {
   return !!identity && (identity.scopes.has(scope) || identity.scopes.has(SCOPE_ADMIN));
 }
 
+/**
+ * Whether CommandService answers at this address: the document says so (`atone query`
+ * alone serves it with `elsewhere`, and then no form can work here).
+ */
+const commandsHere = document.querySelector('meta[name="atone-commands"]')?.getAttribute("content") !== "elsewhere";
+
 /** Shows each form whose call the credential's scopes allow; a member token gets none. */
 function applyScopes(): void {
   let any = false;
   for (const panel of document.querySelectorAll<HTMLElement>("[data-needs]")) {
-    const ok = allowed(panel.dataset.needs ?? "");
+    const ok = commandsHere && allowed(panel.dataset.needs ?? "");
     panel.hidden = !ok;
     any ||= ok;
   }
-  $("read-only").hidden = !identity || any;
+  $("commands-elsewhere").hidden = commandsHere;
+  $("read-only").hidden = !commandsHere || !identity || any;
 }
 
 type WhoState = "checking" | "known" | "unauthenticated" | "error";

@@ -46,6 +46,8 @@ export class Atone {
     /** The admin API key (`web-admin.<secret>`) once enableAuth() made it. */
     this.adminKey = undefined;
     this.tokenSecret = undefined;
+    /** The subcommand: `serve` (all three services) or one role, e.g. `query`. */
+    this.role = "serve";
   }
 
   /**
@@ -71,13 +73,13 @@ export class Atone {
   }
 
   /**
-   * Starts atone; extraArgs go after `serve` (e.g. --change-feed-retention 1s, or
+   * Starts atone; extraArgs go after `serve` (or the role) (e.g. --change-feed-retention 1s, or
    * --clock-offset 32d to run its clock ahead).
    */
   async start(extraArgs = [], timeoutMs = 20000) {
     this.starts += 1;
     const args = [
-      "serve",
+      this.role,
       "--listen",
       this.addr,
       "--database-url",
@@ -85,7 +87,7 @@ export class Atone {
       ...this.authArgs,
       ...extraArgs,
     ];
-    const logPath = join(this.dir, `atone-${this.starts}.log`);
+    const logPath = join(this.dir, `${this.role === "serve" ? "atone" : this.role}-${this.starts}.log`);
     const shown = args.map((a) => (a === this.tokenSecret ? "<token secret>" : a));
     appendFileSync(logPath, `# ${ATONE_BIN} ${shown.join(" ")}\n`);
     const log = openSync(logPath, "a");

@@ -17,7 +17,7 @@ use tonic_health::ServingStatus;
 
 use crate::cli::redact;
 use crate::oneshot::{ensure_stream, kinesis_client, open};
-use crate::{router, server};
+use crate::{router, server, web};
 use atone_auth::{Authenticator, KeyFile, MemberTokens};
 
 use crate::settings::{AuthSettings, Settings};
@@ -112,7 +112,10 @@ impl Application {
             http,
             ..
         } = wiring;
-        let routes = router::finish(routes, http, settings.query.is_some());
+        let page = settings.query.as_ref().map(|_| web::Page {
+            commands: settings.command.is_some(),
+        });
+        let routes = router::finish(routes, http, page);
 
         if !auth.is_on() {
             tracing::warn!(

@@ -19,15 +19,15 @@ pub fn base(
 
 /// The gRPC services with gRPC-Web in front, the plain HTTP routes (`http`: the webhook),
 /// the page (with `page`), and a fallback that answers what nothing else does.
-pub fn finish(routes: RoutesBuilder, http: axum::Router, page: bool) -> Routes {
+pub fn finish(routes: RoutesBuilder, http: axum::Router, page: Option<crate::web::Page>) -> Routes {
     // gRPC-Web on the gRPC routes only: tonic-web refuses any other HTTP/1.1 request.
     let mut router = routes
         .routes()
         .into_axum_router()
         .layer(tonic_web::GrpcWebLayer::new())
         .merge(http);
-    if page {
-        router = router.merge(crate::web::router());
+    if let Some(page) = page {
+        router = router.merge(crate::web::router(page));
     }
     Routes::from(router.fallback(crate::web::not_found))
 }

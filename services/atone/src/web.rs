@@ -19,6 +19,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 const INDEX_HTML: &str = include_str!("../../../web/dist/index.html");
+
+/// The page's mark of where commands go: the document says `here` when this process also
+/// serves CommandService; in a split deployment (`atone query` alone) it says `elsewhere`,
+/// and the page shows, instead of its forms, that this address only reads.
+const COMMANDS_HERE: &str = r#"<meta name="atone-commands" content="here">"#;
+const COMMANDS_ELSEWHERE: &str = r#"<meta name="atone-commands" content="elsewhere">"#;
+
+/// What the process serving the page has beside QueryService.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// CommandService (and BillingService) answer on this port: the forms can work.
+    pub commands: bool,
+}
 const APP_JS: &str = include_str!("../../../web/dist/app.js");
 const APP_CSS: &str = include_str!("../../../web/dist/app.css");
 
@@ -41,10 +54,20 @@ const SECURITY_HEADERS: [(HeaderName, HeaderValue); 4] = [
 
 /// `/` and `/user/<user_id>` (the hands-on's address) serve the page; `/assets/*` its code.
 /// Every response of these routes (also a 405) gets the security headers.
-pub fn router() -> Router {
+pub fn router(page: Page) -> Router {
+    let document: &'static str = if page.commands {
+        INDEX_HTML
+    } else {
+        // Once per process: the document with its mark turned.
+        Box::leak(
+            INDEX_HTML
+                .replace(COMMANDS_HERE, COMMANDS_ELSEWHERE)
+                .into_boxed_str(),
+        )
+    };
     Router::new()
-        .route("/", get(index))
-        .route("/user/{user_id}", get(index))
+        .route("/", get(move || index(document)))
+        .route("/user/{user_id}", get(move || index(document)))
         .route(
             "/assets/app.js",
             get(|| asset("text/javascript; charset=utf-8", APP_JS)),
@@ -81,13 +104,13 @@ pub async fn not_found(headers: HeaderMap) -> Response {
     }
 }
 
-async fn index() -> impl IntoResponse {
+async fn index(document: &'static str) -> impl IntoResponse {
     (
         [
             (CONTENT_TYPE, "text/html; charset=utf-8"),
             (CACHE_CONTROL, "no-cache"),
         ],
-        INDEX_HTML,
+        document,
     )
 }
 
@@ -108,7 +131,31 @@ mod tests {
 
     /// The page's routes with the fallback, as `router::finish` mounts them.
     fn app() -> Router {
-        router().fallback(not_found)
+        router(Page { commands: true }).fallback(not_found)
+    }
+
+    async fn document(page: Page) -> String {
+        let request = Request::builder()
+            .uri("/user/test-user-01")
+            .body(Body::empty())
+            .expect("a valid request");
+        let response = match router(page).oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("the document");
+        String::from_utf8(body.to_vec()).expect("UTF-8")
+    }
+
+    #[tokio::test]
+    async fn the_document_says_whether_commands_answer_here() {
+        assert_eq!(INDEX_HTML.matches(COMMANDS_HERE).count(), 1);
+        let with = document(Page { commands: true }).await;
+        assert!(with.contains(COMMANDS_HERE) && !with.contains(COMMANDS_ELSEWHERE));
+        let without = document(Page { commands: false }).await;
+        assert!(without.contains(COMMANDS_ELSEWHERE) && !without.contains(COMMANDS_HERE));
     }
 
     async fn call(method: Method, path: &str, content_type: Option<&str>) -> Response {
