@@ -2,7 +2,7 @@
 
 use atone_api::convert::{json_struct, timestamp};
 use atone_api::v1::{ListMemberEventsRequest, ListMemberEventsResponse, StoredEvent};
-use atone_storage::{DatabaseConnection, event_store};
+use atone_storage::{DatabaseConnection, event_log};
 
 use crate::QueryError;
 
@@ -30,7 +30,7 @@ pub async fn page(
         });
     }
     // One more than the page, to know whether another follows.
-    let mut rows = event_store::log(db, &r.user_id, r.after_version, size as u64 + 1).await?;
+    let mut rows = event_log::log(db, &r.user_id, r.after_version, size as u64 + 1).await?;
     let more = rows.len() > size as usize;
     rows.truncate(size as usize);
     let next_after_version = match rows.last() {

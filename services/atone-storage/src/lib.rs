@@ -8,6 +8,7 @@ pub mod db;
 pub mod dead_letters;
 pub mod entity;
 mod error;
+pub mod event_log;
 pub mod event_store;
 pub mod leases;
 pub mod outbox;

@@ -17,6 +17,7 @@ use tonic_health::ServingStatus;
 
 use crate::cli::redact;
 use crate::oneshot::{ensure_stream, kinesis_client, open};
+use crate::readiness::Readiness;
 use crate::{router, server, web};
 use atone_auth::{Authenticator, KeyFile, MemberTokens};
 
@@ -98,6 +99,8 @@ impl Application {
             auth: auth.clone(),
             http: axum::Router::new(),
             watchers: Arc::default(),
+            served: Vec::new(),
+            projection: None,
         };
         startup::all(&mut wiring, &settings).await?;
         if let Some(keys) = auth.keys() {
@@ -110,30 +113,26 @@ impl Application {
             mut tasks,
             shutdown: token,
             http,
+            health,
+            served,
+            projection,
             ..
         } = wiring;
+        let readiness = Readiness::new(health, served);
+        watch_readiness(&readiness, &mut tasks, &db, &settings, projection, &token);
         let page = settings.query.as_ref().map(|_| web::Page {
             commands: settings.command.is_some(),
         });
         let routes = router::finish(routes, http, page);
 
-        if !auth.is_on() {
-            tracing::warn!(
-                "authentication is off: every caller may do anything (give --api-keys to turn it on)"
-            );
-        }
-        tracing::info!(
-            addr = %listener.local_addr()?,
-            auth = auth.is_on(),
-            services = %settings.service_names().join(","),
-            delivery = if settings.kinesis.is_none() { "embedded" } else { "kinesis" },
-            database = %redact(&settings.database.url),
-            "atone serving"
-        );
+        announce(&settings, &auth, listener.local_addr()?);
         let stop = token.clone();
         tokio::spawn(async move {
             shutdown.await;
-            tracing::info!("shutting down");
+            // NOT_SERVING first, while the listener still answers: a load balancer that
+            // watches health stops sending calls before the connections close.
+            readiness.stop().await;
+            tracing::info!("shutting down: NOT_SERVING");
             stop.cancel();
         });
         let served = serve(&settings.server, routes, listener, token.clone()).await;
@@ -144,6 +143,49 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Starts the readiness checks: the database, and the projection if the process runs one.
+fn watch_readiness(
+    readiness: &Readiness,
+    tasks: &mut JoinSet<()>,
+    db: &DatabaseConnection,
+    settings: &Settings,
+    projection: Option<crate::readiness::Projection>,
+    token: &CancellationToken,
+) {
+    let checks = settings.server.readiness;
+    tasks.spawn(
+        readiness
+            .clone()
+            .watch_database(db.clone(), checks, token.clone()),
+    );
+    if let (Some(projection), Some(projector)) = (projection, &settings.projector) {
+        tasks.spawn(readiness.clone().watch_projection(
+            db.clone(),
+            projection,
+            checks.interval,
+            projector.stall_threshold,
+            token.clone(),
+        ));
+    }
+}
+
+/// Logs what the process serves, and warns when authentication is off.
+fn announce(settings: &Settings, auth: &Authenticator, addr: SocketAddr) {
+    if !auth.is_on() {
+        tracing::warn!(
+            "authentication is off: every caller may do anything (give --api-keys to turn it on)"
+        );
+    }
+    tracing::info!(
+        %addr,
+        auth = auth.is_on(),
+        services = %settings.service_names().join(","),
+        delivery = if settings.kinesis.is_none() { "embedded" } else { "kinesis" },
+        database = %redact(&settings.database.url),
+        "atone serving"
+    );
 }
 
 /// Serves `routes` on `listener` until `stop`, then lets calls in flight finish for at most

@@ -9,6 +9,7 @@ mod auth_service;
 mod body_limit;
 pub mod cli;
 pub mod oneshot;
+pub mod readiness;
 pub mod remote;
 pub mod router;
 pub mod server;

@@ -46,6 +46,8 @@ pub struct ServerSettings {
     /// On shutdown, how long calls in flight may take to finish before their connections
     /// are closed.
     pub shutdown_grace: Duration,
+    /// How often the database is asked whether it answers (the services' health follows).
+    pub readiness: crate::readiness::ReadinessConfig,
 }
 
 impl Default for ServerSettings {
@@ -59,6 +61,7 @@ impl Default for ServerSettings {
             max_in_flight: 1024,
             max_request_bytes: 64 * 1024,
             shutdown_grace: Duration::from_secs(10),
+            readiness: crate::readiness::ReadinessConfig::default(),
         }
     }
 }

@@ -112,7 +112,7 @@ pub struct CommandSettings {
     pub webhook_secrets: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ProjectorSettings {
     /// This projector's name in the lease table; by default host, process id and a random
     /// suffix.
@@ -123,6 +123,21 @@ pub struct ProjectorSettings {
     pub readable: Readable,
     /// The periodic check of the read models against the event store.
     pub reconcile: ReconcileConfig,
+    /// ProjectorService reports NOT_SERVING once work has waited this long with nothing
+    /// moving.
+    pub stall_threshold: std::time::Duration,
+}
+
+impl Default for ProjectorSettings {
+    fn default() -> Self {
+        Self {
+            projector_id: None,
+            kinesis: KinesisProjectorConfig::default(),
+            readable: Readable::default(),
+            reconcile: ReconcileConfig::default(),
+            stall_threshold: std::time::Duration::from_secs(60),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]

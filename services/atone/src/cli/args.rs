@@ -11,7 +11,7 @@ use clap::Args;
 use humantime::Duration;
 
 use crate::server::ServerSettings;
-use crate::settings::{AuthSettings, KinesisSettings, Settings};
+use crate::settings::{AuthSettings, KinesisSettings, ProjectorSettings, Settings};
 
 /// A duration flag's default, shown in `--help` as humantime writes it (`5s`, `7days`).
 fn shown(d: std::time::Duration) -> Duration {
@@ -226,6 +226,10 @@ pub struct LeaseArgs {
     /// Events younger than this are left to the projectors by the check.
     #[arg(long, env = "ATONE_RECONCILE_GRACE", default_value_t = shown(ReconcileConfig::default().grace))]
     pub reconcile_grace: Duration,
+    /// ProjectorService's health turns NOT_SERVING once events have waited this long with
+    /// the projection not moving (a stuck projector), and SERVING as soon as it moves.
+    #[arg(long, env = "ATONE_STALL_THRESHOLD", default_value_t = shown(ProjectorSettings::default().stall_threshold))]
+    pub stall_threshold: Duration,
 }
 
 #[derive(Debug, Clone, Args)]

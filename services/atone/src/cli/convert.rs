@@ -74,6 +74,7 @@ impl ServerArgs {
             max_in_flight: self.max_in_flight,
             max_request_bytes: self.max_request_bytes,
             shutdown_grace: *self.shutdown_grace,
+            readiness: Default::default(),
         }
     }
 }
@@ -128,6 +129,7 @@ fn projector(args: &LeaseArgs) -> ProjectorSettings {
             interval: *args.reconcile_interval,
             grace: *args.reconcile_grace,
         },
+        stall_threshold: *args.stall_threshold,
     }
 }
 

@@ -47,6 +47,10 @@ pub struct Wiring {
     pub http: axum::Router,
     /// Open watches of the process: QueryService counts them, GetStatus shows them.
     pub watchers: Arc<std::sync::atomic::AtomicUsize>,
+    /// The names of the gRPC services added so far (their health is reported by name).
+    pub served: Vec<&'static str>,
+    /// What the process's projector reads, if it runs one (its health watches it move).
+    pub projection: Option<crate::readiness::Projection>,
 }
 
 impl Wiring {
@@ -66,6 +70,7 @@ impl Wiring {
         S::Future: Send + 'static,
     {
         self.health.set_serving::<S>().await;
+        self.served.push(<S as tonic::server::NamedService>::NAME);
         self.routes
             .add_service(InterceptedService::new(service, self.auth.interceptor()));
     }

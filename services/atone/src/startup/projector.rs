@@ -10,6 +10,7 @@ use atone_kinesis::Kinesis;
 use atone_lease::LeaseHolder;
 
 use super::{Wiring, instance_name};
+use crate::readiness::Projection;
 use crate::settings::{KinesisSettings, ProjectorSettings};
 
 pub async fn start(
@@ -34,6 +35,7 @@ pub async fn start(
                 .await
                 .context("cannot register the outbox source")?;
             wiring.tasks.spawn(projector.run(wiring.shutdown.clone()));
+            wiring.projection = Some(Projection::Outbox);
         }
     }
     let reconciler = Reconciler::new(
@@ -79,6 +81,9 @@ async fn start_kinesis(
         .clone()
         .unwrap_or_else(|| instance_name("projector"));
     tracing::info!(%owner, "projector reading the stream");
+    wiring.projection = Some(Projection::Shards {
+        owner: owner.clone(),
+    });
     let lease = LeaseHolder::new(wiring.db.clone(), owner, config.lease_duration);
     let projector = KinesisProjector::new(kinesis, lease, config, wiring.projected.clone());
     wiring.tasks.spawn(projector.run(wiring.shutdown.clone()));

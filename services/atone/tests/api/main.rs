@@ -13,6 +13,7 @@ mod live_push;
 mod money;
 mod month;
 mod read_your_writes;
+mod readiness;
 mod readme;
 mod reconcile;
 mod tls;

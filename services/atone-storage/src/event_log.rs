@@ -1,0 +1,48 @@
+//! A member's event log: their events as the event store holds them, whether or not this
+//! build can read them (`QueryService.ListMemberEvents`, `atone events`).
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::StorageError;
+use crate::entity::events;
+
+/// One event as the store holds it: the member's event log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedEvent {
+    pub event_id: String,
+    pub version: i64,
+    pub event_type: String,
+    pub occurred_at: DateTime<Utc>,
+    pub payload: serde_json::Value,
+    pub correlation_id: String,
+    pub idempotency_key: String,
+}
+
+/// Up to `limit` of the member's events after `after_version`, oldest first, as stored
+/// (whether or not this build can read them).
+pub async fn log(
+    conn: &impl ConnectionTrait,
+    user_id: &str,
+    after_version: i64,
+    limit: u64,
+) -> Result<Vec<LoggedEvent>, StorageError> {
+    Ok(events::Entity::find()
+        .filter(events::Column::UserId.eq(user_id))
+        .filter(events::Column::Version.gt(after_version))
+        .order_by_asc(events::Column::Version)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| LoggedEvent {
+            event_id: row.event_id,
+            version: row.version,
+            event_type: row.event_type,
+            occurred_at: row.occurred_at,
+            payload: row.event_data,
+            correlation_id: row.correlation_id,
+            idempotency_key: row.idempotency_key,
+        })
+        .collect())
+}
