@@ -138,7 +138,10 @@ impl CommandHandler {
                 member.handle(user_id, idempotency_key, &command, &mut ctx)?
             };
             let (events, reply) = match decision {
-                Decision::AlreadyDone(reply) => return Ok(reply),
+                Decision::AlreadyDone(reply) => {
+                    metrics::counter!("atone_idempotent_replays_total").increment(1);
+                    return Ok(reply);
+                }
                 Decision::Append { events, reply } if events.is_empty() => return Ok(reply),
                 Decision::Append { events, reply } => (events, reply),
             };
@@ -147,12 +150,16 @@ impl CommandHandler {
                 correlation_id: correlation_id.clone(),
                 occurred_at: now,
             };
+            let appended = events.len() as u64;
             match self.store.append(user_id, &member, events, &meta).await {
                 Ok(_) => {
                     self.appended.notify_one();
+                    metrics::counter!("atone_commands_appended_total").increment(1);
+                    metrics::counter!("atone_events_appended_total").increment(appended);
                     return Ok(reply);
                 }
                 Err(StorageError::Conflict { .. }) => {
+                    metrics::counter!("atone_command_conflicts_total").increment(1);
                     tracing::debug!(user_id, attempt, "version conflict, deciding again");
                     tokio::time::sleep(backoff.next_delay()).await;
                 }

@@ -26,6 +26,8 @@ pub fn init_logs() {
 /// atone running inside the test's process.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, when the settings asked for it.
+    pub metrics_addr: Option<SocketAddr>,
     pub database: TestDatabase,
     /// A connection of the test's own, for checks straight on the tables.
     pub db: DatabaseConnection,
@@ -51,6 +53,7 @@ impl TestApp {
         configure(&mut settings);
         let app = Application::build(settings).await.expect("atone starts");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until_stopped(async move {
             let _ = stopped.await;
@@ -58,6 +61,7 @@ impl TestApp {
         let db = database.connect().await;
         Self {
             addr,
+            metrics_addr,
             database,
             db,
             stop: Some(stop),

@@ -27,6 +27,8 @@ use crate::startup::{self, Wiring};
 /// A built atone, bound to its port, not serving yet.
 pub struct Application {
     listener: TcpListener,
+    /// `--metrics-listen`, bound.
+    metrics: Option<TcpListener>,
     db: DatabaseConnection,
     settings: Settings,
     auth: Authenticator,
@@ -56,8 +58,13 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let metrics = match settings.metrics_listen {
+            Some(addr) => Some(crate::metrics::bind(addr).await?),
+            None => None,
+        };
         Ok(Self {
             listener,
+            metrics,
             db,
             settings,
             auth,
@@ -67,6 +74,11 @@ impl Application {
     pub fn local_addr(&self) -> SocketAddr {
         // A bound listener always has an address.
         self.listener.local_addr().unwrap_or(self.settings.listen)
+    }
+
+    /// Where `/metrics` is served, if it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn port(&self) -> u16 {
@@ -81,6 +93,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let Self {
             listener,
+            metrics,
             db,
             settings,
             auth,
@@ -116,8 +129,17 @@ impl Application {
             health,
             served,
             projection,
+            watchers,
             ..
         } = wiring;
+        if let Some(listener) = metrics {
+            let (db, token) = (db.clone(), token.clone());
+            tasks.spawn(async move {
+                if let Err(e) = crate::metrics::serve(listener, db, watchers, token).await {
+                    tracing::error!(error = %e, "metrics are not served");
+                }
+            });
+        }
         let readiness = Readiness::new(health, served);
         watch_readiness(&readiness, &mut tasks, &db, &settings, projection, &token);
         let page = settings.query.as_ref().map(|_| web::Page {

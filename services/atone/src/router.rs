@@ -25,6 +25,7 @@ pub fn finish(routes: RoutesBuilder, http: axum::Router, page: Option<crate::web
         .routes()
         .into_axum_router()
         .layer(tonic_web::GrpcWebLayer::new())
+        .layer(axum::middleware::from_fn(crate::metrics::record_rpc))
         .merge(http);
     if let Some(page) = page {
         router = router.merge(crate::web::router(page));

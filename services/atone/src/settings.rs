@@ -38,6 +38,9 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// TLS and the limits of the one port.
     pub server: ServerSettings,
+    /// Prometheus metrics at `/metrics` on this address (plain HTTP, no authentication:
+    /// counts and latencies only); off without it.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Who may call. With no keys file, authentication is off and atone serves on loopback
@@ -97,6 +100,7 @@ impl Default for Settings {
             clock: Arc::new(SystemClock::default()),
             auth: AuthSettings::default(),
             server: ServerSettings::default(),
+            metrics_listen: None,
         }
     }
 }

@@ -54,6 +54,10 @@ pub struct CommonArgs {
     pub auth: AuthArgs,
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Serve Prometheus metrics at /metrics on this address (plain HTTP, no
+    /// authentication: counts and latencies only); off by default.
+    #[arg(long, env = "ATONE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Args)]

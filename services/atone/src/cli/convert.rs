@@ -51,6 +51,7 @@ impl CommonArgs {
                 insecure_no_auth: self.auth.insecure_no_auth,
             },
             server: self.server.settings(),
+            metrics_listen: self.metrics_listen,
         }
     }
 }

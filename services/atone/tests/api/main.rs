@@ -10,6 +10,7 @@ mod flow;
 mod idempotency;
 mod limits;
 mod live_push;
+mod metrics;
 mod money;
 mod month;
 mod read_your_writes;

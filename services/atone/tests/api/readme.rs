@@ -197,6 +197,8 @@ async fn run_walkthrough(tls: Option<&TestPki>) {
     }
     let _port = DEFAULT_PORT.lock().await;
     let dir = tempfile::tempdir().expect("temporary directory");
+    // Metrics on, to scrape them after the walkthrough.
+    args.extend(["--metrics-listen".to_owned(), METRICS_ADDR.to_owned()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let atone = start_atone(dir.path(), &args).await;
     if tls.is_some() {
@@ -307,9 +309,17 @@ async fn run_walkthrough(tls: Option<&TestPki>) {
         "each change once:\n{watched}"
     );
 
+    // What the walkthrough did shows in the metrics.
+    let metrics = crate::metrics::scrape(METRICS_ADDR.parse().expect("address")).await;
+    crate::metrics::assert_families_after_the_flow(&metrics);
+
     watch.start_kill().ok();
     stop_atone(atone).await;
 }
+
+/// Where the walkthrough's atone serves `/metrics` (a fixed port, like 50051: one
+/// walkthrough runs at a time).
+const METRICS_ADDR: &str = "127.0.0.1:9464";
 
 /// The second walkthrough, "a month with atone": its steps before the month ends, atone
 /// restarted as the README says (31 days ahead), the steps after; in one shell session, as
