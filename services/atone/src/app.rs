@@ -145,7 +145,7 @@ impl Application {
         let page = settings.query.as_ref().map(|_| web::Page {
             commands: settings.command.is_some(),
         });
-        let routes = router::finish(routes, http, page);
+        let routes = router::finish(routes, http, page)?;
 
         announce(&settings, &auth, listener.local_addr()?);
         let stop = token.clone();

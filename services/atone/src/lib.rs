@@ -8,6 +8,7 @@ pub mod app;
 mod auth_service;
 mod body_limit;
 pub mod cli;
+pub mod json;
 pub mod metrics;
 pub mod oneshot;
 pub mod readiness;

@@ -17,20 +17,31 @@ pub fn base(
     Ok(routes)
 }
 
-/// The gRPC services with gRPC-Web in front, the plain HTTP routes (`http`: the webhook),
-/// the page (with `page`), and a fallback that answers what nothing else does.
-pub fn finish(routes: RoutesBuilder, http: axum::Router, page: Option<crate::web::Page>) -> Routes {
-    // gRPC-Web on the gRPC routes only: tonic-web refuses any other HTTP/1.1 request.
+/// The gRPC services with gRPC-Web and JSON over HTTP in front, the plain HTTP routes
+/// (`http`: the webhook), the page (with `page`), and a fallback that answers what nothing
+/// else does.
+pub fn finish(
+    routes: RoutesBuilder,
+    http: axum::Router,
+    page: Option<crate::web::Page>,
+) -> anyhow::Result<Routes> {
+    // gRPC-Web on the gRPC routes only: tonic-web refuses any other HTTP/1.1 request. JSON
+    // outermost, so a JSON call is counted and checked as the gRPC call it becomes.
+    let json = crate::json::Gateway::new()?;
     let mut router = routes
         .routes()
         .into_axum_router()
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(axum::middleware::from_fn(crate::metrics::record_rpc))
+        .layer(axum::middleware::from_fn_with_state(
+            json,
+            crate::json::connect_json,
+        ))
         .merge(http);
     if let Some(page) = page {
         router = router.merge(crate::web::router(page));
     }
-    Routes::from(router.fallback(crate::web::not_found))
+    Ok(Routes::from(router.fallback(crate::web::not_found)))
 }
 
 /// Server reflection over every proto the process serves, and `google.rpc`'s error details

@@ -180,17 +180,20 @@ where
 /// page and the webhook HTTP 503 (a provider then retries its webhook; a 200 would tell it
 /// the payment arrived).
 fn shed(request: &Request<Body>) -> Response<Body> {
-    let grpc = request
+    let content_type = request
         .headers()
         .get(tonic::codegen::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/grpc"));
-    if grpc {
-        return tonic::Status::unavailable("atone is saturated; retry in a moment").into_http();
+        .unwrap_or_default();
+    const SATURATED: &str = "atone is saturated; retry in a moment";
+    if content_type.starts_with("application/grpc") {
+        return tonic::Status::unavailable(SATURATED).into_http();
     }
-    let mut response = Response::new(Body::new(
-        "atone is saturated; retry in a moment\n".to_owned(),
-    ));
+    if content_type.starts_with("application/json") && request.uri().path() != crate::webhook::PATH
+    {
+        return crate::json::json_error(tonic::Code::Unavailable, SATURATED).map(Body::new);
+    }
+    let mut response = Response::new(Body::new(format!("{SATURATED}\n")));
     *response.status_mut() = tonic::codegen::http::StatusCode::SERVICE_UNAVAILABLE;
     response.headers_mut().insert(
         tonic::codegen::http::header::RETRY_AFTER,

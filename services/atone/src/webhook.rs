@@ -40,15 +40,16 @@ struct Webhook {
     secrets: Vec<Vec<u8>>,
 }
 
+/// Where providers post their notifications.
+pub const PATH: &str = "/webhooks/payments";
+
 /// The route, for a process that runs CommandService.
 pub fn router(handler: CommandHandler, secrets: &[String]) -> Router {
     let state = Webhook {
         handler,
         secrets: secrets.iter().map(|s| s.as_bytes().to_vec()).collect(),
     };
-    Router::new()
-        .route("/webhooks/payments", post(receive))
-        .with_state(state)
+    Router::new().route(PATH, post(receive)).with_state(state)
 }
 
 /// A provider's payment notification.

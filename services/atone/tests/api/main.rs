@@ -8,6 +8,7 @@ mod crash;
 mod event_log;
 mod flow;
 mod idempotency;
+mod json;
 mod limits;
 mod live_push;
 mod metrics;

@@ -399,3 +399,103 @@ async fn the_month_walkthrough_works_as_written() {
     }
     stop_atone(atone).await;
 }
+
+/// The third walkthrough, the hands-on's steps with curl: JSON over HTTP for the calls,
+/// Server-Sent Events for the watch, a JSON error with its HTTP status; real curl.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_curl_walkthrough_works_as_written() {
+    let readme = readme();
+    let watch = sh_blocks(&section(
+        &readme,
+        "<!-- curl-walkthrough:watch -->",
+        "<!-- curl-walkthrough:steps -->",
+    ));
+    let steps = sh_blocks(&section(
+        &readme,
+        "<!-- curl-walkthrough:steps -->",
+        "<!-- curl-walkthrough:end -->",
+    ));
+    let [watch_command] = &watch[..] else {
+        panic!("one watch command: {watch:?}");
+    };
+    assert!(
+        watch_command.starts_with("curl") && steps.iter().all(|s| !s.contains("grpcurl")),
+        "curl only: {watch:?} {steps:?}"
+    );
+
+    let _port = DEFAULT_PORT.lock().await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let atone = start_atone(dir.path(), &[]).await;
+    let mut watch = Command::new("bash")
+        .args(["-c", watch_command])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the watch");
+    let watched = capture(&mut watch);
+    eventually(
+        Duration::from_secs(10),
+        "the watch's first snapshot",
+        || {
+            let out = watched.lock().expect("lock").clone();
+            async move { out.contains("SNAPSHOT_REASON_INITIAL").then_some(()) }
+        },
+    )
+    .await;
+
+    let stdout = run_steps(dir.path(), &steps.join("\n")).await;
+    for shown in [
+        "\"promiseId\":\"",
+        "\"billId\":\"",
+        "{\"applied\":true,\"version\":4}",
+        "\"version\":\"4\"",
+        "\"status\":\"BILL_STATUS_PAID\"",
+        "\"status\":\"PROMISE_STATUS_PAID\"",
+        "{\"code\":\"invalid_argument\",\"message\":\"amount: ",
+        "\"field\":\"amount\"",
+    ] {
+        assert!(stdout.contains(shown), "the steps show {shown}:\n{stdout}");
+    }
+    assert!(
+        stdout.trim_end().ends_with(" HTTP 400"),
+        "the refusal is HTTP 400:\n{stdout}"
+    );
+
+    let watched = eventually(
+        Duration::from_secs(10),
+        "the watch to show all four changes",
+        || {
+            let out = watched.lock().expect("lock").clone();
+            async move { out.contains("PaymentReceived").then_some(out) }
+        },
+    )
+    .await;
+    let events: Vec<&str> = watched
+        .lines()
+        .filter(|line| !line.is_empty() && !line.starts_with(':'))
+        .collect();
+    assert!(
+        events.iter().all(|line| line.starts_with("data: {")),
+        "every event is a data line of JSON:\n{watched}"
+    );
+    let changes: Vec<String> = events
+        .iter()
+        .filter_map(|line| line.split("\"eventType\":\"").nth(1))
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "PurchaseCompleted",
+            "PaymentPromiseCreated",
+            "MemberBillIssued",
+            "PaymentReceived"
+        ],
+        "each change once, in order:\n{watched}"
+    );
+
+    watch.start_kill().ok();
+    stop_atone(atone).await;
+}
