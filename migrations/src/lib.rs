@@ -9,6 +9,7 @@ mod m20261129_000001_change_feed_json;
 mod m20261130_000001_billing_month;
 mod m20261201_000001_feed_sequence;
 mod m20261201_000002_dead_letters;
+mod m20261204_000001_trace_context;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_billing_month::Migration),
             Box::new(m20261201_000001_feed_sequence::Migration),
             Box::new(m20261201_000002_dead_letters::Migration),
+            Box::new(m20261204_000001_trace_context::Migration),
         ]
     }
 }

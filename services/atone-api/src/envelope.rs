@@ -36,6 +36,20 @@ pub fn encode(envelope: &Envelope) -> Vec<u8> {
     v1::EventEnvelope::from(envelope).encode_to_vec()
 }
 
+/// The `traceparent` of an encoded envelope, read without decoding the rest; empty when it
+/// has none or is not an envelope.
+pub fn trace_parent(bytes: &[u8]) -> String {
+    /// An envelope's trace context field alone: the decoder skips every other field.
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct TraceOnly {
+        #[prost(string, tag = "7")]
+        traceparent: String,
+    }
+    TraceOnly::decode(bytes)
+        .map(|t| t.traceparent)
+        .unwrap_or_default()
+}
+
 /// Reads a record off the stream (or a row of the outbox).
 pub fn decode(bytes: &[u8]) -> Result<Envelope, DecodeError> {
     v1::EventEnvelope::decode(bytes)?.try_into()
@@ -87,6 +101,7 @@ impl From<&Envelope> for v1::EventEnvelope {
             occurred_at: Some(timestamp(e.occurred_at)),
             idempotency_key: e.recorded.idempotency_key.clone(),
             correlation_id: e.correlation_id.clone(),
+            traceparent: e.trace_parent.clone(),
             payload: Some(Payload::from(&e.recorded.event)),
         }
     }
@@ -112,6 +127,7 @@ impl TryFrom<v1::EventEnvelope> for Envelope {
             user_id: p.user_id,
             occurred_at,
             correlation_id: p.correlation_id,
+            trace_parent: p.traceparent,
             recorded: RecordedEvent {
                 version: p.version,
                 idempotency_key: p.idempotency_key,
@@ -135,12 +151,24 @@ mod tests {
             user_id: "u1".into(),
             occurred_at: DateTime::from_timestamp(1_770_000_000, 123_456_000).unwrap(),
             correlation_id: "c1".into(),
+            trace_parent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into(),
             recorded: RecordedEvent {
                 version: 3,
                 idempotency_key: "k1".into(),
                 event,
             },
         }
+    }
+
+    #[test]
+    fn the_trace_context_is_read_alone_and_survives_the_envelope() {
+        let e = envelope(Event::CreditLimitChanged(
+            atone_domain::CreditLimitChanged { limit: 70_000 },
+        ));
+        let bytes = encode(&e);
+        assert_eq!(trace_parent(&bytes), e.trace_parent);
+        assert_eq!(decode(&bytes).unwrap().trace_parent, e.trace_parent);
+        assert_eq!(trace_parent(b"not an envelope"), "");
     }
 
     #[test]

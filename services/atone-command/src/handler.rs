@@ -6,6 +6,7 @@ use atone_domain::{Command, Context, Decision, Reply, validate};
 use atone_retry::RetryPolicy;
 use atone_storage::{CommandMeta, EventStore, StorageError};
 use tokio::sync::{Mutex, Notify};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::CommandError;
@@ -145,13 +146,16 @@ impl CommandHandler {
                 Decision::Append { events, reply } if events.is_empty() => return Ok(reply),
                 Decision::Append { events, reply } => (events, reply),
             };
+            let appended = events.len() as u64;
+            let span = tracing::info_span!("append", user_id, events = appended);
             let meta = CommandMeta {
                 idempotency_key: idempotency_key.to_owned(),
                 correlation_id: correlation_id.clone(),
+                trace_parent: atone_trace::of(&span),
                 occurred_at: now,
             };
-            let appended = events.len() as u64;
-            match self.store.append(user_id, &member, events, &meta).await {
+            let append = self.store.append(user_id, &member, events, &meta);
+            match append.instrument(span).await {
                 Ok(_) => {
                     self.appended.notify_one();
                     metrics::counter!("atone_commands_appended_total").increment(1);

@@ -12,6 +12,8 @@ pub struct Envelope {
     pub occurred_at: DateTime<Utc>,
     /// Ties the events of one request together across the services' logs.
     pub correlation_id: String,
+    /// The W3C `traceparent` of the command that appended it; empty when tracing is off.
+    pub trace_parent: String,
     pub recorded: RecordedEvent,
 }
 

@@ -32,6 +32,7 @@ fn envelope(version: i64, event: Event) -> Envelope {
         user_id: USER.to_owned(),
         occurred_at: at(),
         correlation_id: "c".to_owned(),
+        trace_parent: String::new(),
         recorded: RecordedEvent {
             version,
             idempotency_key: format!("k{version}"),

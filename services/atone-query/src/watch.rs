@@ -7,6 +7,7 @@ use atone_storage::read_model;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
+use tracing::Instrument;
 
 use crate::feed::Subscription;
 use crate::slots::Slot;
@@ -107,14 +108,19 @@ impl Watch {
             match next {
                 None => return Err(End::Quietly),
                 Some(Ok(row)) if row.version <= self.last => {}
-                Some(Ok(row)) if row.version == self.last + 1 => {
-                    self.send(change_message(&row)).await?
-                }
+                Some(Ok(row)) if row.version == self.last + 1 => self.push(&row).await?,
                 // A version jump, or changes dropped while this watcher was slow: the table
                 // has them all.
                 Some(Ok(_)) | Some(Err(_)) => self.catch_up().await?,
             }
         }
+    }
+
+    /// Sends a change, as a span in the trace of the command that made it.
+    async fn push(&mut self, row: &FeedRow) -> Result<(), End> {
+        let span = tracing::info_span!("watch_push", user_id = %row.user_id, version = row.version);
+        atone_trace::follow(&span, &row.trace_parent);
+        self.send(change_message(row)).instrument(span).await
     }
 
     async fn send(&mut self, message: WatchMemberResponse) -> Result<(), End> {
@@ -163,7 +169,7 @@ impl Watch {
             }
             let full = rows.len() as u64 == CATCH_UP_PAGE;
             for row in &rows {
-                self.send(change_message(row)).await?;
+                self.push(row).await?;
             }
             if !full {
                 return Ok(());

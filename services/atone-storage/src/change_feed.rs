@@ -21,9 +21,12 @@ pub struct FeedRow {
     pub user_id: String,
     pub version: i64,
     pub change: Change,
+    /// The W3C `traceparent` of the event's projection; empty when tracing was off.
+    pub trace_parent: String,
 }
 
-/// The rows recording `changes` (user id, change), numbered after the last of `source`.
+/// The rows recording `changes` (user id, change, trace context), numbered after the last
+/// of `source`.
 ///
 /// The numbers are taken in `txn` by raising the source's row in `feed_sources`, which stays
 /// locked until `txn` ends: the next writer of the same source waits, so a source's rows
@@ -32,7 +35,7 @@ pub struct FeedRow {
 pub(crate) async fn numbered_rows(
     txn: &DatabaseTransaction,
     source: &str,
-    changes: &[(&str, &Change)],
+    changes: &[(&str, &Change, &str)],
 ) -> Result<Vec<change_feed::ActiveModel>, StorageError> {
     if changes.is_empty() {
         return Ok(Vec::new());
@@ -68,7 +71,7 @@ pub(crate) async fn numbered_rows(
     changes
         .iter()
         .zip(last - n + 1..)
-        .map(|((user_id, change), seq)| {
+        .map(|((user_id, change, trace), seq)| {
             let json = serde_json::to_vec(change)
                 .map_err(|e| StorageError::Corrupt(format!("change does not serialize: {e}")))?;
             Ok(change_feed::ActiveModel {
@@ -79,6 +82,7 @@ pub(crate) async fn numbered_rows(
                 created_at: Set(now),
                 source_id: Set(source.to_owned()),
                 seq: Set(seq),
+                trace_parent: Set(Some((*trace).to_owned()).filter(|t| !t.is_empty())),
                 ..Default::default()
             })
         })
@@ -103,6 +107,7 @@ async fn fetch(
                 user_id: row.user_id,
                 version: row.version,
                 change,
+                trace_parent: row.trace_parent.unwrap_or_default(),
             })
         })
         .collect()

@@ -20,6 +20,8 @@ use crate::{StorageError, db};
 pub struct CommandMeta {
     pub idempotency_key: String,
     pub correlation_id: String,
+    /// The command's W3C `traceparent` (empty when tracing is off).
+    pub trace_parent: String,
     pub occurred_at: DateTime<Utc>,
 }
 
@@ -93,6 +95,7 @@ impl EventStore {
                 user_id: user_id.to_owned(),
                 occurred_at: meta.occurred_at,
                 correlation_id: meta.correlation_id.clone(),
+                trace_parent: meta.trace_parent.clone(),
                 recorded: RecordedEvent {
                     version,
                     idempotency_key: meta.idempotency_key.clone(),
@@ -115,6 +118,7 @@ impl EventStore {
             occurred_at: Set(e.occurred_at),
             idempotency_key: Set(e.recorded.idempotency_key.clone()),
             correlation_id: Set(e.correlation_id.clone()),
+            trace_parent: Set(Some(e.trace_parent.clone()).filter(|t| !t.is_empty())),
             ..Default::default()
         });
         if let Err(e) = events::Entity::insert_many(rows).exec(&txn).await {
@@ -249,6 +253,7 @@ fn row_to_envelope(row: events::Model) -> Result<Envelope, StorageError> {
         user_id: row.user_id,
         occurred_at: row.occurred_at,
         correlation_id: row.correlation_id,
+        trace_parent: row.trace_parent.unwrap_or_default(),
         recorded: RecordedEvent {
             version: row.version,
             idempotency_key: row.idempotency_key,

@@ -14,6 +14,7 @@ pub async fn append(db: &DatabaseConnection, user: &str, events: Vec<Event>) {
     let meta = CommandMeta {
         idempotency_key: Uuid::now_v7().to_string(),
         correlation_id: "test".into(),
+        trace_parent: String::new(),
         occurred_at: Utc::now(),
     };
     store

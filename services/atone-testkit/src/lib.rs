@@ -1,8 +1,9 @@
 //! What atone's tests share, as a dev-dependency: fresh databases ([`db`]), atone in the
 //! test's process ([`app`]) and as child processes ([`process`]), a client ([`client`]),
 //! the Kinesis emulator ([`emulator`]), a TCP proxy ([`proxy`]), a bare HTTP/2 client
-//! ([`raw_h2`]), certificates ([`tls`]), load ([`load`]) and the checks that must hold of
-//! the read models whatever happened ([`checks`]).
+//! ([`raw_h2`]), certificates ([`tls`]), load ([`load`]), an OTLP trace receiver
+//! ([`otlp`]) and the checks that must hold of the read models whatever happened
+//! ([`checks`]).
 //!
 //! A helper that cannot do its job panics with what went wrong: that fails the test that
 //! called it, which is the point.
@@ -15,6 +16,7 @@ pub mod db;
 pub mod emulator;
 pub mod events;
 pub mod load;
+pub mod otlp;
 pub mod process;
 pub mod proxy;
 pub mod raw_h2;
@@ -28,6 +30,7 @@ pub use db::*;
 pub use emulator::*;
 pub use events::{append, purchase_events};
 pub use load::*;
+pub use otlp::OtlpReceiver;
 pub use process::*;
 pub use proxy::*;
 pub use tls::*;

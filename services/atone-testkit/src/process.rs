@@ -41,8 +41,14 @@ pub struct Proc {
 impl Proc {
     /// Starts it and waits until it serves.
     pub async fn start(name: &str, args: &[String]) -> Self {
+        Self::start_with_env(name, args, &[]).await
+    }
+
+    /// Starts it with `env` added to its environment, and waits until it serves.
+    pub async fn start_with_env(name: &str, args: &[String], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(atone_binary())
             .args(args)
+            .envs(env.iter().copied())
             .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
             .env("RUST_LOG", "info")
             .env("AWS_REGION", "us-east-1")

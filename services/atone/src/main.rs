@@ -6,8 +6,8 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    atone::telemetry::init(cli.log_format);
-    match cli.command {
+    let telemetry = atone::telemetry::init(cli.log_format)?;
+    let result = match cli.command {
         None => serve(cli.serve.into()).await,
         Some(Commands::Serve(args)) => serve(args.into()).await,
         Some(Commands::Command(args)) => serve(args.into()).await,
@@ -23,7 +23,9 @@ async fn main() -> anyhow::Result<()> {
         Some(Commands::Events(args)) => remote::events(&args).await,
         Some(Commands::ApiKey(args)) => oneshot::api_key(&args),
         Some(Commands::InitAuth(args)) => oneshot::init_auth(&args),
-    }
+    };
+    telemetry.shutdown();
+    result
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

@@ -41,7 +41,10 @@ pub fn finish(
     if let Some(page) = page {
         router = router.merge(crate::web::router(page));
     }
-    Ok(Routes::from(router.fallback(crate::web::not_found)))
+    let router = router
+        .fallback(crate::web::not_found)
+        .layer(axum::middleware::from_fn(crate::telemetry::trace_request));
+    Ok(Routes::from(router))
 }
 
 /// Server reflection over every proto the process serves, and `google.rpc`'s error details

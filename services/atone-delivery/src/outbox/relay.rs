@@ -185,6 +185,16 @@ impl Relay {
             .iter()
             .map(|row| Record::new(row.user_id.clone(), row.envelope.clone()))
             .collect();
+        // A span per record, in the trace of the command that appended its event.
+        let spans: Vec<tracing::Span> = batch
+            .iter()
+            .map(|row| {
+                let span =
+                    tracing::info_span!("relay", user_id = %row.user_id, version = row.version);
+                atone_trace::follow(&span, &atone_api::envelope::trace_parent(&row.envelope));
+                span
+            })
+            .collect();
         let outcomes = self.kinesis.put_records(records).await?;
 
         let mut acked = Vec::new();
@@ -207,6 +217,7 @@ impl Relay {
             outbox::delete(&txn, acked.iter().copied()).await?;
             txn.commit().await.map_err(StorageError::from)?;
         }
+        drop(spans);
         tracing::debug!(sent = batch.len(), acked = acked.len(), "outbox published");
         match refused {
             Some(code) => Err(RelayError::Refused {

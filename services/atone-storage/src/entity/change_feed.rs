@@ -15,6 +15,9 @@ pub struct Model {
     /// in the order of their numbers, none missing (see `feed_sources`).
     pub source_id: String,
     pub seq: i64,
+    /// The W3C `traceparent` of the projection of the event, when tracing was on: a watch's
+    /// push joins the trace.
+    pub trace_parent: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,8 @@ pub struct Model {
     pub occurred_at: DateTimeUtc,
     pub idempotency_key: String,
     pub correlation_id: String,
+    /// The appending command's W3C `traceparent`, when tracing was on.
+    pub trace_parent: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -70,6 +70,7 @@ impl Member {
             stored_bills: HashSet::new(),
             incoming: Vec::new(),
             changes: Vec::new(),
+            traces: Vec::new(),
             parked: Vec::new(),
         }
     }

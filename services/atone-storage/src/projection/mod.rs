@@ -144,6 +144,8 @@ struct Member {
     /// The member's events after its version, contiguous, in order.
     incoming: Vec<Incoming>,
     changes: Vec<Change>,
+    /// The trace context of each change's projection, for its change-feed row.
+    traces: Vec<String>,
     parked: Vec<Park>,
 }
 
@@ -227,22 +229,35 @@ async fn apply(
     Ok(outcome)
 }
 
-/// Runs the projection over the member's events until one cannot be applied.
+/// Runs the projection over the member's events until one cannot be applied. Each event's
+/// projection is a span in the trace of the command that appended it.
 fn project_member(member: &mut Member) {
     let mut at = 0;
     while at < member.incoming.len() {
+        let mut trace = String::new();
         let result = match &member.incoming[at] {
             Incoming::Unreadable(u) => Err(u.error.clone()),
-            Incoming::Event(envelope) => match project(&member.rows, envelope) {
-                Ok(Projected::Duplicate) => Ok(None),
-                Ok(Projected::Applied(change)) => Ok(Some(change)),
-                Err(e) => Err(e.to_string()),
-            },
+            Incoming::Event(envelope) => {
+                let span = tracing::info_span!(
+                    "project",
+                    user_id = %envelope.user_id,
+                    version = envelope.version(),
+                    event_type = envelope.event().event_type(),
+                );
+                atone_trace::follow(&span, &envelope.trace_parent);
+                trace = atone_trace::of(&span);
+                span.in_scope(|| match project(&member.rows, envelope) {
+                    Ok(Projected::Duplicate) => Ok(None),
+                    Ok(Projected::Applied(change)) => Ok(Some(change)),
+                    Err(e) => Err(e.to_string()),
+                })
+            }
         };
         match result {
             Ok(Some(change)) => {
                 member.rows.apply(&change);
                 member.changes.push(change);
+                member.traces.push(trace);
             }
             Ok(None) => {}
             Err(error) => {

@@ -46,9 +46,15 @@ pub(super) async fn save(
         Err(e) => return Err(e),
     }
     // Numbered last: numbering holds the source's row until the batch commits.
-    let changes: Vec<(&str, &Change)> = members
+    let changes: Vec<(&str, &Change, &str)> = members
         .iter()
-        .flat_map(|(user_id, m)| m.changes.iter().map(move |c| (user_id.as_str(), c)))
+        .flat_map(|(user_id, m)| {
+            let traces = m.traces.iter().map(String::as_str);
+            m.changes
+                .iter()
+                .zip(traces)
+                .map(move |(c, t)| (user_id.as_str(), c, t))
+        })
         .collect();
     let rows = feed::numbered_rows(txn, source, &changes).await?;
     // The version check makes a duplicate feed row impossible; the unique key would turn
@@ -82,6 +88,7 @@ impl Member {
         parked.append(&mut self.parked);
         self.parked = parked;
         self.changes.clear();
+        self.traces.clear();
         self.rewrite = false;
     }
 }

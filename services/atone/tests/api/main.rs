@@ -19,6 +19,7 @@ mod readiness;
 mod readme;
 mod reconcile;
 mod tls;
+mod traces;
 mod verify;
 mod watch;
 mod webhook;

@@ -67,6 +67,7 @@ fn newer_record(row: &events::ActiveModel) -> Vec<u8> {
         occurred_at: Some(atone_api::convert::timestamp(Utc::now())),
         idempotency_key: String::new(),
         correlation_id: String::new(),
+        traceparent: String::new(),
         payload: None,
     };
     let mut bytes = proto.encode_to_vec();
@@ -184,6 +185,7 @@ async fn poison_parks_its_member_only_and_an_operator_retries_or_skips() {
         user_id: gap.clone(),
         occurred_at: Utc::now(),
         correlation_id: String::new(),
+        trace_parent: String::new(),
         recorded: RecordedEvent {
             version: 4,
             idempotency_key: fourth.idempotency_key.clone().unwrap(),

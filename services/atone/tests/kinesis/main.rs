@@ -7,3 +7,4 @@ mod foreign;
 mod outage;
 mod reshard;
 mod tls;
+mod traces;

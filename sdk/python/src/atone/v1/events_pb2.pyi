@@ -21,13 +21,14 @@ ADJUSTMENT_REASON_CANCELLATION: AdjustmentReason
 ADJUSTMENT_REASON_REISSUE_FEE: AdjustmentReason
 
 class EventEnvelope(_message.Message):
-    __slots__ = ("event_id", "user_id", "version", "occurred_at", "idempotency_key", "correlation_id", "purchase_completed", "payment_promise_created", "member_bill_issued", "payment_completed", "payment_method_changed", "monthly_bill_issued", "purchase_cancelled", "bill_adjusted", "payment_received", "refund_issued", "bill_overdue", "reminder_issued", "credit_limit_changed")
+    __slots__ = ("event_id", "user_id", "version", "occurred_at", "idempotency_key", "correlation_id", "traceparent", "purchase_completed", "payment_promise_created", "member_bill_issued", "payment_completed", "payment_method_changed", "monthly_bill_issued", "purchase_cancelled", "bill_adjusted", "payment_received", "refund_issued", "bill_overdue", "reminder_issued", "credit_limit_changed")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     CORRELATION_ID_FIELD_NUMBER: _ClassVar[int]
+    TRACEPARENT_FIELD_NUMBER: _ClassVar[int]
     PURCHASE_COMPLETED_FIELD_NUMBER: _ClassVar[int]
     PAYMENT_PROMISE_CREATED_FIELD_NUMBER: _ClassVar[int]
     MEMBER_BILL_ISSUED_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +48,7 @@ class EventEnvelope(_message.Message):
     occurred_at: _timestamp_pb2.Timestamp
     idempotency_key: str
     correlation_id: str
+    traceparent: str
     purchase_completed: PurchaseCompleted
     payment_promise_created: PaymentPromiseCreated
     member_bill_issued: MemberBillIssued
@@ -60,7 +62,7 @@ class EventEnvelope(_message.Message):
     bill_overdue: BillOverdue
     reminder_issued: ReminderIssued
     credit_limit_changed: CreditLimitChanged
-    def __init__(self, event_id: _Optional[str] = ..., user_id: _Optional[str] = ..., version: _Optional[int] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., correlation_id: _Optional[str] = ..., purchase_completed: _Optional[_Union[PurchaseCompleted, _Mapping]] = ..., payment_promise_created: _Optional[_Union[PaymentPromiseCreated, _Mapping]] = ..., member_bill_issued: _Optional[_Union[MemberBillIssued, _Mapping]] = ..., payment_completed: _Optional[_Union[PaymentCompleted, _Mapping]] = ..., payment_method_changed: _Optional[_Union[PaymentMethodChanged, _Mapping]] = ..., monthly_bill_issued: _Optional[_Union[MonthlyBillIssued, _Mapping]] = ..., purchase_cancelled: _Optional[_Union[PurchaseCancelled, _Mapping]] = ..., bill_adjusted: _Optional[_Union[BillAdjusted, _Mapping]] = ..., payment_received: _Optional[_Union[PaymentReceived, _Mapping]] = ..., refund_issued: _Optional[_Union[RefundIssued, _Mapping]] = ..., bill_overdue: _Optional[_Union[BillOverdue, _Mapping]] = ..., reminder_issued: _Optional[_Union[ReminderIssued, _Mapping]] = ..., credit_limit_changed: _Optional[_Union[CreditLimitChanged, _Mapping]] = ...) -> None: ...
+    def __init__(self, event_id: _Optional[str] = ..., user_id: _Optional[str] = ..., version: _Optional[int] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., correlation_id: _Optional[str] = ..., traceparent: _Optional[str] = ..., purchase_completed: _Optional[_Union[PurchaseCompleted, _Mapping]] = ..., payment_promise_created: _Optional[_Union[PaymentPromiseCreated, _Mapping]] = ..., member_bill_issued: _Optional[_Union[MemberBillIssued, _Mapping]] = ..., payment_completed: _Optional[_Union[PaymentCompleted, _Mapping]] = ..., payment_method_changed: _Optional[_Union[PaymentMethodChanged, _Mapping]] = ..., monthly_bill_issued: _Optional[_Union[MonthlyBillIssued, _Mapping]] = ..., purchase_cancelled: _Optional[_Union[PurchaseCancelled, _Mapping]] = ..., bill_adjusted: _Optional[_Union[BillAdjusted, _Mapping]] = ..., payment_received: _Optional[_Union[PaymentReceived, _Mapping]] = ..., refund_issued: _Optional[_Union[RefundIssued, _Mapping]] = ..., bill_overdue: _Optional[_Union[BillOverdue, _Mapping]] = ..., reminder_issued: _Optional[_Union[ReminderIssued, _Mapping]] = ..., credit_limit_changed: _Optional[_Union[CreditLimitChanged, _Mapping]] = ...) -> None: ...
 
 class PurchaseCompleted(_message.Message):
     __slots__ = ("order_id", "product_id", "product_name", "amount", "payment_mode", "credit_limit")
