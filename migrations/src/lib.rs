@@ -10,6 +10,7 @@ mod m20261130_000001_billing_month;
 mod m20261201_000001_feed_sequence;
 mod m20261201_000002_dead_letters;
 mod m20261204_000001_trace_context;
+mod m20261204_000002_idempotency_keys;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_feed_sequence::Migration),
             Box::new(m20261201_000002_dead_letters::Migration),
             Box::new(m20261204_000001_trace_context::Migration),
+            Box::new(m20261204_000002_idempotency_keys::Migration),
         ]
     }
 }

@@ -27,6 +27,9 @@ pub struct CommandConfig {
     pub max_attempts: u32,
     /// A member snapshot is written every this many events.
     pub snapshot_every: i64,
+    /// How long an idempotency key is kept: a retry within it gets the first reply; after
+    /// it the key may be used afresh.
+    pub idempotency_retention: Duration,
 }
 
 impl Default for CommandConfig {
@@ -38,6 +41,7 @@ impl Default for CommandConfig {
             reminder_days: atone_domain::DEFAULT_REMINDER_DAYS.to_vec(),
             max_attempts: 10,
             snapshot_every: 100,
+            idempotency_retention: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }
@@ -124,6 +128,7 @@ impl CommandHandler {
 
         let mut backoff = self.config.retry_policy().backoff_state();
         for attempt in 1..=self.config.max_attempts {
+            let earlier = self.store.earlier(user_id, idempotency_key).await?;
             let member = self.store.load(user_id).await?;
             let now = self.clock.now();
             let decision = {
@@ -136,7 +141,13 @@ impl CommandHandler {
                     reminder_days: &self.config.reminder_days,
                     new_id: &mut new_id,
                 };
-                member.handle(user_id, idempotency_key, &command, &mut ctx)?
+                member.handle(
+                    user_id,
+                    idempotency_key,
+                    earlier.as_ref(),
+                    &command,
+                    &mut ctx,
+                )?
             };
             let (events, reply) = match decision {
                 Decision::AlreadyDone(reply) => {

@@ -7,9 +7,11 @@ mod clock;
 mod error;
 mod handler;
 mod request;
+mod retention;
 mod service;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use error::CommandError;
 pub use handler::{CommandConfig, CommandHandler};
+pub use retention::KeyRetention;
 pub use service::CommandApi;

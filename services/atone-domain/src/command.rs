@@ -232,16 +232,19 @@ pub enum Decision {
 }
 
 impl Member {
-    /// Checks `command` against the member's state and decides what it records.
+    /// Checks `command` against the member's state and decides what it records. `earlier`
+    /// is what a command carried out before under the same idempotency key did, if one was
+    /// (the event store keeps it, for a retention period).
     pub fn handle(
         &self,
         user_id: &str,
         idempotency_key: &str,
+        earlier: Option<&Processed>,
         command: &Command,
         ctx: &mut Context<'_>,
     ) -> Result<Decision, DomainError> {
         validate::idempotency_key(idempotency_key)?;
-        if let Some(done) = self.processed.get(idempotency_key) {
+        if let Some(done) = earlier {
             return if done.request.is_same_request(command) {
                 Ok(Decision::AlreadyDone(done.reply.clone()))
             } else {

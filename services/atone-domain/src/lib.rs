@@ -33,7 +33,7 @@ pub use event::{
     PaymentPromiseCreated, PaymentReceived, PurchaseCancelled, PurchaseCompleted, RecordedEvent,
     RefundIssued, ReminderIssued,
 };
-pub use member::{Bill, BillState, Member, Promise};
+pub use member::{Bill, BillState, Member, Promise, SETTLED_KEPT};
 pub use period::Period;
 
 /// The largest amount of one purchase, in yen.
@@ -48,6 +48,8 @@ pub const DEFAULT_BILL_FEE: i64 = 209;
 /// The days overdue on which a reminder is sent unless configured otherwise.
 pub const DEFAULT_REMINDER_DAYS: [i64; 3] = [1, 7, 14];
 
+#[cfg(test)]
+mod bounded_spec;
 #[cfg(test)]
 mod month_spec;
 #[cfg(test)]

@@ -4,7 +4,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::command::Processed;
 use crate::event::{Event, PaymentMethod, PaymentMode, RecordedEvent};
 use crate::{Period, period_of_monthly_due_date};
 
@@ -30,9 +29,6 @@ pub struct Member {
     pub bills: BTreeMap<Uuid, Bill>,
     /// The monthly bill of each period closed for the member.
     pub closed_periods: BTreeMap<Period, Uuid>,
-    /// Commands already carried out, by idempotency key, so a retry gets the first reply
-    /// instead of a second effect.
-    pub processed: BTreeMap<String, Processed>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,11 +120,51 @@ impl Member {
             .map(|(id, b)| (*id, b))
     }
 
+    /// The shape of the state as snapshots store it: a snapshot of another schema is not
+    /// read but folded afresh from the events. Raise it with any change of the state's
+    /// fields or of what they mean.
+    pub const SCHEMA: i32 = 2;
+
     /// Folds one event into the state. Events are facts: this never fails.
     pub fn apply(&mut self, recorded: &RecordedEvent) {
         self.version = recorded.version;
         self.apply_event(&recorded.event);
-        self.remember(recorded);
+        self.forget_settled();
+    }
+
+    /// Keeps the state bounded: of the bills settled (paid or cancelled) only the last
+    /// [`SETTLED_KEPT`] stay, with their promises, and as many cancelled promises that
+    /// never reached a bill. Open promises and bills, and the balances, are always kept.
+    fn forget_settled(&mut self) {
+        let settled: Vec<Uuid> = self
+            .bills
+            .iter()
+            .filter(|(_, b)| !b.is_unpaid())
+            .map(|(id, _)| *id)
+            .collect();
+        // Ids are UUIDv7: in map order, oldest first.
+        for id in settled
+            .iter()
+            .take(settled.len().saturating_sub(SETTLED_KEPT))
+        {
+            if let Some(bill) = self.bills.remove(id) {
+                for promise in &bill.promise_ids {
+                    self.promises.remove(promise);
+                }
+            }
+        }
+        let cancelled: Vec<Uuid> = self
+            .promises
+            .iter()
+            .filter(|(_, p)| p.is_cancelled() && p.bill_id.is_none())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in cancelled
+            .iter()
+            .take(cancelled.len().saturating_sub(SETTLED_KEPT))
+        {
+            self.promises.remove(id);
+        }
     }
 
     /// Marks `bill` paid and frees the credit its promises used.
@@ -142,18 +178,13 @@ impl Member {
         bill.state = BillState::Paid;
         self.outstanding -= bill.items_total;
     }
-
-    /// Records what a command did under its idempotency key, and keeps the reply's version
-    /// at the command's last event.
-    fn remember(&mut self, recorded: &RecordedEvent) {
-        let key = &recorded.idempotency_key;
-        if let Some(first) = Processed::first(&recorded.event, recorded.version) {
-            self.processed.insert(key.clone(), first);
-        } else if let Some(done) = self.processed.get_mut(key) {
-            done.reply.complete(&recorded.event, recorded.version);
-        }
-    }
 }
+
+/// How many settled bills (and cancelled, never billed promises) a member's state keeps
+/// for the decisions about them: paying a bill already paid is refused as such, and a
+/// return after payment becomes credit. Older ones are forgotten by the state (never by
+/// the event store or the read models): a command about one is refused as unknown.
+pub const SETTLED_KEPT: usize = 50;
 
 /// Taken from `available`, at most `wanted`: (taken, left).
 pub(crate) fn take(available: i64, wanted: i64) -> (i64, i64) {

@@ -8,6 +8,24 @@ use crate::command::*;
 use crate::event::Event;
 
 impl Processed {
+    /// What the command carried out under `key` did, read back from the events of the
+    /// stream (in version order) that it appended; `None` when none carries the key, or
+    /// its command is one no caller retries (a job's).
+    pub fn of_key<'a>(
+        events: impl IntoIterator<Item = &'a crate::RecordedEvent>,
+        key: &str,
+    ) -> Option<Processed> {
+        let mut done: Option<Processed> = None;
+        for recorded in events.into_iter().filter(|e| e.idempotency_key == key) {
+            if let Some(first) = Self::first(&recorded.event, recorded.version) {
+                done = Some(first);
+            } else if let Some(done) = &mut done {
+                done.reply.complete(&recorded.event, recorded.version);
+            }
+        }
+        done
+    }
+
     /// What a command whose first event is `event` (at `version`) asked and answered;
     /// `None` for an event that only follows another of the same command, or one of a job
     /// (no caller retries those).

@@ -91,7 +91,8 @@ impl Spec {
             reminder_days: &DEFAULT_REMINDER_DAYS,
             new_id: &mut next,
         };
-        let result = before.handle(USER, key, &command, &mut ctx);
+        let earlier = Processed::of_key(&self.history, key);
+        let result = before.handle(USER, key, earlier.as_ref(), &command, &mut ctx);
         Outcome { before, result }
     }
 }

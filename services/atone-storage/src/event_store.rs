@@ -44,26 +44,48 @@ impl EventStore {
         &self.db
     }
 
-    /// The member's current state: their latest snapshot plus the events after it.
+    /// The member's current state: their latest snapshot plus the events after it. A
+    /// snapshot of another schema (or one that does not read) is only a cache: the whole
+    /// stream is folded instead, and the snapshot written again in the current schema.
     pub async fn load(&self, user_id: &str) -> Result<Member, StorageError> {
-        let mut member = match snapshots::Entity::find_by_id(user_id).one(&self.db).await? {
-            Some(snapshot) => match serde_json::from_value::<Member>(snapshot.state) {
-                Ok(member) if member.version == snapshot.version => member,
-                // A snapshot of an older shape is only a cache: fold the whole stream.
-                Ok(_) | Err(_) => {
-                    tracing::warn!(user_id, "unreadable snapshot ignored");
-                    Member::default()
+        let snapshot = snapshots::Entity::find_by_id(user_id).one(&self.db).await?;
+        let stale = snapshot.is_some();
+        let mut member = match snapshot {
+            Some(snapshot) if snapshot.schema_version == Member::SCHEMA => {
+                match serde_json::from_value::<Member>(snapshot.state) {
+                    Ok(member) if member.version == snapshot.version => Some(member),
+                    Ok(_) | Err(_) => None,
                 }
-            },
-            None => Member::default(),
+            }
+            _ => None,
         };
+        let refold = stale && member.is_none();
+        if refold {
+            tracing::info!(
+                user_id,
+                "snapshot of another schema: folding the stream afresh"
+            );
+        }
+        let mut state = member.take().unwrap_or_default();
         for envelope in self
-            .read_stream(&self.db, user_id, member.version, None)
+            .read_stream(&self.db, user_id, state.version, None)
             .await?
         {
-            member.apply(&envelope.recorded);
+            state.apply(&envelope.recorded);
         }
-        Ok(member)
+        if refold {
+            self.write_snapshot(&self.db, user_id, &state).await?;
+        }
+        Ok(state)
+    }
+
+    /// What the command carried out under `key` for `user_id` did, while the key is kept.
+    pub async fn earlier(
+        &self,
+        user_id: &str,
+        key: &str,
+    ) -> Result<Option<atone_domain::Processed>, StorageError> {
+        crate::idempotency::earlier(&self.db, user_id, key).await
     }
 
     /// The member's events with `after < version <= up_to`, oldest first.
@@ -139,6 +161,11 @@ impl EventStore {
             ..Default::default()
         });
         outbox::Entity::insert_many(outbox_rows).exec(&txn).await?;
+        let recorded = envelopes.iter().map(|e| &e.recorded);
+        if let Some(processed) = atone_domain::Processed::of_key(recorded, &meta.idempotency_key) {
+            crate::idempotency::record(&txn, user_id, &meta.idempotency_key, &processed, now)
+                .await?;
+        }
 
         if before.version / self.snapshot_every != after / self.snapshot_every {
             let mut state = before.clone();
@@ -164,6 +191,7 @@ impl EventStore {
             version: Set(state.version),
             state: Set(json),
             updated_at: Set(Utc::now()),
+            schema_version: Set(Member::SCHEMA),
         };
         snapshots::Entity::insert(row)
             .on_conflict(
@@ -172,6 +200,7 @@ impl EventStore {
                         snapshots::Column::Version,
                         snapshots::Column::State,
                         snapshots::Column::UpdatedAt,
+                        snapshots::Column::SchemaVersion,
                     ])
                     .to_owned(),
             )

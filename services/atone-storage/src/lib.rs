@@ -10,6 +10,7 @@ pub mod entity;
 mod error;
 pub mod event_log;
 pub mod event_store;
+pub mod idempotency;
 pub mod leases;
 pub mod outbox;
 pub mod projection;

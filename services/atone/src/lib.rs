@@ -12,6 +12,7 @@ pub mod json;
 pub mod metrics;
 pub mod oneshot;
 pub mod readiness;
+pub mod rebuild;
 pub mod remote;
 pub mod router;
 pub mod server;

@@ -5,8 +5,6 @@ use anyhow::{Context, bail};
 use atone_kinesis::{Kinesis, KinesisConfig};
 use atone_storage::{DatabaseConnection, DbConfig};
 
-use atone_delivery::REPAIR_SOURCE;
-
 use crate::cli::{
     ApiKeyArgs, ClientTlsArgs, CreateStreamArgs, DatabaseArgs, HealthcheckArgs, InitAuthArgs,
     RebuildArgs, redact,
@@ -75,23 +73,18 @@ fn count(n: u64, noun: &str) -> String {
     }
 }
 
-/// `atone rebuild --member USER…`: each member's read models afresh from the event store,
-/// in one transaction each.
+/// `atone rebuild [--member USER…]`: the members' (by default every member's) read models
+/// afresh from the event store, in one transaction each, while atone keeps serving.
 pub async fn rebuild(args: &RebuildArgs) -> anyhow::Result<()> {
     let config = args.database.config();
     let db = open(&config).await?;
-    let readable = atone_storage::projection::Readable::default();
+    if args.members.is_empty() {
+        return crate::rebuild::everyone(&db).await;
+    }
     for user_id in &args.members {
         atone_domain::validate::user_id(user_id)
             .map_err(|e| anyhow::anyhow!("--member {user_id:?}: {e}"))?;
-        let txn = atone_storage::db::begin_write(&db)
-            .await
-            .context("cannot begin a transaction")?;
-        let outcome =
-            atone_storage::projection::rebuild_member(&txn, user_id, &readable, REPAIR_SOURCE)
-                .await
-                .with_context(|| format!("cannot rebuild {user_id}"))?;
-        txn.commit().await.context("cannot commit the rebuild")?;
+        let outcome = crate::rebuild::member(&db, user_id).await?;
         println!(
             "{user_id}: rebuilt to version {} ({} events applied{})",
             outcome.version,

@@ -4,6 +4,7 @@ pub mod change_feed;
 pub mod dead_letters;
 pub mod events;
 pub mod feed_sources;
+pub mod idempotency_keys;
 pub mod member_bills;
 pub mod members;
 pub mod outbox;

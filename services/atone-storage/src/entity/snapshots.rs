@@ -8,6 +8,8 @@ pub struct Model {
     pub version: i64,
     pub state: Json,
     pub updated_at: DateTimeUtc,
+    /// `Member::SCHEMA` of the state: a snapshot of another is folded afresh.
+    pub schema_version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -133,6 +133,10 @@ pub struct CommandArgs {
     /// another one's relay takes over publishing within this time (with Kinesis only).
     #[arg(long, env = "ATONE_RELAY_LEASE_DURATION", default_value_t = shown(RelayConfig::default().lease_duration))]
     pub relay_lease_duration: Duration,
+    /// How long an idempotency key is kept: a retry within it gets the first reply, after
+    /// it the key is forgotten and may be used afresh.
+    #[arg(long, env = "ATONE_IDEMPOTENCY_RETENTION", default_value_t = shown(CommandConfig::default().idempotency_retention))]
+    pub idempotency_retention: Duration,
     /// The bill-issuing fee of a monthly bill paid at a convenience store, in yen.
     #[arg(long, env = "ATONE_BILL_FEE", default_value_t = CommandConfig::default().bill_fee)]
     pub bill_fee: i64,

@@ -100,6 +100,7 @@ fn command(credit: &CreditArgs, args: &CommandArgs) -> CommandSettings {
             bill_fee: args.bill_fee,
             reissue_fee: args.reissue_fee,
             reminder_days: args.reminder_days.clone(),
+            idempotency_retention: *args.idempotency_retention,
             ..CommandConfig::default()
         },
         relay: RelayConfig {

@@ -25,8 +25,8 @@ pub struct VerifyArgs {
 pub struct RebuildArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
-    /// The member to rebuild (repeat for more).
-    #[arg(long = "member", value_name = "USER", required = true)]
+    /// The member to rebuild (repeat for more); without it, every member.
+    #[arg(long = "member", value_name = "USER")]
     pub members: Vec<String>,
 }
 

@@ -4,7 +4,7 @@
 use atone_api::v1::billing_service_server::BillingServiceServer;
 use atone_api::v1::command_service_server::CommandServiceServer;
 use atone_command::billing::{BillingApi, BillingRuns, BillingScheduler};
-use atone_command::{CommandApi, CommandHandler, SharedClock};
+use atone_command::{CommandApi, CommandHandler, KeyRetention, SharedClock};
 use atone_delivery::Relay;
 use atone_lease::LeaseHolder;
 use atone_storage::EventStore;
@@ -44,6 +44,14 @@ pub async fn start(
         let routes = std::mem::take(&mut wiring.http);
         wiring.http = routes.merge(webhook::router(handler.clone(), &secrets));
     }
+    // Every 5 minutes, or sooner for a short retention.
+    let retention = settings.handler.idempotency_retention;
+    let every = (retention / 2).clamp(
+        std::time::Duration::from_millis(100),
+        std::time::Duration::from_secs(300),
+    );
+    let retention = KeyRetention::new(handler.clone(), retention, every);
+    wiring.tasks.spawn(retention.run(wiring.shutdown.clone()));
     let runs = BillingRuns::new(handler);
     wiring
         .serve(BillingServiceServer::new(BillingApi::new(runs.clone())))

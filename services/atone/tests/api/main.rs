@@ -3,6 +3,7 @@
 mod auth;
 mod aws_region;
 mod bad_input;
+mod bounded;
 mod concurrency;
 mod crash;
 mod event_log;

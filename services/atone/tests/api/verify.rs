@@ -116,3 +116,84 @@ async fn verify_reports_a_planted_drift_and_rebuild_repairs_it_on_sqlite() {
 async fn verify_reports_a_planted_drift_and_rebuild_repairs_it_on_mariadb() {
     verify_reports_a_planted_drift_and_rebuild_repairs_it(Backend::MariaDb).await;
 }
+
+/// `atone rebuild` (every member) while commands keep coming and readers keep reading: no
+/// query fails, no command fails, and at the end the read models equal the fold of the
+/// event store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_whole_rebuild_under_live_load_fails_no_query_and_ends_equal_to_the_fold() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let app = TestApp::spawn(Backend::MariaDb).await;
+    let members: Vec<String> = (0..30)
+        .map(|i| unique_user(&format!("rebuilt-{i}")))
+        .collect();
+    let before = Arc::new(Mutex::new(Acknowledged::default()));
+    run_load_on(app.channel().await, &members, 300, 4, false, before.clone()).await;
+    app.wait_until_projected().await;
+
+    let during = Arc::new(Mutex::new(Acknowledged::default()));
+    let load = {
+        let (channel, members, during) = (app.channel().await, members.clone(), during.clone());
+        tokio::spawn(async move { run_load_on(channel, &members, 2000, 4, false, during).await })
+    };
+    let reading = Arc::new(AtomicBool::new(true));
+    let (reads, failed) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(Mutex::new(Vec::new())),
+    );
+    let reader = {
+        let (reading, reads, failed) = (reading.clone(), reads.clone(), failed.clone());
+        let (mut query, members) = (app.query().await, members.clone());
+        tokio::spawn(async move {
+            while reading.load(Ordering::Relaxed) {
+                for user in &members {
+                    let read = query
+                        .get_member(atone_api::v1::GetMemberRequest {
+                            user_id: user.clone(),
+                            ..Default::default()
+                        })
+                        .await;
+                    reads.fetch_add(1, Ordering::Relaxed);
+                    if let Err(status) = read {
+                        failed.lock().expect("failures").push(status.to_string());
+                    }
+                }
+            }
+        })
+    };
+    wait_for_acknowledged(&during, 100).await;
+    let acknowledged = || during.lock().expect("load").replies.len();
+    let at_start = acknowledged();
+    let (ok, out) = atone(&app.database.url, &["rebuild"]).await;
+    assert!(ok, "the rebuild succeeds:\n{out}");
+    assert!(
+        acknowledged() > at_start,
+        "commands were acknowledged during the rebuild"
+    );
+    assert!(out.contains("30 members rebuilt ("), "{out}");
+    load.await.expect("the load");
+    reading.store(false, Ordering::Relaxed);
+    reader.await.expect("the reader");
+
+    assert!(
+        reads.load(Ordering::Relaxed) > 0,
+        "reads happened during the rebuild"
+    );
+    assert_eq!(
+        failed.lock().expect("failures").len(),
+        0,
+        "{:?}",
+        failed.lock()
+    );
+    assert_eq!(
+        during.lock().expect("load").failures,
+        0,
+        "no command failed"
+    );
+    app.wait_until_projected().await;
+    assert_read_models_match_event_store(&app.db).await;
+    let (ok, out) = atone(&app.database.url, &["verify"]).await;
+    assert!(ok, "verify passes after the rebuild:\n{out}");
+}
