@@ -4,12 +4,14 @@ use std::time::Duration;
 
 use atone_domain::{Command, Context, Decision, Reply, validate};
 use atone_retry::RetryPolicy;
+use atone_storage::event_store::Appending;
 use atone_storage::{CommandMeta, EventStore, StorageError};
 use tokio::sync::{Mutex, Notify};
 use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::CommandError;
+use crate::appender::Appender;
 use crate::clock::SharedClock;
 
 #[derive(Debug, Clone)]
@@ -61,6 +63,8 @@ impl CommandConfig {
 #[derive(Clone)]
 pub struct CommandHandler {
     store: EventStore,
+    /// Writes the appends, several commands to a transaction when they come together.
+    appender: Appender,
     config: CommandConfig,
     /// Commands of one member queue here instead of racing each other to the database.
     /// Other processes still race; the unique (user_id, version) key settles that.
@@ -97,6 +101,7 @@ impl CommandHandler {
         clock: SharedClock,
     ) -> Self {
         Self {
+            appender: Appender::start(store.clone()),
             store,
             config,
             stripes: Arc::new(Stripes::new(1024)),
@@ -165,7 +170,12 @@ impl CommandHandler {
                 trace_parent: atone_trace::of(&span),
                 occurred_at: now,
             };
-            let append = self.store.append(user_id, &member, events, &meta);
+            let append = self.appender.append(Appending {
+                user_id: user_id.to_owned(),
+                before: member,
+                events,
+                meta,
+            });
             match append.instrument(span).await {
                 Ok(_) => {
                     self.appended.notify_one();

@@ -2,6 +2,7 @@
 //! resulting events and their outbox rows in one transaction, and answers the member's new
 //! version.
 
+mod appender;
 pub mod billing;
 mod clock;
 mod error;

@@ -1,12 +1,11 @@
 //! Idempotency keys: what each command a caller may retry asked and answered, by member and
-//! key, written in the transaction that appends its events and kept for a retention period
+//! key, written in the transaction that appends its events (`event_store/append.rs`) and
+//! kept for a retention period
 //! (`--idempotency-retention`), after which the key may be used afresh.
 
 use atone_domain::Processed;
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, SqlErr,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::StorageError;
 use crate::entity::idempotency_keys;
@@ -26,39 +25,6 @@ pub async fn earlier(
     serde_json::from_value(row.processed)
         .map(Some)
         .map_err(|e| StorageError::Corrupt(format!("idempotency key {key:?} of {user_id}: {e}")))
-}
-
-/// Keeps `processed` under `key`, in the appending transaction. A key kept already (a
-/// concurrent command with the same key got there first) is a conflict: decided again,
-/// the command then finds the key.
-pub(crate) async fn record(
-    conn: &impl ConnectionTrait,
-    user_id: &str,
-    key: &str,
-    processed: &Processed,
-    now: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    let json = serde_json::to_value(processed)
-        .map_err(|e| StorageError::Corrupt(format!("a reply does not serialize: {e}")))?;
-    let row = idempotency_keys::ActiveModel {
-        user_id: Set(user_id.to_owned()),
-        idempotency_key: Set(key.to_owned()),
-        processed: Set(json),
-        created_at: Set(now),
-    };
-    match idempotency_keys::Entity::insert(row)
-        .exec_without_returning(conn)
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) => Err(match e.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => StorageError::Conflict {
-                user_id: user_id.to_owned(),
-                version: 0,
-            },
-            _ => e.into(),
-        }),
-    }
 }
 
 /// Forgets up to `limit` keys kept since before `before`; returns how many.

@@ -42,6 +42,11 @@ fn handle() -> anyhow::Result<PrometheusHandle> {
     let recorder = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &BUCKETS)
         .context("metric buckets")?
+        .set_buckets_for_metric(
+            Matcher::Full("atone_append_batch_commands".into()),
+            &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0],
+        )
+        .context("batch-size buckets")?
         .build_recorder();
     let handle = recorder.handle();
     // Another thread may have won the race; then its recorder is the one in use.
@@ -198,6 +203,10 @@ fn describe() {
     describe_counter!(
         "atone_command_conflicts_total",
         "appends that met a concurrent one and were decided again"
+    );
+    describe_histogram!(
+        "atone_append_batch_commands",
+        "commands written per append transaction (group commit)"
     );
     describe_gauge!("atone_outbox_depth", "events waiting in the outbox");
     describe_gauge!(

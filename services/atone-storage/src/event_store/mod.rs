@@ -1,18 +1,18 @@
 //! The event store: every member's stream in the `events` table, appended together with its
 //! outbox rows, and folded back (from a snapshot when there is one) to decide a command.
 
-use atone_api::envelope::encode;
-use atone_domain::{Envelope, Event, Member, RecordedEvent};
+use atone_domain::{Envelope, Member};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, SqlErr};
-use uuid::Uuid;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait};
 
-use crate::entity::{events, outbox, snapshots};
-use crate::{StorageError, db};
+use crate::StorageError;
+use crate::entity::snapshots;
 
+mod append;
 mod read;
 
+pub use append::Appending;
 pub use read::*;
 
 /// What every event of one command shares.
@@ -97,85 +97,6 @@ impl EventStore {
         up_to: Option<i64>,
     ) -> Result<Vec<Envelope>, StorageError> {
         read_stream(conn, user_id, after, up_to).await
-    }
-
-    /// Appends `events` after `before.version`, with their outbox rows, in one transaction.
-    /// Fails with [`StorageError::Conflict`] if another writer got there first. Returns the
-    /// appended envelopes.
-    pub async fn append(
-        &self,
-        user_id: &str,
-        before: &Member,
-        events: Vec<Event>,
-        meta: &CommandMeta,
-    ) -> Result<Vec<Envelope>, StorageError> {
-        let envelopes: Vec<Envelope> = events
-            .into_iter()
-            .zip(before.version + 1..)
-            .map(|(event, version)| Envelope {
-                event_id: Uuid::now_v7(),
-                user_id: user_id.to_owned(),
-                occurred_at: meta.occurred_at,
-                correlation_id: meta.correlation_id.clone(),
-                trace_parent: meta.trace_parent.clone(),
-                recorded: RecordedEvent {
-                    version,
-                    idempotency_key: meta.idempotency_key.clone(),
-                    event,
-                },
-            })
-            .collect();
-        let Some(last) = envelopes.last() else {
-            return Ok(envelopes);
-        };
-        let after = last.version();
-
-        let txn = db::begin_write(&self.db).await?;
-        let rows = envelopes.iter().map(|e| events::ActiveModel {
-            event_id: Set(e.event_id.to_string()),
-            user_id: Set(e.user_id.clone()),
-            version: Set(e.version()),
-            event_type: Set(e.event().event_type().to_owned()),
-            event_data: Set(e.event().to_json()),
-            occurred_at: Set(e.occurred_at),
-            idempotency_key: Set(e.recorded.idempotency_key.clone()),
-            correlation_id: Set(e.correlation_id.clone()),
-            trace_parent: Set(Some(e.trace_parent.clone()).filter(|t| !t.is_empty())),
-            ..Default::default()
-        });
-        if let Err(e) = events::Entity::insert_many(rows).exec(&txn).await {
-            return Err(match e.sql_err() {
-                Some(SqlErr::UniqueConstraintViolation(_)) => StorageError::Conflict {
-                    user_id: user_id.to_owned(),
-                    version: before.version + 1,
-                },
-                _ => e.into(),
-            });
-        }
-        let now = Utc::now();
-        let outbox_rows = envelopes.iter().map(|e| outbox::ActiveModel {
-            user_id: Set(e.user_id.clone()),
-            version: Set(e.version()),
-            envelope: Set(encode(e)),
-            created_at: Set(now),
-            ..Default::default()
-        });
-        outbox::Entity::insert_many(outbox_rows).exec(&txn).await?;
-        let recorded = envelopes.iter().map(|e| &e.recorded);
-        if let Some(processed) = atone_domain::Processed::of_key(recorded, &meta.idempotency_key) {
-            crate::idempotency::record(&txn, user_id, &meta.idempotency_key, &processed, now)
-                .await?;
-        }
-
-        if before.version / self.snapshot_every != after / self.snapshot_every {
-            let mut state = before.clone();
-            for e in &envelopes {
-                state.apply(&e.recorded);
-            }
-            self.write_snapshot(&txn, user_id, &state).await?;
-        }
-        txn.commit().await?;
-        Ok(envelopes)
     }
 
     async fn write_snapshot(

@@ -8,6 +8,7 @@ mod concurrency;
 mod crash;
 mod event_log;
 mod flow;
+mod group_commit;
 mod idempotency;
 mod json;
 mod limits;

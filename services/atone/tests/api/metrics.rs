@@ -59,6 +59,8 @@ pub fn assert_families_after_the_flow(text: &str) {
     at_least("atone_events_appended_total", &[], 4.0);
     at_least("atone_idempotent_replays_total", &[], 0.0);
     at_least("atone_command_conflicts_total", &[], 0.0);
+    at_least("atone_append_batch_commands_count", &[], 3.0);
+    at_least("atone_append_batch_commands_bucket", &[r#"le="+Inf""#], 3.0);
     at_least("atone_outbox_depth", &[], 0.0);
     at_least("atone_outbox_oldest_age_seconds", &[], 0.0);
     at_least(

@@ -1,0 +1,55 @@
+//! Group commit: the commands that reach the append at the same time (of different members:
+//! a member's commands queue one behind the other before they get here) are written in
+//! one transaction, with one commit and one fsync for all, and each caller is answered
+//! once that commit is done. Nothing waits for company: a batch is whatever queued while
+//! the previous one was being written, so a lone command goes straight through.
+
+use atone_domain::Envelope;
+use atone_storage::event_store::Appending;
+use atone_storage::{EventStore, StorageError};
+use tokio::sync::{mpsc, oneshot};
+
+/// The most commands written in one transaction.
+const MAX_BATCH: usize = 128;
+
+type Answer = oneshot::Sender<Result<Vec<Envelope>, StorageError>>;
+
+/// Hands appends to the task that writes them. Cheap to clone.
+#[derive(Clone)]
+pub struct Appender {
+    queue: mpsc::Sender<(Appending, Answer)>,
+}
+
+impl Appender {
+    /// Starts the writing task, which ends when the last `Appender` is dropped.
+    pub fn start(store: EventStore) -> Self {
+        let (queue, incoming) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(write_batches(store, incoming));
+        Self { queue }
+    }
+
+    /// Appends `appending` (in a batch with whatever else comes at the same time) and
+    /// answers as [`EventStore::append`] would.
+    pub async fn append(&self, appending: Appending) -> Result<Vec<Envelope>, StorageError> {
+        let (answer, answered) = oneshot::channel();
+        let gone = || StorageError::Corrupt("the append task has stopped".to_owned());
+        self.queue
+            .send((appending, answer))
+            .await
+            .map_err(|_| gone())?;
+        answered.await.map_err(|_| gone())?
+    }
+}
+
+async fn write_batches(store: EventStore, mut incoming: mpsc::Receiver<(Appending, Answer)>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let (appendings, answers): (Vec<Appending>, Vec<Answer>) = batch.drain(..).unzip();
+        metrics::histogram!("atone_append_batch_commands").record(appendings.len() as f64);
+        let results = store.append_batch(appendings).await;
+        for (answer, result) in answers.into_iter().zip(results) {
+            // A caller that went away (its request cancelled) needs no answer.
+            let _ = answer.send(result);
+        }
+    }
+}

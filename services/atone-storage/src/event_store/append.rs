@@ -1,0 +1,196 @@
+//! Appending: each command's events with their versions, their outbox rows and the
+//! command's idempotency key, in one transaction; several commands (of different members)
+//! in one transaction when they come together (group commit: one multi-row insert per
+//! table, one commit and one fsync for all of them).
+
+use atone_api::envelope::encode;
+use atone_domain::{Envelope, Event, Member, Processed, RecordedEvent};
+use chrono::Utc;
+use sea_orm::{ActiveValue::Set, EntityTrait, SqlErr};
+use uuid::Uuid;
+
+use super::{CommandMeta, EventStore};
+use crate::entity::{events, idempotency_keys, outbox};
+use crate::{StorageError, db};
+
+/// One command's events to append after the member's state `before`.
+#[derive(Debug, Clone)]
+pub struct Appending {
+    pub user_id: String,
+    pub before: Member,
+    pub events: Vec<Event>,
+    pub meta: CommandMeta,
+}
+
+/// A command's rows, ready to write.
+struct Prepared {
+    user_id: String,
+    envelopes: Vec<Envelope>,
+    /// The key and what it answers, for a command a caller may retry.
+    key: Option<(String, Processed)>,
+    /// The state to snapshot, when the append crosses a snapshot boundary.
+    snapshot: Option<Member>,
+}
+
+impl EventStore {
+    /// Appends `events` after `before.version`, with their outbox rows and the command's
+    /// idempotency key, in one transaction. Fails with [`StorageError::Conflict`] if another
+    /// writer got there first (or kept the key first). Returns the appended envelopes.
+    pub async fn append(
+        &self,
+        user_id: &str,
+        before: &Member,
+        events: Vec<Event>,
+        meta: &CommandMeta,
+    ) -> Result<Vec<Envelope>, StorageError> {
+        let prepared = self.prepare(user_id, before, events, meta);
+        self.write(std::slice::from_ref(&prepared)).await?;
+        Ok(prepared.envelopes)
+    }
+
+    /// Appends several commands, of different members, in one transaction; each gets what
+    /// [`append`](Self::append) would have answered. When the transaction fails (one
+    /// member's conflict fails the whole multi-row insert), each command is appended on its
+    /// own, so only the conflicting one fails.
+    pub async fn append_batch(
+        &self,
+        batch: Vec<Appending>,
+    ) -> Vec<Result<Vec<Envelope>, StorageError>> {
+        let prepared: Vec<Prepared> = batch
+            .into_iter()
+            .map(|a| self.prepare(&a.user_id, &a.before, a.events, &a.meta))
+            .collect();
+        if prepared.len() > 1 {
+            match self.write(&prepared).await {
+                Ok(()) => return prepared.into_iter().map(|p| Ok(p.envelopes)).collect(),
+                Err(e) => tracing::debug!(error = %e, commands = prepared.len(),
+                    "a group commit failed; appending its commands one by one"),
+            }
+        }
+        let mut results = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            let written = self.write(std::slice::from_ref(&p)).await;
+            results.push(written.map(|()| p.envelopes));
+        }
+        results
+    }
+
+    fn prepare(
+        &self,
+        user_id: &str,
+        before: &Member,
+        events: Vec<Event>,
+        meta: &CommandMeta,
+    ) -> Prepared {
+        let envelopes: Vec<Envelope> = events
+            .into_iter()
+            .zip(before.version + 1..)
+            .map(|(event, version)| Envelope {
+                event_id: Uuid::now_v7(),
+                user_id: user_id.to_owned(),
+                occurred_at: meta.occurred_at,
+                correlation_id: meta.correlation_id.clone(),
+                trace_parent: meta.trace_parent.clone(),
+                recorded: RecordedEvent {
+                    version,
+                    idempotency_key: meta.idempotency_key.clone(),
+                    event,
+                },
+            })
+            .collect();
+        let recorded = envelopes.iter().map(|e| &e.recorded);
+        let key = Processed::of_key(recorded, &meta.idempotency_key)
+            .map(|processed| (meta.idempotency_key.clone(), processed));
+        let after = envelopes.last().map_or(before.version, Envelope::version);
+        let snapshot =
+            (before.version / self.snapshot_every != after / self.snapshot_every).then(|| {
+                let mut state = before.clone();
+                for e in &envelopes {
+                    state.apply(&e.recorded);
+                }
+                state
+            });
+        Prepared {
+            user_id: user_id.to_owned(),
+            envelopes,
+            key,
+            snapshot,
+        }
+    }
+
+    /// Writes `batch` in one transaction.
+    async fn write(&self, batch: &[Prepared]) -> Result<(), StorageError> {
+        let all = || batch.iter().flat_map(|p| &p.envelopes);
+        if all().next().is_none() {
+            return Ok(());
+        }
+        let conflict = || StorageError::Conflict {
+            user_id: batch.first().map(|p| p.user_id.clone()).unwrap_or_default(),
+            version: batch
+                .first()
+                .and_then(|p| p.envelopes.first())
+                .map_or(0, Envelope::version),
+        };
+        let txn = db::begin_write(&self.db).await?;
+        let rows = all().map(|e| events::ActiveModel {
+            event_id: Set(e.event_id.to_string()),
+            user_id: Set(e.user_id.clone()),
+            version: Set(e.version()),
+            event_type: Set(e.event().event_type().to_owned()),
+            event_data: Set(e.event().to_json()),
+            occurred_at: Set(e.occurred_at),
+            idempotency_key: Set(e.recorded.idempotency_key.clone()),
+            correlation_id: Set(e.correlation_id.clone()),
+            trace_parent: Set(Some(e.trace_parent.clone()).filter(|t| !t.is_empty())),
+            ..Default::default()
+        });
+        events::Entity::insert_many(rows)
+            .exec(&txn)
+            .await
+            .map_err(|e| unique_or(e, conflict))?;
+        let now = Utc::now();
+        let outbox_rows = all().map(|e| outbox::ActiveModel {
+            user_id: Set(e.user_id.clone()),
+            version: Set(e.version()),
+            envelope: Set(encode(e)),
+            created_at: Set(now),
+            ..Default::default()
+        });
+        outbox::Entity::insert_many(outbox_rows).exec(&txn).await?;
+        let mut keys = Vec::new();
+        for p in batch {
+            if let Some((key, processed)) = &p.key {
+                let json = serde_json::to_value(processed).map_err(|e| {
+                    StorageError::Corrupt(format!("a reply does not serialize: {e}"))
+                })?;
+                keys.push(idempotency_keys::ActiveModel {
+                    user_id: Set(p.user_id.clone()),
+                    idempotency_key: Set(key.clone()),
+                    processed: Set(json),
+                    created_at: Set(now),
+                });
+            }
+        }
+        if !keys.is_empty() {
+            idempotency_keys::Entity::insert_many(keys)
+                .exec_without_returning(&txn)
+                .await
+                .map_err(|e| unique_or(e, conflict))?;
+        }
+        for p in batch {
+            if let Some(state) = &p.snapshot {
+                self.write_snapshot(&txn, &p.user_id, state).await?;
+            }
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+/// A unique key's refusal as the conflict it means; any other error as it is.
+fn unique_or(e: sea_orm::DbErr, conflict: impl Fn() -> StorageError) -> StorageError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => conflict(),
+        _ => e.into(),
+    }
+}
