@@ -35,6 +35,9 @@ use clap::Parser;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+/// Watches opened per connection, below atone's default cap of 200 streams.
+const WATCHES_PER_CONNECTION: usize = 100;
+
 #[derive(Parser, Debug)]
 #[command(about = "Load and latency benchmark against a running atone")]
 struct Args {
@@ -84,7 +87,12 @@ async fn main() -> Result<()> {
         bail!("--members, --cycles and --clients must be at least 1");
     }
     let command = channel(&args.command).await?;
-    let query = channel(&args.query).await?;
+    // atone takes at most --max-concurrent-streams (200) streams per connection: the
+    // watches go over a connection per WATCHES_PER_CONNECTION members.
+    let mut queries = Vec::new();
+    for _ in 0..args.members.div_ceil(WATCHES_PER_CONNECTION) {
+        queries.push(channel(&args.query).await?);
+    }
     let run = uuid::Uuid::now_v7().simple().to_string();
     let members: Vec<String> = (0..args.members)
         .map(|i| format!("bench-{}-{i:04}", &run[20..]))
@@ -93,7 +101,7 @@ async fn main() -> Result<()> {
     // Watches first: each reports (member, version, when it arrived).
     let (seen_tx, mut seen_rx) = mpsc::unbounded_channel();
     for (i, user_id) in members.iter().enumerate() {
-        let mut client = QueryServiceClient::new(query.clone());
+        let mut client = QueryServiceClient::new(queries[i / WATCHES_PER_CONNECTION].clone());
         let mut stream = client
             .watch_member(WatchMemberRequest {
                 user_id: user_id.clone(),
