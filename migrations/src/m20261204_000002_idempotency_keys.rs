@@ -78,8 +78,7 @@ async fn backfill(m: &SchemaManager<'_>) -> Result<(), DbErr> {
             .query_all_raw(Statement::from_sql_and_values(
                 backend,
                 format!(
-                    "SELECT DISTINCT user_id FROM events WHERE user_id > {} ORDER BY user_id LIMIT {PAGE}",
-                    placeholder(backend, 1)
+                    "SELECT DISTINCT user_id FROM events WHERE user_id > ? ORDER BY user_id LIMIT {PAGE}"
                 ),
                 [Value::from(after.clone())],
             ))
@@ -94,8 +93,7 @@ async fn backfill(m: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .query_all_raw(Statement::from_sql_and_values(
                     backend,
                     format!(
-                        "SELECT version, event_type, {text} AS data, idempotency_key FROM events WHERE user_id = {} ORDER BY version",
-                        placeholder(backend, 1)
+                        "SELECT version, event_type, {text} AS data, idempotency_key FROM events WHERE user_id = ? ORDER BY version"
                     ),
                     [Value::from(user_id.clone())],
                 ))
@@ -137,16 +135,9 @@ async fn insert_keys(
         };
         let json = serde_json::to_string(&processed)
             .map_err(|e| DbErr::Custom(format!("a key of {user_id} does not serialize: {e}")))?;
-        let (p1, p2, p3) = (
-            placeholder(backend, 1),
-            placeholder(backend, 2),
-            placeholder(backend, 3),
-        );
         db.execute_raw(Statement::from_sql_and_values(
             backend,
-            format!(
-                "INSERT INTO idempotency_keys (user_id, idempotency_key, processed, created_at) VALUES ({p1}, {p2}, {p3}, CURRENT_TIMESTAMP)"
-            ),
+            "INSERT INTO idempotency_keys (user_id, idempotency_key, processed, created_at) VALUES (?, ?, ?, CURRENT_TIMESTAMP)",
             [
                 Value::from(user_id.to_owned()),
                 Value::from(key.to_owned()),
@@ -156,11 +147,4 @@ async fn insert_keys(
         .await?;
     }
     Ok(())
-}
-
-fn placeholder(backend: DbBackend, n: usize) -> String {
-    match backend {
-        DbBackend::Postgres => format!("${n}"),
-        _ => "?".to_owned(),
-    }
 }

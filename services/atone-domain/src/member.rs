@@ -136,6 +136,9 @@ impl Member {
     /// [`SETTLED_KEPT`] stay, with their promises, and as many cancelled promises that
     /// never reached a bill. Open promises and bills, and the balances, are always kept.
     fn forget_settled(&mut self) {
+        if self.bills.len() <= SETTLED_KEPT && self.promises.len() <= SETTLED_KEPT {
+            return;
+        }
         let settled: Vec<Uuid> = self
             .bills
             .iter()

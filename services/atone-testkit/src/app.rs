@@ -119,6 +119,17 @@ impl TestApp {
     pub async fn wait_until_projected(&self) {
         wait_until_projected(&self.db).await;
     }
+
+    /// The open `WatchMember` streams of the process, as GetStatus reports them.
+    pub async fn watchers(&self) -> i64 {
+        self.projector()
+            .await
+            .get_status(atone_api::v1::GetStatusRequest {})
+            .await
+            .expect("GetStatus")
+            .into_inner()
+            .watchers
+    }
 }
 
 impl Drop for TestApp {

@@ -184,6 +184,34 @@ pub fn traced<T>(message: T) -> atone_api::tonic::Request<T> {
     request
 }
 
+/// A purchase made with the caller's `traceparent` at `command`, while `query` watches the
+/// member: returns once both changes (the purchase and its promise) are on the watch.
+pub async fn purchase_traced_and_watched(
+    command: atone_api::tonic::transport::Channel,
+    query: atone_api::tonic::transport::Channel,
+) {
+    use atone_api::v1::command_service_client::CommandServiceClient;
+    use atone_api::v1::query_service_client::QueryServiceClient;
+
+    let user = crate::unique_user("traced");
+    let mut watch = QueryServiceClient::new(query)
+        .watch_member(atone_api::v1::WatchMemberRequest {
+            user_id: user.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("watch")
+        .into_inner();
+    watch.message().await.expect("the snapshot");
+    CommandServiceClient::new(command)
+        .purchase(traced(crate::purchase(&user, 5000, "traced-1")))
+        .await
+        .expect("purchase");
+    for _ in 0..2 {
+        watch.message().await.expect("a change");
+    }
+}
+
 /// Polls `receiver` until the trace holds `pushes` watch pushes; returns its spans.
 pub async fn wait_for_pushes(receiver: &OtlpReceiver, pushes: usize) -> Vec<Received> {
     crate::eventually(

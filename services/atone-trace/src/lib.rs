@@ -4,7 +4,7 @@
 //! or the caller's.
 //!
 //! With tracing off (no OpenTelemetry layer in the subscriber) every span's context is
-//! empty: [`current`] is `""` and [`follow`] does nothing.
+//! empty: [`of`] is `""` and [`follow`] does nothing.
 
 use std::collections::HashMap;
 
@@ -14,11 +14,6 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 const TRACEPARENT: &str = "traceparent";
-
-/// The current span's W3C `traceparent`, or `""` when it has no trace.
-pub fn current() -> String {
-    of(&tracing::Span::current())
-}
 
 /// `span`'s W3C `traceparent`, or `""` when it has no trace.
 pub fn of(span: &tracing::Span) -> String {

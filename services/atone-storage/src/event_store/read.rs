@@ -11,6 +11,25 @@ use crate::StorageError;
 use crate::entity::events;
 use crate::projection::{Incoming, Unreadable};
 
+/// The rows of a member's events with `after < version <= up_to`, oldest first.
+async fn stream_rows(
+    conn: &impl ConnectionTrait,
+    user_id: &str,
+    after: i64,
+    up_to: Option<i64>,
+) -> Result<Vec<events::Model>, StorageError> {
+    let mut query = events::Entity::find()
+        .filter(events::Column::UserId.eq(user_id))
+        .filter(events::Column::Version.gt(after));
+    if let Some(up_to) = up_to {
+        query = query.filter(events::Column::Version.lte(up_to));
+    }
+    Ok(query
+        .order_by_asc(events::Column::Version)
+        .all(conn)
+        .await?)
+}
+
 /// A member's events with `after < version <= up_to`, oldest first.
 pub async fn read_stream(
     conn: &impl ConnectionTrait,
@@ -18,16 +37,7 @@ pub async fn read_stream(
     after: i64,
     up_to: Option<i64>,
 ) -> Result<Vec<Envelope>, StorageError> {
-    let mut query = events::Entity::find()
-        .filter(events::Column::UserId.eq(user_id))
-        .filter(events::Column::Version.gt(after));
-    if let Some(up_to) = up_to {
-        query = query.filter(events::Column::Version.lte(up_to));
-    }
-    let rows = query
-        .order_by_asc(events::Column::Version)
-        .all(conn)
-        .await?;
+    let rows = stream_rows(conn, user_id, after, up_to).await?;
     rows.into_iter().map(row_to_envelope).collect()
 }
 
@@ -39,16 +49,7 @@ pub async fn read_incoming(
     after: i64,
     up_to: Option<i64>,
 ) -> Result<Vec<Incoming>, StorageError> {
-    let mut query = events::Entity::find()
-        .filter(events::Column::UserId.eq(user_id))
-        .filter(events::Column::Version.gt(after));
-    if let Some(up_to) = up_to {
-        query = query.filter(events::Column::Version.lte(up_to));
-    }
-    let rows = query
-        .order_by_asc(events::Column::Version)
-        .all(conn)
-        .await?;
+    let rows = stream_rows(conn, user_id, after, up_to).await?;
     Ok(rows.into_iter().map(row_to_incoming).collect())
 }
 

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use atone_api::v1::GetStatusRequest;
 use atone_auth::Scope;
 use serde_json::{Value, json};
 
@@ -188,16 +187,6 @@ async fn json_calls_answer_as_grpc_does_on_mariadb() {
     json_calls_answer_as_grpc_does(Backend::MariaDb).await;
 }
 
-async fn watchers(app: &TestApp) -> i64 {
-    app.projector()
-        .await
-        .get_status(GetStatusRequest {})
-        .await
-        .expect("GetStatus")
-        .into_inner()
-        .watchers
-}
-
 /// Reads `response`'s event stream until an event contains `until`; returns the events.
 async fn events_until(response: &mut reqwest::Response, seen: &mut String, until: &str) {
     tokio::time::timeout(Duration::from_secs(10), async {
@@ -233,7 +222,7 @@ async fn a_watch_comes_as_server_sent_events_and_ends_with_its_client() {
     );
     let mut seen = String::new();
     events_until(&mut response, &mut seen, "SNAPSHOT_REASON_INITIAL").await;
-    assert_eq!(watchers(&app).await, 1);
+    assert_eq!(app.watchers().await, 1);
 
     buy(&app, &user, 3000).await;
     events_until(&mut response, &mut seen, "PaymentPromiseCreated").await;
@@ -256,7 +245,7 @@ async fn a_watch_comes_as_server_sent_events_and_ends_with_its_client() {
     eventually(
         Duration::from_secs(10),
         "the watch to end with its client",
-        || async { (watchers(&app).await == 0).then_some(()) },
+        || async { (app.watchers().await == 0).then_some(()) },
     )
     .await;
 

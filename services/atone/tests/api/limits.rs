@@ -13,21 +13,11 @@ use atone_testkit::*;
 const GET_MEMBER: &str = "/atone.v1.QueryService/GetMember";
 const WATCH_MEMBER: &str = "/atone.v1.QueryService/WatchMember";
 
-async fn watchers(app: &TestApp) -> i64 {
-    app.projector()
-        .await
-        .get_status(GetStatusRequest {})
-        .await
-        .expect("GetStatus")
-        .into_inner()
-        .watchers
-}
-
 async fn watchers_become(app: &TestApp, n: i64, within: Duration) {
     eventually(
         within,
         &format!("GetStatus shows {n} watchers"),
-        || async move { (watchers(app).await == n).then_some(()) },
+        || async move { (app.watchers().await == n).then_some(()) },
     )
     .await;
 }
@@ -245,7 +235,7 @@ async fn watchers_are_capped_per_member_and_per_process() {
         .expect_err("past the process's cap");
     assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
     assert!(refused.message().contains("3 watches open"), "{refused:?}");
-    assert_eq!(watchers(&app).await, 3);
+    assert_eq!(app.watchers().await, 3);
 
     // A watch that ends gives its place back.
     drop(first);
@@ -272,7 +262,7 @@ async fn a_client_that_vanishes_without_closing_loses_its_watch_within_the_keepa
     })
     .await
     .expect("the watch's snapshot");
-    assert_eq!(watchers(&app).await, 1);
+    assert_eq!(app.watchers().await, 1);
 
     // From here the client answers nothing (not even the server's pings) and never closes
     // its socket: a phone that went into a tunnel.

@@ -137,6 +137,42 @@ fn require_grpcurl() {
     );
 }
 
+/// Terminal 2: starts `command` (a watch) in bash and returns once its first snapshot is
+/// out, with what it prints as it prints it.
+async fn open_watch(command: &str) -> (Child, Arc<Mutex<String>>) {
+    let mut watch = Command::new("bash")
+        .args(["-c", command])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the watch");
+    let watched = capture(&mut watch);
+    eventually(
+        Duration::from_secs(10),
+        "the watch's first snapshot",
+        || {
+            let out = watched.lock().expect("lock").clone();
+            async move { out.contains("SNAPSHOT_REASON_INITIAL").then_some(()) }
+        },
+    )
+    .await;
+    (watch, watched)
+}
+
+/// What the watch printed, once it shows the last of the walkthrough's four changes.
+async fn all_four_changes(watched: &Mutex<String>) -> String {
+    eventually(
+        Duration::from_secs(10),
+        "the watch to show all four changes",
+        || {
+            let out = watched.lock().expect("lock").clone();
+            async move { out.contains("PaymentReceived").then_some(out) }
+        },
+    )
+    .await
+}
+
 /// Collects a child's stdout as it arrives.
 fn capture(child: &mut Child) -> Arc<Mutex<String>> {
     let out = Arc::new(Mutex::new(String::new()));
@@ -212,23 +248,7 @@ async fn run_walkthrough(tls: Option<&TestPki>) {
     }
 
     // Terminal 2.
-    let mut watch = Command::new("bash")
-        .args(["-c", &watch_command])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the watch");
-    let watched = capture(&mut watch);
-    eventually(
-        Duration::from_secs(10),
-        "the watch's first snapshot",
-        || {
-            let out = watched.lock().expect("lock").clone();
-            async move { out.contains("SNAPSHOT_REASON_INITIAL").then_some(()) }
-        },
-    )
-    .await;
+    let (mut watch, watched) = open_watch(&watch_command).await;
 
     // Terminal 3, every step in one shell, as a reader pastes them one after another.
     let stdout = run_steps(dir.path(), &steps.join("\n")).await;
@@ -277,15 +297,7 @@ async fn run_walkthrough(tls: Option<&TestPki>) {
         "GetStatus shows four events applied:\n{stdout}"
     );
 
-    let watched = eventually(
-        Duration::from_secs(10),
-        "the watch to show all four changes",
-        || {
-            let out = watched.lock().expect("lock").clone();
-            async move { out.contains("PaymentReceived").then_some(out) }
-        },
-    )
-    .await;
+    let watched = all_four_changes(&watched).await;
     let order: Vec<usize> = [
         "PurchaseCompleted",
         "PaymentPromiseCreated",
@@ -426,23 +438,7 @@ async fn the_curl_walkthrough_works_as_written() {
     let _port = DEFAULT_PORT.lock().await;
     let dir = tempfile::tempdir().expect("temporary directory");
     let atone = start_atone(dir.path(), &[]).await;
-    let mut watch = Command::new("bash")
-        .args(["-c", watch_command])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the watch");
-    let watched = capture(&mut watch);
-    eventually(
-        Duration::from_secs(10),
-        "the watch's first snapshot",
-        || {
-            let out = watched.lock().expect("lock").clone();
-            async move { out.contains("SNAPSHOT_REASON_INITIAL").then_some(()) }
-        },
-    )
-    .await;
+    let (mut watch, watched) = open_watch(watch_command).await;
 
     let stdout = run_steps(dir.path(), &steps.join("\n")).await;
     for shown in [
@@ -462,15 +458,7 @@ async fn the_curl_walkthrough_works_as_written() {
         "the refusal is HTTP 400:\n{stdout}"
     );
 
-    let watched = eventually(
-        Duration::from_secs(10),
-        "the watch to show all four changes",
-        || {
-            let out = watched.lock().expect("lock").clone();
-            async move { out.contains("PaymentReceived").then_some(out) }
-        },
-    )
-    .await;
+    let watched = all_four_changes(&watched).await;
     let events: Vec<&str> = watched
         .lines()
         .filter(|line| !line.is_empty() && !line.starts_with(':'))

@@ -3,10 +3,9 @@
 //! each event and each watch's push are spans of the caller's trace, each a child of the
 //! one before.
 
-use atone_api::v1::WatchMemberRequest;
-use atone_api::v1::command_service_client::CommandServiceClient;
-use atone_api::v1::query_service_client::QueryServiceClient;
-use atone_testkit::otlp::{CALLER_SPAN, PurchaseTrace, traced, wait_for_pushes};
+use atone_testkit::otlp::{
+    CALLER_SPAN, PurchaseTrace, purchase_traced_and_watched, wait_for_pushes,
+};
 
 use atone_testkit::*;
 
@@ -20,25 +19,8 @@ async fn a_purchase_is_one_trace_from_the_caller_to_the_watch() {
         ("OTEL_BSP_SCHEDULE_DELAY", "100"),
     ];
     let atone = Proc::start_with_env("atone serve with traces", &args, &env).await;
-    let user = unique_user("traced");
     let channel = atone.channel().await;
-    let mut watch = QueryServiceClient::new(channel.clone())
-        .watch_member(WatchMemberRequest {
-            user_id: user.clone(),
-            ..Default::default()
-        })
-        .await
-        .expect("watch")
-        .into_inner();
-    watch.message().await.expect("the snapshot");
-
-    CommandServiceClient::new(channel)
-        .purchase(traced(purchase(&user, 5000, "traced-1")))
-        .await
-        .expect("purchase");
-    for _ in 0..2 {
-        watch.message().await.expect("a change");
-    }
+    purchase_traced_and_watched(channel.clone(), channel).await;
 
     let trace = PurchaseTrace::check(wait_for_pushes(&receiver, 2).await, CALLER_SPAN, 2);
     assert!(

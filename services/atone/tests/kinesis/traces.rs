@@ -4,10 +4,9 @@
 //! service name, and each span is the child of the step before, the trace context having
 //! travelled in the event's envelope and its change-feed row.
 
-use atone_api::v1::WatchMemberRequest;
-use atone_api::v1::command_service_client::CommandServiceClient;
-use atone_api::v1::query_service_client::QueryServiceClient;
-use atone_testkit::otlp::{CALLER_SPAN, PurchaseTrace, traced, wait_for_pushes};
+use atone_testkit::otlp::{
+    CALLER_SPAN, PurchaseTrace, purchase_traced_and_watched, wait_for_pushes,
+};
 
 use atone_testkit::*;
 
@@ -38,23 +37,7 @@ async fn a_purchase_is_one_trace_across_command_kinesis_projector_and_query() {
     .await;
     let query = start("atone-query", role_args("query", url, None, &[])).await;
 
-    let user = unique_user("traced");
-    let mut watch = QueryServiceClient::new(query.channel().await)
-        .watch_member(WatchMemberRequest {
-            user_id: user.clone(),
-            ..Default::default()
-        })
-        .await
-        .expect("watch")
-        .into_inner();
-    watch.message().await.expect("the snapshot");
-    CommandServiceClient::new(command.channel().await)
-        .purchase(traced(purchase(&user, 5000, "traced-1")))
-        .await
-        .expect("purchase");
-    for _ in 0..2 {
-        watch.message().await.expect("a change");
-    }
+    purchase_traced_and_watched(command.channel().await, query.channel().await).await;
 
     let trace = PurchaseTrace::check(wait_for_pushes(&receiver, 2).await, CALLER_SPAN, 2);
     for (step, service) in [
