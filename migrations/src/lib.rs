@@ -11,6 +11,7 @@ mod m20261201_000001_feed_sequence;
 mod m20261201_000002_dead_letters;
 mod m20261204_000001_trace_context;
 mod m20261204_000002_idempotency_keys;
+mod m20261204_000003_promises_by_bill;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_dead_letters::Migration),
             Box::new(m20261204_000001_trace_context::Migration),
             Box::new(m20261204_000002_idempotency_keys::Migration),
+            Box::new(m20261204_000003_promises_by_bill::Migration),
         ]
     }
 }

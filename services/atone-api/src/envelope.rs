@@ -92,6 +92,48 @@ pub fn decode_record(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     })
 }
 
+/// The first bytes of a Kinesis record that packs several envelopes (an `EventRecord`). No
+/// envelope written here starts with them: its first byte is the tag of `event_id` (0x0A).
+pub const PACKED_PREFIX: [u8; 4] = [0xF5, b'a', b't', b'1'];
+
+/// The bytes one envelope of `len` bytes takes in a packed record.
+pub fn packed_size(len: usize) -> usize {
+    1 + prost::encoding::encoded_len_varint(len as u64) + len
+}
+
+/// Packs encoded envelopes (as the outbox holds them) into one record's data: the prefix,
+/// then an `EventRecord` whose `events` are these bytes, written without decoding them.
+pub fn pack<'a>(envelopes: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut data = PACKED_PREFIX.to_vec();
+    for envelope in envelopes {
+        prost::encoding::encode_key(1, prost::encoding::WireType::LengthDelimited, &mut data);
+        prost::encoding::encode_varint(envelope.len() as u64, &mut data);
+        data.extend_from_slice(envelope);
+    }
+    data
+}
+
+/// Reads a record off the stream: a packed record gives each of its envelopes, in order,
+/// anything else is read as one envelope. Each is decoded as [`decode_record`] does.
+pub fn unpack(data: &[u8]) -> Vec<Result<Decoded, DecodeError>> {
+    /// An `EventRecord` with its envelopes left as bytes, to be read one by one.
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct Packed {
+        #[prost(bytes = "vec", repeated, tag = "1")]
+        events: Vec<Vec<u8>>,
+    }
+    match data.strip_prefix(&PACKED_PREFIX) {
+        None => vec![decode_record(data)],
+        Some(body) => match Packed::decode(body) {
+            Ok(packed) if !packed.events.is_empty() => {
+                packed.events.iter().map(|e| decode_record(e)).collect()
+            }
+            Ok(_) => vec![Err(DecodeError::Missing("events"))],
+            Err(e) => vec![Err(DecodeError::NotAnEnvelope(e))],
+        },
+    }
+}
+
 impl From<&Envelope> for v1::EventEnvelope {
     fn from(e: &Envelope) -> Self {
         Self {
@@ -271,6 +313,57 @@ mod tests {
             let original = envelope(event);
             assert_eq!(decode(&encode(&original)).unwrap(), original);
         }
+    }
+
+    #[test]
+    fn a_packed_record_gives_its_envelopes_in_order_and_a_plain_one_still_reads() {
+        let events: Vec<Envelope> = (1..=3)
+            .map(|v| {
+                let mut e = envelope(Event::CreditLimitChanged(CreditLimitChanged {
+                    limit: 10_000 * v,
+                }));
+                e.recorded.version = v;
+                e
+            })
+            .collect();
+        let encoded: Vec<Vec<u8>> = events.iter().map(encode).collect();
+        let data = pack(encoded.iter().map(Vec::as_slice));
+        assert_eq!(
+            data.len(),
+            PACKED_PREFIX.len() + encoded.iter().map(|e| packed_size(e.len())).sum::<usize>()
+        );
+        // The packed form is an EventRecord as the proto declares it.
+        let typed = v1::EventRecord::decode(&data[PACKED_PREFIX.len()..]).unwrap();
+        assert_eq!(typed.events.len(), 3);
+        let unpacked: Vec<Envelope> = unpack(&data)
+            .into_iter()
+            .map(|d| d.unwrap().envelope.unwrap())
+            .collect();
+        assert_eq!(unpacked, events);
+        // A record of the single-event form (what earlier relays wrote) reads as before.
+        let plain = unpack(&encoded[1]);
+        assert_eq!(plain.len(), 1);
+        assert_eq!(
+            plain[0].as_ref().unwrap().envelope.as_ref().unwrap(),
+            &events[1]
+        );
+        assert!(encoded.iter().all(|e| !e.starts_with(&PACKED_PREFIX)));
+    }
+
+    #[test]
+    fn a_broken_packed_record_is_an_error_not_a_panic() {
+        let mut data = PACKED_PREFIX.to_vec();
+        data.extend_from_slice(&[0x0A, 0x50, 1, 2]);
+        assert!(matches!(
+            unpack(&data)[..],
+            [Err(DecodeError::NotAnEnvelope(_))]
+        ));
+        assert!(matches!(
+            unpack(&PACKED_PREFIX)[..],
+            [Err(DecodeError::Missing("events"))]
+        ));
+        let inner_garbage = pack([&b"garbage"[..]]);
+        assert!(matches!(unpack(&inner_garbage)[..], [Err(_)]));
     }
 
     #[test]

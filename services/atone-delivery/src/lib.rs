@@ -3,7 +3,8 @@
 //!
 //! - [`EmbeddedProjector`] (no Kinesis): applies the outbox straight to the read models in
 //!   the same process, deleting each batch's rows in the transaction that applies them.
-//! - [`Relay`] (in `atone command`): publishes the outbox to the Kinesis stream.
+//! - [`Relay`] (in `atone command`): publishes the outbox to the Kinesis stream, the
+//!   events of one shard's members packed into one record ([`packing`]).
 //! - [`KinesisProjector`] (in `atone projector`): reads every shard of the stream, sharing
 //!   the shards with other projector processes through leases (`atone-lease`).
 //!
@@ -20,6 +21,7 @@ mod service;
 pub use dead_letters::REPAIR_SOURCE;
 pub use kinesis::{KinesisProjector, KinesisProjectorConfig};
 pub use outbox::embedded::EmbeddedProjector;
+pub use outbox::pack::{self as packing, ShardMap};
 pub use outbox::relay::{Relay, RelayConfig};
 pub use reconcile::{KIND_RECONCILE, RECONCILE_SOURCE, ReconcileConfig, Reconciler};
 pub use service::ProjectorApi;

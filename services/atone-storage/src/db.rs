@@ -6,8 +6,8 @@ use atone_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ColumnTrait, ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, EntityTrait, QuerySelect, Select, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    DbBackend, EntityTrait, IsolationLevel, QuerySelect, Select, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 
 use crate::StorageError;
@@ -85,6 +85,26 @@ pub async fn pending_migrations(db: &DatabaseConnection) -> Result<Vec<String>, 
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, StorageError> {
     let options = TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    Ok(db.begin_with_options(options).await?)
+}
+
+/// Begins a transaction that applies events to the read models. On MySQL it runs at READ
+/// COMMITTED: its locking reads lock the rows they find and no gaps between them, so the
+/// batches of projectors of different shards, which share no member, never wait on each
+/// other. (Under REPEATABLE READ two batches inserting new promises or bills, whose UUIDv7
+/// ids all sort at the end of the index, deadlocked on the gap locks of their reads.) Two
+/// transactions of one member still take turns on the member's row. On SQLite it is
+/// [`begin_write`].
+pub async fn begin_projection(
+    db: &DatabaseConnection,
+) -> Result<DatabaseTransaction, StorageError> {
+    if !is_mysql(db) {
+        return begin_write(db).await;
+    }
+    let options = TransactionOptions {
+        isolation_level: Some(IsolationLevel::ReadCommitted),
         ..Default::default()
     };
     Ok(db.begin_with_options(options).await?)

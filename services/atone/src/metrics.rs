@@ -201,6 +201,14 @@ fn describe() {
         "commands answered from an earlier one with the same idempotency key"
     );
     describe_counter!(
+        "atone_relay_records_total",
+        "Kinesis records the relay had acknowledged (each packs one or more events)"
+    );
+    describe_counter!(
+        "atone_relay_events_total",
+        "events the relay had acknowledged on Kinesis"
+    );
+    describe_counter!(
         "atone_command_conflicts_total",
         "appends that met a concurrent one and were decided again"
     );

@@ -135,8 +135,13 @@ impl Worker {
     async fn apply(&mut self, batch: &atone_kinesis::Batch) -> Result<(), StorageError> {
         let mut records = Vec::with_capacity(batch.records.len());
         let mut invalid = 0;
-        for record in &batch.records {
-            match envelope::decode_record(&record.data) {
+        // A record holds one envelope or, packed by the relay, several.
+        for (record, decoded) in batch
+            .records
+            .iter()
+            .flat_map(|r| envelope::unpack(&r.data).into_iter().map(move |d| (r, d)))
+        {
+            match decoded {
                 Ok(decoded) => records.push(StreamRecord {
                     event_id: decoded.header.event_id,
                     user_id: decoded.header.user_id,
@@ -158,7 +163,7 @@ impl Worker {
         }
         let incoming = self.trusted(records, &mut invalid).await?;
         let checkpoint = batch.last_sequence_number().map(str::to_owned);
-        let txn = db::begin_write(&self.db).await?;
+        let txn = db::begin_projection(&self.db).await?;
         let outcome =
             projection::apply_batch(&txn, incoming, &self.readable, &self.shard_id).await?;
         let progress = Progress {

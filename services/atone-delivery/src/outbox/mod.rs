@@ -2,4 +2,5 @@
 //! or onto the Kinesis stream (the relay).
 
 pub mod embedded;
+pub mod pack;
 pub mod relay;

@@ -1,29 +1,32 @@
-//! The relay: publishes the outbox to Kinesis (partition key = user_id, data = the protobuf
-//! `EventEnvelope`) and deletes each row once Kinesis acknowledged it.
+//! The relay: publishes the outbox to Kinesis and deletes each row once Kinesis
+//! acknowledged it.
 //!
-//! Order: a `PutRecords` call carries at most one record per member, the oldest unsent
-//! one, and the next record of that member goes out only after this one was acknowledged.
-//! `PutRecords` promises no order among the records of one call when some fail, so this
-//! keeps every member's events on the stream in version order across partial failures and
-//! retries. Duplicates (a crash between the acknowledgement and the delete) are possible
-//! and harmless: the projector skips versions it already applied.
+//! Records: the events of every member that maps to one shard are packed into one record
+//! (see [`super::pack`]), so the shards' record budget carries many events at a time.
+//! Order: a member's events of one call are in one record, in version order, and the next
+//! events of that member go out only after that record was acknowledged. `PutRecords`
+//! promises no order among the records of one call when some fail, so this keeps every
+//! member's events on the stream in version order across partial failures and retries.
+//! Duplicates (a crash between the acknowledgement and the delete) are possible and
+//! harmless: the projector skips versions it already applied.
 //!
 //! One relay publishes at a time: it holds the `relay` lease, renews it, and writes its
 //! progress fenced by it. A second `atone command` process waits and takes over when the
 //! lease expires.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use atone_kinesis::{
-    Kinesis, KinesisError, MAX_BYTES_PER_PUT, MAX_RECORDS_PER_PUT, PutOutcome, Record,
-};
+use atone_kinesis::{Kinesis, KinesisError, PutOutcome};
 use atone_retry::RetryPolicy;
 use atone_storage::leases::{KIND_RELAY, Progress, RELAY_SOURCE};
 use atone_storage::{StorageError, db, outbox};
 use tokio::sync::Notify;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+use super::pack::{self, Packed, ShardMap};
 
 use atone_lease::{Held, LeaseHolder};
 
@@ -51,7 +54,15 @@ pub struct Relay {
     config: RelayConfig,
     /// Woken by the command handler after each append.
     appended: Arc<Notify>,
+    /// The open shards as last listed, and when; `None` until listed, and again after a
+    /// refused record (a reshard may have moved the ranges).
+    shards: Mutex<Option<(Instant, ShardMap)>>,
 }
+
+/// How many outbox rows one call considers.
+const ROWS_PER_CALL: u64 = 10_000;
+/// How long a listing of the shards is trusted.
+const SHARD_MAP_AGE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 enum RelayError {
@@ -80,6 +91,7 @@ impl Relay {
             lease,
             config,
             appended,
+            shards: Mutex::new(None),
         }
     }
 
@@ -163,31 +175,50 @@ impl Relay {
         }
     }
 
-    /// Sends one PutRecords call's worth of the outbox; returns how many records Kinesis
+    /// The open shards' hash-key ranges, listed again when older than [`SHARD_MAP_AGE`];
+    /// `None` when ListShards fails (each member then gets a record of its own).
+    async fn shard_map(&self) -> Option<ShardMap> {
+        if let Ok(cached) = self.shards.lock()
+            && let Some((at, map)) = cached.as_ref()
+            && at.elapsed() < SHARD_MAP_AGE
+        {
+            return Some(map.clone());
+        }
+        match self.kinesis.list_shards().await {
+            Ok(shards) => {
+                let map = ShardMap::of(&shards);
+                if let Ok(mut cached) = self.shards.lock() {
+                    *cached = Some((Instant::now(), map.clone()));
+                }
+                Some(map)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "listing the shards failed; one record per member");
+                None
+            }
+        }
+    }
+
+    fn forget_shard_map(&self) {
+        if let Ok(mut cached) = self.shards.lock() {
+            *cached = None;
+        }
+    }
+
+    /// Sends one PutRecords call's worth of the outbox; returns how many events Kinesis
     /// took.
     async fn publish(&self, lease: &Held) -> Result<usize, RelayError> {
-        let rows = outbox::oldest(self.lease.db(), 2 * MAX_RECORDS_PER_PUT as u64).await?;
-        let mut members = HashSet::new();
-        let mut bytes = 0;
-        let batch: Vec<_> = rows
-            .into_iter()
-            .filter(|row| members.insert(row.user_id.clone()))
-            .take_while(|row| {
-                bytes += row.envelope.len() + row.user_id.len();
-                bytes <= MAX_BYTES_PER_PUT
-            })
-            .take(MAX_RECORDS_PER_PUT)
-            .collect();
-        if batch.is_empty() {
+        let rows = outbox::oldest(self.lease.db(), ROWS_PER_CALL).await?;
+        if rows.is_empty() {
             return Ok(0);
         }
-        let records = batch
+        let map = self.shard_map().await;
+        let packed = pack::pack(&rows, map.as_ref());
+        // A span per event, in the trace of the command that appended it.
+        let in_call: HashSet<i64> = packed.iter().flat_map(Packed::rows).collect();
+        let spans: Vec<tracing::Span> = rows
             .iter()
-            .map(|row| Record::new(row.user_id.clone(), row.envelope.clone()))
-            .collect();
-        // A span per record, in the trace of the command that appended its event.
-        let spans: Vec<tracing::Span> = batch
-            .iter()
+            .filter(|row| in_call.contains(&row.id))
             .map(|row| {
                 let span =
                     tracing::info_span!("relay", user_id = %row.user_id, version = row.version);
@@ -195,15 +226,39 @@ impl Relay {
                 span
             })
             .collect();
+        let sent = packed.len();
+        let records = packed.iter().map(|p| p.record.clone()).collect();
         let outcomes = self.kinesis.put_records(records).await?;
 
         let mut acked = Vec::new();
+        let mut acked_records = 0;
         let mut refused = None;
-        for (row, outcome) in batch.iter().zip(&outcomes) {
+        let mut misrouted = Vec::new();
+        for (packed, outcome) in packed.iter().zip(&outcomes) {
             match outcome {
-                PutOutcome::Ok { .. } => acked.push(row.id),
+                PutOutcome::Ok { shard_id, .. } => {
+                    acked_records += 1;
+                    if packed.shard.as_ref().is_some_and(|s| s != shard_id) {
+                        misrouted.push((packed, shard_id));
+                    } else {
+                        acked.extend(packed.rows());
+                    }
+                }
                 PutOutcome::Failed { code, .. } => refused = Some(code.clone()),
             }
+        }
+        if !misrouted.is_empty() {
+            // The shards changed since they were listed: list them again, and keep the rows
+            // of the members that went to another shard than their own, to send again.
+            self.forget_shard_map();
+            let fresh = self.shard_map().await;
+            for (packed, shard_id) in &misrouted {
+                acked.extend(packed.delivered(shard_id, fresh.as_ref()));
+            }
+            tracing::info!(
+                records = misrouted.len(),
+                "records went to another shard than listed (a reshard); members of other shards go again"
+            );
         }
         if !acked.is_empty() {
             let txn = db::begin_write(self.lease.db()).await?;
@@ -216,15 +271,25 @@ impl Relay {
             atone_storage::leases::record_progress(&txn, RELAY_SOURCE, &progress, fence).await?;
             outbox::delete(&txn, acked.iter().copied()).await?;
             txn.commit().await.map_err(StorageError::from)?;
+            metrics::counter!("atone_relay_records_total").increment(acked_records as u64);
+            metrics::counter!("atone_relay_events_total").increment(acked.len() as u64);
         }
         drop(spans);
-        tracing::debug!(sent = batch.len(), acked = acked.len(), "outbox published");
+        tracing::debug!(
+            sent,
+            acked = acked_records,
+            events = acked.len(),
+            "outbox published"
+        );
         match refused {
-            Some(code) => Err(RelayError::Refused {
-                failed: batch.len() - acked.len(),
-                sent: batch.len(),
-                code,
-            }),
+            Some(code) => {
+                self.forget_shard_map();
+                Err(RelayError::Refused {
+                    failed: sent - acked_records,
+                    sent,
+                    code,
+                })
+            }
             None => Ok(acked.len()),
         }
     }

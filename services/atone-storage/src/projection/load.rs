@@ -178,10 +178,11 @@ fn in_chunks(column: impl ColumnTrait, ids: &[String]) -> Vec<SimpleExpr> {
         .collect()
 }
 
-/// On MySQL the batch's rows are read with locking reads: under REPEATABLE READ a plain
-/// SELECT would see the snapshot taken at the transaction's first read, from before another
-/// projector's batch that this one waited for on the lock, and would miss the promises and
-/// bills that batch wrote. (SQLite's write transaction holds the whole database already.)
+/// On MySQL the batch's rows are read with locking reads, so another transaction of the
+/// same member (a rebuild, a projector taking a shard over) waits for this one, and this one
+/// reads what that one committed. The transaction runs at READ COMMITTED
+/// ([`db::begin_projection`]): the reads lock the rows they find, not the gaps between
+/// them. (SQLite's write transaction holds the whole database already.)
 fn locking<E: EntityTrait>(txn: &DatabaseTransaction, query: Select<E>) -> Select<E> {
     if db::is_mysql(txn) {
         query.lock_exclusive()

@@ -64,6 +64,12 @@ class EventEnvelope(_message.Message):
     credit_limit_changed: CreditLimitChanged
     def __init__(self, event_id: _Optional[str] = ..., user_id: _Optional[str] = ..., version: _Optional[int] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., correlation_id: _Optional[str] = ..., traceparent: _Optional[str] = ..., purchase_completed: _Optional[_Union[PurchaseCompleted, _Mapping]] = ..., payment_promise_created: _Optional[_Union[PaymentPromiseCreated, _Mapping]] = ..., member_bill_issued: _Optional[_Union[MemberBillIssued, _Mapping]] = ..., payment_completed: _Optional[_Union[PaymentCompleted, _Mapping]] = ..., payment_method_changed: _Optional[_Union[PaymentMethodChanged, _Mapping]] = ..., monthly_bill_issued: _Optional[_Union[MonthlyBillIssued, _Mapping]] = ..., purchase_cancelled: _Optional[_Union[PurchaseCancelled, _Mapping]] = ..., bill_adjusted: _Optional[_Union[BillAdjusted, _Mapping]] = ..., payment_received: _Optional[_Union[PaymentReceived, _Mapping]] = ..., refund_issued: _Optional[_Union[RefundIssued, _Mapping]] = ..., bill_overdue: _Optional[_Union[BillOverdue, _Mapping]] = ..., reminder_issued: _Optional[_Union[ReminderIssued, _Mapping]] = ..., credit_limit_changed: _Optional[_Union[CreditLimitChanged, _Mapping]] = ...) -> None: ...
 
+class EventRecord(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[EventEnvelope]
+    def __init__(self, events: _Optional[_Iterable[_Union[EventEnvelope, _Mapping]]] = ...) -> None: ...
+
 class PurchaseCompleted(_message.Message):
     __slots__ = ("order_id", "product_id", "product_name", "amount", "payment_mode", "credit_limit")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]

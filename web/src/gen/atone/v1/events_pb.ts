@@ -14,11 +14,12 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file atone/v1/events.proto.
  */
 export const file_atone_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChVhdG9uZS92MS9ldmVudHMucHJvdG8SCGF0b25lLnYxIqsHCg1FdmVudEVudmVsb3BlEhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoAxIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPaWRlbXBvdGVuY3lfa2V5GAUgASgJEhYKDmNvcnJlbGF0aW9uX2lkGAYgASgJEhMKC3RyYWNlcGFyZW50GAcgASgJEjkKEnB1cmNoYXNlX2NvbXBsZXRlZBgKIAEoCzIbLmF0b25lLnYxLlB1cmNoYXNlQ29tcGxldGVkSAASQgoXcGF5bWVudF9wcm9taXNlX2NyZWF0ZWQYCyABKAsyHy5hdG9uZS52MS5QYXltZW50UHJvbWlzZUNyZWF0ZWRIABI4ChJtZW1iZXJfYmlsbF9pc3N1ZWQYDCABKAsyGi5hdG9uZS52MS5NZW1iZXJCaWxsSXNzdWVkSAASNwoRcGF5bWVudF9jb21wbGV0ZWQYDSABKAsyGi5hdG9uZS52MS5QYXltZW50Q29tcGxldGVkSAASQAoWcGF5bWVudF9tZXRob2RfY2hhbmdlZBgOIAEoCzIeLmF0b25lLnYxLlBheW1lbnRNZXRob2RDaGFuZ2VkSAASOgoTbW9udGhseV9iaWxsX2lzc3VlZBgPIAEoCzIbLmF0b25lLnYxLk1vbnRobHlCaWxsSXNzdWVkSAASOQoScHVyY2hhc2VfY2FuY2VsbGVkGBAgASgLMhsuYXRvbmUudjEuUHVyY2hhc2VDYW5jZWxsZWRIABIvCg1iaWxsX2FkanVzdGVkGBEgASgLMhYuYXRvbmUudjEuQmlsbEFkanVzdGVkSAASNQoQcGF5bWVudF9yZWNlaXZlZBgSIAEoCzIZLmF0b25lLnYxLlBheW1lbnRSZWNlaXZlZEgAEi8KDXJlZnVuZF9pc3N1ZWQYEyABKAsyFi5hdG9uZS52MS5SZWZ1bmRJc3N1ZWRIABItCgxiaWxsX292ZXJkdWUYFCABKAsyFS5hdG9uZS52MS5CaWxsT3ZlcmR1ZUgAEjMKD3JlbWluZGVyX2lzc3VlZBgVIAEoCzIYLmF0b25lLnYxLlJlbWluZGVySXNzdWVkSAASPAoUY3JlZGl0X2xpbWl0X2NoYW5nZWQYFiABKAsyHC5hdG9uZS52MS5DcmVkaXRMaW1pdENoYW5nZWRIAEIJCgdwYXlsb2FkIqIBChFQdXJjaGFzZUNvbXBsZXRlZBIQCghvcmRlcl9pZBgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEhQKDHByb2R1Y3RfbmFtZRgDIAEoCRIOCgZhbW91bnQYBCABKAMSKwoMcGF5bWVudF9tb2RlGAUgASgOMhUuYXRvbmUudjEuUGF5bWVudE1vZGUSFAoMY3JlZGl0X2xpbWl0GAYgASgDIrYBChVQYXltZW50UHJvbWlzZUNyZWF0ZWQSEgoKcHJvbWlzZV9pZBgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRISCgpwcm9kdWN0X2lkGAMgASgJEhQKDHByb2R1Y3RfbmFtZRgEIAEoCRIOCgZhbW91bnQYBSABKAMSKwoMcGF5bWVudF9tb2RlGAYgASgOMhUuYXRvbmUudjEuUGF5bWVudE1vZGUSEAoIZHVlX2RhdGUYByABKAkibwoQTWVtYmVyQmlsbElzc3VlZBIPCgdiaWxsX2lkGAEgASgJEhMKC3Byb21pc2VfaWRzGAIgAygJEg4KBmFtb3VudBgDIAEoAxITCgtpc3N1ZWRfZGF0ZRgEIAEoCRIQCghkdWVfZGF0ZRgFIAEoCSJGChBQYXltZW50Q29tcGxldGVkEg8KB2JpbGxfaWQYASABKAkSDgoGYW1vdW50GAIgASgDEhEKCXBhaWRfZGF0ZRgDIAEoCSI/ChRQYXltZW50TWV0aG9kQ2hhbmdlZBInCgZtZXRob2QYASABKA4yFy5hdG9uZS52MS5QYXltZW50TWV0aG9kIv4BChFNb250aGx5QmlsbElzc3VlZBIPCgdiaWxsX2lkGAEgASgJEg4KBnBlcmlvZBgCIAEoCRITCgtwcm9taXNlX2lkcxgDIAMoCRITCgtpdGVtc190b3RhbBgEIAEoAxILCgNmZWUYBSABKAMSFgoOY3JlZGl0X2FwcGxpZWQYBiABKAMSGQoRdW5hcHBsaWVkX2FwcGxpZWQYByABKAMSDgoGYW1vdW50GAggASgDEicKBm1ldGhvZBgJIAEoDjIXLmF0b25lLnYxLlBheW1lbnRNZXRob2QSEwoLaXNzdWVkX2RhdGUYCiABKAkSEAoIZHVlX2RhdGUYCyABKAkidQoRUHVyY2hhc2VDYW5jZWxsZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvbWlzZV9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSGAoQcmVtYWluaW5nX2Ftb3VudBgEIAEoAxIQCghjcmVkaXRlZBgFIAEoAyKiAQoMQmlsbEFkanVzdGVkEg8KB2JpbGxfaWQYASABKAkSKgoGcmVhc29uGAIgASgOMhouYXRvbmUudjEuQWRqdXN0bWVudFJlYXNvbhITCgtpdGVtc190b3RhbBgDIAEoAxILCgNmZWUYBCABKAMSDgoGYW1vdW50GAUgASgDEhEKCWNhbmNlbGxlZBgGIAEoCBIQCghjcmVkaXRlZBgHIAEoAyKMAQoPUGF5bWVudFJlY2VpdmVkEhYKDnRyYW5zYWN0aW9uX2lkGAEgASgJEg8KB2JpbGxfaWQYAiABKAkSDgoGYW1vdW50GAMgASgDEi8KC3JlY2VpdmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdhcHBsaWVkGAUgASgIIl4KDFJlZnVuZElzc3VlZBIRCglyZWZ1bmRfaWQYASABKAkSDgoGYW1vdW50GAIgASgDEhMKC2Zyb21fY3JlZGl0GAMgASgDEhYKDmZyb21fdW5hcHBsaWVkGAQgASgDIi0KC0JpbGxPdmVyZHVlEg8KB2JpbGxfaWQYASABKAkSDQoFc2luY2UYAiABKAkiRQoOUmVtaW5kZXJJc3N1ZWQSDwoHYmlsbF9pZBgBIAEoCRIUCgxkYXlzX292ZXJkdWUYAiABKAMSDAoEZGF0ZRgDIAEoCSIjChJDcmVkaXRMaW1pdENoYW5nZWQSDQoFbGltaXQYASABKAMqfAoQQWRqdXN0bWVudFJlYXNvbhIhCh1BREpVU1RNRU5UX1JFQVNPTl9VTlNQRUNJRklFRBAAEiIKHkFESlVTVE1FTlRfUkVBU09OX0NBTkNFTExBVElPThABEiEKHUFESlVTVE1FTlRfUkVBU09OX1JFSVNTVUVfRkVFEAJiBnByb3RvMw", [file_atone_v1_types, file_google_protobuf_timestamp]);
+  fileDesc("ChVhdG9uZS92MS9ldmVudHMucHJvdG8SCGF0b25lLnYxIqsHCg1FdmVudEVudmVsb3BlEhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoAxIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPaWRlbXBvdGVuY3lfa2V5GAUgASgJEhYKDmNvcnJlbGF0aW9uX2lkGAYgASgJEhMKC3RyYWNlcGFyZW50GAcgASgJEjkKEnB1cmNoYXNlX2NvbXBsZXRlZBgKIAEoCzIbLmF0b25lLnYxLlB1cmNoYXNlQ29tcGxldGVkSAASQgoXcGF5bWVudF9wcm9taXNlX2NyZWF0ZWQYCyABKAsyHy5hdG9uZS52MS5QYXltZW50UHJvbWlzZUNyZWF0ZWRIABI4ChJtZW1iZXJfYmlsbF9pc3N1ZWQYDCABKAsyGi5hdG9uZS52MS5NZW1iZXJCaWxsSXNzdWVkSAASNwoRcGF5bWVudF9jb21wbGV0ZWQYDSABKAsyGi5hdG9uZS52MS5QYXltZW50Q29tcGxldGVkSAASQAoWcGF5bWVudF9tZXRob2RfY2hhbmdlZBgOIAEoCzIeLmF0b25lLnYxLlBheW1lbnRNZXRob2RDaGFuZ2VkSAASOgoTbW9udGhseV9iaWxsX2lzc3VlZBgPIAEoCzIbLmF0b25lLnYxLk1vbnRobHlCaWxsSXNzdWVkSAASOQoScHVyY2hhc2VfY2FuY2VsbGVkGBAgASgLMhsuYXRvbmUudjEuUHVyY2hhc2VDYW5jZWxsZWRIABIvCg1iaWxsX2FkanVzdGVkGBEgASgLMhYuYXRvbmUudjEuQmlsbEFkanVzdGVkSAASNQoQcGF5bWVudF9yZWNlaXZlZBgSIAEoCzIZLmF0b25lLnYxLlBheW1lbnRSZWNlaXZlZEgAEi8KDXJlZnVuZF9pc3N1ZWQYEyABKAsyFi5hdG9uZS52MS5SZWZ1bmRJc3N1ZWRIABItCgxiaWxsX292ZXJkdWUYFCABKAsyFS5hdG9uZS52MS5CaWxsT3ZlcmR1ZUgAEjMKD3JlbWluZGVyX2lzc3VlZBgVIAEoCzIYLmF0b25lLnYxLlJlbWluZGVySXNzdWVkSAASPAoUY3JlZGl0X2xpbWl0X2NoYW5nZWQYFiABKAsyHC5hdG9uZS52MS5DcmVkaXRMaW1pdENoYW5nZWRIAEIJCgdwYXlsb2FkIjYKC0V2ZW50UmVjb3JkEicKBmV2ZW50cxgBIAMoCzIXLmF0b25lLnYxLkV2ZW50RW52ZWxvcGUiogEKEVB1cmNoYXNlQ29tcGxldGVkEhAKCG9yZGVyX2lkGAEgASgJEhIKCnByb2R1Y3RfaWQYAiABKAkSFAoMcHJvZHVjdF9uYW1lGAMgASgJEg4KBmFtb3VudBgEIAEoAxIrCgxwYXltZW50X21vZGUYBSABKA4yFS5hdG9uZS52MS5QYXltZW50TW9kZRIUCgxjcmVkaXRfbGltaXQYBiABKAMitgEKFVBheW1lbnRQcm9taXNlQ3JlYXRlZBISCgpwcm9taXNlX2lkGAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEhIKCnByb2R1Y3RfaWQYAyABKAkSFAoMcHJvZHVjdF9uYW1lGAQgASgJEg4KBmFtb3VudBgFIAEoAxIrCgxwYXltZW50X21vZGUYBiABKA4yFS5hdG9uZS52MS5QYXltZW50TW9kZRIQCghkdWVfZGF0ZRgHIAEoCSJvChBNZW1iZXJCaWxsSXNzdWVkEg8KB2JpbGxfaWQYASABKAkSEwoLcHJvbWlzZV9pZHMYAiADKAkSDgoGYW1vdW50GAMgASgDEhMKC2lzc3VlZF9kYXRlGAQgASgJEhAKCGR1ZV9kYXRlGAUgASgJIkYKEFBheW1lbnRDb21wbGV0ZWQSDwoHYmlsbF9pZBgBIAEoCRIOCgZhbW91bnQYAiABKAMSEQoJcGFpZF9kYXRlGAMgASgJIj8KFFBheW1lbnRNZXRob2RDaGFuZ2VkEicKBm1ldGhvZBgBIAEoDjIXLmF0b25lLnYxLlBheW1lbnRNZXRob2Qi/gEKEU1vbnRobHlCaWxsSXNzdWVkEg8KB2JpbGxfaWQYASABKAkSDgoGcGVyaW9kGAIgASgJEhMKC3Byb21pc2VfaWRzGAMgAygJEhMKC2l0ZW1zX3RvdGFsGAQgASgDEgsKA2ZlZRgFIAEoAxIWCg5jcmVkaXRfYXBwbGllZBgGIAEoAxIZChF1bmFwcGxpZWRfYXBwbGllZBgHIAEoAxIOCgZhbW91bnQYCCABKAMSJwoGbWV0aG9kGAkgASgOMhcuYXRvbmUudjEuUGF5bWVudE1ldGhvZBITCgtpc3N1ZWRfZGF0ZRgKIAEoCRIQCghkdWVfZGF0ZRgLIAEoCSJ1ChFQdXJjaGFzZUNhbmNlbGxlZBIQCghvcmRlcl9pZBgBIAEoCRISCgpwcm9taXNlX2lkGAIgASgJEg4KBmFtb3VudBgDIAEoAxIYChByZW1haW5pbmdfYW1vdW50GAQgASgDEhAKCGNyZWRpdGVkGAUgASgDIqIBCgxCaWxsQWRqdXN0ZWQSDwoHYmlsbF9pZBgBIAEoCRIqCgZyZWFzb24YAiABKA4yGi5hdG9uZS52MS5BZGp1c3RtZW50UmVhc29uEhMKC2l0ZW1zX3RvdGFsGAMgASgDEgsKA2ZlZRgEIAEoAxIOCgZhbW91bnQYBSABKAMSEQoJY2FuY2VsbGVkGAYgASgIEhAKCGNyZWRpdGVkGAcgASgDIowBCg9QYXltZW50UmVjZWl2ZWQSFgoOdHJhbnNhY3Rpb25faWQYASABKAkSDwoHYmlsbF9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSLwoLcmVjZWl2ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2FwcGxpZWQYBSABKAgiXgoMUmVmdW5kSXNzdWVkEhEKCXJlZnVuZF9pZBgBIAEoCRIOCgZhbW91bnQYAiABKAMSEwoLZnJvbV9jcmVkaXQYAyABKAMSFgoOZnJvbV91bmFwcGxpZWQYBCABKAMiLQoLQmlsbE92ZXJkdWUSDwoHYmlsbF9pZBgBIAEoCRINCgVzaW5jZRgCIAEoCSJFCg5SZW1pbmRlcklzc3VlZBIPCgdiaWxsX2lkGAEgASgJEhQKDGRheXNfb3ZlcmR1ZRgCIAEoAxIMCgRkYXRlGAMgASgJIiMKEkNyZWRpdExpbWl0Q2hhbmdlZBINCgVsaW1pdBgBIAEoAyp8ChBBZGp1c3RtZW50UmVhc29uEiEKHUFESlVTVE1FTlRfUkVBU09OX1VOU1BFQ0lGSUVEEAASIgoeQURKVVNUTUVOVF9SRUFTT05fQ0FOQ0VMTEFUSU9OEAESIQodQURKVVNUTUVOVF9SRUFTT05fUkVJU1NVRV9GRUUQAmIGcHJvdG8z", [file_atone_v1_types, file_google_protobuf_timestamp]);
 
 /**
- * One event of a member's stream: the unit of the event store and of every Kinesis
- * record (partition key = user_id, data = this message's protobuf encoding).
+ * One event of a member's stream: the unit of the event store and of the Kinesis stream.
+ * A Kinesis record holds either one envelope (data = this message's protobuf encoding,
+ * partition key = user_id) or several, packed as an EventRecord.
  *
  * @generated from message atone.v1.EventEnvelope
  */
@@ -163,6 +164,29 @@ export const EventEnvelopeSchema: GenMessage<EventEnvelope> = /*@__PURE__*/
   messageDesc(file_atone_v1_events, 0);
 
 /**
+ * Several envelopes in one Kinesis record, as the relay packs them: data = the four bytes
+ * F5 61 74 31 ("\xF5at1"), then this message's protobuf encoding. The envelopes of one
+ * member are in version order; every member in the record maps to the shard the record's
+ * partition key (its first member's user_id) maps to. A record without the four bytes is
+ * one plain EventEnvelope.
+ *
+ * @generated from message atone.v1.EventRecord
+ */
+export type EventRecord = Message<"atone.v1.EventRecord"> & {
+  /**
+   * @generated from field: repeated atone.v1.EventEnvelope events = 1;
+   */
+  events: EventEnvelope[];
+};
+
+/**
+ * Describes the message atone.v1.EventRecord.
+ * Use `create(EventRecordSchema)` to create a new message.
+ */
+export const EventRecordSchema: GenMessage<EventRecord> = /*@__PURE__*/
+  messageDesc(file_atone_v1_events, 1);
+
+/**
  * 購入: a member bought from a merchant.
  *
  * @generated from message atone.v1.PurchaseCompleted
@@ -206,7 +230,7 @@ export type PurchaseCompleted = Message<"atone.v1.PurchaseCompleted"> & {
  * Use `create(PurchaseCompletedSchema)` to create a new message.
  */
 export const PurchaseCompletedSchema: GenMessage<PurchaseCompleted> = /*@__PURE__*/
-  messageDesc(file_atone_v1_events, 1);
+  messageDesc(file_atone_v1_events, 2);
 
 /**
  * 支払約束: the member promised to pay for an order.
@@ -257,7 +281,7 @@ export type PaymentPromiseCreated = Message<"atone.v1.PaymentPromiseCreated"> & 
  * Use `create(PaymentPromiseCreatedSchema)` to create a new message.
  */
 export const PaymentPromiseCreatedSchema: GenMessage<PaymentPromiseCreated> = /*@__PURE__*/
-  messageDesc(file_atone_v1_events, 2);
+  messageDesc(file_atone_v1_events, 3);
 
 /**
  * 会員請求: a bill for one or more promises.
@@ -300,7 +324,7 @@ export type MemberBillIssued = Message<"atone.v1.MemberBillIssued"> & {
  * Use `create(MemberBillIssuedSchema)` to create a new message.
  */
 export const MemberBillIssuedSchema: GenMessage<MemberBillIssued> = /*@__PURE__*/
-  messageDesc(file_atone_v1_events, 3);
+  messageDesc(file_atone_v1_events, 4);
 
 /**
  * 支払い完了: a payment provider reported the bill paid.
@@ -331,7 +355,7 @@ export type PaymentCompleted = Message<"atone.v1.PaymentCompleted"> & {
  * Use `create(PaymentCompletedSchema)` to create a new message.
  */
 export const PaymentCompletedSchema: GenMessage<PaymentCompleted> = /*@__PURE__*/
-  messageDesc(file_atone_v1_events, 4);
+  messageDesc(file_atone_v1_events, 5);
 
 /**
  * The member chose how to pay their monthly bills from now on.
@@ -350,7 +374,7 @@ export type PaymentMethodChanged = Message<"atone.v1.PaymentMethodChanged"> & {
  * Use `create(PaymentMethodChangedSchema)` to create a new message.
  */
 export const PaymentMethodChangedSchema: GenMessage<PaymentMethodChanged> = /*@__PURE__*/
-  messageDesc(file_atone_v1_events, 5);
+  messageDesc(file_atone_v1_events, 6);
 
 /**
  * 締め: a month's 月まとめ払い promises, billed together.
@@ -433,7 +457,7 @@ export type MonthlyBillIssued = Message<"atone.v1.MonthlyBillIssued"> & {
  * Use `create(MonthlyBillIssuedSchema)` to create a new message.
  */
 export const MonthlyBillIssuedSchema: GenMessage<MonthlyBillIssued> = /*@__PURE__*/
-  messageDesc(file_atone_v1_events, 6);
+  messageDesc(file_atone_v1_events, 7);
 
 /**
  * 返品 / 金額変更: (part of) an order was cancelled.
@@ -478,7 +502,7 @@ export type PurchaseCancelled = Message<"atone.v1.PurchaseCancelled"> & {
  * Use `create(PurchaseCancelledSchema)` to create a new message.
  */
 export const PurchaseCancelledSchema: GenMessage<PurchaseCancelled> = /*@__PURE__*/
-  messageDesc(file_atone_v1_events, 7);
+  messageDesc(file_atone_v1_events, 8);
 
 /**
  * An unpaid bill now asks for another amount; with nothing left on it, it is cancelled.
@@ -529,7 +553,7 @@ export type BillAdjusted = Message<"atone.v1.BillAdjusted"> & {
  * Use `create(BillAdjustedSchema)` to create a new message.
  */
 export const BillAdjustedSchema: GenMessage<BillAdjusted> = /*@__PURE__*/
-  messageDesc(file_atone_v1_events, 8);
+  messageDesc(file_atone_v1_events, 9);
 
 /**
  * 入金: a payment provider reported money received.
@@ -574,7 +598,7 @@ export type PaymentReceived = Message<"atone.v1.PaymentReceived"> & {
  * Use `create(PaymentReceivedSchema)` to create a new message.
  */
 export const PaymentReceivedSchema: GenMessage<PaymentReceived> = /*@__PURE__*/
-  messageDesc(file_atone_v1_events, 9);
+  messageDesc(file_atone_v1_events, 10);
 
 /**
  * Money given back to the member from their balances.
@@ -608,7 +632,7 @@ export type RefundIssued = Message<"atone.v1.RefundIssued"> & {
  * Use `create(RefundIssuedSchema)` to create a new message.
  */
 export const RefundIssuedSchema: GenMessage<RefundIssued> = /*@__PURE__*/
-  messageDesc(file_atone_v1_events, 10);
+  messageDesc(file_atone_v1_events, 11);
 
 /**
  * 延滞: the day after its due date, the bill is still unpaid.
@@ -634,7 +658,7 @@ export type BillOverdue = Message<"atone.v1.BillOverdue"> & {
  * Use `create(BillOverdueSchema)` to create a new message.
  */
 export const BillOverdueSchema: GenMessage<BillOverdue> = /*@__PURE__*/
-  messageDesc(file_atone_v1_events, 11);
+  messageDesc(file_atone_v1_events, 12);
 
 /**
  * A reminder (督促) of an overdue bill was sent.
@@ -667,7 +691,7 @@ export type ReminderIssued = Message<"atone.v1.ReminderIssued"> & {
  * Use `create(ReminderIssuedSchema)` to create a new message.
  */
 export const ReminderIssuedSchema: GenMessage<ReminderIssued> = /*@__PURE__*/
-  messageDesc(file_atone_v1_events, 12);
+  messageDesc(file_atone_v1_events, 13);
 
 /**
  * The member's ご利用上限額 changed.
@@ -686,7 +710,7 @@ export type CreditLimitChanged = Message<"atone.v1.CreditLimitChanged"> & {
  * Use `create(CreditLimitChangedSchema)` to create a new message.
  */
 export const CreditLimitChangedSchema: GenMessage<CreditLimitChanged> = /*@__PURE__*/
-  messageDesc(file_atone_v1_events, 13);
+  messageDesc(file_atone_v1_events, 14);
 
 /**
  * Why a bill's amount changed.
