@@ -173,6 +173,17 @@ async fn main() -> Result<()> {
     );
     println!("  command reply   {}", summary(&mut command_ms));
     println!("  visible (watch) {}", summary(&mut visible_ms));
+    // One JSON line for scripts/bench to collect (the lists are sorted by now).
+    let at = |v: &[f64], q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    let line = serde_json::json!({
+        "scenario": "flow", "label": args.label, "clients": args.clients,
+        "commands": sent.len(),
+        "commands_per_s": (sent.len() as f64 / elapsed.as_secs_f64()).round(),
+        "end_to_end_per_s": (sent.len() as f64 / all_visible.as_secs_f64()).round(),
+        "reply_p50_ms": at(&command_ms, 0.5), "reply_p99_ms": at(&command_ms, 0.99),
+        "visible_p50_ms": at(&visible_ms, 0.5), "visible_p99_ms": at(&visible_ms, 0.99),
+    });
+    println!("{line}");
     Ok(())
 }
 
