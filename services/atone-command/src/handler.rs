@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::CommandError;
 use crate::appender::Appender;
+use crate::cache::MemberCache;
 use crate::clock::SharedClock;
 
 #[derive(Debug, Clone)]
@@ -32,6 +33,8 @@ pub struct CommandConfig {
     /// How long an idempotency key is kept: a retry within it gets the first reply; after
     /// it the key may be used afresh.
     pub idempotency_retention: Duration,
+    /// How many members' states are kept in memory between their commands (0: none).
+    pub member_cache: usize,
 }
 
 impl Default for CommandConfig {
@@ -44,6 +47,7 @@ impl Default for CommandConfig {
             max_attempts: 10,
             snapshot_every: 100,
             idempotency_retention: Duration::from_secs(30 * 24 * 3600),
+            member_cache: 10_000,
         }
     }
 }
@@ -69,6 +73,8 @@ pub struct CommandHandler {
     /// Commands of one member queue here instead of racing each other to the database.
     /// Other processes still race; the unique (user_id, version) key settles that.
     stripes: Arc<Stripes>,
+    /// The states of the members decided last, checked by version before use.
+    cache: Arc<MemberCache>,
     /// Woken after each append: the embedded projector waits on it.
     appended: Arc<Notify>,
     clock: SharedClock,
@@ -102,9 +108,11 @@ impl CommandHandler {
     ) -> Self {
         Self {
             appender: Appender::start(store.clone()),
+            cache: Arc::new(MemberCache::new(config.member_cache)),
             store,
             config,
             stripes: Arc::new(Stripes::new(1024)),
+
             appended,
             clock,
         }
@@ -134,7 +142,10 @@ impl CommandHandler {
         let mut backoff = self.config.retry_policy().backoff_state();
         for attempt in 1..=self.config.max_attempts {
             let earlier = self.store.earlier(user_id, idempotency_key).await?;
-            let member = self.store.load(user_id).await?;
+            let member = match self.cache.take(user_id) {
+                Some(cached) => self.store.catch_up(user_id, cached).await?,
+                None => self.store.load(user_id).await?,
+            };
             let now = self.clock.now();
             let decision = {
                 let mut new_id = Uuid::now_v7;
@@ -152,16 +163,25 @@ impl CommandHandler {
                     earlier.as_ref(),
                     &command,
                     &mut ctx,
-                )?
+                )
             };
             let (events, reply) = match decision {
-                Decision::AlreadyDone(reply) => {
+                Err(refused) => {
+                    self.cache.put(user_id, member);
+                    return Err(refused.into());
+                }
+                Ok(Decision::AlreadyDone(reply)) => {
+                    self.cache.put(user_id, member);
                     metrics::counter!("atone_idempotent_replays_total").increment(1);
                     return Ok(reply);
                 }
-                Decision::Append { events, reply } if events.is_empty() => return Ok(reply),
-                Decision::Append { events, reply } => (events, reply),
+                Ok(Decision::Append { events, reply }) if events.is_empty() => {
+                    self.cache.put(user_id, member);
+                    return Ok(reply);
+                }
+                Ok(Decision::Append { events, reply }) => (events, reply),
             };
+            let mut after = member.clone();
             let appended = events.len() as u64;
             let span = tracing::info_span!("append", user_id, events = appended);
             let meta = CommandMeta {
@@ -177,7 +197,11 @@ impl CommandHandler {
                 meta,
             });
             match append.instrument(span).await {
-                Ok(_) => {
+                Ok(envelopes) => {
+                    for envelope in &envelopes {
+                        after.apply(&envelope.recorded);
+                    }
+                    self.cache.put(user_id, after);
                     self.appended.notify_one();
                     metrics::counter!("atone_commands_appended_total").increment(1);
                     metrics::counter!("atone_events_appended_total").increment(appended);

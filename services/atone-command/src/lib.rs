@@ -4,6 +4,7 @@
 
 mod appender;
 pub mod billing;
+mod cache;
 mod clock;
 mod error;
 mod handler;

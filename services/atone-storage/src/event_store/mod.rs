@@ -80,6 +80,18 @@ impl EventStore {
     }
 
     /// What the command carried out under `key` for `user_id` did, while the key is kept.
+    /// `state`, a member's state as this process last knew it, brought up to date with the
+    /// events appended after it (usually none: one indexed read).
+    pub async fn catch_up(&self, user_id: &str, mut state: Member) -> Result<Member, StorageError> {
+        for envelope in self
+            .read_stream(&self.db, user_id, state.version, None)
+            .await?
+        {
+            state.apply(&envelope.recorded);
+        }
+        Ok(state)
+    }
+
     pub async fn earlier(
         &self,
         user_id: &str,

@@ -101,6 +101,7 @@ fn command(credit: &CreditArgs, args: &CommandArgs) -> CommandSettings {
             reissue_fee: args.reissue_fee,
             reminder_days: args.reminder_days.clone(),
             idempotency_retention: *args.idempotency_retention,
+            member_cache: args.member_cache,
             ..CommandConfig::default()
         },
         relay: RelayConfig {

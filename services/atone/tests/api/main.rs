@@ -13,6 +13,7 @@ mod idempotency;
 mod json;
 mod limits;
 mod live_push;
+mod member_cache;
 mod metrics;
 mod money;
 mod month;

@@ -7,8 +7,10 @@ use std::sync::{Arc, Mutex};
 
 use atone_api::envelope::{self, PACKED_PREFIX};
 use atone_delivery::ShardMap;
+use atone_domain::Member;
 use atone_kinesis::{Kinesis, ReceivedRecord, Record, Start};
-use atone_storage::outbox;
+use atone_storage::event_store::Appending;
+use atone_storage::{CommandMeta, EventStore, outbox};
 use sea_orm::{EntityTrait, PaginatorTrait};
 
 use atone_testkit::*;
@@ -127,11 +129,26 @@ async fn members_of_a_record_put_on_another_shard_after_a_reshard_go_again_to_th
 
     let described = stream.kinesis.update_shard_count(2).await.expect("reshard");
     assert_eq!(described.open_shard_count, 2);
-    // Twenty members' events reach the outbox together; the relay packs them by the
-    // listing it has, one shard, into one record that Kinesis puts on one of the children.
+    // Twenty members' events reach the outbox together (one transaction); the relay packs
+    // them by the listing it has, one shard, into one record that Kinesis puts on one of
+    // the children.
     let after = members("after-reshard", 20);
-    for user in &after {
-        append(&db, user, purchase_events("after", 600)).await;
+    let batch = after
+        .iter()
+        .map(|user| Appending {
+            user_id: user.clone(),
+            before: Member::default(),
+            events: purchase_events("after", 600),
+            meta: CommandMeta {
+                idempotency_key: format!("{user}-after"),
+                correlation_id: "test".into(),
+                trace_parent: String::new(),
+                occurred_at: chrono::Utc::now(),
+            },
+        })
+        .collect();
+    for appended in EventStore::new(db.clone(), 100).append_batch(batch).await {
+        appended.expect("append");
     }
     cluster.wait_until_projected(&db).await;
 
