@@ -6,9 +6,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use atone_projection::Change;
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, EntityTrait, IdenStatic, Iterable, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
 };
 
 use super::Member;
@@ -103,21 +102,22 @@ async fn write<'a>(
     let mut promises = TableWrites::<payment_promises::Entity>::new(payment_promises::Column::Id);
     let mut bills = TableWrites::<member_bills::Entity>::new(member_bills::Column::Id);
     for member in members.filter(|m| m.writes()) {
-        member_rows.push(member_model(&member.rows.member), member.existed);
+        let user_id = &member.rows.member.user_id;
+        member_rows.push(user_id, member_model(&member.rows.member), member.existed);
         let touched = touched(&member.changes);
         for (id, row) in touched
             .promises
             .iter()
             .filter_map(|id| member.rows.promises.get_key_value(id))
         {
-            promises.push(promise_model(row), member.stored_promises.contains(id));
+            promises.push(id, promise_model(row), member.stored_promises.contains(id));
         }
         for (id, row) in touched
             .bills
             .iter()
             .filter_map(|id| member.rows.bills.get_key_value(id))
         {
-            bills.push(bill_model(row), member.stored_bills.contains(id));
+            bills.push(id, bill_model(row), member.stored_bills.contains(id));
         }
     }
     member_rows.write(conn).await?;
@@ -125,13 +125,13 @@ async fn write<'a>(
     bills.write(conn).await
 }
 
-/// The rows of one table a batch writes: new ones in multi-row INSERTs, changed ones (whole
-/// rows) in multi-row upserts on the key (`ON DUPLICATE KEY UPDATE` on MySQL, `ON CONFLICT
-/// DO UPDATE` on SQLite), a statement per [`ROWS_PER_INSERT`] rows rather than one per row.
+/// The rows of one table a batch writes: new ones in multi-row INSERTs, changed ones in an
+/// UPDATE each (`update_many`, which does not read the row back as `ActiveModel::update`
+/// would).
 struct TableWrites<E: EntityTrait> {
     key: E::Column,
     inserts: Vec<E::ActiveModel>,
-    updates: Vec<E::ActiveModel>,
+    updates: Vec<(String, E::ActiveModel)>,
 }
 
 impl<E: EntityTrait> TableWrites<E> {
@@ -144,27 +144,21 @@ impl<E: EntityTrait> TableWrites<E> {
     }
 
     /// `stored`: the table has the row already.
-    fn push(&mut self, row: E::ActiveModel, stored: bool) {
+    fn push(&mut self, id: &str, row: E::ActiveModel, stored: bool) {
         if stored {
-            self.updates.push(row);
+            self.updates.push((id.to_owned(), row));
         } else {
             self.inserts.push(row);
         }
     }
 
     async fn write(self, txn: &impl ConnectionTrait) -> Result<(), StorageError> {
-        let mut updates = self.updates;
-        if !updates.is_empty() {
-            let key = self.key.as_str();
-            let mut upsert = OnConflict::column(self.key);
-            upsert.update_columns(E::Column::iter().filter(|c| c.as_str() != key));
-            while !updates.is_empty() {
-                let rest = updates.split_off(updates.len().min(ROWS_PER_INSERT));
-                E::insert_many(std::mem::replace(&mut updates, rest))
-                    .on_conflict(upsert.clone())
-                    .exec_without_returning(txn)
-                    .await?;
-            }
+        for (id, row) in self.updates {
+            E::update_many()
+                .set(row)
+                .filter(self.key.eq(id))
+                .exec(txn)
+                .await?;
         }
         insert_all::<E>(txn, self.inserts).await
     }
