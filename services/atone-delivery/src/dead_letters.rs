@@ -115,7 +115,7 @@ pub async fn retry(
             "user {user} has no parked events"
         )));
     }
-    let txn = db::begin_projection(db).await?;
+    let (txn, _turn) = db::begin_projection(db).await?;
     let outcome = projection::retry(&txn, user, readable, REPAIR_SOURCE, by).await?;
     txn.commit().await.map_err(StorageError::from)?;
     tracing::info!(
@@ -149,7 +149,7 @@ pub async fn skip(
         reason => reason,
     };
     let user = request.user_id.as_str();
-    let txn = db::begin_projection(db).await?;
+    let (txn, _turn) = db::begin_projection(db).await?;
     let outcome = match projection::skip(
         &txn,
         user,

@@ -114,7 +114,7 @@ impl Reconciler {
             if at >= version || parked.contains(&user_id) {
                 continue;
             }
-            let txn = db::begin_projection(db).await?;
+            let (txn, _turn) = db::begin_projection(db).await?;
             let outcome =
                 projection::reproject(&txn, &user_id, &self.readable, REPAIR_SOURCE).await?;
             txn.commit().await?;

@@ -9,6 +9,7 @@ use sea_orm::{
     DbBackend, EntityTrait, IsolationLevel, QuerySelect, Select, SqliteTransactionMode,
     TransactionOptions, TransactionTrait,
 };
+use tokio::sync::{Mutex, MutexGuard};
 
 use crate::StorageError;
 
@@ -80,14 +81,33 @@ pub async fn pending_migrations(db: &DatabaseConnection) -> Result<Vec<String>, 
         .collect())
 }
 
-/// Begins a transaction that writes. On SQLite it takes the write lock at once (`BEGIN
-/// IMMEDIATE`), so it cannot fail halfway on a lock upgrade after reading.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, StorageError> {
+/// SQLite has one writer at a time, and a second one waits in SQLite's busy handler, which
+/// sleeps in steps of up to 100 ms and so wakes well after the lock is free: with the
+/// appender and the projector writing at once, a change took hundreds of milliseconds to
+/// reach its watchers now and then. This process's writers take turns here instead, each
+/// woken as the one before it finishes.
+static SQLITE_WRITER: Mutex<()> = Mutex::const_new(());
+
+/// This process's writer turn on SQLite, held (by the caller, beside the transaction) until
+/// the write transaction has ended; nothing on MySQL.
+#[must_use = "the turn ends when it is dropped: keep it until the transaction has ended"]
+pub struct WriterTurn(#[allow(dead_code)] Option<MutexGuard<'static, ()>>);
+
+/// Begins a transaction that writes, and the writer turn to keep until it has ended. On
+/// SQLite it waits for this process's turn, then takes the write lock at once (`BEGIN IMMEDIATE`), so it cannot fail halfway on a
+/// lock upgrade after reading.
+pub async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<(DatabaseTransaction, WriterTurn), StorageError> {
+    let turn = match db.get_database_backend() {
+        DbBackend::Sqlite => Some(SQLITE_WRITER.lock().await),
+        _ => None,
+    };
     let options = TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..Default::default()
     };
-    Ok(db.begin_with_options(options).await?)
+    Ok((db.begin_with_options(options).await?, WriterTurn(turn)))
 }
 
 /// Begins a transaction that applies events to the read models. On MySQL it runs at READ
@@ -99,7 +119,7 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 /// [`begin_write`].
 pub async fn begin_projection(
     db: &DatabaseConnection,
-) -> Result<DatabaseTransaction, StorageError> {
+) -> Result<(DatabaseTransaction, WriterTurn), StorageError> {
     if !is_mysql(db) {
         return begin_write(db).await;
     }
@@ -107,7 +127,7 @@ pub async fn begin_projection(
         isolation_level: Some(IsolationLevel::ReadCommitted),
         ..Default::default()
     };
-    Ok(db.begin_with_options(options).await?)
+    Ok((db.begin_with_options(options).await?, WriterTurn(None)))
 }
 
 /// Begins a transaction that only reads, so several reads see one consistent state.

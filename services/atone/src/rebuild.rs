@@ -29,7 +29,7 @@ pub async fn member(db: &DatabaseConnection, user_id: &str) -> anyhow::Result<Re
     let readable = Readable::default();
     retry_policy()
         .run("rebuild a member", || async {
-            let txn = atone_storage::db::begin_projection(db).await?;
+            let (txn, _turn) = atone_storage::db::begin_projection(db).await?;
             let outcome = rebuild_member(&txn, user_id, &readable, REPAIR_SOURCE).await?;
             txn.commit().await.map_err(StorageError::from)?;
             Ok::<_, StorageError>(outcome)

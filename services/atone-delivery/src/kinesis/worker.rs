@@ -163,7 +163,7 @@ impl Worker {
         }
         let incoming = self.trusted(records, &mut invalid).await?;
         let checkpoint = batch.last_sequence_number().map(str::to_owned);
-        let txn = db::begin_projection(&self.db).await?;
+        let (txn, _turn) = db::begin_projection(&self.db).await?;
         let outcome =
             projection::apply_batch(&txn, incoming, &self.readable, &self.shard_id).await?;
         let progress = Progress {

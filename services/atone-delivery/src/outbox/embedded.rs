@@ -81,7 +81,7 @@ impl EmbeddedProjector {
 
     /// Applies one batch from the outbox; returns how many rows it took.
     pub async fn step(&self) -> Result<usize, StorageError> {
-        let txn = db::begin_projection(&self.db).await?;
+        let (txn, _turn) = db::begin_projection(&self.db).await?;
         let rows = outbox::oldest(&txn, self.batch_size).await?;
         let Some(last) = rows.last() else {
             txn.rollback().await?;

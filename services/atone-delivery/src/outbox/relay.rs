@@ -261,7 +261,7 @@ impl Relay {
             );
         }
         if !acked.is_empty() {
-            let txn = db::begin_write(self.lease.db()).await?;
+            let (txn, _turn) = db::begin_write(self.lease.db()).await?;
             let progress = Progress {
                 checkpoint: acked.iter().max().map(ToString::to_string),
                 applied: acked.len() as i64,

@@ -131,7 +131,7 @@ impl EventStore {
                 .and_then(|p| p.envelopes.first())
                 .map_or(0, Envelope::version),
         };
-        let txn = db::begin_write(&self.db).await?;
+        let (txn, _turn) = db::begin_write(&self.db).await?;
         let rows = all().map(|e| events::ActiveModel {
             event_id: Set(e.event_id.to_string()),
             user_id: Set(e.user_id.clone()),

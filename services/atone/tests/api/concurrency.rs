@@ -167,10 +167,10 @@ async fn a_batch_that_read_before_another_projector_committed_sees_its_rows() {
         .expect("clear member");
 
     // Projector B opens its transaction and reads (its snapshot)...
-    let late = db::begin_write(&conn).await.expect("begin B");
+    let (late, _late_turn) = db::begin_write(&conn).await.expect("begin B");
     members::Entity::find().all(&late).await.expect("B reads");
     // ...projector A applies the purchase and the promise and commits...
-    let early = db::begin_write(&conn).await.expect("begin A");
+    let (early, _early_turn) = db::begin_write(&conn).await.expect("begin A");
     let incoming = |events: &[atone_domain::Envelope]| {
         events
             .iter()

@@ -33,7 +33,7 @@ async fn project_in(
 }
 
 async fn project(conn: &DatabaseConnection, user: &str, source: &str) {
-    let txn = db::begin_write(conn).await.expect("begin");
+    let (txn, _turn) = db::begin_write(conn).await.expect("begin");
     project_in(&txn, conn, user, source).await;
     txn.commit().await.expect("commit");
 }
@@ -67,7 +67,7 @@ async fn a_batch_committed_late_reaches_watchers_without_another_change() {
 
     // Projector 2 applies X's next purchase and does not commit...
     buy(x.clone()).await;
-    let held = db::begin_write(&conn).await.expect("begin");
+    let (held, _held_turn) = db::begin_write(&conn).await.expect("begin");
     project_in(&held, &conn, &x, "projector-2").await;
     // ...while projector 1 goes on with Y, committed and pushed.
     buy(y.clone()).await;
