@@ -23,6 +23,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        // tonic's prost codec with a smaller first encode buffer (src/codec.rs).
+        .codec_path("crate::codec::AtoneCodec")
         .compile_fds(fds)?;
     Ok(())
 }

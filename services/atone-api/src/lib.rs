@@ -3,6 +3,7 @@
 //! [`convert`] and [`envelope`] translate between atone's own types and the protobuf ones,
 //! in one place. Every crate takes `tonic` and `prost` from here so the whole workspace uses one version.
 
+pub mod codec;
 pub mod convert;
 pub mod envelope;
 mod events;

@@ -6,6 +6,7 @@ use atone_storage::change_feed::{self, FeedRow};
 use atone_storage::read_model;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt};
 use tonic::Status;
 use tracing::Instrument;
 
@@ -16,6 +17,10 @@ use crate::{QueryApi, QueryError, convert};
 /// Rows read per query while a watcher catches up from the table.
 const CATCH_UP_PAGE: u64 = 500;
 
+/// A message on its way to the client, boxed: a channel allocates room for 32 items at
+/// once, and an unboxed message (with its `Status`) would make that ~7 KB per watcher.
+type Message = Box<Result<WatchMemberResponse, Status>>;
+
 /// Starts the watch; its messages come out of the returned stream.
 pub fn spawn(
     api: QueryApi,
@@ -23,8 +28,8 @@ pub fn spawn(
     cursor: Option<i64>,
     subscription: Subscription,
     slot: Slot,
-) -> ReceiverStream<Result<WatchMemberResponse, Status>> {
-    let (tx, rx) = mpsc::channel(64);
+) -> impl Stream<Item = Result<WatchMemberResponse, Status>> + Send + 'static {
+    let (tx, rx) = mpsc::channel::<Message>(64);
     let watch = Watch {
         api,
         user_id,
@@ -33,7 +38,7 @@ pub fn spawn(
         _slot: slot,
     };
     tokio::spawn(watch.run(cursor, subscription));
-    ReceiverStream::new(rx)
+    ReceiverStream::new(rx).map(|message| *message)
 }
 
 fn change_message(row: &FeedRow) -> WatchMemberResponse {
@@ -58,7 +63,7 @@ fn snapshot_message(member: v1::Member, reason: SnapshotReason) -> WatchMemberRe
 struct Watch {
     api: QueryApi,
     user_id: String,
-    tx: mpsc::Sender<Result<WatchMemberResponse, Status>>,
+    tx: mpsc::Sender<Message>,
     /// The version of the last message sent.
     last: i64,
     /// Held while the watch lasts.
@@ -83,7 +88,7 @@ impl Watch {
         let result = self.stream(cursor, &mut subscription).await;
         if let Err(End::Failed(e)) = result {
             tracing::warn!(user_id = %self.user_id, error = %e, "watch ended by an error");
-            let _ = self.tx.send(Err(e.into())).await;
+            let _ = self.tx.send(Box::new(Err(e.into()))).await;
         }
     }
 
@@ -133,7 +138,10 @@ impl Watch {
                 .map_or(0, |s| s.version),
             None => self.last,
         };
-        self.tx.send(Ok(message)).await.map_err(|_| End::Quietly)?;
+        self.tx
+            .send(Box::new(Ok(message)))
+            .await
+            .map_err(|_| End::Quietly)?;
         self.last = version;
         Ok(())
     }
