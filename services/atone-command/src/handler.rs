@@ -2,10 +2,11 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::time::Duration;
 
-use atone_domain::{Command, Context, Decision, Reply, validate};
+use atone_domain::{Command, Context, Decision, DomainError, Member, Processed, Reply, validate};
 use atone_retry::RetryPolicy;
 use atone_storage::event_store::Appending;
 use atone_storage::{CommandMeta, EventStore, StorageError};
+use chrono::{DateTime, Utc};
 use tokio::sync::{Mutex, Notify};
 use tracing::Instrument;
 use uuid::Uuid;
@@ -126,6 +127,34 @@ impl CommandHandler {
         &self.store
     }
 
+    /// What `member` makes of `command` at `now`, appending nothing yet.
+    fn decide(
+        &self,
+        member: &Member,
+        user_id: &str,
+        idempotency_key: &str,
+        earlier: Option<Processed>,
+        command: &Command,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, DomainError> {
+        let mut new_id = Uuid::now_v7;
+        let mut ctx = Context {
+            now,
+            credit_limit: self.config.credit_limit,
+            bill_fee: self.config.bill_fee,
+            reissue_fee: self.config.reissue_fee,
+            reminder_days: &self.config.reminder_days,
+            new_id: &mut new_id,
+        };
+        member.handle(
+            user_id,
+            idempotency_key,
+            earlier.as_ref(),
+            command,
+            &mut ctx,
+        )
+    }
+
     /// Decides `command` for `user_id` and appends what it records. A retry with the same
     /// idempotency key answers the first reply and appends nothing.
     pub async fn execute(
@@ -147,24 +176,7 @@ impl CommandHandler {
                 None => self.store.load(user_id).await?,
             };
             let now = self.clock.now();
-            let decision = {
-                let mut new_id = Uuid::now_v7;
-                let mut ctx = Context {
-                    now,
-                    credit_limit: self.config.credit_limit,
-                    bill_fee: self.config.bill_fee,
-                    reissue_fee: self.config.reissue_fee,
-                    reminder_days: &self.config.reminder_days,
-                    new_id: &mut new_id,
-                };
-                member.handle(
-                    user_id,
-                    idempotency_key,
-                    earlier.as_ref(),
-                    &command,
-                    &mut ctx,
-                )
-            };
+            let decision = self.decide(&member, user_id, idempotency_key, earlier, &command, now);
             let (events, reply) = match decision {
                 Err(refused) => {
                     self.cache.put(user_id, member);

@@ -205,36 +205,19 @@ impl Relay {
         }
     }
 
-    /// Sends one PutRecords call's worth of the outbox; returns how many events Kinesis
-    /// took.
-    async fn publish(&self, lease: &Held) -> Result<usize, RelayError> {
-        let rows = outbox::oldest(self.lease.db(), ROWS_PER_CALL).await?;
-        if rows.is_empty() {
-            return Ok(0);
-        }
-        let map = self.shard_map().await;
-        let packed = pack::pack(&rows, map.as_ref());
-        // A span per event, in the trace of the command that appended it.
-        let in_call: HashSet<i64> = packed.iter().flat_map(Packed::rows).collect();
-        let spans: Vec<tracing::Span> = rows
-            .iter()
-            .filter(|row| in_call.contains(&row.id))
-            .map(|row| {
-                let span =
-                    tracing::info_span!("relay", user_id = %row.user_id, version = row.version);
-                atone_trace::follow(&span, &atone_api::envelope::trace_parent(&row.envelope));
-                span
-            })
-            .collect();
-        let sent = packed.len();
-        let records = packed.iter().map(|p| p.record.clone()).collect();
-        let outcomes = self.kinesis.put_records(records).await?;
-
+    /// The outbox rows Kinesis took, how many records it took, and the error code of a
+    /// refused one. A record put on another shard than listed delivers only the members
+    /// of that shard (see [`Packed::delivered`]); the listing is refreshed for the rest.
+    async fn acknowledged(
+        &self,
+        packed: &[Packed],
+        outcomes: &[PutOutcome],
+    ) -> (Vec<i64>, usize, Option<String>) {
         let mut acked = Vec::new();
         let mut acked_records = 0;
         let mut refused = None;
         let mut misrouted = Vec::new();
-        for (packed, outcome) in packed.iter().zip(&outcomes) {
+        for (packed, outcome) in packed.iter().zip(outcomes) {
             match outcome {
                 PutOutcome::Ok { shard_id, .. } => {
                     acked_records += 1;
@@ -260,6 +243,35 @@ impl Relay {
                 "records went to another shard than listed (a reshard); members of other shards go again"
             );
         }
+        (acked, acked_records, refused)
+    }
+
+    /// Sends one PutRecords call's worth of the outbox; returns how many events Kinesis
+    /// took.
+    async fn publish(&self, lease: &Held) -> Result<usize, RelayError> {
+        let rows = outbox::oldest(self.lease.db(), ROWS_PER_CALL).await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let map = self.shard_map().await;
+        let packed = pack::pack(&rows, map.as_ref());
+        // A span per event, in the trace of the command that appended it.
+        let in_call: HashSet<i64> = packed.iter().flat_map(Packed::rows).collect();
+        let spans: Vec<tracing::Span> = rows
+            .iter()
+            .filter(|row| in_call.contains(&row.id))
+            .map(|row| {
+                let span =
+                    tracing::info_span!("relay", user_id = %row.user_id, version = row.version);
+                atone_trace::follow(&span, &atone_api::envelope::trace_parent(&row.envelope));
+                span
+            })
+            .collect();
+        let sent = packed.len();
+        let records = packed.iter().map(|p| p.record.clone()).collect();
+        let outcomes = self.kinesis.put_records(records).await?;
+
+        let (acked, acked_records, refused) = self.acknowledged(&packed, &outcomes).await;
         if !acked.is_empty() {
             let (txn, _turn) = db::begin_write(self.lease.db()).await?;
             let progress = Progress {
