@@ -113,7 +113,6 @@ impl CommandHandler {
             store,
             config,
             stripes: Arc::new(Stripes::new(1024)),
-
             appended,
             clock,
         }

@@ -91,11 +91,13 @@ static SQLITE_WRITER: Mutex<()> = Mutex::const_new(());
 /// This process's writer turn on SQLite, held (by the caller, beside the transaction) until
 /// the write transaction has ended; nothing on MySQL.
 #[must_use = "the turn ends when it is dropped: keep it until the transaction has ended"]
-pub struct WriterTurn(#[allow(dead_code)] Option<MutexGuard<'static, ()>>);
+pub struct WriterTurn {
+    _guard: Option<MutexGuard<'static, ()>>,
+}
 
 /// Begins a transaction that writes, and the writer turn to keep until it has ended. On
-/// SQLite it waits for this process's turn, then takes the write lock at once (`BEGIN IMMEDIATE`), so it cannot fail halfway on a
-/// lock upgrade after reading.
+/// SQLite it waits for this process's turn, then takes the write lock at once (`BEGIN
+/// IMMEDIATE`), so it cannot fail halfway on a lock upgrade after reading.
 pub async fn begin_write(
     db: &DatabaseConnection,
 ) -> Result<(DatabaseTransaction, WriterTurn), StorageError> {
@@ -107,7 +109,10 @@ pub async fn begin_write(
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..Default::default()
     };
-    Ok((db.begin_with_options(options).await?, WriterTurn(turn)))
+    Ok((
+        db.begin_with_options(options).await?,
+        WriterTurn { _guard: turn },
+    ))
 }
 
 /// Begins a transaction that applies events to the read models. On MySQL it runs at READ
@@ -127,7 +132,10 @@ pub async fn begin_projection(
         isolation_level: Some(IsolationLevel::ReadCommitted),
         ..Default::default()
     };
-    Ok((db.begin_with_options(options).await?, WriterTurn(None)))
+    Ok((
+        db.begin_with_options(options).await?,
+        WriterTurn { _guard: None },
+    ))
 }
 
 /// Begins a transaction that only reads, so several reads see one consistent state.

@@ -14,7 +14,7 @@ use atone_storage::DatabaseConnection;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::{Stream, TestDatabase, channel, get_member_on, projection_backlog};
+use crate::{Stream, TestDatabase, channel, eventually, get_member_on, projection_backlog};
 
 /// The `atone` binary cargo built beside the test binary (`target/<profile>/atone`; a test
 /// binary runs from `target/<profile>/deps`), or `ATONE_BIN`.
@@ -255,6 +255,23 @@ impl Cluster {
             p.terminate().await;
         }
         self.query.terminate().await;
+    }
+
+    /// Waits (at most 30 s) until each projector holds `each` shards, as the first
+    /// projector's GetStatus tells.
+    pub async fn wait_until_shards_shared(&self, each: usize) {
+        eventually(
+            Duration::from_secs(30),
+            "the shards split between the projectors",
+            || async {
+                let shards = shard_status(&self.projectors[0]).await;
+                self.projectors
+                    .iter()
+                    .all(|p| shards.iter().filter(|s| s.owner == p.name).count() == each)
+                    .then_some(())
+            },
+        )
+        .await;
     }
 
     /// Polls until every event is in the read models; on timeout, fails with what each

@@ -134,32 +134,24 @@ pub fn pack(rows: &[OutboxRow], map: Option<&ShardMap>) -> Vec<Packed> {
             .iter()
             .map(|r| envelope::packed_size(r.envelope.len()))
             .sum();
-        let target = match open.get(group) {
-            Some(&i) if records[i].bytes + size <= RECORD_BYTES => i,
-            _ => {
-                if records.len() == MAX_RECORDS_PER_PUT {
-                    break;
-                }
-                call_bytes += user_id.len() + envelope::PACKED_PREFIX.len();
-                records.push(Building::new(user_id, shard));
-                open.insert(group, records.len() - 1);
-                records.len() - 1
-            }
-        };
-        if call_bytes + size > MAX_BYTES_PER_PUT && !records[target].members.is_empty() {
+        let joins = open
+            .get(group)
+            .copied()
+            .filter(|&i| records[i].bytes + size <= RECORD_BYTES);
+        let needed = size + joins.map_or(user_id.len() + envelope::PACKED_PREFIX.len(), |_| 0);
+        let full = joins.is_none() && records.len() == MAX_RECORDS_PER_PUT;
+        if full || (call_bytes > 0 && call_bytes + needed > MAX_BYTES_PER_PUT) {
             break;
         }
-        call_bytes += size;
+        let target = joins.unwrap_or_else(|| {
+            records.push(Building::new(user_id, shard));
+            open.insert(group, records.len() - 1);
+            records.len() - 1
+        });
+        call_bytes += needed;
         records[target].add(user_id, &fits, size);
-        if call_bytes >= MAX_BYTES_PER_PUT {
-            break;
-        }
     }
-    records
-        .into_iter()
-        .filter(|r| !r.members.is_empty())
-        .map(Building::finish)
-        .collect()
+    records.into_iter().map(Building::finish).collect()
 }
 
 /// The oldest of a member's rows that fit one record (at least one).

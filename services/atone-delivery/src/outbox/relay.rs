@@ -55,7 +55,7 @@ pub struct Relay {
     /// Woken by the command handler after each append.
     appended: Arc<Notify>,
     /// The open shards as last listed, and when; `None` until listed, and again after a
-    /// refused record (a reshard may have moved the ranges).
+    /// record went to another shard than listed (a reshard moved the ranges).
     shards: Mutex<Option<(Instant, ShardMap)>>,
 }
 
@@ -294,14 +294,11 @@ impl Relay {
             "outbox published"
         );
         match refused {
-            Some(code) => {
-                self.forget_shard_map();
-                Err(RelayError::Refused {
-                    failed: sent - acked_records,
-                    sent,
-                    code,
-                })
-            }
+            Some(code) => Err(RelayError::Refused {
+                failed: sent - acked_records,
+                sent,
+                code,
+            }),
             None => Ok(acked.len()),
         }
     }

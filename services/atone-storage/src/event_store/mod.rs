@@ -66,22 +66,17 @@ impl EventStore {
                 "snapshot of another schema: folding the stream afresh"
             );
         }
-        let mut state = member.take().unwrap_or_default();
-        for envelope in self
-            .read_stream(&self.db, user_id, state.version, None)
-            .await?
-        {
-            state.apply(&envelope.recorded);
-        }
+        let state = self
+            .catch_up(user_id, member.take().unwrap_or_default())
+            .await?;
         if refold {
             self.write_snapshot(&self.db, user_id, &state).await?;
         }
         Ok(state)
     }
 
-    /// What the command carried out under `key` for `user_id` did, while the key is kept.
-    /// `state`, a member's state as this process last knew it, brought up to date with the
-    /// events appended after it (usually none: one indexed read).
+    /// `state`, a member's state as this process last knew it (or a snapshot's), brought
+    /// up to date with the events appended after it (usually none: one indexed read).
     pub async fn catch_up(&self, user_id: &str, mut state: Member) -> Result<Member, StorageError> {
         for envelope in self
             .read_stream(&self.db, user_id, state.version, None)
@@ -92,6 +87,7 @@ impl EventStore {
         Ok(state)
     }
 
+    /// What the command carried out under `key` for `user_id` did, while the key is kept.
     pub async fn earlier(
         &self,
         user_id: &str,

@@ -3,7 +3,6 @@
 //! lock-wait timeout to retry.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use atone_testkit::*;
 
@@ -13,17 +12,7 @@ async fn two_projectors_under_load_never_retry_a_batch_on_a_lock() {
     let stream = Stream::create(&endpoint, 4).await;
     let database = TestDatabase::create(Backend::MariaDb).await;
     let cluster = Cluster::start(&database, &stream, 2, "10s").await;
-    eventually(
-        Duration::from_secs(30),
-        "the shards split between the projectors",
-        || async {
-            let shards = shard_status(&cluster.projectors[0]).await;
-            let first = shards.iter().filter(|s| s.owner == "projector-1").count();
-            let second = shards.iter().filter(|s| s.owner == "projector-2").count();
-            (first == 2 && second == 2).then_some(())
-        },
-    )
-    .await;
+    cluster.wait_until_shards_shared(2).await;
 
     // New members, each with new promises and bills: rows inserted at the end of the same
     // indexes (their ids are UUIDv7) by both projectors at once.

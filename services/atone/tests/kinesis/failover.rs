@@ -15,18 +15,7 @@ async fn a_killed_projector_s_shards_are_taken_over_and_nothing_is_applied_twice
     let mut cluster = Cluster::start(&database, &stream, 2, "3s").await;
 
     // Both projectors hold shards before the load starts: the shares are even.
-    let owners = eventually(
-        Duration::from_secs(30),
-        "the shards split between the projectors",
-        || async {
-            let shards = shard_status(&cluster.projectors[0]).await;
-            let first = shards.iter().filter(|s| s.owner == "projector-1").count();
-            let second = shards.iter().filter(|s| s.owner == "projector-2").count();
-            (first == 2 && second == 2).then_some((first, second))
-        },
-    )
-    .await;
-    assert_eq!(owners, (2, 2));
+    cluster.wait_until_shards_shared(2).await;
 
     let members = members("failover", 50);
     let progress = Arc::new(Mutex::new(Acknowledged::default()));
