@@ -12,6 +12,7 @@ mod m20261201_000002_dead_letters;
 mod m20261204_000001_trace_context;
 mod m20261204_000002_idempotency_keys;
 mod m20261204_000003_promises_by_bill;
+mod m20261205_000001_ids_byte_for_byte;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_trace_context::Migration),
             Box::new(m20261204_000002_idempotency_keys::Migration),
             Box::new(m20261204_000003_promises_by_bill::Migration),
+            Box::new(m20261205_000001_ids_byte_for_byte::Migration),
         ]
     }
 }
@@ -53,7 +55,9 @@ pub(crate) mod columns {
         col
     }
 
-    /// A table whose text compares byte for byte on MySQL: ids are case-sensitive.
+    /// A table whose text compares byte for byte on MySQL: ids are case-sensitive. (A
+    /// PAD SPACE collation: m20261205_000001 moves every table to a NO PAD one; a table
+    /// created after it must be converted the same way.)
     pub fn table(manager: &SchemaManager, name: &'static str) -> TableCreateStatement {
         let mut table = Table::create();
         table.table(name);

@@ -9,17 +9,38 @@ pub const MAX_ID_BYTES: usize = 128;
 /// The longest product name, in bytes.
 pub const MAX_NAME_BYTES: usize = 256;
 
+/// A member id. Ids are compared byte for byte everywhere (tokens, watcher slots, the
+/// event store, the read models), so one that a person or a database could read as
+/// another is refused: leading or trailing whitespace (a PAD SPACE collation ignores
+/// trailing spaces), control characters, invisible and direction-changing characters.
+/// Case, width and composition are kept as sent: `Alice`, `ａｌｉｃｅ` and `alice` are
+/// three members.
 pub fn user_id(value: &str) -> Result<(), DomainError> {
-    text("user_id", value, MAX_ID_BYTES, true)
+    id_text("user_id", value)
 }
 
 pub fn idempotency_key(value: &str) -> Result<(), DomainError> {
-    text("idempotency_key", value, MAX_ID_BYTES, true)
+    id_text("idempotency_key", value)
 }
 
 pub fn product(product_id: &str, product_name: &str) -> Result<(), DomainError> {
-    text("product_id", product_id, MAX_ID_BYTES, true)?;
+    id_text("product_id", product_id)?;
     text("product_name", product_name, MAX_NAME_BYTES, false)
+}
+
+/// An id: required, at most [`MAX_ID_BYTES`], and without whitespace at either end.
+fn id_text(field: &'static str, value: &str) -> Result<(), DomainError> {
+    text(field, value, MAX_ID_BYTES, true)?;
+    if value.starts_with(char::is_whitespace) || value.ends_with(char::is_whitespace) {
+        return Err(DomainError::invalid(
+            field,
+            format!(
+                "{} has whitespace at its start or end; ids are compared byte for byte",
+                shown(value)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Parses an id the service made (order, promise, bill): a UUID.
@@ -112,8 +133,38 @@ mod tests {
     }
 
     #[test]
+    fn ids_refuse_whitespace_at_either_end_in_any_form() {
+        for bad in [
+            "victim ",
+            " victim",
+            "victim\t",
+            "victim\u{00A0}", // no-break space
+            "\u{3000}victim", // ideographic space
+            "victim\u{2003}", // em space
+            "victim\n",
+        ] {
+            assert!(user_id(bad).is_err(), "user_id {bad:?}");
+            assert!(idempotency_key(bad).is_err(), "idempotency_key {bad:?}");
+            assert!(product(bad, "name").is_err(), "product_id {bad:?}");
+        }
+        // Inside an id a space is an ordinary character; a product name may end in one.
+        assert!(user_id("victim two").is_ok());
+        assert!(product("prod-1", "name ").is_ok());
+    }
+
+    #[test]
     fn ordinary_text_in_any_script_is_allowed() {
-        for good in ["test-user-01", "ユーザー01", "مستخدم", "משתמש", "用户_01"] {
+        for good in [
+            "test-user-01",
+            "ユーザー01",
+            "مستخدم",
+            "משתמש",
+            "用户_01",
+            "ａｌｉｃｅ",
+            "Alice",
+            "e\u{301}",
+            "🦀",
+        ] {
             assert!(user_id(good).is_ok(), "{good:?}");
         }
         assert!(product("prod-1", "ワイヤレスイヤホン (黒)").is_ok());

@@ -58,14 +58,24 @@ impl StorageError {
         if let Some(mysql) = db.try_downcast_ref::<MySqlDatabaseError>() {
             return MYSQL_DATA_ERRORS.contains(&mysql.number());
         }
+        if db.try_downcast_ref::<SqliteError>().is_some() {
+            return db
+                .code()
+                .and_then(|code| code.parse::<i64>().ok())
+                .is_some_and(|code| SQLITE_DATA_ERRORS.contains(&(code & 0xff)));
+        }
         false
     }
 }
 
-/// MySQL/MariaDB: null in a NOT NULL column (1048), value out of range (1264), a bad
-/// date or number (1292), a bad string value (1366), data too long (1406), a failed CHECK
-/// (3819 MySQL, 4025 MariaDB). SQLite stores such values as they come.
-const MYSQL_DATA_ERRORS: [u16; 7] = [1048, 1264, 1292, 1366, 1406, 3819, 4025];
+/// MySQL/MariaDB: a duplicate key (1062: a row the database takes for another one, as a
+/// PAD SPACE collation did with a trailing space), null in a NOT NULL column (1048), value
+/// out of range (1264), a bad date or number (1292), a bad string value (1366), data too
+/// long (1406), a failed CHECK (3819 MySQL, 4025 MariaDB).
+const MYSQL_DATA_ERRORS: [u16; 8] = [1048, 1062, 1264, 1292, 1366, 1406, 3819, 4025];
+/// SQLite primary result codes: a value too big (SQLITE_TOOBIG, 18), a failed constraint
+/// (SQLITE_CONSTRAINT, 19: unique, not null, check), a type mismatch (SQLITE_MISMATCH, 20).
+const SQLITE_DATA_ERRORS: [i64; 3] = [18, 19, 20];
 
 /// What a caller of any service is told when storage fails. The cause is logged, never
 /// shown: it may name tables, hosts or values.

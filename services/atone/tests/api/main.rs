@@ -9,6 +9,7 @@ mod crash;
 mod event_log;
 mod flow;
 mod group_commit;
+mod ids;
 mod idempotency;
 mod json;
 mod limits;

@@ -1,0 +1,205 @@
+//! One member id, compared one way everywhere: byte for byte. An id with whitespace at an
+//! end is refused on every surface; the database never takes one id for another; and a
+//! row the database refuses for one member parks that member while the others go on.
+
+use std::time::Duration;
+
+use atone_api::tonic::Code;
+use atone_api::tonic::Request;
+use atone_api::v1::auth_service_client::AuthServiceClient;
+use atone_api::v1::query_service_client::QueryServiceClient;
+use atone_api::v1::{GetMemberRequest, IssueMemberTokenRequest};
+use atone_auth::{MemberTokens, Scope};
+use atone_domain::Event;
+use atone_storage::entity::{dead_letters, events, members};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use atone_testkit::*;
+
+/// The events stored for exactly `user` (compared by the test, byte for byte).
+async fn stream_of(app: &TestApp, user: &str) -> Vec<events::Model> {
+    events::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("read the events")
+        .into_iter()
+        .filter(|e| e.user_id == user)
+        .collect()
+}
+
+async fn whitespace_at_an_end_is_refused_everywhere(backend: Backend) {
+    let keys = TestKeys::create();
+    let app = TestApp::spawn_with(backend, keys.configure()).await;
+    let channel = app.channel().await;
+    let command = |scope| {
+        atone_api::v1::command_service_client::CommandServiceClient::with_interceptor(
+            channel.clone(),
+            Bearer::new(keys.credential(scope)),
+        )
+    };
+    let victim = unique_user("victim");
+    command(Scope::Purchases)
+        .purchase(purchase(&victim, 1000, "victim-1"))
+        .await
+        .expect("the victim buys");
+    let before = app.event_count().await;
+
+    for spoof in [
+        format!("{victim} "),
+        format!(" {victim}"),
+        format!("{victim}\t"),
+        format!("{victim}\u{00A0}"),
+        format!("{victim}\u{3000}"),
+    ] {
+        let refused = command(Scope::Purchases)
+            .purchase(purchase(&spoof, 1000, &uuid::Uuid::now_v7().to_string()))
+            .await
+            .expect_err("a purchase for an id with whitespace at an end");
+        assert_eq!(refused.code(), Code::InvalidArgument, "{spoof:?}: {refused:?}");
+        assert!(refused.message().contains("user_id"), "{refused:?}");
+        let token = AuthServiceClient::with_interceptor(
+            channel.clone(),
+            Bearer::new(keys.credential(Scope::Purchases)),
+        )
+        .issue_member_token(IssueMemberTokenRequest {
+            user_id: spoof.clone(),
+            ttl_seconds: 60,
+        })
+        .await
+        .expect_err("a token for an id with whitespace at an end");
+        assert_eq!(token.code(), Code::InvalidArgument, "{spoof:?}: {token:?}");
+    }
+    assert_eq!(app.event_count().await, before, "nothing appended");
+    assert_eq!(stream_of(&app, &victim).await.len(), 2, "the victim's own two events");
+
+    // A token signed for the padded id (say, before this rule) reads nobody: its own id is
+    // refused, and the victim's is another member's.
+    let tokens = MemberTokens::new(TEST_TOKEN_SECRET.as_bytes(), Duration::from_secs(600))
+        .expect("token signer");
+    let (token, _) = tokens
+        .issue(&format!("{victim} "), Duration::from_secs(60))
+        .expect("a token");
+    let mut query = QueryServiceClient::with_interceptor(channel.clone(), Bearer::new(&token));
+    for (user_id, code) in [
+        (format!("{victim} "), Code::InvalidArgument),
+        (victim.clone(), Code::PermissionDenied),
+    ] {
+        let status = query
+            .get_member(Request::new(GetMemberRequest {
+                user_id: user_id.clone(),
+                min_version: 0,
+            }))
+            .await
+            .expect_err("the padded token reads nobody");
+        assert_eq!(status.code(), code, "{user_id:?}: {status:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whitespace_at_an_end_is_refused_everywhere_on_sqlite() {
+    whitespace_at_an_end_is_refused_everywhere(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whitespace_at_an_end_is_refused_everywhere_on_mariadb() {
+    whitespace_at_an_end_is_refused_everywhere(Backend::MariaDb).await;
+}
+
+/// Ids that only a PAD SPACE collation (or a case- or width-folding one) would take for
+/// each other are different members in the store and in the read models.
+async fn the_database_compares_ids_byte_for_byte(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let base = unique_user("b");
+    let ids = [
+        base.clone(),
+        format!("{base} "),
+        format!("{base}  "),
+        base.to_uppercase(),
+    ];
+    // Straight into the store, past the API's rule: the database alone must keep them apart.
+    for (i, id) in ids.iter().enumerate() {
+        append(&app.db, id, purchase_events(&format!("item {i}"), 100 + i as i64)).await;
+    }
+    app.wait_until_projected().await;
+    for (i, id) in ids.iter().enumerate() {
+        let stream = stream_of(&app, id).await;
+        assert_eq!(
+            stream.iter().map(|e| e.version).collect::<Vec<_>>(),
+            [1, 2],
+            "{id:?} has its own stream"
+        );
+        let row = members::Entity::find()
+            .filter(members::Column::UserId.eq(id.as_str()))
+            .all(&app.db)
+            .await
+            .expect("read the members");
+        assert_eq!(row.len(), 1, "{id:?} matches exactly one member row: {row:?}");
+        assert_eq!(row[0].user_id, *id, "and that row is its own");
+        assert_eq!(row[0].outstanding_amount, 100 + i as i64, "{id:?}");
+    }
+    assert_read_models_match_event_store(&app.db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_compares_ids_byte_for_byte_on_sqlite() {
+    the_database_compares_ids_byte_for_byte(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_compares_ids_byte_for_byte_on_mariadb() {
+    the_database_compares_ids_byte_for_byte(Backend::MariaDb).await;
+}
+
+/// A member whose events make a row the database refuses as a duplicate (a promise id
+/// another member's promise has) is parked; every other member's projection goes on.
+async fn a_duplicate_key_parks_its_member_only(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (owner, copier, bystander) = (
+        unique_user("owner"),
+        unique_user("copier"),
+        unique_user("bystander"),
+    );
+    let owned = buy(&app, &owner, 1000).await;
+    get_member(&app, &owner, owned.version).await;
+
+    let mut copied = purchase_events("copy", 500);
+    if let Event::PaymentPromiseCreated(p) = &mut copied[1] {
+        p.promise_id = owned.promise_id.parse().expect("a promise id");
+    }
+    append(&app.db, &copier, copied).await;
+
+    eventually(Duration::from_secs(20), "the copier is parked", || {
+        let db = app.db.clone();
+        let copier = copier.clone();
+        async move {
+            let parked = dead_letters::Entity::find()
+                .filter(dead_letters::Column::UserId.eq(copier))
+                .count(&db)
+                .await
+                .expect("count dead letters");
+            (parked > 0).then_some(())
+        }
+    })
+    .await;
+    // The others go on: a new member's purchase reaches the read model.
+    let bought = buy(&app, &bystander, 700).await;
+    let member = get_member(&app, &bystander, bought.version).await;
+    assert_eq!(member.summary.expect("summary").outstanding_amount, 700);
+    let owner_now = get_member(&app, &owner, owned.version).await;
+    assert_eq!(
+        owner_now.summary.expect("summary").outstanding_amount,
+        1000,
+        "the owner's promise is untouched"
+    );
+    assert_read_models_match_event_store_except(&app.db, &[&copier]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_key_parks_its_member_only_on_sqlite() {
+    a_duplicate_key_parks_its_member_only(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_key_parks_its_member_only_on_mariadb() {
+    a_duplicate_key_parks_its_member_only(Backend::MariaDb).await;
+}
