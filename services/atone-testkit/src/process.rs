@@ -130,12 +130,17 @@ impl Proc {
 
     /// SIGTERM, and waits for a clean exit.
     pub async fn terminate(&mut self) {
+        self.terminate_within(Duration::from_secs(30)).await;
+    }
+
+    /// SIGTERM, and waits up to `within` for a clean exit.
+    pub async fn terminate_within(&mut self, within: Duration) {
         signal(self.pid(), "-TERM");
-        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+        let status = tokio::time::timeout(within, self.child.wait())
             .await
             .unwrap_or_else(|_| {
                 panic!(
-                    "{} stops within 30 s of SIGTERM:\n{}",
+                    "{} stops within {within:?} of SIGTERM:\n{}",
                     self.name,
                     self.log_tail(40)
                 )

@@ -149,8 +149,11 @@ impl Application {
 
         announce(&settings, &auth, listener.local_addr()?);
         let stop = token.clone();
+        let stopping = Arc::new(std::sync::OnceLock::new());
+        let stopped_at = stopping.clone();
         tokio::spawn(async move {
             shutdown.await;
+            let _ = stopped_at.set(tokio::time::Instant::now());
             // NOT_SERVING first, while the listener still answers: a load balancer that
             // watches health stops sending calls before the connections close.
             readiness.stop().await;
@@ -159,8 +162,25 @@ impl Application {
         });
         let served = serve(&settings.server, routes, listener, token.clone()).await;
         token.cancel();
-        while tasks.join_next().await.is_some() {}
-        db.close().await.ok();
+        // The background tasks and the pool get what is left of the grace: a task stuck
+        // on the database (or a connection that never comes back) does not hold the
+        // process past it.
+        let grace = settings.server.shutdown_grace;
+        let deadline = stopping
+            .get()
+            .copied()
+            .unwrap_or_else(tokio::time::Instant::now)
+            + grace;
+        let finish = async {
+            while tasks.join_next().await.is_some() {}
+            db.close().await.ok();
+        };
+        if tokio::time::timeout_at(deadline, finish).await.is_err() {
+            tracing::warn!(
+                ?grace,
+                "background tasks or database connections still busy after the shutdown grace; stopping without them"
+            );
+        }
         served?;
         tracing::info!("stopped");
         Ok(())

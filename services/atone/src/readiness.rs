@@ -105,9 +105,15 @@ impl Readiness {
     ) {
         let mut down = false;
         while pause(config.interval, &shutdown).await {
+            // The ping runs on a task of its own: timing out drops the wait, not the
+            // ping half sent (which would strand its pooled connection).
+            let ping = tokio::spawn({
+                let db = db.clone();
+                async move { db.ping().await }
+            });
             let answered = matches!(
-                tokio::time::timeout(config.timeout, db.ping()).await,
-                Ok(Ok(()))
+                tokio::time::timeout(config.timeout, ping).await,
+                Ok(Ok(Ok(())))
             );
             if answered != down {
                 continue;

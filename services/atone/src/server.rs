@@ -150,6 +150,7 @@ impl<S> Service<Request<Body>> for Limited<S>
 where
     S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + 'static,
     S::Future: Send + 'static,
+    S::Error: Send + 'static,
 {
     type Response = Response<Body>;
     type Error = S::Error;
@@ -168,10 +169,24 @@ where
         let limit = self.limits.max_request_bytes;
         let request = request.map(|body| Body::new(crate::body_limit::Limited::new(body, limit)));
         let future = self.inner.call(request);
-        Box::pin(async move {
+        // The call runs on a task of its own, holding its permit until it is done. A client
+        // that goes away (its deadline, a reset stream, the request timeout) drops only the
+        // wait for the answer: a database query or transaction is never dropped half done,
+        // which would strand its pooled connection (sqlx tests a returned connection with a
+        // ping that never answers after a cancelled write).
+        let call = tokio::spawn(async move {
             let response = future.await;
             drop(permit);
             response
+        });
+        Box::pin(async move {
+            match call.await {
+                Ok(response) => response,
+                Err(e) => {
+                    tracing::error!(error = %e, "a call's task failed");
+                    Ok(tonic::Status::internal("internal error").into_http())
+                }
+            }
         })
     }
 }

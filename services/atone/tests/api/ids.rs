@@ -55,7 +55,11 @@ async fn whitespace_at_an_end_is_refused_everywhere(backend: Backend) {
             .purchase(purchase(&spoof, 1000, &uuid::Uuid::now_v7().to_string()))
             .await
             .expect_err("a purchase for an id with whitespace at an end");
-        assert_eq!(refused.code(), Code::InvalidArgument, "{spoof:?}: {refused:?}");
+        assert_eq!(
+            refused.code(),
+            Code::InvalidArgument,
+            "{spoof:?}: {refused:?}"
+        );
         assert!(refused.message().contains("user_id"), "{refused:?}");
         let token = AuthServiceClient::with_interceptor(
             channel.clone(),
@@ -70,7 +74,11 @@ async fn whitespace_at_an_end_is_refused_everywhere(backend: Backend) {
         assert_eq!(token.code(), Code::InvalidArgument, "{spoof:?}: {token:?}");
     }
     assert_eq!(app.event_count().await, before, "nothing appended");
-    assert_eq!(stream_of(&app, &victim).await.len(), 2, "the victim's own two events");
+    assert_eq!(
+        stream_of(&app, &victim).await.len(),
+        2,
+        "the victim's own two events"
+    );
 
     // A token signed for the padded id (say, before this rule) reads nobody: its own id is
     // refused, and the victim's is another member's.
@@ -118,7 +126,12 @@ async fn the_database_compares_ids_byte_for_byte(backend: Backend) {
     ];
     // Straight into the store, past the API's rule: the database alone must keep them apart.
     for (i, id) in ids.iter().enumerate() {
-        append(&app.db, id, purchase_events(&format!("item {i}"), 100 + i as i64)).await;
+        append(
+            &app.db,
+            id,
+            purchase_events(&format!("item {i}"), 100 + i as i64),
+        )
+        .await;
     }
     app.wait_until_projected().await;
     for (i, id) in ids.iter().enumerate() {
@@ -133,7 +146,11 @@ async fn the_database_compares_ids_byte_for_byte(backend: Backend) {
             .all(&app.db)
             .await
             .expect("read the members");
-        assert_eq!(row.len(), 1, "{id:?} matches exactly one member row: {row:?}");
+        assert_eq!(
+            row.len(),
+            1,
+            "{id:?} matches exactly one member row: {row:?}"
+        );
         assert_eq!(row[0].user_id, *id, "and that row is its own");
         assert_eq!(row[0].outstanding_amount, 100 + i as i64, "{id:?}");
     }
