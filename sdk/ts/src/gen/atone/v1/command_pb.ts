@@ -21,7 +21,8 @@ export const file_atone_v1_command: GenFile = /*@__PURE__*/
  */
 export type PurchaseRequest = Message<"atone.v1.PurchaseRequest"> & {
   /**
-   * 1 to 128 bytes, no control characters.
+   * 1 to 128 bytes, compared byte for byte: no whitespace at either end, no control,
+   * invisible or direction-changing characters.
    *
    * @generated from field: string user_id = 1;
    */
