@@ -45,7 +45,14 @@ impl CommandApi {
         let _enter = span.enter();
         match &reply {
             Ok(_) => tracing::debug!("command accepted"),
-            Err(e) => tracing::info!(error = %e, "command refused"),
+            // A refusal is the caller's business, at debug (a flood of them must not flood
+            // the log); storage and contention are logged where they become a status.
+            Err(CommandError::Domain(e)) => tracing::debug!(error = %e, "command refused"),
+            Err(e @ CommandError::Contended { .. }) => {
+                tracing::warn!(error = %e, "command gave up on contention");
+            }
+            // Logged as it becomes a status (`From<StorageError> for Status`).
+            Err(CommandError::Storage(_)) => {}
         }
         let reply = reply?;
         R::response(reply.clone())

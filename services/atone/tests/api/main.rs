@@ -10,6 +10,7 @@ mod crash;
 mod event_log;
 mod flow;
 mod group_commit;
+mod hardening;
 mod idempotency;
 mod ids;
 mod json;
