@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter,
-    QueryOrder, UpdateMany,
+    QueryOrder, QuerySelect, UpdateMany,
 };
 
 use crate::StorageError;
@@ -132,6 +132,19 @@ pub async fn record_progress(
         return Err(StorageError::Fenced {
             source_id: source_id.to_owned(),
         });
+    }
+    Ok(())
+}
+
+/// Locks `source_id`'s row until the transaction ends (MySQL; SQLite has one writer at a
+/// time already): writers of one source take turns for the whole batch, so two processes
+/// never apply the same rows at once.
+pub async fn lock(conn: &impl ConnectionTrait, source_id: &str) -> Result<(), StorageError> {
+    if conn.get_database_backend() == sea_orm::DbBackend::MySql {
+        projector_leases::Entity::find_by_id(source_id)
+            .lock_exclusive()
+            .one(conn)
+            .await?;
     }
     Ok(())
 }

@@ -82,6 +82,10 @@ impl EmbeddedProjector {
     /// Applies one batch from the outbox; returns how many rows it took.
     pub async fn step(&self) -> Result<usize, StorageError> {
         let (txn, _turn) = db::begin_projection(&self.db).await?;
+        // Another process delivering the same outbox waits here until this batch is done,
+        // then reads what is left: two never apply the same rows at once (a new member's
+        // row, inserted by both, would be a duplicate key, which parks a member).
+        leases::lock(&txn, OUTBOX_SOURCE).await?;
         let rows = outbox::oldest(&txn, self.batch_size).await?;
         let Some(last) = rows.last() else {
             txn.rollback().await?;

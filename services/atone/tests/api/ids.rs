@@ -220,3 +220,26 @@ async fn a_duplicate_key_parks_its_member_only_on_sqlite() {
 async fn a_duplicate_key_parks_its_member_only_on_mariadb() {
     a_duplicate_key_parks_its_member_only(Backend::MariaDb).await;
 }
+
+/// Two processes deliver one outbox: they take turns for each batch, so a new member's row
+/// is never inserted by both (a duplicate key, which would park the member).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_delivering_one_outbox_never_take_a_member_for_a_duplicate() {
+    let first = TestApp::spawn(Backend::MariaDb).await;
+    let second = TestApp::spawn_on(first.database.shared(), |_| {}).await;
+    let users: Vec<String> = (0..150).map(|i| unique_user(&format!("new-{i}"))).collect();
+    let purchases = users.iter().enumerate().map(|(i, user)| {
+        let app = if i % 2 == 0 { &first } else { &second };
+        async move { buy(app, user, 100).await }
+    });
+    futures::future::join_all(purchases).await;
+    first.wait_until_projected().await;
+    let parked = dead_letters::Entity::find()
+        .count(&first.db)
+        .await
+        .expect("count dead letters");
+    assert_eq!(parked, 0, "no member parked");
+    assert_read_models_match_event_store(&first.db).await;
+    second.stop().await;
+    first.stop().await;
+}
