@@ -8,6 +8,7 @@
 //! With no keys file, authentication is off and every caller is [`Caller::Unrestricted`].
 
 mod keys;
+mod need;
 mod scope;
 mod token;
 
@@ -17,6 +18,7 @@ use tonic::Status;
 use tonic::metadata::MetadataMap;
 
 pub use keys::{ApiKey, KeyFile, KeySet, new_api_key, new_secret};
+pub use need::Need;
 pub use scope::Scope;
 pub use token::{MemberTokens, TokenError};
 
@@ -112,10 +114,18 @@ impl Authenticator {
     /// (unknown or revoked key, wrong secret, expired or tampered token) →
     /// `UNAUTHENTICATED`.
     pub fn authenticate(&self, metadata: &MetadataMap) -> Result<Caller, Status> {
+        self.authenticate_headers(metadata.as_ref())
+    }
+
+    /// The same from HTTP headers: what the server checks before it reads a body.
+    pub fn authenticate_headers(
+        &self,
+        headers: &tonic::codegen::http::HeaderMap,
+    ) -> Result<Caller, Status> {
         let Some(keys) = &self.keys else {
             return Ok(Caller::Unrestricted);
         };
-        let bearer = bearer(metadata)?;
+        let bearer = bearer(headers)?;
         if let Some(caller) = keys.current().verify(bearer) {
             return Ok(caller);
         }
@@ -137,6 +147,11 @@ impl Authenticator {
     ) -> impl FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, Status> + Clone + use<> {
         let auth = self.clone();
         move |mut request: tonic::Request<()>| {
+            // The server authenticated the call from its headers already; a request that
+            // did not pass there is authenticated here (fail closed).
+            if request.extensions().get::<Caller>().is_some() {
+                return Ok(request);
+            }
             let caller = auth
                 .authenticate(request.metadata())
                 .inspect_err(|status| {
@@ -152,8 +167,8 @@ impl Authenticator {
 }
 
 /// The bearer credential of `authorization`.
-fn bearer(metadata: &MetadataMap) -> Result<&str, Status> {
-    let value = metadata
+fn bearer(headers: &tonic::codegen::http::HeaderMap) -> Result<&str, Status> {
+    let value = headers
         .get("authorization")
         .ok_or_else(|| {
             Status::unauthenticated(

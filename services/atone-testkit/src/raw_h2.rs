@@ -129,6 +129,25 @@ impl RawH2 {
         }
     }
 
+    /// Opens stream `stream_id` with a POST to `path` and these headers (`content-type`,
+    /// `content-length`, `authorization`…), leaving the request unfinished: a caller that
+    /// holds its body.
+    pub async fn open_with(&mut self, stream_id: u32, path: &str, headers: &[(&str, &str)]) {
+        let mut block = Vec::new();
+        for (name, value) in [
+            (":method", "POST"),
+            (":scheme", "http"),
+            (":path", path),
+            (":authority", self.authority.as_str()),
+        ]
+        .into_iter()
+        .chain(headers.iter().copied())
+        {
+            literal(&mut block, name, value);
+        }
+        self.send(HEADERS, END_HEADERS, stream_id, &block).await;
+    }
+
     /// The next frame from the server; None once it closed the connection.
     pub async fn next_frame(&mut self) -> Option<Frame> {
         let mut head = [0u8; 9];
@@ -171,8 +190,22 @@ impl RawH2 {
 fn literal(block: &mut Vec<u8>, name: &str, value: &str) {
     block.push(0);
     for s in [name, value] {
-        assert!(s.len() < 127, "short strings only");
-        block.push(s.len() as u8);
+        integer(block, s.len());
         block.extend_from_slice(s.as_bytes());
     }
+}
+
+/// An HPACK integer with a 7-bit prefix (a string's length, not Huffman-coded).
+fn integer(block: &mut Vec<u8>, value: usize) {
+    if value < 127 {
+        block.push(value as u8);
+        return;
+    }
+    block.push(127);
+    let mut rest = value - 127;
+    while rest >= 128 {
+        block.push((rest % 128 + 128) as u8);
+        rest /= 128;
+    }
+    block.push(rest as u8);
 }

@@ -160,7 +160,7 @@ impl Application {
             tracing::info!("shutting down: NOT_SERVING");
             stop.cancel();
         });
-        let served = serve(&settings.server, routes, listener, token.clone()).await;
+        let served = serve(&settings.server, auth, routes, listener, token.clone()).await;
         token.cancel();
         // The background tasks and the pool get what is left of the grace: a task stuck
         // on the database (or a connection that never comes back) does not hold the
@@ -235,17 +235,35 @@ fn announce(settings: &Settings, auth: &Authenticator, addr: SocketAddr) {
 /// does not hold the process up.
 async fn serve(
     settings: &server::ServerSettings,
+    auth: Authenticator,
     routes: tonic::service::Routes,
     listener: tokio::net::TcpListener,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
-    let serve = server::build(settings, routes)?.serve_with_incoming_shutdown(
-        TcpListenerStream::new(listener),
-        stop.clone().cancelled_owned(),
-    );
+    let router = server::build(settings, auth, routes)?;
+    let shutdown = stop.clone().cancelled_owned();
+    let accepting = stop.clone();
+    let serve = async move {
+        match &settings.tls {
+            Some(tls) => {
+                let config = crate::tls::config(tls)?;
+                let incoming = crate::tls::incoming(listener, config, accepting);
+                router
+                    .serve_with_incoming_shutdown(incoming, shutdown)
+                    .await
+            }
+            None => {
+                let incoming = TcpListenerStream::new(listener);
+                router
+                    .serve_with_incoming_shutdown(incoming, shutdown)
+                    .await
+            }
+        }
+        .context("the gRPC server failed")
+    };
     let grace = settings.shutdown_grace;
     tokio::select! {
-        served = serve => served.context("the gRPC server failed"),
+        served = serve => served,
         () = async {
             stop.cancelled().await;
             tokio::time::sleep(grace).await;

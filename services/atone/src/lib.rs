@@ -9,6 +9,8 @@ mod auth_service;
 mod body_limit;
 pub mod cli;
 pub mod json;
+mod limits;
+pub mod methods;
 pub mod metrics;
 pub mod oneshot;
 pub mod readiness;
@@ -20,6 +22,7 @@ pub mod settings;
 pub mod signal;
 pub mod startup;
 pub mod telemetry;
+mod tls;
 pub mod web;
 pub mod webhook;
 

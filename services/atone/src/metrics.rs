@@ -33,12 +33,17 @@ const BUCKETS: [f64; 13] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// The process's recorder, installed once (the `metrics` facade is global).
+/// The process's recorder, installed once (the `metrics` facade is global). Two callers
+/// at once (two servers in one test process) get the same one.
 fn handle() -> anyhow::Result<PrometheusHandle> {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    if let Some(handle) = HANDLE.get() {
-        return Ok(handle.clone());
-    }
+    static HANDLE: OnceLock<Result<PrometheusHandle, String>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| install().map_err(|e| format!("{e:#}")))
+        .clone()
+        .map_err(anyhow::Error::msg)
+}
+
+fn install() -> anyhow::Result<PrometheusHandle> {
     let recorder = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &BUCKETS)
         .context("metric buckets")?
@@ -49,14 +54,8 @@ fn handle() -> anyhow::Result<PrometheusHandle> {
         .context("batch-size buckets")?
         .build_recorder();
     let handle = recorder.handle();
-    // Another thread may have won the race; then its recorder is the one in use.
-    if metrics::set_global_recorder(recorder).is_ok() {
-        let _ = HANDLE.set(handle);
-    }
-    HANDLE
-        .get()
-        .cloned()
-        .context("another metrics recorder is installed")
+    metrics::set_global_recorder(recorder).context("another metrics recorder is installed")?;
+    Ok(handle)
 }
 
 /// What a scrape reads besides the recorder.
@@ -140,22 +139,27 @@ async fn refresh(scrape: &Scrape) -> Result<(), atone_storage::StorageError> {
 }
 
 /// Counts each gRPC call by service, method and status code, and times it (to its response
-/// headers: for a stream, its start).
+/// headers: for a stream, its start). The method is the one the limits found for the path.
 pub async fn record_rpc(request: Request, next: Next) -> Response {
     let grpc = request
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/grpc"));
-    let path = request.uri().path().to_owned();
+    // Labels from the methods the process serves only: a made-up path is `unknown`, so
+    // callers cannot add series.
+    let called = request
+        .extensions()
+        .get::<crate::limits::Called>()
+        .map(|called| called.0);
+    let (service, method) = called.map_or(("unknown", "unknown"), |m| {
+        (m.service.as_str(), m.name.as_str())
+    });
     let started = Instant::now();
     let response = next.run(request).await;
     if !grpc {
         return response;
     }
-    let Some((service, method)) = path.trim_start_matches('/').split_once('/') else {
-        return response;
-    };
     // An error is a trailers-only response: its code is in the headers. Otherwise the
     // call's outcome is in the trailers; a started stream or a unary reply counts as OK.
     let code = response
@@ -235,6 +239,10 @@ fn describe() {
         "from an event to its push to the member's watchers"
     );
     describe_gauge!("atone_watchers", "open WatchMember streams of this process");
+    describe_counter!(
+        "atone_webhook_macs_total",
+        "webhook signature MACs computed (one per secret per signed request)"
+    );
     describe_gauge!("atone_dead_letters", "parked events");
     describe_gauge!("atone_parked_members", "members with parked events");
     describe_gauge!(

@@ -2,17 +2,12 @@
 //! limits that keep one caller from taking the process down.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use anyhow::Context as _;
-use tokio::sync::Semaphore;
-use tonic::body::Body;
-use tonic::codegen::http::{Request, Response};
+use tonic::transport::Server;
 use tonic::transport::server::Router;
-use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
-use tower::{Layer, Service};
+
+use crate::limits::Limits;
 
 /// TLS on the one port: gRPC, gRPC-Web, the page and the webhook alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,8 +36,16 @@ pub struct ServerSettings {
     /// Calls handled at once by the whole process; past it, UNAVAILABLE at once rather than
     /// a queue without bound.
     pub max_in_flight: usize,
+    /// Calls one connection, one credential (an API key, a member), or all callers without
+    /// a credential together may have in flight; past it, RESOURCE_EXHAUSTED. At most
+    /// `max_in_flight`.
+    pub max_in_flight_per_caller: usize,
     /// The largest request body, in bytes; past it, RESOURCE_EXHAUSTED.
     pub max_request_bytes: usize,
+    /// How long a request's body may take to arrive, whole (a stream of requests has no
+    /// such bound): a caller that opens a call and sends its body slowly, or never, holds
+    /// its in-flight slot this long at most.
+    pub body_timeout: Duration,
     /// On shutdown, how long calls in flight may take to finish before their connections
     /// are closed.
     pub shutdown_grace: Duration,
@@ -59,7 +62,9 @@ impl Default for ServerSettings {
             keepalive_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_in_flight: 1024,
+            max_in_flight_per_caller: 256,
             max_request_bytes: 64 * 1024,
+            body_timeout: Duration::from_secs(5),
             shutdown_grace: Duration::from_secs(10),
             readiness: crate::readiness::ReadinessConfig::default(),
         }
@@ -74,145 +79,19 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
-/// A server with `settings`' TLS and limits, serving `routes`.
+/// A server with `settings`' TLS and limits, serving `routes` to the callers `auth` admits.
 pub fn build(
     settings: &ServerSettings,
+    auth: atone_auth::Authenticator,
     routes: tonic::service::Routes,
 ) -> anyhow::Result<Router<tower::layer::util::Stack<Limits, tower::layer::util::Identity>>> {
-    let mut builder = Server::builder()
+    // TLS is atone's own (`crate::tls`): tonic's offers only h2 in ALPN.
+    Ok(Server::builder()
         .accept_http1(true)
         .max_concurrent_streams(settings.max_concurrent_streams)
         .http2_keepalive_interval(Some(settings.keepalive_interval))
         .http2_keepalive_timeout(Some(settings.keepalive_timeout))
-        .timeout(settings.request_timeout);
-    if let Some(tls) = &settings.tls {
-        builder = builder
-            .tls_config(tls_config(tls)?)
-            .context("the TLS configuration")?;
-    }
-    Ok(builder
-        .layer(Limits::new(
-            settings.max_in_flight,
-            settings.max_request_bytes,
-        ))
+        .timeout(settings.request_timeout)
+        .layer(Limits::new(settings, auth))
         .add_routes(routes))
-}
-
-fn tls_config(tls: &TlsSettings) -> anyhow::Result<ServerTlsConfig> {
-    let read = |path: &PathBuf, what: &str| {
-        std::fs::read(path).with_context(|| format!("cannot read the {what} {}", path.display()))
-    };
-    let identity = Identity::from_pem(
-        read(&tls.cert, "TLS certificate")?,
-        read(&tls.key, "TLS key")?,
-    );
-    let mut config = ServerTlsConfig::new().identity(identity);
-    if let Some(ca) = &tls.client_ca {
-        config = config.client_ca_root(Certificate::from_pem(read(ca, "client CA")?));
-    }
-    Ok(config)
-}
-
-/// Load shedding and the request size limit, in front of every route.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    permits: Arc<Semaphore>,
-    max_request_bytes: usize,
-}
-
-impl Limits {
-    fn new(max_in_flight: usize, max_request_bytes: usize) -> Self {
-        Self {
-            permits: Arc::new(Semaphore::new(max_in_flight)),
-            max_request_bytes,
-        }
-    }
-}
-
-impl<S> Layer<S> for Limits {
-    type Service = Limited<S>;
-
-    fn layer(&self, inner: S) -> Limited<S> {
-        Limited {
-            inner,
-            limits: self.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Limited<S> {
-    inner: S,
-    limits: Limits,
-}
-
-impl<S> Service<Request<Body>> for Limited<S>
-where
-    S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-{
-    type Response = Response<Body>;
-    type Error = S::Error;
-    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Response<Body>, S::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
-        let Ok(permit) = self.limits.permits.clone().try_acquire_owned() else {
-            tracing::debug!(path = %request.uri().path(), "request shed: atone is saturated");
-            let response = shed(&request);
-            return Box::pin(async move { Ok(response) });
-        };
-        let limit = self.limits.max_request_bytes;
-        let request = request.map(|body| Body::new(crate::body_limit::Limited::new(body, limit)));
-        let future = self.inner.call(request);
-        // The call runs on a task of its own, holding its permit until it is done. A client
-        // that goes away (its deadline, a reset stream, the request timeout) drops only the
-        // wait for the answer: a database query or transaction is never dropped half done,
-        // which would strand its pooled connection (sqlx tests a returned connection with a
-        // ping that never answers after a cancelled write).
-        let call = tokio::spawn(async move {
-            let response = future.await;
-            drop(permit);
-            response
-        });
-        Box::pin(async move {
-            match call.await {
-                Ok(response) => response,
-                Err(e) => {
-                    tracing::error!(error = %e, "a call's task failed");
-                    Ok(tonic::Status::internal("internal error").into_http())
-                }
-            }
-        })
-    }
-}
-
-/// The answer to a call shed under load: gRPC's UNAVAILABLE for a gRPC client, and for the
-/// page and the webhook HTTP 503 (a provider then retries its webhook; a 200 would tell it
-/// the payment arrived).
-fn shed(request: &Request<Body>) -> Response<Body> {
-    let content_type = request
-        .headers()
-        .get(tonic::codegen::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    const SATURATED: &str = "atone is saturated; retry in a moment";
-    if content_type.starts_with("application/grpc") {
-        return tonic::Status::unavailable(SATURATED).into_http();
-    }
-    if content_type.starts_with("application/json") && request.uri().path() != crate::webhook::PATH
-    {
-        return crate::json::json_error(tonic::Code::Unavailable, SATURATED).map(Body::new);
-    }
-    let mut response = Response::new(Body::new(format!("{SATURATED}\n")));
-    *response.status_mut() = tonic::codegen::http::StatusCode::SERVICE_UNAVAILABLE;
-    response.headers_mut().insert(
-        tonic::codegen::http::header::RETRY_AFTER,
-        tonic::codegen::http::HeaderValue::from_static("1"),
-    );
-    response
 }

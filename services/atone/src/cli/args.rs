@@ -87,9 +87,17 @@ pub struct ServerArgs {
     /// Calls handled at once by the process; past it, UNAVAILABLE.
     #[arg(long, env = "ATONE_MAX_IN_FLIGHT", default_value_t = ServerSettings::default().max_in_flight)]
     pub max_in_flight: usize,
+    /// Calls one connection, one credential, or all callers without one may have in
+    /// flight; past it, RESOURCE_EXHAUSTED.
+    #[arg(long, env = "ATONE_MAX_IN_FLIGHT_PER_CALLER", default_value_t = ServerSettings::default().max_in_flight_per_caller)]
+    pub max_in_flight_per_caller: usize,
     /// The largest request, in bytes; past it, RESOURCE_EXHAUSTED.
     #[arg(long, env = "ATONE_MAX_REQUEST_BYTES", default_value_t = ServerSettings::default().max_request_bytes)]
     pub max_request_bytes: usize,
+    /// How long a request's body may take to arrive, whole; past it, DEADLINE_EXCEEDED
+    /// (HTTP 408 for the webhook).
+    #[arg(long, env = "ATONE_BODY_TIMEOUT", default_value_t = shown(ServerSettings::default().body_timeout))]
+    pub body_timeout: Duration,
     /// On shutdown, how long calls in flight may take to finish before their connections
     /// are closed.
     #[arg(long, env = "ATONE_SHUTDOWN_GRACE", default_value_t = shown(ServerSettings::default().shutdown_grace))]

@@ -73,7 +73,9 @@ impl ServerArgs {
             keepalive_timeout: *self.keepalive_timeout,
             request_timeout: *self.request_timeout,
             max_in_flight: self.max_in_flight,
+            max_in_flight_per_caller: self.max_in_flight_per_caller,
             max_request_bytes: self.max_request_bytes,
+            body_timeout: *self.body_timeout,
             shutdown_grace: *self.shutdown_grace,
             readiness: Default::default(),
         }

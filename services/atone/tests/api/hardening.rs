@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use atone_api::tonic::Code;
 use atone_api::v1::command_service_client::CommandServiceClient;
+use atone_testkit::raw_h2;
+use tower::Service;
 
+use crate::metrics::scrape;
 use atone_testkit::*;
 
 /// A refusal is logged at debug: a flood of them leaves no line in an INFO log.
@@ -40,4 +43,220 @@ async fn refusals_are_logged_at_debug_only() {
         "no refusal at INFO:\n{}",
         atone.log_tail(20)
     );
+}
+
+/// The value of the series `name` (no labels) in a scrape; 0 when it is not there.
+fn value_of(scrape: &str, name: &str) -> f64 {
+    scrape
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+fn with_metrics(settings: &mut atone::Settings) {
+    settings.metrics_listen = Some("127.0.0.1:0".parse().expect("address"));
+}
+
+/// Made-up methods under a real service count under one `unknown` label: a caller cannot
+/// add metric series.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn made_up_methods_add_no_metric_series() {
+    let keys = TestKeys::create();
+    let configure = keys.configure();
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        configure(s);
+        with_metrics(s);
+    })
+    .await;
+    let metrics = app.metrics_addr.expect("metrics are served");
+    let mut h2 = raw_h2::RawH2::connect(app.addr).await;
+    // One made-up call first, so the `unknown` series exists before the count.
+    h2.open(1, "/atone.v1.QueryService/warm-up", Some(b""))
+        .await;
+    eventually(
+        Duration::from_secs(10),
+        "the made-up call is counted",
+        || async {
+            scrape(metrics)
+                .await
+                .contains(r#"method="unknown""#)
+                .then_some(())
+        },
+    )
+    .await;
+    let unknown = |scrape: &str| {
+        scrape
+            .lines()
+            .filter(|l| l.starts_with("atone_rpc_requests_total") && l.contains("unknown"))
+            .count()
+    };
+    let before = scrape(metrics).await;
+    let mut made_up = Vec::new();
+    for i in 0..1000u32 {
+        let name = format!("m{}", uuid::Uuid::now_v7().simple());
+        h2.open(
+            3 + 2 * i,
+            &format!("/atone.v1.QueryService/{name}"),
+            Some(b""),
+        )
+        .await;
+        made_up.push(name);
+        if i % 100 == 99 {
+            // Each answer read, so the server has counted the calls so far.
+            let mut answered = 0;
+            h2.frame_where(Duration::from_secs(10), |frame| {
+                answered += usize::from(frame.ends_stream());
+                answered == 100
+            })
+            .await
+            .expect("100 answers");
+        }
+    }
+    let after = scrape(metrics).await;
+    assert_eq!(
+        unknown(&after),
+        unknown(&before),
+        "one `unknown` series, as before"
+    );
+    for name in &made_up {
+        assert!(!after.contains(name.as_str()), "{name} is not a label");
+    }
+}
+
+/// The webhook's signature header is read before its body, with at most 8 `v1` entries:
+/// 5,000 entries cost no more MACs than one (none: the header is refused), and a
+/// signature that is checked costs one MAC per secret, however many entries it has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_thousand_signatures_cost_no_more_macs_than_one() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        with_metrics(s);
+        if let Some(command) = s.command.as_mut() {
+            command.webhook_secrets = vec!["first-secret".into(), "second-secret".into()];
+        }
+    })
+    .await;
+    let metrics = app.metrics_addr.expect("metrics are served");
+    let body = format!(
+        r#"{{"event_id": "evt-1", "type": "payment.succeeded", "user_id": "u", "amount": 1, "paid_at": "2026-12-01T00:00:00Z", "pad": "{}"}}"#,
+        "x".repeat(15_000)
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    let entry = format!("v1={}", "ab".repeat(32));
+    let post = |entries: usize| {
+        let header = format!("t={now},{}", vec![entry.as_str(); entries].join(","));
+        let body = body.clone();
+        let url = format!("{}/webhooks/payments", app.endpoint());
+        async move {
+            reqwest::Client::builder()
+                .http1_only()
+                .build()
+                .expect("client")
+                .post(url)
+                .header("content-type", "application/json")
+                .header("atone-signature", header)
+                .body(body)
+                .send()
+                .await
+                .expect("the webhook answers")
+        }
+    };
+    let macs = || async { value_of(&scrape(metrics).await, "atone_webhook_macs_total") };
+    let at_start = macs().await;
+    let one = post(1).await;
+    assert_eq!(one.status().as_u16(), 401);
+    let after_one = macs().await;
+    assert_eq!(after_one - at_start, 2.0, "one MAC per secret");
+    let eight = post(8).await;
+    assert_eq!(eight.status().as_u16(), 401);
+    let after_eight = macs().await;
+    assert_eq!(
+        after_eight - after_one,
+        2.0,
+        "eight entries: still one MAC per secret"
+    );
+    let many = post(5_000).await;
+    assert_eq!(many.status().as_u16(), 401);
+    let text = many.text().await.expect("a body");
+    assert!(text.contains("more than 8"), "{text}");
+    assert_eq!(macs().await, after_eight, "5,000 entries: no MAC at all");
+    assert_eq!(app.event_count().await, 0, "nothing recorded");
+}
+
+/// A request over the size limit is RESOURCE_EXHAUSTED whatever size its message declares,
+/// over gRPC and JSON alike; the webhook answers 413.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_size_is_resource_exhausted_on_every_surface() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    // Declared sizes past the limit, at tonic's 4 MiB and past it, in a body that ends
+    // long before: the prefix alone is refused.
+    for declared in [200 * 1024u32, 4 * 1024 * 1024 + 1, 64 * 1024 * 1024] {
+        let mut body = vec![0u8];
+        body.extend_from_slice(&declared.to_be_bytes());
+        body.extend_from_slice(&[0x0a; 1000]);
+        let request = atone_api::tonic::codegen::http::Request::post(format!(
+            "{}/atone.v1.QueryService/GetMember",
+            app.endpoint()
+        ))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(atone_api::tonic::body::Body::new(
+            http_body_util::Full::new(bytes::Bytes::from(body)),
+        ))
+        .expect("a request");
+        let mut channel = app.channel().await;
+        let answer = tower::ServiceExt::ready(&mut channel)
+            .await
+            .expect("ready")
+            .call(request)
+            .await
+            .expect("an answer");
+        let status = answer
+            .headers()
+            .get("grpc-status")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        // 8 is RESOURCE_EXHAUSTED (tonic's own limit would be 11, OUT_OF_RANGE).
+        assert_eq!(
+            status.as_deref(),
+            Some("8"),
+            "declared {declared}: {answer:?}"
+        );
+    }
+    let client = reqwest::Client::new();
+    let json = client
+        .post(format!(
+            "{}/atone.v1.QueryService/GetMember",
+            app.endpoint()
+        ))
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"user_id": "{}"}}"#, "u".repeat(100 * 1024)))
+        .send()
+        .await
+        .expect("JSON answers");
+    assert_eq!(json.status().as_u16(), 429);
+    let error: serde_json::Value =
+        serde_json::from_str(&json.text().await.expect("a body")).expect("a JSON error");
+    assert_eq!(error["code"], "resource_exhausted", "{error}");
+    let webhook = client
+        .post(format!("{}/webhooks/payments", app.endpoint()))
+        .header("content-type", "application/json")
+        .header(
+            "atone-signature",
+            format!(
+                "t={},v1={}",
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .expect("after 1970")
+                    .as_secs(),
+                "00".repeat(32)
+            ),
+        )
+        .body("x".repeat(100 * 1024))
+        .send()
+        .await
+        .expect("the webhook answers");
+    assert_eq!(webhook.status().as_u16(), 413);
 }

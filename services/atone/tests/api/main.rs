@@ -11,6 +11,7 @@ mod event_log;
 mod flow;
 mod group_commit;
 mod hardening;
+mod held;
 mod idempotency;
 mod ids;
 mod json;

@@ -157,3 +157,51 @@ async fn assert_does_not_start(database_url: &str) {
         "atone does not start on {database_url}: {error}"
     );
 }
+
+/// ALPN offers `http/1.1` beside `h2`: an HTTP/1.1 client (a provider's webhook sender,
+/// `curl --http1.1`) connects over TLS, and gRPC still negotiates HTTP/2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_serves_http_1_1_clients_too() {
+    let pki = TestPki::create();
+    let app =
+        TestApp::spawn_with(Backend::Sqlite, |s| s.server.tls = Some(pki.server(false))).await;
+    let port = app.addr.port();
+    let ca = pki.path("ca.pem").display().to_string();
+    let https = format!("https://127.0.0.1:{port}");
+    assert_eq!(
+        curl_status(&["--http1.1", "--cacert", &ca], &format!("{https}/")).await,
+        200,
+        "the page over HTTP/1.1"
+    );
+    assert_eq!(
+        curl_status(
+            &["--http1.1", "--cacert", &ca, "-X", "POST", "-d", "{}"],
+            &format!("{https}/webhooks/payments")
+        )
+        .await,
+        401,
+        "the webhook over HTTP/1.1 answers (and refuses an unsigned body)"
+    );
+    let version = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_version}",
+            "--max-time",
+            "5",
+        ])
+        .args(["--http2", "--cacert", &ca])
+        .arg(format!("{https}/"))
+        .output()
+        .await
+        .expect("curl");
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout),
+        "2",
+        "h2 when asked"
+    );
+    assert!(served(&pki, port, ClientCert::None).await, "gRPC over TLS");
+    app.stop().await;
+}
