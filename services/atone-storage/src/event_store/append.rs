@@ -5,7 +5,7 @@
 
 use atone_api::envelope::encode;
 use atone_domain::{Envelope, Event, Member, Processed, RecordedEvent};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, EntityTrait, SqlErr};
 use uuid::Uuid;
 
@@ -28,6 +28,9 @@ struct Prepared {
     envelopes: Vec<Envelope>,
     /// The key and what it answers, for a command a caller may retry.
     key: Option<(String, Processed)>,
+    /// When the command happened, by atone's clock: the key's age is measured against the
+    /// same clock its retention is (`--clock-offset` moves both).
+    at: DateTime<Utc>,
     /// The state to snapshot, when the append crosses a snapshot boundary.
     snapshot: Option<Member>,
 }
@@ -114,6 +117,7 @@ impl EventStore {
             user_id: user_id.to_owned(),
             envelopes,
             key,
+            at: meta.occurred_at,
             snapshot,
         }
     }
@@ -167,7 +171,7 @@ impl EventStore {
                     user_id: Set(p.user_id.clone()),
                     idempotency_key: Set(key.clone()),
                     processed: Set(json),
-                    created_at: Set(now),
+                    created_at: Set(p.at),
                 });
             }
         }

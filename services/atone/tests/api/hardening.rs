@@ -260,3 +260,54 @@ async fn over_size_is_resource_exhausted_on_every_surface() {
         .expect("the webhook answers");
     assert_eq!(webhook.status().as_u16(), 413);
 }
+
+/// A key is stamped and aged by one clock: with atone's clock far ahead of the machine's
+/// (`--clock-offset 60d`), a key kept within the retention still answers its retry, so a
+/// retried purchase makes no second order. A key older than the retention, by the same
+/// clock, is forgotten: its going is the sign that a retention pass has run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_age_by_atone_s_clock_whatever_its_offset() {
+    let offset = Duration::from_secs(60 * 24 * 3600);
+    let clock = atone_command::SystemClock { offset };
+    let app = TestApp::spawn_with(Backend::Sqlite, move |s| {
+        s.clock = std::sync::Arc::new(clock);
+        if let Some(command) = s.command.as_mut() {
+            // A pass every 10 s.
+            command.handler.idempotency_retention = Duration::from_secs(20);
+        }
+    })
+    .await;
+    let user = unique_user("offset");
+    let mut command = app.command().await;
+    let first = command
+        .purchase(purchase(&user, 1000, "offset-key"))
+        .await
+        .expect("purchase")
+        .into_inner();
+    // A key a year old by atone's clock: the next pass forgets it.
+    let old = atone_storage::entity::idempotency_keys::ActiveModel {
+        user_id: sea_orm::ActiveValue::Set(user.clone()),
+        idempotency_key: sea_orm::ActiveValue::Set("a-year-old".into()),
+        processed: sea_orm::ActiveValue::Set(serde_json::json!(null)),
+        created_at: sea_orm::ActiveValue::Set(
+            atone_command::Clock::now(&clock) - chrono::Duration::days(365),
+        ),
+    };
+    sea_orm::EntityTrait::insert(old)
+        .exec_without_returning(&app.db)
+        .await
+        .expect("an old key");
+    eventually(Duration::from_secs(30), "a retention pass", || async {
+        let old = atone_storage::idempotency::earlier(&app.db, &user, "a-year-old").await;
+        // The null above does not read as a reply: gone is what is looked for.
+        matches!(old, Ok(None)).then_some(())
+    })
+    .await;
+    let again = command
+        .purchase(purchase(&user, 1000, "offset-key"))
+        .await
+        .expect("the retry")
+        .into_inner();
+    assert_eq!(again, first, "the retry answers the first purchase");
+    assert_eq!(app.event_count().await, 2, "one order");
+}
