@@ -58,7 +58,7 @@ pub fn router(handler: CommandHandler, secrets: &[String]) -> Router {
 }
 
 /// A provider's payment notification.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Notification {
     event_id: String,
@@ -119,10 +119,19 @@ async fn receive(State(webhook): State<Webhook>, request: Request) -> Response {
             ),
         );
     }
-    match record(&webhook.handler, notification).await {
-        Ok(Reply::ReceivePayment { applied, version }) => answer(
+    match record_or_keep(&webhook.handler, notification, &body).await {
+        Ok((Reply::ReceivePayment { applied, version }, None)) => answer(
             StatusCode::OK,
             serde_json::json!({ "applied": applied, "version": version }),
+        ),
+        Ok((Reply::ReceivePayment { applied, version }, Some(kept_as))) => answer(
+            StatusCode::OK,
+            serde_json::json!({
+                "applied": applied,
+                "version": version,
+                "kept_as": kept_as,
+                "reason": "the event id was used before for another notification: this money is kept as the member's unapplied balance, under its own transaction id, for an operator to apply or refund",
+            }),
         ),
         Ok(other) => {
             tracing::error!(?other, "a payment answered another command's reply");
@@ -139,6 +148,49 @@ async fn receive(State(webhook): State<Webhook>, request: Request) -> Response {
             refuse(code, status.message())
         }
     }
+}
+
+/// Records the notification; one whose event id was used before for another notification
+/// (another amount, say) is money received all the same: it is kept as the member's
+/// unapplied balance (no bill), under a transaction id of its own made from the event id and
+/// the body, so a replay of it is recorded once too. Returns that id when it was used.
+async fn record_or_keep(
+    handler: &CommandHandler,
+    mut n: Notification,
+    body: &[u8],
+) -> Result<(Reply, Option<String>), CommandError> {
+    let event_id = n.event_id.clone();
+    let bill_id = std::mem::take(&mut n.bill_id);
+    let first = Notification {
+        bill_id: bill_id.clone(),
+        ..n.clone()
+    };
+    match record(handler, first).await {
+        Err(CommandError::Domain(DomainError::IdempotencyKeyReused { .. })) => {
+            let kept_as = reused_id(&event_id, body);
+            tracing::warn!(
+                event_id = %event_id,
+                kept_as = %kept_as,
+                "webhook event id reused for another notification: kept as unapplied money"
+            );
+            n.event_id = kept_as.clone();
+            record(handler, n).await.map(|reply| (reply, Some(kept_as)))
+        }
+        other => other.map(|reply| (reply, None)),
+    }
+}
+
+/// The transaction id of a notification whose event id was used before: the event id (cut
+/// to fit) and a digest of the body, so that each distinct body is recorded once.
+fn reused_id(event_id: &str, body: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = hex::encode(&Sha256::digest(body)[..8]);
+    let room = validate::MAX_ID_BYTES - "#reused-".len() - digest.len();
+    let mut cut = event_id.len().min(room);
+    while !event_id.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}#reused-{digest}", &event_id[..cut])
 }
 
 /// Records the notification as `ReceivePayment`, keyed by its event id.

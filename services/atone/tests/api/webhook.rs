@@ -170,3 +170,64 @@ async fn with_authentication_on_and_no_secret_there_is_no_webhook() {
     assert_eq!(app.event_count().await, 0);
     app.stop().await;
 }
+
+/// An event id used again for another notification (another amount) is money received
+/// all the same: kept as the member's unapplied balance under its own transaction id, once
+/// however often it is replayed; the first notification's payment stands.
+async fn a_reused_event_id_is_money_kept_not_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = unique_user("reused");
+    let bought = buy(&app, &user, 5000).await;
+    let bill = app
+        .command()
+        .await
+        .issue_immediate_bill(IssueImmediateBillRequest {
+            user_id: user.clone(),
+            promise_id: bought.promise_id,
+            amount: 5000,
+            idempotency_key: "bill-reused".into(),
+        })
+        .await
+        .expect("bill")
+        .into_inner()
+        .bill_id;
+    let secret = atone::webhook::DEVELOPMENT_SECRET;
+    let first = notification("evt-reused", &user, &bill, 5000);
+    let paid = post(&app, &first, Some(&sign(secret, now(), first.as_bytes()))).await;
+    assert_eq!(paid.status, 200, "{}", paid.body);
+    let other = notification("evt-reused", &user, &bill, 6000);
+    let kept = post(&app, &other, Some(&sign(secret, now(), other.as_bytes()))).await;
+    assert_eq!(kept.status, 200, "money is never refused: {}", kept.body);
+    let answer: serde_json::Value = serde_json::from_str(&kept.body).expect("JSON");
+    assert_eq!(answer["applied"], false, "{answer}");
+    let kept_as = answer["kept_as"].as_str().expect("the id it is kept under");
+    assert!(kept_as.starts_with("evt-reused#reused-"), "{kept_as}");
+    assert!(
+        answer["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("used before"))
+    );
+    let events = app.event_count().await;
+    let replay = post(&app, &other, Some(&sign(secret, now(), other.as_bytes()))).await;
+    assert_eq!(replay.status, 200);
+    assert_eq!(replay.body, kept.body, "a replay answers the same");
+    assert_eq!(app.event_count().await, events, "and records nothing new");
+    let member = get_member(&app, &user, answer["version"].as_i64().expect("version")).await;
+    let summary = member.summary.expect("summary");
+    assert_eq!(
+        summary.unapplied_balance, 6000,
+        "the second notification's money is kept"
+    );
+    assert_eq!(summary.outstanding_amount, 0, "the first paid the bill");
+    assert_read_models_match_event_store(&app.db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_event_id_is_money_kept_not_refused_on_sqlite() {
+    a_reused_event_id_is_money_kept_not_refused(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_event_id_is_money_kept_not_refused_on_mariadb() {
+    a_reused_event_id_is_money_kept_not_refused(Backend::MariaDb).await;
+}
