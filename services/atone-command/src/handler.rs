@@ -163,6 +163,20 @@ impl CommandHandler {
         command: Command,
         correlation_id: String,
     ) -> Result<Reply, CommandError> {
+        self.carry_out(user_id, idempotency_key, command, correlation_id)
+            .await
+            .map(|done| done.reply)
+    }
+
+    /// The same, saying whether this call did the work or answered an earlier one's reply
+    /// (what a run over many members counts).
+    pub async fn carry_out(
+        &self,
+        user_id: &str,
+        idempotency_key: &str,
+        command: Command,
+        correlation_id: String,
+    ) -> Result<Done, CommandError> {
         validate::user_id(user_id)?;
         validate::idempotency_key(idempotency_key)?;
         let _turn = self.stripes.of(user_id).lock().await;
@@ -184,11 +198,17 @@ impl CommandHandler {
                 Ok(Decision::AlreadyDone(reply)) => {
                     self.cache.put(user_id, member);
                     metrics::counter!("atone_idempotent_replays_total").increment(1);
-                    return Ok(reply);
+                    return Ok(Done {
+                        reply,
+                        replayed: true,
+                    });
                 }
                 Ok(Decision::Append { events, reply }) if events.is_empty() => {
                     self.cache.put(user_id, member);
-                    return Ok(reply);
+                    return Ok(Done {
+                        reply,
+                        replayed: false,
+                    });
                 }
                 Ok(Decision::Append { events, reply }) => (events, reply),
             };
@@ -216,7 +236,10 @@ impl CommandHandler {
                     self.appended.notify_one();
                     metrics::counter!("atone_commands_appended_total").increment(1);
                     metrics::counter!("atone_events_appended_total").increment(appended);
-                    return Ok(reply);
+                    return Ok(Done {
+                        reply,
+                        replayed: false,
+                    });
                 }
                 Err(StorageError::Conflict { .. }) => {
                     metrics::counter!("atone_command_conflicts_total").increment(1);
@@ -231,4 +254,13 @@ impl CommandHandler {
             attempts: self.config.max_attempts,
         })
     }
+}
+
+/// What a command came to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Done {
+    pub reply: Reply,
+    /// True when an earlier command with the same idempotency key did the work, and this
+    /// one only answered its reply.
+    pub replayed: bool,
 }

@@ -14,6 +14,6 @@ mod service;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use error::CommandError;
-pub use handler::{CommandConfig, CommandHandler};
+pub use handler::{CommandConfig, CommandHandler, Done};
 pub use retention::KeyRetention;
 pub use service::CommandApi;

@@ -23,7 +23,8 @@ const MEMBERS_PER_PAGE: u64 = 500;
 pub struct Progress {
     pub members_total: u64,
     pub members_done: u64,
-    /// Bills issued (close) or newly overdue (overdue check).
+    /// Bills this run issued (close) or found newly overdue (overdue check); a member the
+    /// same run was done for before counts none.
     pub bills: u64,
 }
 
@@ -66,8 +67,10 @@ impl BillingRuns {
                 break;
             };
             for user_id in &page {
-                let reply = self.run_one(user_id, &key, command.clone()).await?;
-                if let Reply::CloseMonth { bill: Some(_), .. } = reply {
+                let run = self.run_one(user_id, &key, command.clone()).await?;
+                // Counted once: a close run again answers the bill it issued before.
+                if let (Reply::CloseMonth { bill: Some(_), .. }, false) = (run.reply, run.replayed)
+                {
                     done.bills += 1;
                 }
                 done.members_done += 1;
@@ -95,9 +98,8 @@ impl BillingRuns {
         let key = format!("overdue:{as_of}");
         let command = Command::MarkOverdue(MarkOverdue { as_of });
         for user_id in &members {
-            if let Reply::MarkOverdue { newly_overdue, .. } =
-                self.run_one(user_id, &key, command.clone()).await?
-            {
+            let run = self.run_one(user_id, &key, command.clone()).await?;
+            if let (Reply::MarkOverdue { newly_overdue, .. }, false) = (run.reply, run.replayed) {
                 done.bills += newly_overdue as u64;
             }
             done.members_done += 1;
@@ -112,10 +114,10 @@ impl BillingRuns {
         user_id: &str,
         key: &str,
         command: Command,
-    ) -> Result<Reply, CommandError> {
+    ) -> Result<crate::handler::Done, CommandError> {
         let correlation_id = key.to_owned();
         self.handler
-            .execute(user_id, key, command, correlation_id)
+            .carry_out(user_id, key, command, correlation_id)
             .await
     }
 }

@@ -311,3 +311,29 @@ async fn keys_age_by_atone_s_clock_whatever_its_offset() {
     assert_eq!(again, first, "the retry answers the first purchase");
     assert_eq!(app.event_count().await, 2, "one order");
 }
+
+/// A close answers what that call issued: closing a month again, or closing it on a second
+/// process, reports no bill that an earlier run issued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_reports_the_bills_that_call_issued() {
+    let clock = atone_command::ManualClock::new(jst(2026, 11, 15, 12, 0, 0));
+    let app = TestApp::spawn_with(Backend::Sqlite, with_clock(&clock, false)).await;
+    let mut command = app.command().await;
+    for i in 0..3 {
+        command
+            .purchase(monthly(&unique_user(&format!("closed-{i}")), 1000, "m-1"))
+            .await
+            .expect("a monthly purchase");
+    }
+    clock.set(jst(2026, 12, 1, 9, 0, 0));
+    let issued = |progress: &[atone_api::v1::CloseBillingPeriodResponse]| {
+        let last = progress.last().expect("a last message");
+        assert!(last.done);
+        last.bills_issued
+    };
+    let first = close_period(&app, "2026-11").await.expect("close November");
+    assert_eq!(issued(&first), 3, "three bills");
+    let again = close_period(&app, "2026-11").await.expect("close again");
+    assert_eq!(issued(&again), 0, "none issued by the second call");
+    assert_eq!(again.last().map(|p| p.members_done), Some(3));
+}

@@ -57,7 +57,8 @@ export type CloseBillingPeriodResponse = Message<"atone.v1.CloseBillingPeriodRes
   membersDone: bigint;
 
   /**
-   * Monthly bills issued so far (a member with nothing to bill gets none).
+   * Monthly bills this call issued so far (a member with nothing to bill gets none; a
+   * member the month was closed for before, by this or another run, counts none).
    *
    * @generated from field: int64 bills_issued = 4;
    */
@@ -117,7 +118,7 @@ export type MarkOverdueBillsResponse = Message<"atone.v1.MarkOverdueBillsRespons
   membersDone: bigint;
 
   /**
-   * Bills that became overdue.
+   * Bills this call found newly overdue (none for a member already checked as of that day).
    *
    * @generated from field: int64 bills_overdue = 4;
    */
