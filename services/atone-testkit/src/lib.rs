@@ -15,6 +15,7 @@ pub mod client;
 pub mod db;
 pub mod emulator;
 pub mod events;
+pub mod fuzz;
 pub mod load;
 pub mod otlp;
 pub mod process;

@@ -9,6 +9,7 @@ mod concurrency;
 mod crash;
 mod event_log;
 mod flow;
+mod fuzz;
 mod group_commit;
 mod hardening;
 mod held;

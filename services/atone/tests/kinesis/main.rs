@@ -5,6 +5,7 @@ mod dead_letters;
 mod failover;
 mod flow;
 mod foreign;
+mod fuzz;
 mod outage;
 mod packing;
 mod reshard;
