@@ -15,7 +15,9 @@ mod rows;
 mod rules;
 
 pub use project::{Change, Needs, Projected, ProjectionError, project};
-pub use rows::{BillKind, BillRow, BillStatus, MemberRow, MemberRows, PromiseRow, PromiseStatus};
+pub use rows::{
+    BillKind, BillRow, BillStatus, LIMIT_NOT_SET, MemberRow, MemberRows, PromiseRow, PromiseStatus,
+};
 
 #[cfg(test)]
 mod spec;

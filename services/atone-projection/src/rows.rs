@@ -9,10 +9,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::Change;
 
+/// The credit limit of a member no purchase or `ChangeCreditLimit` has set one for: the
+/// command process's configured default applies, and that is what a read shows.
+pub const LIMIT_NOT_SET: i64 = -1;
+
 /// A member's totals: what `GetMember` shows as the summary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberRow {
     pub user_id: String,
+    /// [`LIMIT_NOT_SET`] until a purchase records the limit it was checked against, or
+    /// `ChangeCreditLimit` sets one.
     pub credit_limit: i64,
     /// Yen owed: every promise whose bill is not paid yet.
     pub outstanding_amount: i64,
@@ -32,7 +38,7 @@ impl MemberRow {
     pub fn new(user_id: impl Into<String>) -> Self {
         Self {
             user_id: user_id.into(),
-            credit_limit: 0,
+            credit_limit: LIMIT_NOT_SET,
             outstanding_amount: 0,
             version: 0,
             payment_method: PaymentMethod::default(),
@@ -42,9 +48,19 @@ impl MemberRow {
         }
     }
 
-    /// What the member may still buy for; never negative, even if the limit was lowered.
-    pub fn available_credit(&self) -> i64 {
-        (self.credit_limit - self.outstanding_amount).max(0)
+    /// The limit that applies: the member's own, or `default` while none is set.
+    pub fn credit_limit_or(&self, default: i64) -> i64 {
+        if self.credit_limit == LIMIT_NOT_SET {
+            default
+        } else {
+            self.credit_limit
+        }
+    }
+
+    /// What the member may still buy for, with `default` as the limit while none is set;
+    /// never negative, even if the limit was lowered.
+    pub fn available_credit(&self, default: i64) -> i64 {
+        (self.credit_limit_or(default) - self.outstanding_amount).max(0)
     }
 }
 

@@ -5,12 +5,14 @@ use atone_api::v1;
 use atone_projection::{BillRow, Change, MemberRow, PromiseRow};
 use atone_storage::MemberView;
 
-pub fn summary(row: &MemberRow) -> v1::MemberSummary {
+/// The summary of `row`, with `default_credit_limit` as the limit while the member has none
+/// of its own (before a first purchase).
+pub fn summary(row: &MemberRow, default_credit_limit: i64) -> v1::MemberSummary {
     v1::MemberSummary {
         user_id: row.user_id.clone(),
-        credit_limit: row.credit_limit,
+        credit_limit: row.credit_limit_or(default_credit_limit),
         outstanding_amount: row.outstanding_amount,
-        available_credit: row.available_credit(),
+        available_credit: row.available_credit(default_credit_limit),
         version: row.version,
         payment_method: v1::PaymentMethod::from(row.payment_method) as i32,
         credit_balance: row.credit_balance,
@@ -62,15 +64,12 @@ fn date_or_empty(date: Option<chrono::NaiveDate>) -> String {
     date.map(|d| d.to_string()).unwrap_or_default()
 }
 
-/// A member the read models do not know yet is shown empty at version 0, with
-/// `default_credit_limit`.
+/// A member the read models do not know yet is shown empty at version 0; either way the
+/// limit is `default_credit_limit` until the member has one of its own.
 pub fn member(view: &MemberView, user_id: &str, default_credit_limit: i64) -> v1::Member {
     let summary = match &view.member {
-        Some(row) => summary(row),
-        None => summary(&MemberRow {
-            credit_limit: default_credit_limit,
-            ..MemberRow::new(user_id)
-        }),
+        Some(row) => summary(row, default_credit_limit),
+        None => summary(&MemberRow::new(user_id), default_credit_limit),
     };
     v1::Member {
         summary: Some(summary),
@@ -80,12 +79,12 @@ pub fn member(view: &MemberView, user_id: &str, default_credit_limit: i64) -> v1
     }
 }
 
-pub fn change(change: &Change) -> v1::MemberChange {
+pub fn change(change: &Change, default_credit_limit: i64) -> v1::MemberChange {
     v1::MemberChange {
         version: change.version,
         event_type: change.event_type.clone(),
         occurred_at: Some(timestamp(change.occurred_at)),
-        summary: Some(summary(&change.member)),
+        summary: Some(summary(&change.member, default_credit_limit)),
         promises: change.promises.iter().map(promise).collect(),
         bills: change.bills.iter().map(bill).collect(),
     }

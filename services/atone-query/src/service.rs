@@ -57,6 +57,11 @@ pub struct QueryApi {
 }
 
 impl QueryApi {
+    /// The limit shown for a member without one of its own (`--credit-limit`).
+    pub(crate) fn default_credit_limit(&self) -> i64 {
+        self.config.default_credit_limit
+    }
+
     /// `watchers` counts the open watches (GetStatus shows it).
     pub fn new(
         feed: Feed,

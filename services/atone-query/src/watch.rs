@@ -41,10 +41,13 @@ pub fn spawn(
     ReceiverStream::new(rx).map(|message| *message)
 }
 
-fn change_message(row: &FeedRow) -> WatchMemberResponse {
+fn change_message(row: &FeedRow, default_credit_limit: i64) -> WatchMemberResponse {
     WatchMemberResponse {
         cursor: row.version.to_string(),
-        kind: Some(Kind::Change(convert::change(&row.change))),
+        kind: Some(Kind::Change(convert::change(
+            &row.change,
+            default_credit_limit,
+        ))),
     }
 }
 
@@ -125,7 +128,8 @@ impl Watch {
     async fn push(&mut self, row: &FeedRow) -> Result<(), End> {
         let span = tracing::info_span!("watch_push", user_id = %row.user_id, version = row.version);
         atone_trace::follow(&span, &row.trace_parent);
-        self.send(change_message(row)).instrument(span).await
+        let message = change_message(row, self.api.default_credit_limit());
+        self.send(message).instrument(span).await
     }
 
     async fn send(&mut self, message: WatchMemberResponse) -> Result<(), End> {

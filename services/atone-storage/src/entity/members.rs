@@ -5,6 +5,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: String,
+    /// -1 (`atone_projection::LIMIT_NOT_SET`) until a purchase or `ChangeCreditLimit` sets
+    /// the member's own limit; reads show the configured default meanwhile.
     pub credit_limit: i64,
     pub outstanding_amount: i64,
     /// The member version the read models reflect: events at or below it are applied.

@@ -337,3 +337,43 @@ async fn a_close_reports_the_bills_that_call_issued() {
     assert_eq!(issued(&again), 0, "none issued by the second call");
     assert_eq!(again.last().map(|p| p.members_done), Some(3));
 }
+
+/// Before a first purchase a member reads the limit that applies to them: the default,
+/// as a purchase would be checked against, in GetMember and in a watch's change alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_reads_the_default_limit_before_a_first_purchase() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        if let Some(command) = s.command.as_mut() {
+            command.handler.credit_limit = 70_000;
+        }
+        if let Some(query) = s.query.as_mut() {
+            query.api.default_credit_limit = 70_000;
+        }
+    })
+    .await;
+    let user = unique_user("no-purchase-yet");
+    let mut watcher = Watcher::open(&app, &user, "").await;
+    watcher.next_snapshot().await;
+    let set = app
+        .command()
+        .await
+        .set_payment_method(atone_api::v1::SetPaymentMethodRequest {
+            user_id: user.clone(),
+            method: atone_api::v1::PaymentMethod::BankDebit as i32,
+            idempotency_key: "method-1".into(),
+        })
+        .await
+        .expect("a payment method")
+        .into_inner();
+    let summary = get_member(&app, &user, set.version)
+        .await
+        .summary
+        .expect("summary");
+    assert_eq!(summary.credit_limit, 70_000, "{summary:?}");
+    assert_eq!(summary.available_credit, 70_000, "{summary:?}");
+    let (_, change) = watcher.next_change().await;
+    let pushed = change.summary.expect("summary");
+    assert_eq!(pushed.credit_limit, 70_000, "{pushed:?}");
+    // A purchase up to that limit passes, as the reading said.
+    buy(&app, &user, 70_000).await;
+}

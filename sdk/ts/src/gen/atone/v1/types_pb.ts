@@ -232,7 +232,8 @@ export type MemberSummary = Message<"atone.v1.MemberSummary"> & {
   userId: string;
 
   /**
-   * ご利用上限額, yen: the most the member may owe at once.
+   * ご利用上限額, yen: the most the member may owe at once. Before a first purchase (or
+   * ChangeCreditLimit) the configured default, which a purchase would be checked against.
    *
    * @generated from field: int64 credit_limit = 2;
    */
