@@ -14,7 +14,7 @@ mod project;
 mod rows;
 mod rules;
 
-pub use project::{Change, Needs, Projected, ProjectionError, project};
+pub use project::{Change, Needs, Projected, ProjectionError, project, reads_unbilled_monthly};
 pub use rows::{
     BillKind, BillRow, BillStatus, LIMIT_NOT_SET, MemberRow, MemberRows, PromiseRow, PromiseStatus,
 };

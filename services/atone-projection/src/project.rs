@@ -49,6 +49,12 @@ pub struct Needs {
     pub promises_of_bills: Vec<String>,
 }
 
+/// Whether projecting `event` reads the member's unbilled 月まとめ払い promises: a change
+/// of payment method moves their due date to the one their month's bill will have.
+pub fn reads_unbilled_monthly(event: &Event) -> bool {
+    matches!(event, Event::PaymentMethodChanged(_))
+}
+
 impl Needs {
     /// Adds what `event` reads.
     pub fn add(&mut self, event: &Event) {

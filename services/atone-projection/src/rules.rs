@@ -3,7 +3,8 @@
 
 use atone_domain::{
     AdjustmentReason, BillAdjusted, BillOverdue, Envelope, Event, MemberBillIssued,
-    MonthlyBillIssued, PaymentPromiseCreated, PurchaseCancelled, business_date,
+    MonthlyBillIssued, PaymentMethod, PaymentMode, PaymentPromiseCreated, PurchaseCancelled,
+    business_date, monthly_bill_due_date, period_of_monthly_due_date,
 };
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -23,7 +24,10 @@ pub(crate) fn apply(
     match envelope.event() {
         Event::PurchaseCompleted(e) => member.credit_limit = e.credit_limit,
         Event::CreditLimitChanged(e) => member.credit_limit = e.limit,
-        Event::PaymentMethodChanged(e) => member.payment_method = e.method,
+        Event::PaymentMethodChanged(e) => {
+            member.payment_method = e.method;
+            change.promises = due_with_method(rows, e.method, change.version);
+        }
         Event::RefundIssued(e) => {
             member.credit_balance -= e.from_credit;
             member.unapplied_balance -= e.from_unapplied;
@@ -77,10 +81,11 @@ fn immediate_bill_issued(change: &mut Change, rows: &MemberRows, e: &MemberBillI
         due_date: e.due_date,
         ..bill
     });
+    // A すぐ払い promise keeps its own due date (30 days from the purchase).
     change.promises = on_bill(
         rows,
         &e.promise_ids,
-        e.bill_id,
+        (e.bill_id, None),
         PromiseStatus::Billed,
         change,
     );
@@ -117,7 +122,9 @@ fn monthly_bill_issued(change: &mut Change, rows: &MemberRows, e: &MonthlyBillIs
     } else {
         PromiseStatus::Billed
     };
-    change.promises = on_bill(rows, &e.promise_ids, e.bill_id, status, change);
+    // A 月まとめ払い promise is due with its month's bill.
+    let due = Some(e.due_date);
+    change.promises = on_bill(rows, &e.promise_ids, (e.bill_id, due), status, change);
 }
 
 /// A bill of `kind` with no amounts yet, issued at this change's version.
@@ -148,7 +155,7 @@ fn new_bill(change: &Change, kind: BillKind, bill_id: Uuid, promise_ids: &[Uuid]
 fn on_bill(
     rows: &MemberRows,
     ids: &[Uuid],
-    bill_id: Uuid,
+    (bill_id, due_date): (Uuid, Option<NaiveDate>),
     status: PromiseStatus,
     change: &Change,
 ) -> Vec<PromiseRow> {
@@ -157,8 +164,26 @@ fn on_bill(
         .map(|p| PromiseRow {
             status,
             bill_id: Some(bill_id.to_string()),
+            due_date: due_date.unwrap_or(p.due_date),
             updated_version: change.version,
             ..p.clone()
+        })
+        .collect()
+}
+
+/// The member's unbilled 月まとめ払い promises, due when their month's bill will be by
+/// `method`: a promise is due with its month's bill.
+fn due_with_method(rows: &MemberRows, method: PaymentMethod, version: i64) -> Vec<PromiseRow> {
+    rows.promises
+        .values()
+        .filter(|p| p.status == PromiseStatus::Unbilled && p.payment_mode == PaymentMode::Monthly)
+        .filter_map(|p| {
+            let due_date = monthly_bill_due_date(period_of_monthly_due_date(p.due_date), method);
+            (due_date != p.due_date).then(|| PromiseRow {
+                due_date,
+                updated_version: version,
+                ..p.clone()
+            })
         })
         .collect()
 }

@@ -521,3 +521,54 @@ fn the_month_s_events_need_the_rows_they_read() {
         }
     );
 }
+
+#[test]
+fn a_monthly_promise_is_due_with_its_month_s_bill_whatever_the_method() {
+    // A 月まとめ払い promise of January, due 2/10 with a convenience-store bill.
+    let january = || {
+        Event::PaymentPromiseCreated(PaymentPromiseCreated {
+            promise_id: id(2),
+            order_id: id(1),
+            product_id: "prod-01".into(),
+            product_name: "Product 1".into(),
+            amount: 5000,
+            payment_mode: PaymentMode::Monthly,
+            due_date: date(2, 10),
+        })
+    };
+    let to_bank_debit = Event::PaymentMethodChanged(PaymentMethodChanged {
+        method: PaymentMethod::BankDebit,
+    });
+    let change =
+        then_expect_change(Spec::given([purchased(50_000), january()]).when_next(to_bank_debit));
+    assert_eq!(change.promises.len(), 1);
+    assert_eq!(
+        change.promises[0].due_date,
+        date(2, 27),
+        "drawn on the 27th"
+    );
+    assert_eq!(change.promises[0].updated_version, 3);
+
+    // Billed, it is due when its bill is.
+    let change = then_expect_change(
+        Spec::given([purchased(50_000), january()]).when_next(monthly(&[2], 5000, 209, 0)),
+    );
+    assert_eq!(change.promises[0].due_date, date(2, 10));
+
+    // An immediate promise, or a billed one, is not the method's to move.
+    let change = then_expect_change(
+        Spec::given([purchased(50_000), promised(2, 5000)]).when_next(Event::PaymentMethodChanged(
+            PaymentMethodChanged {
+                method: PaymentMethod::BankDebit,
+            },
+        )),
+    );
+    assert!(change.promises.is_empty());
+
+    assert!(reads_unbilled_monthly(&Event::PaymentMethodChanged(
+        PaymentMethodChanged {
+            method: PaymentMethod::BankDebit,
+        }
+    )));
+    assert!(!reads_unbilled_monthly(&promised(2, 5000)));
+}

@@ -4,13 +4,14 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use atone_projection::{MemberRows, Needs};
+use atone_domain::PaymentMode;
+use atone_projection::{MemberRows, Needs, PromiseStatus, reads_unbilled_monthly};
 use sea_orm::sea_query::SimpleExpr;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Select};
 
 use super::{BatchOutcome, Incoming, Member, Readable};
 use crate::entity::{member_bills, members, payment_promises};
-use crate::read_model::{bill_row, member_row, promise_row};
+use crate::read_model::{bill_row, member_row, mode_name, promise_row};
 use crate::{StorageError, db, event_store};
 
 /// Rows per `IN (…)` list: far below MySQL's and SQLite's limits on bound values.
@@ -132,14 +133,20 @@ pub(super) async fn needed_rows(
     members: &mut BTreeMap<String, Member>,
 ) -> Result<(), StorageError> {
     let mut needs = Needs::default();
-    for member in members.values() {
+    let mut unbilled_monthly_of = Vec::new();
+    for (user_id, member) in members.iter() {
         for item in &member.incoming {
             if let Incoming::Event(envelope) = item {
                 needs.add(envelope.event());
+                if reads_unbilled_monthly(envelope.event())
+                    && unbilled_monthly_of.last() != Some(user_id)
+                {
+                    unbilled_monthly_of.push(user_id.clone());
+                }
             }
         }
     }
-    if needs.is_empty() {
+    if needs.is_empty() && unbilled_monthly_of.is_empty() {
         return Ok(());
     }
     let promise_filters = [
@@ -155,6 +162,19 @@ pub(super) async fn needed_rows(
                     member.stored_promises.insert(row.id.clone());
                     member.rows.promises.insert(row.id.clone(), row);
                 }
+            }
+        }
+    }
+    for filter in in_chunks(payment_promises::Column::UserId, &unbilled_monthly_of) {
+        let query = payment_promises::Entity::find()
+            .filter(filter)
+            .filter(payment_promises::Column::Status.eq(PromiseStatus::Unbilled.as_str()))
+            .filter(payment_promises::Column::PaymentMode.eq(mode_name(PaymentMode::Monthly)));
+        for row in locking(txn, query).all(txn).await? {
+            if let Some(member) = members.get_mut(&row.user_id) {
+                let row = promise_row(row)?;
+                member.stored_promises.insert(row.id.clone());
+                member.rows.promises.entry(row.id.clone()).or_insert(row);
             }
         }
     }

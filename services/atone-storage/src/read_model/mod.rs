@@ -12,7 +12,9 @@ use crate::{StorageError, db};
 
 mod rows;
 
-pub(crate) use rows::{bill_model, bill_row, member_model, member_row, promise_model, promise_row};
+pub(crate) use rows::{
+    bill_model, bill_row, member_model, member_row, mode_name, promise_model, promise_row,
+};
 
 /// What the read models hold of one member, as of one consistent moment: every promise and
 /// bill still open, and the newest settled ones (paid or cancelled) up to a limit.

@@ -8,7 +8,7 @@ use crate::StorageError;
 use crate::entity::{member_bills, members, payment_promises};
 
 /// The value of `payment_promises.payment_mode`.
-fn mode_name(mode: PaymentMode) -> &'static str {
+pub(crate) fn mode_name(mode: PaymentMode) -> &'static str {
     match mode {
         PaymentMode::Immediate => "immediate",
         PaymentMode::Monthly => "monthly",

@@ -377,3 +377,43 @@ async fn a_member_reads_the_default_limit_before_a_first_purchase() {
     // A purchase up to that limit passes, as the reading said.
     buy(&app, &user, 70_000).await;
 }
+
+/// A 月まとめ払い promise is due with its month's bill: switching to bank debit moves it to
+/// the 27th, and the close's bill shows the same date.
+async fn a_monthly_promise_follows_the_payment_method(backend: Backend) {
+    let clock = atone_command::ManualClock::new(jst(2026, 11, 15, 12, 0, 0));
+    let app = TestApp::spawn_with(backend, with_clock(&clock, false)).await;
+    let user = unique_user("method");
+    let mut command = app.command().await;
+    command
+        .purchase(monthly(&user, 1000, "m-1"))
+        .await
+        .expect("a monthly purchase");
+    let set = command
+        .set_payment_method(atone_api::v1::SetPaymentMethodRequest {
+            user_id: user.clone(),
+            method: atone_api::v1::PaymentMethod::BankDebit as i32,
+            idempotency_key: "method-1".into(),
+        })
+        .await
+        .expect("bank debit")
+        .into_inner();
+    let member = get_member(&app, &user, set.version).await;
+    assert_eq!(member.promises[0].due_date, "2026-12-27", "{member:?}");
+    clock.set(jst(2026, 12, 1, 9, 0, 0));
+    close_period(&app, "2026-11").await.expect("close November");
+    let member = get_member(&app, &user, set.version + 1).await;
+    assert_eq!(member.bills[0].due_date, member.promises[0].due_date);
+    app.wait_until_projected().await;
+    assert_read_models_match_event_store(&app.db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_monthly_promise_follows_the_payment_method_on_sqlite() {
+    a_monthly_promise_follows_the_payment_method(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_monthly_promise_follows_the_payment_method_on_mariadb() {
+    a_monthly_promise_follows_the_payment_method(Backend::MariaDb).await;
+}

@@ -58,7 +58,9 @@ export type PaymentPromise = Message<"atone.v1.PaymentPromise"> & {
   paymentMode: PaymentMode;
 
   /**
-   * YYYY-MM-DD, Japan time.
+   * YYYY-MM-DD, Japan time. すぐ払い: 30 days after the purchase. 月まとめ払い: with its
+   * month's bill, so it follows the member's payment method (the 10th, or the 27th by
+   * bank debit) and, once billed, is the bill's due date.
    *
    * @generated from field: string due_date = 8;
    */
