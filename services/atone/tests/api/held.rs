@@ -1,6 +1,7 @@
 //! Bodies held open: six HTTP/2 connections of 200 streams each, every one a POST that
-//! declares 4 KiB and sends one byte, to JSON `GetMember` and the webhook without a
-//! credential, and to gRPC `GetMember` with a member token. Credentials are checked from
+//! declares 4 KiB and sends one byte: a tenth to JSON `GetMember` without a credential,
+//! the rest to the webhook without a signature and to gRPC `GetMember` with a member
+//! token (more than `--max-in-flight` of them). Credentials are checked from
 //! the headers, one credential holds a bounded share, and bodies must arrive within the
 //! body timeout: an admin's calls keep being answered at once, and health stays SERVING.
 
@@ -63,7 +64,13 @@ async fn held_bodies_leave_an_admin_and_health_their_room() {
         let mut h2 = RawH2::connect(app.addr).await;
         for s in 0..STREAMS {
             let id = 2 * s + 1;
-            let (path, headers): (&str, Vec<(&str, &str)>) = match (c + s as usize) % 3 {
+            // A tenth JSON without a credential; the rest the webhook without a signature
+            // and gRPC with the member token, half each.
+            let kind = match (c + s as usize) % 10 {
+                0 => 0,
+                n => 1 + n % 2,
+            };
+            let (path, headers): (&str, Vec<(&str, &str)>) = match kind {
                 0 => (
                     "/atone.v1.QueryService/GetMember",
                     vec![("content-type", "application/json")],
