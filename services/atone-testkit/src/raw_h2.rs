@@ -109,18 +109,8 @@ impl RawH2 {
     /// Opens stream `stream_id` (odd, increasing) with a gRPC call to `path`; with `message`,
     /// sends it as the request and ends the stream, else leaves the request unfinished.
     pub async fn open(&mut self, stream_id: u32, path: &str, message: Option<&[u8]>) {
-        let mut block = Vec::new();
-        for (name, value) in [
-            (":method", "POST"),
-            (":scheme", "http"),
-            (":path", path),
-            (":authority", self.authority.as_str()),
-            ("content-type", "application/grpc"),
-            ("te", "trailers"),
-        ] {
-            literal(&mut block, name, value);
-        }
-        self.send(HEADERS, END_HEADERS, stream_id, &block).await;
+        let grpc = [("content-type", "application/grpc"), ("te", "trailers")];
+        self.open_with(stream_id, path, &grpc).await;
         if let Some(message) = message {
             let mut data = vec![0u8];
             data.extend_from_slice(&u32::try_from(message.len()).expect("size").to_be_bytes());
