@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use atone_storage::change_feed::{self, FeedRow};
-use atone_storage::{DatabaseConnection, StorageError};
+use atone_storage::{DatabaseConnection, StorageError, db};
 use chrono::Utc;
 use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
@@ -200,12 +200,20 @@ struct Reader {
 }
 
 impl Reader {
-    /// Reads what the sources committed since the last poll; returns how many rows it read.
+    /// Reads what the sources committed since the last poll; returns how many rows it
+    /// published.
+    ///
+    /// The numbers and the rows are read in one snapshot, so the rows up to a source's
+    /// number are all there but for those pruned past the retention, which are the oldest.
+    /// Even so the position moves only over rows read: a row missing after the first one
+    /// read (which one snapshot cannot show, but a connection left in an old transaction
+    /// could) is waited for, never passed over.
     async fn poll(&mut self, feed: &Feed) -> Result<usize, StorageError> {
-        let db = &feed.inner.db;
-        let sources = change_feed::sources(db).await?;
+        let txn = db::begin_read(&feed.inner.db).await?;
+        let sources = change_feed::sources(&txn).await?;
         let Some(read) = self.read.as_mut() else {
             self.read = Some(sources.into_iter().collect());
+            txn.commit().await?;
             return Ok(0);
         };
         let mut total = 0;
@@ -214,19 +222,97 @@ impl Reader {
             if committed <= from {
                 continue;
             }
-            // Everything up to `committed` is visible now: it committed with the number.
-            let rows = change_feed::read_source(db, &source, from, committed, READ_LIMIT).await?;
+            let rows = change_feed::read_source(&txn, &source, from, committed, READ_LIMIT).await?;
+            let (upto, rows) = readable_run(from, committed, rows);
             total += rows.len();
-            let upto = match rows.last() {
-                Some(last) if rows.len() as u64 == READ_LIMIT => last.seq,
-                // All of them (rows past the retention are gone, not missing).
-                _ => committed,
-            };
             read.insert(source, upto);
             for row in rows {
                 feed.publish(row);
             }
         }
+        txn.commit().await?;
         Ok(total)
+    }
+}
+
+/// How far a source's position may move after reading `rows` (numbered after `from`, up
+/// to `committed`, in order), and the rows to publish: the run of consecutive numbers from
+/// the first row read. Numbers before it are pruned (the oldest go first); none read at all
+/// means all of them were. A number missing after it stops the run until it can be read.
+fn readable_run(from: i64, committed: i64, mut rows: Vec<FeedRow>) -> (i64, Vec<FeedRow>) {
+    let Some(first) = rows.first() else {
+        return (committed, rows);
+    };
+    let mut upto = first.seq;
+    let mut run = 1;
+    for row in &rows[1..] {
+        if row.seq != upto + 1 {
+            break;
+        }
+        upto = row.seq;
+        run += 1;
+    }
+    let whole = run == rows.len() && rows.len() < READ_LIMIT as usize;
+    if run < rows.len() || (whole && upto < committed) {
+        tracing::warn!(
+            from,
+            upto,
+            committed,
+            "change feed rows numbered but not readable yet; waiting for them"
+        );
+    }
+    rows.truncate(run);
+    (upto.max(from), rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use atone_projection::{Change, MemberRow};
+
+    fn rows(seqs: &[i64]) -> Vec<FeedRow> {
+        seqs.iter()
+            .map(|&seq| FeedRow {
+                source_id: "s".into(),
+                seq,
+                user_id: "u".into(),
+                version: seq,
+                change: Change {
+                    version: seq,
+                    event_type: "e".into(),
+                    occurred_at: Utc::now(),
+                    member: MemberRow::new("u"),
+                    promises: Vec::new(),
+                    bills: Vec::new(),
+                },
+                trace_parent: String::new(),
+            })
+            .collect()
+    }
+
+    fn run(from: i64, committed: i64, seqs: &[i64]) -> (i64, Vec<i64>) {
+        let (upto, rows) = readable_run(from, committed, rows(seqs));
+        (upto, rows.iter().map(|r| r.seq).collect())
+    }
+
+    #[test]
+    fn the_position_moves_only_over_rows_read() {
+        assert_eq!(run(0, 3, &[1, 2, 3]), (3, vec![1, 2, 3]), "all of them");
+        assert_eq!(
+            run(0, 5, &[1, 2, 3]),
+            (3, vec![1, 2, 3]),
+            "4 and 5 not readable yet"
+        );
+        assert_eq!(
+            run(0, 5, &[1, 2, 4, 5]),
+            (2, vec![1, 2]),
+            "3 missing: wait for it"
+        );
+        assert_eq!(
+            run(10, 15, &[13, 14, 15]),
+            (15, vec![13, 14, 15]),
+            "11 and 12 pruned"
+        );
+        assert_eq!(run(10, 15, &[]), (15, vec![]), "all pruned");
     }
 }

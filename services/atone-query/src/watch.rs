@@ -3,7 +3,7 @@
 
 use atone_api::v1::{self, SnapshotReason, WatchMemberResponse, watch_member_response::Kind};
 use atone_storage::change_feed::{self, FeedRow};
-use atone_storage::read_model;
+use atone_storage::{StorageError, db, read_model};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
@@ -159,18 +159,8 @@ impl Watch {
     /// next one, sends a fresh snapshot instead: never a silent gap.
     async fn catch_up(&mut self) -> Result<(), End> {
         loop {
-            let rows = change_feed::read_member(
-                self.api.feed.db(),
-                &self.user_id,
-                self.last,
-                CATCH_UP_PAGE,
-            )
-            .await
-            .map_err(QueryError::from)?;
+            let (rows, current) = self.feed_after_last().await.map_err(QueryError::from)?;
             let Some(first) = rows.first() else {
-                let current = read_model::member_version(self.api.feed.db(), &self.user_id)
-                    .await
-                    .map_err(QueryError::from)?;
                 if current > self.last {
                     return self.snapshot(SnapshotReason::CursorExpired).await;
                 }
@@ -187,5 +177,18 @@ impl Watch {
                 return Ok(());
             }
         }
+    }
+}
+
+impl Watch {
+    /// The member's changes after the last one sent, and its version, read in one
+    /// snapshot: a change committed between two separate reads would look like a cursor
+    /// past the feed's retention (no row after it, a higher version).
+    async fn feed_after_last(&self) -> Result<(Vec<FeedRow>, i64), StorageError> {
+        let txn = db::begin_read(self.api.feed.db()).await?;
+        let rows = change_feed::read_member(&txn, &self.user_id, self.last, CATCH_UP_PAGE).await?;
+        let current = read_model::member_version(&txn, &self.user_id).await?;
+        txn.commit().await?;
+        Ok((rows, current))
     }
 }

@@ -8,6 +8,7 @@ mod cancelled;
 mod concurrency;
 mod crash;
 mod event_log;
+mod feed_reader;
 mod flow;
 mod fuzz;
 mod group_commit;
