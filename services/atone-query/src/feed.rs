@@ -143,7 +143,10 @@ impl Feed {
     /// Tails the feed until `shutdown`, starting from its current end (a watcher reads what
     /// came before from its snapshot or the table). Also prunes rows past retention.
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut reader = Reader { read: None };
+        let mut reader = Reader {
+            read: None,
+            gaps: HashMap::new(),
+        };
         let prune_every = (self.inner.config.retention / 10)
             .clamp(Duration::from_secs(1), Duration::from_secs(60));
         let mut last_prune = Instant::now();
@@ -197,7 +200,15 @@ struct Reader {
     /// (each source's committed end: a watcher reads what came before from its snapshot or
     /// the table). A source that appears later is read from its start.
     read: Option<HashMap<String, i64>>,
+    /// Where a source's run of rows stopped at a number it could not read, and since when.
+    gaps: HashMap<String, (i64, Instant)>,
 }
+
+/// How long a number missing from a source's rows is waited for before it is passed over.
+/// One snapshot shows every row up to the number, so a wait ends at the next poll unless a
+/// row was deleted (a rebuild replaces a member's feed rows): then the watchers of that
+/// member catch up from the table, as for any version jump.
+const GAP_GRACE: Duration = Duration::from_secs(5);
 
 impl Reader {
     /// Reads what the sources committed since the last poll; returns how many rows it
@@ -223,7 +234,38 @@ impl Reader {
                 continue;
             }
             let rows = change_feed::read_source(&txn, &source, from, committed, READ_LIMIT).await?;
-            let (upto, rows) = readable_run(from, committed, rows);
+            let (upto, rows) = match readable_run(from, committed, rows) {
+                Run::Whole(upto, rows) => {
+                    self.gaps.remove(&source);
+                    (upto, rows)
+                }
+                Run::Stopped { upto, run, all } => {
+                    let since = self
+                        .gaps
+                        .entry(source.clone())
+                        .or_insert((upto, Instant::now()));
+                    if since.0 != upto {
+                        *since = (upto, Instant::now());
+                    }
+                    if since.1.elapsed() < GAP_GRACE {
+                        (upto, run)
+                    } else {
+                        tracing::warn!(
+                            source,
+                            at = upto + 1,
+                            "change feed number missing; passed over"
+                        );
+                        self.gaps.remove(&source);
+                        let end = all.last().map_or(committed, |r| r.seq.max(upto));
+                        let end = if all.len() < READ_LIMIT as usize {
+                            committed
+                        } else {
+                            end
+                        };
+                        (end, all)
+                    }
+                }
+            };
             total += rows.len();
             read.insert(source, upto);
             for row in rows {
@@ -235,34 +277,44 @@ impl Reader {
     }
 }
 
-/// How far a source's position may move after reading `rows` (numbered after `from`, up
-/// to `committed`, in order), and the rows to publish: the run of consecutive numbers from
-/// the first row read. Numbers before it are pruned (the oldest go first); none read at all
-/// means all of them were. A number missing after it stops the run until it can be read.
-fn readable_run(from: i64, committed: i64, mut rows: Vec<FeedRow>) -> (i64, Vec<FeedRow>) {
+/// What a source's rows allow the position to move over.
+enum Run {
+    /// Every number up to the position was read (or pruned): the position and the rows.
+    Whole(i64, Vec<FeedRow>),
+    /// A number after the first row read is missing: the position before it, the rows up to
+    /// it, and every row read.
+    Stopped {
+        upto: i64,
+        run: Vec<FeedRow>,
+        all: Vec<FeedRow>,
+    },
+}
+
+/// The run of consecutive numbers from the first row read among `rows` (numbered after
+/// `from`, up to `committed`, in order). Numbers before it are pruned (the oldest go
+/// first), and none read at all means all of them were.
+fn readable_run(from: i64, committed: i64, rows: Vec<FeedRow>) -> Run {
     let Some(first) = rows.first() else {
-        return (committed, rows);
+        return Run::Whole(committed, rows);
     };
     let mut upto = first.seq;
-    let mut run = 1;
+    let mut len = 1;
     for row in &rows[1..] {
         if row.seq != upto + 1 {
             break;
         }
         upto = row.seq;
-        run += 1;
+        len += 1;
     }
-    let whole = run == rows.len() && rows.len() < READ_LIMIT as usize;
-    if run < rows.len() || (whole && upto < committed) {
-        tracing::warn!(
-            from,
-            upto,
-            committed,
-            "change feed rows numbered but not readable yet; waiting for them"
-        );
+    let full_page = rows.len() == READ_LIMIT as usize;
+    if len == rows.len() && (full_page || upto == committed) {
+        return Run::Whole(upto.max(from), rows);
     }
-    rows.truncate(run);
-    (upto.max(from), rows)
+    Run::Stopped {
+        upto: upto.max(from),
+        run: rows[..len].to_vec(),
+        all: rows,
+    }
 }
 
 #[cfg(test)]
@@ -290,29 +342,35 @@ mod tests {
             .collect()
     }
 
-    fn run(from: i64, committed: i64, seqs: &[i64]) -> (i64, Vec<i64>) {
-        let (upto, rows) = readable_run(from, committed, rows(seqs));
-        (upto, rows.iter().map(|r| r.seq).collect())
+    fn run(from: i64, committed: i64, seqs: &[i64]) -> (i64, Vec<i64>, bool) {
+        match readable_run(from, committed, rows(seqs)) {
+            Run::Whole(upto, rows) => (upto, rows.iter().map(|r| r.seq).collect(), true),
+            Run::Stopped { upto, run, .. } => (upto, run.iter().map(|r| r.seq).collect(), false),
+        }
     }
 
     #[test]
     fn the_position_moves_only_over_rows_read() {
-        assert_eq!(run(0, 3, &[1, 2, 3]), (3, vec![1, 2, 3]), "all of them");
+        assert_eq!(
+            run(0, 3, &[1, 2, 3]),
+            (3, vec![1, 2, 3], true),
+            "all of them"
+        );
         assert_eq!(
             run(0, 5, &[1, 2, 3]),
-            (3, vec![1, 2, 3]),
+            (3, vec![1, 2, 3], false),
             "4 and 5 not readable yet"
         );
         assert_eq!(
             run(0, 5, &[1, 2, 4, 5]),
-            (2, vec![1, 2]),
-            "3 missing: wait for it"
+            (2, vec![1, 2], false),
+            "3 missing"
         );
         assert_eq!(
             run(10, 15, &[13, 14, 15]),
-            (15, vec![13, 14, 15]),
-            "11 and 12 pruned"
+            (15, vec![13, 14, 15], true),
+            "11, 12 pruned"
         );
-        assert_eq!(run(10, 15, &[]), (15, vec![]), "all pruned");
+        assert_eq!(run(10, 15, &[]), (15, vec![], true), "all pruned");
     }
 }

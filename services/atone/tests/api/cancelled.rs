@@ -205,18 +205,22 @@ async fn cancelled_calls_leave_atone_whole(backend: Backend) {
         },
     )
     .await;
-    let health = HealthClient::new(channel.clone())
-        .check(HealthCheckRequest {
-            service: String::new(),
-        })
-        .await
-        .expect("health answers")
-        .into_inner();
-    assert_eq!(
-        health.status,
-        ServingStatus::Serving as i32,
-        "health stays SERVING"
-    );
+    // Health follows the database: SERVING again once its ping is answered (a flood may
+    // keep every connection busy past the ping's timeout for a moment).
+    eventually(Duration::from_secs(30), "health SERVING", || {
+        let channel = channel.clone();
+        async move {
+            let health = HealthClient::new(channel)
+                .check(HealthCheckRequest {
+                    service: String::new(),
+                })
+                .await
+                .ok()?
+                .into_inner();
+            (health.status == ServingStatus::Serving as i32).then_some(())
+        }
+    })
+    .await;
     let user = unique_user("after-the-flood");
     let bought = command
         .purchase(purchase(&user, 500, "after"))
