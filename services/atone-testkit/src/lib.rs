@@ -16,6 +16,7 @@ pub mod db;
 pub mod emulator;
 pub mod events;
 pub mod fuzz;
+pub mod history;
 pub mod load;
 pub mod otlp;
 pub mod process;

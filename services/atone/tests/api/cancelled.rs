@@ -14,7 +14,11 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+use atone_api::tonic::{Code, Status};
+use atone_storage::entity::events;
+use atone_testkit::history::{Invocation, Outcome, Stored, check};
 use atone_testkit::*;
+use sea_orm::EntityTrait;
 
 const CLIENTS: usize = 16;
 const CALLS_PER_CLIENT: usize = 300;
@@ -31,7 +35,8 @@ fn short<T>(message: T, micros: u64) -> Request<T> {
 /// One client's share of the flood: every read and command, each with a deadline of
 /// 0.3–20 ms (a debug build's few milliseconds), many cancelled while atone is still at
 /// its database.
-async fn flood(channel: Channel, members: Vec<(String, String)>, seed: u64) {
+async fn flood(channel: Channel, members: Vec<(String, String)>, seed: u64) -> Vec<Invocation> {
+    let mut invocations = Vec::new();
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut query = QueryServiceClient::new(channel.clone());
     let mut command = CommandServiceClient::new(channel);
@@ -40,15 +45,18 @@ async fn flood(channel: Channel, members: Vec<(String, String)>, seed: u64) {
         let user = user.clone();
         let micros = rng.u64(300..20_000);
         let key = format!("flood-{seed}-{i}");
-        // Every outcome is fine here (most are DEADLINE_EXCEEDED or CANCELLED); what
-        // matters is what is left of atone afterwards.
+        // Any outcome may come (most are DEADLINE_EXCEEDED or CANCELLED); the history
+        // checker holds each command to it, and the rest of the test looks at what is
+        // left of atone.
+        let member = user.clone();
+        let command_key = key.clone();
         // Reads first (the calls that wedged a pool), then commands too.
         let kind = if i < CALLS_PER_CLIENT * 2 / 3 {
             i % 5
         } else {
             i % 9
         };
-        let _ = match kind {
+        let answered: Result<Option<i64>, Status> = match kind {
             0 => query
                 .get_member(short(
                     GetMemberRequest {
@@ -58,7 +66,7 @@ async fn flood(channel: Channel, members: Vec<(String, String)>, seed: u64) {
                     micros,
                 ))
                 .await
-                .map(drop),
+                .map(|_| None),
             1 => query
                 .list_payment_promises(short(
                     ListPaymentPromisesRequest {
@@ -68,7 +76,7 @@ async fn flood(channel: Channel, members: Vec<(String, String)>, seed: u64) {
                     micros,
                 ))
                 .await
-                .map(drop),
+                .map(|_| None),
             2 => query
                 .list_member_bills(short(
                     ListMemberBillsRequest {
@@ -78,7 +86,7 @@ async fn flood(channel: Channel, members: Vec<(String, String)>, seed: u64) {
                     micros,
                 ))
                 .await
-                .map(drop),
+                .map(|_| None),
             3 => query
                 .list_member_events(short(
                     ListMemberEventsRequest {
@@ -88,7 +96,7 @@ async fn flood(channel: Channel, members: Vec<(String, String)>, seed: u64) {
                     micros,
                 ))
                 .await
-                .map(drop),
+                .map(|_| None),
             4 => query
                 .get_member(short(
                     GetMemberRequest {
@@ -98,11 +106,11 @@ async fn flood(channel: Channel, members: Vec<(String, String)>, seed: u64) {
                     micros,
                 ))
                 .await
-                .map(drop),
+                .map(|_| None),
             5 => command
                 .purchase(short(purchase(&user, 100, &key), micros))
                 .await
-                .map(drop),
+                .map(|r| Some(r.into_inner().version)),
             6 => command
                 .issue_immediate_bill(short(
                     IssueImmediateBillRequest {
@@ -114,7 +122,7 @@ async fn flood(channel: Channel, members: Vec<(String, String)>, seed: u64) {
                     micros,
                 ))
                 .await
-                .map(drop),
+                .map(|r| Some(r.into_inner().version)),
             7 => command
                 .receive_payment(short(
                     ReceivePaymentRequest {
@@ -126,7 +134,7 @@ async fn flood(channel: Channel, members: Vec<(String, String)>, seed: u64) {
                     micros,
                 ))
                 .await
-                .map(drop),
+                .map(|r| Some(r.into_inner().version)),
             _ => command
                 .set_payment_method(short(
                     SetPaymentMethodRequest {
@@ -137,9 +145,34 @@ async fn flood(channel: Channel, members: Vec<(String, String)>, seed: u64) {
                     micros,
                 ))
                 .await
-                .map(drop),
+                .map(|r| Some(r.into_inner().version)),
         };
+        if kind >= 5 {
+            let outcome = match answered {
+                Ok(version) => Outcome::Ok {
+                    version: version.unwrap_or_default(),
+                },
+                Err(status)
+                    if matches!(
+                        status.code(),
+                        Code::InvalidArgument
+                            | Code::FailedPrecondition
+                            | Code::NotFound
+                            | Code::AlreadyExists
+                    ) =>
+                {
+                    Outcome::Refused
+                }
+                Err(_) => Outcome::Unknown,
+            };
+            invocations.push(Invocation {
+                member,
+                key: command_key,
+                outcome,
+            });
+        }
     }
+    invocations
 }
 
 async fn cancelled_calls_leave_atone_whole(backend: Backend) {
@@ -164,13 +197,14 @@ async fn cancelled_calls_leave_atone_whole(backend: Backend) {
     }
 
     let mut clients = tokio::task::JoinSet::new();
+    let mut invocations = Vec::new();
     for c in 0..CLIENTS {
         // A connection per client, as separate callers would have.
         let channel = atone.channel().await;
         clients.spawn(flood(channel, members.clone(), c as u64));
     }
     while let Some(done) = clients.join_next().await {
-        done.expect("a flooding client");
+        invocations.extend(done.expect("a flooding client"));
     }
 
     // The pool is whole: once the calls whose clients left have finished (they run to
@@ -229,6 +263,27 @@ async fn cancelled_calls_leave_atone_whole(backend: Backend) {
         .into_inner();
     let member = get_member_on(channel.clone(), &user, bought.version).await;
     assert_eq!(member.summary.expect("summary").outstanding_amount, 500);
+
+    // Every command acknowledged was applied once, every one cut off at most once, every
+    // one refused never.
+    let db = database.connect().await;
+    let stored: Vec<Stored> = events::Entity::find()
+        .all(&db)
+        .await
+        .expect("the events")
+        .into_iter()
+        .map(|e| Stored {
+            member: e.user_id,
+            version: e.version,
+            key: e.idempotency_key,
+        })
+        .collect();
+    assert!(invocations.len() > 100, "{} commands", invocations.len());
+    assert_eq!(
+        check(&invocations, &stored, &[]),
+        vec![],
+        "the history holds"
+    );
 
     // SIGTERM ends it within its grace (and a little for the process to exit).
     atone.terminate_within(GRACE + Duration::from_secs(5)).await;
