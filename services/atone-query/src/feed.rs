@@ -218,7 +218,7 @@ impl Reader {
     /// number are all there but for those pruned past the retention, which are the oldest.
     /// Even so the position moves only over rows read: a row missing after the first one
     /// read (which one snapshot cannot show, but a connection left in an old transaction
-    /// could) is waited for, never passed over.
+    /// could) is waited for, for [`GAP_GRACE`] at most.
     async fn poll(&mut self, feed: &Feed) -> Result<usize, StorageError> {
         let txn = db::begin_read(&feed.inner.db).await?;
         let sources = change_feed::sources(&txn).await?;
@@ -233,36 +233,27 @@ impl Reader {
             if committed <= from {
                 continue;
             }
-            let rows = change_feed::read_source(&txn, &source, from, committed, READ_LIMIT).await?;
-            let (upto, rows) = match readable_run(from, committed, rows) {
-                Run::Whole(upto, rows) => {
+            let mut rows =
+                change_feed::read_source(&txn, &source, from, committed, READ_LIMIT).await?;
+            let upto = match readable_run(from, committed, &rows) {
+                Run::Whole(upto) => {
                     self.gaps.remove(&source);
-                    (upto, rows)
+                    upto
                 }
-                Run::Stopped { upto, run, all } => {
-                    let since = self
-                        .gaps
-                        .entry(source.clone())
-                        .or_insert((upto, Instant::now()));
-                    if since.0 != upto {
-                        *since = (upto, Instant::now());
-                    }
-                    if since.1.elapsed() < GAP_GRACE {
-                        (upto, run)
-                    } else {
-                        tracing::warn!(
-                            source,
-                            at = upto + 1,
-                            "change feed number missing; passed over"
-                        );
-                        self.gaps.remove(&source);
-                        let end = all.last().map_or(committed, |r| r.seq.max(upto));
-                        let end = if all.len() < READ_LIMIT as usize {
-                            committed
-                        } else {
-                            end
-                        };
-                        (end, all)
+                Run::Stopped { upto, len } if !waited_past_grace(&mut self.gaps, &source, upto) => {
+                    rows.truncate(len);
+                    upto
+                }
+                Run::Stopped { upto, .. } => {
+                    tracing::warn!(
+                        source,
+                        at = upto + 1,
+                        "change feed number missing; passed over"
+                    );
+                    self.gaps.remove(&source);
+                    match rows.last() {
+                        Some(last) if rows.len() == READ_LIMIT as usize => last.seq,
+                        _ => committed,
                     }
                 }
             };
@@ -277,25 +268,34 @@ impl Reader {
     }
 }
 
+/// Whether `source` has been stopped at `upto` for longer than [`GAP_GRACE`]; starts the
+/// clock when it first stops there.
+fn waited_past_grace(gaps: &mut HashMap<String, (i64, Instant)>, source: &str, upto: i64) -> bool {
+    let since = gaps
+        .entry(source.to_owned())
+        .or_insert((upto, Instant::now()));
+    if since.0 != upto {
+        *since = (upto, Instant::now());
+    }
+    since.1.elapsed() >= GAP_GRACE
+}
+
 /// What a source's rows allow the position to move over.
+#[derive(Debug, PartialEq, Eq)]
 enum Run {
-    /// Every number up to the position was read (or pruned): the position and the rows.
-    Whole(i64, Vec<FeedRow>),
-    /// A number after the first row read is missing: the position before it, the rows up to
-    /// it, and every row read.
-    Stopped {
-        upto: i64,
-        run: Vec<FeedRow>,
-        all: Vec<FeedRow>,
-    },
+    /// Every number up to this position was read (or pruned).
+    Whole(i64),
+    /// A number after the first row read is missing: the position before it, and how many
+    /// rows lead up to it.
+    Stopped { upto: i64, len: usize },
 }
 
 /// The run of consecutive numbers from the first row read among `rows` (numbered after
 /// `from`, up to `committed`, in order). Numbers before it are pruned (the oldest go
 /// first), and none read at all means all of them were.
-fn readable_run(from: i64, committed: i64, rows: Vec<FeedRow>) -> Run {
+fn readable_run(from: i64, committed: i64, rows: &[FeedRow]) -> Run {
     let Some(first) = rows.first() else {
-        return Run::Whole(committed, rows);
+        return Run::Whole(committed);
     };
     let mut upto = first.seq;
     let mut len = 1;
@@ -306,14 +306,12 @@ fn readable_run(from: i64, committed: i64, rows: Vec<FeedRow>) -> Run {
         upto = row.seq;
         len += 1;
     }
+    let upto = upto.max(from);
     let full_page = rows.len() == READ_LIMIT as usize;
     if len == rows.len() && (full_page || upto == committed) {
-        return Run::Whole(upto.max(from), rows);
-    }
-    Run::Stopped {
-        upto: upto.max(from),
-        run: rows[..len].to_vec(),
-        all: rows,
+        Run::Whole(upto)
+    } else {
+        Run::Stopped { upto, len }
     }
 }
 
@@ -342,35 +340,18 @@ mod tests {
             .collect()
     }
 
-    fn run(from: i64, committed: i64, seqs: &[i64]) -> (i64, Vec<i64>, bool) {
-        match readable_run(from, committed, rows(seqs)) {
-            Run::Whole(upto, rows) => (upto, rows.iter().map(|r| r.seq).collect(), true),
-            Run::Stopped { upto, run, .. } => (upto, run.iter().map(|r| r.seq).collect(), false),
-        }
+    fn run(from: i64, committed: i64, seqs: &[i64]) -> Run {
+        readable_run(from, committed, &rows(seqs))
     }
 
     #[test]
     fn the_position_moves_only_over_rows_read() {
-        assert_eq!(
-            run(0, 3, &[1, 2, 3]),
-            (3, vec![1, 2, 3], true),
-            "all of them"
-        );
-        assert_eq!(
-            run(0, 5, &[1, 2, 3]),
-            (3, vec![1, 2, 3], false),
-            "4 and 5 not readable yet"
-        );
-        assert_eq!(
-            run(0, 5, &[1, 2, 4, 5]),
-            (2, vec![1, 2], false),
-            "3 missing"
-        );
-        assert_eq!(
-            run(10, 15, &[13, 14, 15]),
-            (15, vec![13, 14, 15], true),
-            "11, 12 pruned"
-        );
-        assert_eq!(run(10, 15, &[]), (15, vec![], true), "all pruned");
+        assert_eq!(run(0, 3, &[1, 2, 3]), Run::Whole(3), "all of them");
+        let not_yet = Run::Stopped { upto: 3, len: 3 };
+        assert_eq!(run(0, 5, &[1, 2, 3]), not_yet, "4 and 5 not readable yet");
+        let missing = Run::Stopped { upto: 2, len: 2 };
+        assert_eq!(run(0, 5, &[1, 2, 4, 5]), missing, "3 missing");
+        assert_eq!(run(10, 15, &[13, 14, 15]), Run::Whole(15), "11, 12 pruned");
+        assert_eq!(run(10, 15, &[]), Run::Whole(15), "all pruned");
     }
 }

@@ -156,25 +156,25 @@ async fn receive(State(webhook): State<Webhook>, request: Request) -> Response {
 /// the body, so a replay of it is recorded once too. Returns that id when it was used.
 async fn record_or_keep(
     handler: &CommandHandler,
-    mut n: Notification,
+    n: Notification,
     body: &[u8],
 ) -> Result<(Reply, Option<String>), CommandError> {
-    let event_id = n.event_id.clone();
-    let bill_id = std::mem::take(&mut n.bill_id);
-    let first = Notification {
-        bill_id: bill_id.clone(),
-        ..n.clone()
-    };
-    match record(handler, first).await {
+    match record(handler, n.clone()).await {
         Err(CommandError::Domain(DomainError::IdempotencyKeyReused { .. })) => {
-            let kept_as = reused_id(&event_id, body);
+            let kept_as = reused_id(&n.event_id, body);
             tracing::warn!(
-                event_id = %event_id,
+                event_id = %n.event_id,
                 kept_as = %kept_as,
                 "webhook event id reused for another notification: kept as unapplied money"
             );
-            n.event_id = kept_as.clone();
-            record(handler, n).await.map(|reply| (reply, Some(kept_as)))
+            let kept = Notification {
+                event_id: kept_as.clone(),
+                bill_id: String::new(),
+                ..n
+            };
+            record(handler, kept)
+                .await
+                .map(|reply| (reply, Some(kept_as)))
         }
         other => other.map(|reply| (reply, None)),
     }
