@@ -13,6 +13,7 @@ pub mod event_store;
 pub mod idempotency;
 pub mod leases;
 pub mod outbox;
+pub mod planted;
 pub mod projection;
 pub mod read_model;
 pub mod verify;

@@ -7,8 +7,8 @@
 //!   events carry its idempotency key, and "once" is one run of consecutive versions.
 //! - An acknowledged command's reply version is the version its run ends at.
 //! - Each member's versions run 1..n with no gap.
-//! - Each watcher's versions rise strictly with no gap after its snapshot, and its last
-//!   one is the member's last version.
+//! - Each watcher's versions rise strictly with no gap after its snapshot, no cursor is
+//!   called expired, and its last version is the member's last version.
 
 use std::collections::BTreeMap;
 
@@ -40,11 +40,22 @@ pub struct Stored {
     pub key: String,
 }
 
-/// What one watcher of `member` received: `(is_snapshot, version)` in order.
+/// One message a watcher received, with the version it brought the watcher to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// A snapshot the watcher asked for (no cursor).
+    Snapshot(i64),
+    /// A snapshot sent because the watcher's cursor was past the feed's retention.
+    Expired(i64),
+    /// One change.
+    Change(i64),
+}
+
+/// What one watcher of `member` received, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchLog {
     pub member: String,
-    pub messages: Vec<(bool, i64)>,
+    pub messages: Vec<Seen>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +85,14 @@ pub enum Anomaly {
     },
     /// A watcher's versions went back, repeated or skipped one after its snapshot.
     WatchOutOfOrder {
+        member: String,
+        watcher: usize,
+        after: i64,
+        got: i64,
+    },
+    /// A watcher that reconnected with its cursor was told the cursor had expired: in a
+    /// run far shorter than the feed's retention, the changes after it were never gone.
+    CursorExpired {
         member: String,
         watcher: usize,
         after: i64,
@@ -164,29 +183,33 @@ fn check_watcher(
 ) {
     let member = log.member.clone();
     let mut at: Option<i64> = None;
-    for &(snapshot, version) in &log.messages {
-        match (snapshot, at) {
+    for &seen in &log.messages {
+        let out_of_order = |after: i64, got: i64| Anomaly::WatchOutOfOrder {
+            member: member.clone(),
+            watcher,
+            after,
+            got,
+        };
+        match (seen, at) {
+            (Seen::Expired(version), seen) => {
+                anomalies.push(Anomaly::CursorExpired {
+                    member: member.clone(),
+                    watcher,
+                    after: seen.unwrap_or(0),
+                    got: version,
+                });
+                return;
+            }
             // A snapshot may come at any version not behind what was seen.
-            (true, Some(seen)) if version < seen => {
-                anomalies.push(Anomaly::WatchOutOfOrder {
-                    member,
-                    watcher,
-                    after: seen,
-                    got: version,
-                });
+            (Seen::Snapshot(version), Some(seen)) if version < seen => {
+                anomalies.push(out_of_order(seen, version));
                 return;
             }
-            (true, _) => at = Some(version),
-            (false, Some(seen)) if version != seen + 1 => {
-                anomalies.push(Anomaly::WatchOutOfOrder {
-                    member,
-                    watcher,
-                    after: seen,
-                    got: version,
-                });
+            (Seen::Change(version), Some(seen)) if version != seen + 1 => {
+                anomalies.push(out_of_order(seen, version));
                 return;
             }
-            (false, _) => at = Some(version),
+            (Seen::Snapshot(version) | Seen::Change(version), _) => at = Some(version),
         }
     }
     let last = streams
@@ -229,7 +252,16 @@ mod tests {
     fn watch(member: &str, messages: &[(bool, i64)]) -> WatchLog {
         WatchLog {
             member: member.into(),
-            messages: messages.to_vec(),
+            messages: messages
+                .iter()
+                .map(|&(snapshot, v)| {
+                    if snapshot {
+                        Seen::Snapshot(v)
+                    } else {
+                        Seen::Change(v)
+                    }
+                })
+                .collect(),
         }
     }
 
@@ -324,6 +356,18 @@ mod tests {
         assert_eq!(
             check(&calls, &events, &skipped),
             vec![Anomaly::WatchOutOfOrder {
+                member: "m".into(),
+                watcher: 0,
+                after: 2,
+                got: 4
+            }]
+        );
+
+        let mut expired = watch("m", &[(true, 0), (false, 1), (false, 2)]);
+        expired.messages.push(Seen::Expired(4));
+        assert_eq!(
+            check(&calls, &events, &[expired]),
+            vec![Anomaly::CursorExpired {
                 member: "m".into(),
                 watcher: 0,
                 after: 2,

@@ -154,6 +154,27 @@ impl Proc {
         );
     }
 
+    /// SIGTERM, and waits up to `within` for it to exit; SIGKILL after that. Says what
+    /// went wrong instead of failing the caller: for a harness that goes on and reports.
+    pub async fn stop_within(&mut self, within: Duration) -> Result<(), String> {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
+        match tokio::time::timeout(within, self.child.wait()).await {
+            Ok(Ok(status)) if status.success() => Ok(()),
+            Ok(Ok(status)) => Err(format!("{} exited with {status}", self.name)),
+            Ok(Err(e)) => Err(format!("{}: {e}", self.name)),
+            Err(_) => {
+                let _ = self.child.start_kill();
+                let _ = self.child.wait().await;
+                Err(format!(
+                    "{} did not stop within {within:?} of SIGTERM",
+                    self.name
+                ))
+            }
+        }
+    }
+
     pub fn log_tail(&self, n: usize) -> String {
         let log = self.log.lock().expect("log");
         log[log.len().saturating_sub(n)..].join("\n")

@@ -175,11 +175,25 @@ impl EventStore {
                 });
             }
         }
+        if crate::planted::is("keys-per-process") {
+            for p in batch {
+                if let Some((key, _)) = &p.key {
+                    crate::planted::took_key(&p.user_id, key);
+                }
+            }
+        }
         if !keys.is_empty() {
-            idempotency_keys::Entity::insert_many(keys)
+            let inserted = idempotency_keys::Entity::insert_many(keys)
                 .exec_without_returning(&txn)
-                .await
-                .map_err(|e| unique_or(e, conflict))?;
+                .await;
+            match inserted {
+                Err(e)
+                    if crate::planted::is("keys-per-process")
+                        && matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
+                other => {
+                    other.map_err(|e| unique_or(e, conflict))?;
+                }
+            }
         }
         for p in batch {
             if let Some(state) = &p.snapshot {
