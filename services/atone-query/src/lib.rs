@@ -11,6 +11,10 @@ mod slots;
 mod wait;
 mod watch;
 
+/// For tests only: a hook between the two reads of a watch's catch-up.
+#[doc(hidden)]
+pub use watch::seam as watch_seam;
+
 pub use error::QueryError;
 pub use feed::{Feed, FeedConfig};
 pub use service::{QueryApi, QueryConfig};

@@ -187,8 +187,57 @@ impl Watch {
     async fn feed_after_last(&self) -> Result<(Vec<FeedRow>, i64), StorageError> {
         let txn = db::begin_read(self.api.feed.db()).await?;
         let rows = change_feed::read_member(&txn, &self.user_id, self.last, CATCH_UP_PAGE).await?;
+        if let Some(hook) = seam::take(&self.user_id) {
+            hook().await;
+        }
         let current = read_model::member_version(&txn, &self.user_id).await?;
         txn.commit().await?;
         Ok((rows, current))
+    }
+}
+
+/// For tests only: hooks that run inside a watch's catch-up, so a test can make a commit
+/// land exactly between its two reads (and show that they share one snapshot).
+#[doc(hidden)]
+pub mod seam {
+    use std::collections::HashMap;
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{LazyLock, Mutex};
+
+    /// What a hook returns: the work to await before the catch-up goes on.
+    pub type HookFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+    type Hook = Box<dyn FnOnce() -> HookFuture + Send>;
+
+    /// Whether any hook was ever registered: until then, a catch-up does not lock the
+    /// registry at all.
+    static ANY: AtomicBool = AtomicBool::new(false);
+    static HOOKS: LazyLock<Mutex<HashMap<String, Hook>>> = LazyLock::new(Mutex::default);
+
+    /// For tests only. Registers a one-shot hook for `user_id`: the next catch-up of a
+    /// watch of that member awaits it after reading the member's feed rows and before
+    /// reading its version, inside the same read transaction. A second registration for
+    /// the same member replaces the first.
+    pub fn between_catch_up_reads(
+        user_id: &str,
+        hook: impl FnOnce() -> HookFuture + Send + 'static,
+    ) {
+        HOOKS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(user_id.to_owned(), Box::new(hook));
+        ANY.store(true, Ordering::Release);
+    }
+
+    /// The hook registered for `user_id`, taken out of the registry; `None` (without a
+    /// lock) when no hook was ever registered.
+    pub(super) fn take(user_id: &str) -> Option<Hook> {
+        if !ANY.load(Ordering::Acquire) {
+            return None;
+        }
+        HOOKS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(user_id)
     }
 }

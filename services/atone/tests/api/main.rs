@@ -5,6 +5,7 @@ mod aws_region;
 mod bad_input;
 mod bounded;
 mod cancelled;
+mod catch_up_race;
 mod concurrency;
 mod crash;
 mod event_log;
