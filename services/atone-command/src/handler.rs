@@ -183,11 +183,17 @@ impl CommandHandler {
 
         let mut backoff = self.config.retry_policy().backoff_state();
         for attempt in 1..=self.config.max_attempts {
-            let earlier = self.store.earlier(user_id, idempotency_key).await?;
+            // The state first, then the key: a command of this key that another process
+            // commits between the two reads is then found by the second (read the other
+            // way round, the state would show its events while the key read before them
+            // found nothing, and the command would be decided again on a state that
+            // already holds it: a retry refused).
             let member = match self.cache.take(user_id) {
                 Some(cached) => self.store.catch_up(user_id, cached).await?,
                 None => self.store.load(user_id).await?,
             };
+            seam::between_state_and_key_reads(user_id).await;
+            let earlier = self.store.earlier(user_id, idempotency_key).await?;
             let now = self.clock.now();
             let decision = self.decide(&member, user_id, idempotency_key, earlier, &command, now);
             let (events, reply) = match decision {
@@ -263,4 +269,48 @@ pub struct Done {
     /// True when an earlier command with the same idempotency key did the work, and this
     /// one only answered its reply.
     pub replayed: bool,
+}
+
+/// For tests only: a hook between the two reads a command is decided from (the member's
+/// state, then its idempotency key), so a test can make another process commit exactly
+/// there.
+#[doc(hidden)]
+pub mod seam {
+    use std::collections::HashMap;
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{LazyLock, Mutex};
+
+    /// What a hook returns: the work to await before the command goes on.
+    pub type HookFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+    type Hook = Box<dyn FnOnce() -> HookFuture + Send>;
+
+    /// Whether any hook was ever registered: until then, a command does not lock the
+    /// registry at all.
+    static ANY: AtomicBool = AtomicBool::new(false);
+    static HOOKS: LazyLock<Mutex<HashMap<String, Hook>>> = LazyLock::new(Mutex::default);
+
+    /// For tests only. Registers a one-shot hook for `user_id`: the next command of that
+    /// member decided from the store awaits it between reading the member's state and
+    /// reading the command's idempotency key.
+    pub fn on_next_decision(user_id: &str, hook: impl FnOnce() -> HookFuture + Send + 'static) {
+        HOOKS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(user_id.to_owned(), Box::new(hook));
+        ANY.store(true, Ordering::Release);
+    }
+
+    pub(super) async fn between_state_and_key_reads(user_id: &str) {
+        if !ANY.load(Ordering::Acquire) {
+            return;
+        }
+        let hook = HOOKS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(user_id);
+        if let Some(hook) = hook {
+            hook().await;
+        }
+    }
 }

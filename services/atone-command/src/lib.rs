@@ -14,6 +14,9 @@ mod service;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use error::CommandError;
+/// For tests only: a hook between the two reads a command is decided from.
+#[doc(hidden)]
+pub use handler::seam as decision_seam;
 pub use handler::{CommandConfig, CommandHandler, Done};
 pub use retention::KeyRetention;
 pub use service::CommandApi;

@@ -59,6 +59,20 @@ pub async fn money(db: &DatabaseConnection, rows: &[events::Model]) -> anyhow::R
             idempotency_key: row.idempotency_key.clone(),
             event: event.clone(),
         });
+        // Checked as the event is applied: a member's state keeps only its newest settled
+        // bills, so the bill may be gone from the state at the end.
+        if let Event::PaymentReceived(r) = &event
+            && r.applied
+            && !r
+                .bill_id
+                .and_then(|id| member.bills.get(&id))
+                .is_some_and(|b| b.state == BillState::Paid)
+        {
+            problems.push(format!(
+                "{} v{}: money applied to a bill that is not paid",
+                row.user_id, row.version
+            ));
+        }
         if member.outstanding < 0 || member.credit_balance < 0 || member.unapplied_balance < 0 {
             problems.push(format!(
                 "{} v{}: a negative balance (outstanding {}, credit {}, unapplied {})",
@@ -75,26 +89,6 @@ pub async fn money(db: &DatabaseConnection, rows: &[events::Model]) -> anyhow::R
                 row.user_id, row.version, unapplied, member.unapplied_balance
             ));
             *unapplied = member.unapplied_balance;
-        }
-    }
-    for (user, (member, _)) in &folded {
-        for row in rows.iter().filter(|r| r.user_id == *user) {
-            if row.event_type != "PaymentReceived" {
-                continue;
-            }
-            if let Ok(Event::PaymentReceived(r)) =
-                Event::from_json(&row.event_type, row.event_data.clone())
-                && r.applied
-                && !r
-                    .bill_id
-                    .and_then(|id| member.bills.get(&id))
-                    .is_some_and(|b| b.state == BillState::Paid)
-            {
-                problems.push(format!(
-                    "{user} v{}: money applied to a bill that is not paid",
-                    row.version
-                ));
-            }
         }
     }
     for row in members::Entity::find().all(db).await? {
