@@ -9,7 +9,11 @@
 //! - command latency: request sent → reply received;
 //! - visible latency: request sent → the change pushed on the member's watch (the
 //!   command, the projector and the query side together, as a user of the page sees it);
-//! - throughput: acknowledged commands per second over the whole run.
+//! - throughput: acknowledged commands per second over the whole run;
+//! - cost, over the measured cycles until every change is on its watch: CPU per command of
+//!   the atone processes (`--pid`), mariadbd (`--mariadbd-pid`) and this client, from
+//!   /proc; and MariaDB's statements and transactions per command (`--mysql-url`: SHOW
+//!   GLOBAL STATUS before and after).
 //!
 //! ```sh
 //! cargo run --release -p atone --example bench -- \
@@ -70,6 +74,16 @@ struct Args {
     /// A label printed with the results.
     #[arg(long, default_value = "")]
     label: String,
+    /// An atone process whose CPU time is counted (repeat for each one).
+    #[arg(long = "pid")]
+    pids: Vec<u32>,
+    /// mariadbd's process id, for its CPU time.
+    #[arg(long)]
+    mariadbd_pid: Option<u32>,
+    /// A MariaDB URL (mysql://user:password@host:port) whose global status counts the
+    /// statements and transactions the run cost.
+    #[arg(long)]
+    mysql_url: Option<String>,
 }
 
 /// One acknowledged command.
@@ -131,6 +145,20 @@ async fn main() -> Result<()> {
     let warmup = run_clients(&command, &members, args.clients, 0..1, Duration::ZERO).await?;
     wait_until_visible(&warmup, &mut seen_rx, &mut arrived).await?;
 
+    // One connection for both readings of MariaDB's status: its own setup statements
+    // come before the first.
+    let status_db = match &args.mysql_url {
+        Some(url) => Some(
+            atone_storage::connect(&atone_storage::DbConfig {
+                url: url.clone(),
+                max_connections: 1,
+            })
+            .await
+            .with_context(|| format!("connect to {url} for its status"))?,
+        ),
+        None => None,
+    };
+    let cost_before = Cost::read(&args, status_db.as_ref()).await?;
     let started = Instant::now();
     let sent = run_clients(
         &command,
@@ -142,6 +170,9 @@ async fn main() -> Result<()> {
     .await?;
     let elapsed = started.elapsed();
     wait_until_visible(&sent, &mut seen_rx, &mut arrived).await?;
+    let cost = Cost::read(&args, status_db.as_ref())
+        .await?
+        .since(&cost_before, sent.len());
 
     let mut command_ms: Vec<f64> = sent
         .iter()
@@ -173,6 +204,7 @@ async fn main() -> Result<()> {
     );
     println!("  command reply   {}", summary(&mut command_ms));
     println!("  visible (watch) {}", summary(&mut visible_ms));
+    println!("  cost per command {}", cost.summary());
     // One JSON line for scripts/bench to collect (the lists are sorted by now).
     let at = |v: &[f64], q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
     let line = serde_json::json!({
@@ -182,6 +214,7 @@ async fn main() -> Result<()> {
         "end_to_end_per_s": (sent.len() as f64 / all_visible.as_secs_f64()).round(),
         "reply_p50_ms": at(&command_ms, 0.5), "reply_p99_ms": at(&command_ms, 0.99),
         "visible_p50_ms": at(&visible_ms, 0.5), "visible_p99_ms": at(&visible_ms, 0.99),
+        "cost": cost.json(),
     });
     println!("{line}");
     Ok(())
@@ -381,4 +414,176 @@ fn summary(values: &mut [f64]) -> String {
         at(0.99),
         at(1.0)
     )
+}
+
+/// CPU seconds so far and MariaDB's counters, read before and after the measured cycles.
+struct Cost {
+    atone_s: Option<f64>,
+    mariadbd_s: Option<f64>,
+    client_s: Option<f64>,
+    status: Option<HashMap<String, i64>>,
+}
+
+/// What the measured cycles cost, per command.
+struct PerCommand {
+    atone_ms: Option<f64>,
+    mariadbd_ms: Option<f64>,
+    client_ms: Option<f64>,
+    /// MariaDB counter deltas per command: statements (Questions, less the reads of the
+    /// status themselves), transactions (Com_commit + Com_rollback), and the kinds.
+    mariadb: Option<Vec<(&'static str, f64)>>,
+}
+
+/// The counters SHOW GLOBAL STATUS is asked for.
+const STATUS: [&str; 8] = [
+    "Questions",
+    "Com_commit",
+    "Com_rollback",
+    "Com_select",
+    "Com_insert",
+    "Com_update",
+    "Com_delete",
+    "Com_stmt_execute",
+];
+
+impl Cost {
+    async fn read(args: &Args, status_db: Option<&sea_orm::DatabaseConnection>) -> Result<Self> {
+        let atone: Option<f64> = if args.pids.is_empty() {
+            None
+        } else {
+            let mut total = 0.0;
+            for pid in &args.pids {
+                total += cpu_seconds(&pid.to_string())
+                    .with_context(|| format!("no CPU time for atone pid {pid} in /proc"))?;
+            }
+            Some(total)
+        };
+        let mariadbd = match args.mariadbd_pid {
+            Some(pid) => Some(
+                cpu_seconds(&pid.to_string())
+                    .with_context(|| format!("no CPU time for mariadbd pid {pid} in /proc"))?,
+            ),
+            None => None,
+        };
+        let status = match status_db {
+            Some(db) => Some(mysql_status(db).await?),
+            None => None,
+        };
+        Ok(Self {
+            atone_s: atone,
+            mariadbd_s: mariadbd,
+            client_s: cpu_seconds("self"),
+            status,
+        })
+    }
+
+    fn since(&self, before: &Cost, commands: usize) -> PerCommand {
+        let n = commands.max(1) as f64;
+        let per = |after: Option<f64>, before: Option<f64>| {
+            after.zip(before).map(|(a, b)| (a - b) * 1000.0 / n)
+        };
+        let mariadb = self
+            .status
+            .as_ref()
+            .zip(before.status.as_ref())
+            .map(|(a, b)| {
+                let d = |k: &str| {
+                    (a.get(k).copied().unwrap_or(0) - b.get(k).copied().unwrap_or(0)) as f64
+                };
+                vec![
+                    // The SHOW of the second reading is one question.
+                    ("statements", (d("Questions") - 1.0) / n),
+                    ("transactions", (d("Com_commit") + d("Com_rollback")) / n),
+                    ("selects", d("Com_select") / n),
+                    ("inserts", d("Com_insert") / n),
+                    ("updates", d("Com_update") / n),
+                    ("deletes", d("Com_delete") / n),
+                    ("prepared_executions", d("Com_stmt_execute") / n),
+                ]
+            });
+        PerCommand {
+            atone_ms: per(self.atone_s, before.atone_s),
+            mariadbd_ms: per(self.mariadbd_s, before.mariadbd_s),
+            client_ms: per(self.client_s, before.client_s),
+            mariadb,
+        }
+    }
+}
+
+impl PerCommand {
+    fn summary(&self) -> String {
+        let ms = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.3} ms"));
+        let mut out = format!(
+            "CPU: atone {}, mariadbd {}, client {}",
+            ms(self.atone_ms),
+            ms(self.mariadbd_ms),
+            ms(self.client_ms)
+        );
+        if let Some(m) = &self.mariadb {
+            out += "; MariaDB:";
+            for (k, v) in m {
+                out += &format!(" {k} {v:.2}");
+            }
+        }
+        out
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let round = |v: Option<f64>| v.map(|v| (v * 1000.0).round() / 1000.0);
+        let mut cost = serde_json::json!({
+            "cpu_ms_atone": round(self.atone_ms),
+            "cpu_ms_mariadbd": round(self.mariadbd_ms),
+            "cpu_ms_client": round(self.client_ms),
+        });
+        if let Some(m) = &self.mariadb {
+            for (k, v) in m {
+                cost[format!("mariadb_{k}")] = serde_json::json!(round(Some(*v)));
+            }
+        }
+        cost
+    }
+}
+
+/// User + system CPU seconds of `/proc/<pid>/stat` (`self` for this process).
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses: state is the
+    // first, utime the 12th and stime the 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / clock_ticks())
+}
+
+/// The kernel's clock ticks per second (`getconf CLK_TCK`; 100 if it cannot say).
+fn clock_ticks() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
+/// The counters of [`STATUS`] from MariaDB's SHOW GLOBAL STATUS.
+async fn mysql_status(db: &sea_orm::DatabaseConnection) -> Result<HashMap<String, i64>> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let names = STATUS.map(|n| format!("'{n}'")).join(",");
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SHOW GLOBAL STATUS WHERE Variable_name IN ({names})"),
+        ))
+        .await?;
+    let mut status = HashMap::new();
+    for row in rows {
+        let name: String = row.try_get_by_index(0)?;
+        let value: String = row.try_get_by_index(1)?;
+        status.insert(name, value.parse().unwrap_or(0));
+    }
+    Ok(status)
 }
