@@ -320,7 +320,7 @@ async fn an_overdue_member_cannot_buy_until_the_bill_is_paid(backend: Backend) {
         },
     )
     .await;
-    let member = get_member(&app, &user, 0).await;
+    let member = get_member(&app, &user, bill.version).await;
     assert_eq!(
         bill_of(&member, &bill.bill_id).status,
         BillStatus::Unpaid as i32
