@@ -20,6 +20,7 @@ pub struct WatcherLog {
     /// (ms since the run started, what came).
     #[serde(serialize_with = "serialize_seen")]
     pub messages: Vec<(u64, Seen)>,
+    /// Times the watcher opened its stream again (after the first), failed opens included.
     pub reconnects: u32,
 }
 

@@ -242,7 +242,7 @@ impl Workload {
             }
             let roll = rng.u32(..100);
             if roll < 10 {
-                self.refresh(user, &mut known[m]).await;
+                self.refresh(user, &mut known[m], &mut rng).await;
                 continue;
             }
             let Some(cmd) = choose(&mut rng, roll, user, &key, &known[m]) else {
@@ -315,8 +315,8 @@ impl Workload {
     }
 
     /// Learns the member's unpaid bills (monthly ones come from closes, not from replies).
-    async fn refresh(&self, user: &str, known: &mut Known) {
-        let channel = self.queries[fastrand::usize(..self.queries.len())].clone();
+    async fn refresh(&self, user: &str, known: &mut Known, rng: &mut fastrand::Rng) {
+        let channel = self.queries[rng.usize(..self.queries.len())].clone();
         let mut request = Request::new(ListMemberBillsRequest {
             user_id: user.to_owned(),
             page_size: 100,
