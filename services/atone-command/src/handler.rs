@@ -155,7 +155,8 @@ impl CommandHandler {
     }
 
     /// Decides `command` for `user_id` and appends what it records. A retry with the same
-    /// idempotency key answers the first reply and appends nothing.
+    /// idempotency key answers the first reply (or the first refusal, for one the member's
+    /// state decided) and appends nothing.
     pub async fn execute(
         &self,
         user_id: &str,
@@ -194,12 +195,38 @@ impl CommandHandler {
             };
             seam::between_state_and_key_reads(user_id).await;
             let earlier = self.store.earlier(user_id, idempotency_key).await?;
+            let answered_before = earlier.is_some();
             let now = self.clock.now();
             let decision = self.decide(&member, user_id, idempotency_key, earlier, &command, now);
             let (events, reply) = match decision {
                 Err(refused) => {
                     self.cache.put(user_id, member);
-                    return Err(refused.into());
+                    if answered_before {
+                        if !matches!(refused, DomainError::IdempotencyKeyReused { .. }) {
+                            metrics::counter!("atone_idempotent_replays_total").increment(1);
+                        }
+                        return Err(refused.into());
+                    }
+                    let Some(kept) = Processed::refusal(&command, &refused) else {
+                        return Err(refused.into());
+                    };
+                    // Kept under the key before it is answered: an earlier attempt of this
+                    // command still in flight (on a process paused since, say) then finds
+                    // the key taken and carries nothing out.
+                    match self
+                        .store
+                        .keep_refusal(user_id, idempotency_key, &kept, now)
+                        .await
+                    {
+                        Ok(()) => return Err(refused.into()),
+                        Err(StorageError::Conflict { .. }) => {
+                            metrics::counter!("atone_command_conflicts_total").increment(1);
+                            tracing::debug!(user_id, attempt, "key kept meanwhile, deciding again");
+                            tokio::time::sleep(backoff.next_delay()).await;
+                            continue;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
                 }
                 Ok(Decision::AlreadyDone(reply)) => {
                     self.cache.put(user_id, member);

@@ -80,10 +80,10 @@ fn a_retry_gets_the_first_reply_from_the_kept_key_whatever_the_state_forgot() {
 #[test]
 fn the_kept_key_is_the_command_s_request_and_its_reply_at_its_last_event() {
     let spec = Spec::given(purchased(1, 5000, PaymentMode::Immediate));
-    let done = Processed::of_key(&spec.history, "purchase-1").map(|p| p.reply);
+    let done = Processed::of_key(&spec.history, "purchase-1").map(|p| p.outcome);
     assert_eq!(
         done,
-        Some(Reply::Purchase {
+        Some(crate::Outcome::Reply(Reply::Purchase {
             order_id: id(1),
             promise_id: id(2),
             due_date: promise_due_date(
@@ -92,7 +92,7 @@ fn the_kept_key_is_the_command_s_request_and_its_reply_at_its_last_event() {
                 PaymentMethod::ConvenienceStore
             ),
             version: 2,
-        })
+        }))
     );
     assert_eq!(Processed::of_key(&spec.history, "another"), None);
 }

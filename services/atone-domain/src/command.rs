@@ -94,6 +94,12 @@ pub enum Command {
 }
 
 impl Command {
+    /// Whether the command's outcome is kept under its idempotency key: every command a
+    /// caller sends, but not the overdue run's (a job's, never retried by a caller).
+    pub fn is_remembered(&self) -> bool {
+        !matches!(self, Self::MarkOverdue(_))
+    }
+
     pub(crate) fn describe(&self) -> String {
         match self {
             Self::Purchase(c) => format!("Purchase of {} yen", c.amount),
@@ -195,11 +201,36 @@ pub struct ClosedBill {
     pub due_date: NaiveDate,
 }
 
-/// A command carried out earlier, remembered under its idempotency key.
+/// A command carried out or refused earlier, remembered under its idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Processed {
     pub request: Command,
-    pub reply: Reply,
+    /// Stored as a `reply` or a `refused` field beside `request`.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// What a remembered command came to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// It was carried out and answered this.
+    Reply(Reply),
+    /// It was refused for the member's state at the time (see
+    /// [`DomainError::is_kept`]): a retry gets the same refusal, and an earlier attempt
+    /// still in flight can no longer carry it out.
+    Refused(DomainError),
+}
+
+impl Processed {
+    /// A refusal of `request` to keep under its key, if the refusal and the command are
+    /// kept at all.
+    pub fn refusal(request: &Command, refused: &DomainError) -> Option<Processed> {
+        (request.is_remembered() && refused.is_kept()).then(|| Processed {
+            request: request.clone(),
+            outcome: Outcome::Refused(refused.clone()),
+        })
+    }
 }
 
 /// What a command is decided with besides the member's state.
@@ -245,13 +276,16 @@ impl Member {
     ) -> Result<Decision, DomainError> {
         validate::idempotency_key(idempotency_key)?;
         if let Some(done) = earlier {
-            return if done.request.is_same_request(command) {
-                Ok(Decision::AlreadyDone(done.reply.clone()))
-            } else {
+            return if !done.request.is_same_request(command) {
                 Err(DomainError::IdempotencyKeyReused {
                     key: idempotency_key.to_owned(),
                     first: done.request.describe(),
                 })
+            } else {
+                match &done.outcome {
+                    Outcome::Reply(reply) => Ok(Decision::AlreadyDone(reply.clone())),
+                    Outcome::Refused(refused) => Err(refused.clone()),
+                }
             };
         }
         match command {

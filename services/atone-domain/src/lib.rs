@@ -18,15 +18,15 @@ pub mod validate;
 
 pub use command::{
     CancelPurchase, ChangeCreditLimit, CloseMonth, ClosedBill, Command, CompletePayment, Context,
-    Decision, IssueImmediateBill, IssueRefund, MarkOverdue, Processed, Purchase, ReceivePayment,
-    Reply, SetPaymentMethod,
+    Decision, IssueImmediateBill, IssueRefund, MarkOverdue, Outcome, Processed, Purchase,
+    ReceivePayment, Reply, SetPaymentMethod,
 };
 pub use dates::{
     JST, bill_due_date, business_date, monthly_bill_due_date, period_of_monthly_due_date,
     promise_due_date,
 };
 pub use envelope::Envelope;
-pub use error::DomainError;
+pub use error::{AmountOf, DomainError};
 pub use event::{
     AdjustmentReason, BillAdjusted, BillOverdue, CreditLimitChanged, Event, MemberBillIssued,
     MonthlyBillIssued, PaymentCompleted, PaymentMethod, PaymentMethodChanged, PaymentMode,

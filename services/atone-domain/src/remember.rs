@@ -19,8 +19,12 @@ impl Processed {
         for recorded in events.into_iter().filter(|e| e.idempotency_key == key) {
             if let Some(first) = Self::first(&recorded.event, recorded.version) {
                 done = Some(first);
-            } else if let Some(done) = &mut done {
-                done.reply.complete(&recorded.event, recorded.version);
+            } else if let Some(Processed {
+                outcome: Outcome::Reply(reply),
+                ..
+            }) = &mut done
+            {
+                reply.complete(&recorded.event, recorded.version);
             }
         }
         done
@@ -32,7 +36,10 @@ impl Processed {
     pub(crate) fn first(event: &Event, version: i64) -> Option<Processed> {
         let (request, reply) = Self::first_of_orders(event, version)
             .or_else(|| Self::first_of_account(event, version))?;
-        Some(Processed { request, reply })
+        Some(Processed {
+            request,
+            outcome: Outcome::Reply(reply),
+        })
     }
 
     /// Purchases, bills and payments.

@@ -496,7 +496,7 @@ fn billing_with_another_amount_than_the_promises_is_refused() {
     ]))
     .when("b1", bill(id(2), 4999))
     .then_expect_error(DomainError::AmountMismatch {
-        what: "promise",
+        what: AmountOf::Promise,
         expected: 5000,
         given: 4999,
     });
@@ -568,7 +568,7 @@ fn paying_a_wrong_amount_is_refused() {
     Spec::given(given.clone())
         .when("p1", pay(id(10), 4000))
         .then_expect_error(DomainError::AmountMismatch {
-            what: "bill",
+            what: AmountOf::Bill,
             expected: 5000,
             given: 4000,
         });

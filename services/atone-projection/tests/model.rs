@@ -17,8 +17,8 @@ use std::collections::HashMap;
 
 use atone_domain::{
     BillState, CancelPurchase, ChangeCreditLimit, CloseMonth, Command, CompletePayment, Context,
-    Decision, Envelope, Event, IssueImmediateBill, IssueRefund, MarkOverdue, Member, PaymentMethod,
-    PaymentMode, Period, Processed, Purchase, ReceivePayment, RecordedEvent, Reply,
+    Decision, DomainError, Envelope, Event, IssueImmediateBill, IssueRefund, MarkOverdue, Member,
+    PaymentMethod, PaymentMode, Period, Processed, Purchase, ReceivePayment, RecordedEvent, Reply,
     SetPaymentMethod, business_date,
 };
 use atone_projection::{BillStatus, MemberRows, Projected, PromiseStatus, project};
@@ -108,8 +108,9 @@ struct Model {
     rows: MemberRows,
     /// What each key's command did (the event store's idempotency keys).
     keys: HashMap<String, Processed>,
-    /// Commands carried out, with their keys: what a retry sends again.
-    done: Vec<(String, Command, Reply)>,
+    /// Commands carried out or refused for the member's state, with their keys and what
+    /// they answered: what a retry sends again, and must get again.
+    done: Vec<(String, Command, Result<Reply, DomainError>)>,
     next_key: u64,
     next_id: u128,
 }
@@ -220,7 +221,7 @@ impl Model {
         })
     }
 
-    fn decide(&mut self, key: &str, command: &Command) -> Result<Decision, String> {
+    fn decide(&mut self, key: &str, command: &Command) -> Result<Decision, DomainError> {
         let mut next_id = self.next_id;
         let mut new_id = || {
             next_id += 1;
@@ -236,8 +237,7 @@ impl Model {
         };
         let decision = self
             .member
-            .handle(USER, key, self.keys.get(key), command, &mut ctx)
-            .map_err(|e| e.to_string());
+            .handle(USER, key, self.keys.get(key), command, &mut ctx);
         self.next_id = next_id;
         decision
     }
@@ -279,15 +279,18 @@ impl Model {
                 if self.done.is_empty() {
                     return Ok(());
                 }
-                let (key, command, reply) = self.done[which % self.done.len()].clone();
+                let (key, command, first) = self.done[which % self.done.len()].clone();
                 if !self.keys.contains_key(&key) {
                     // A job's command (close, overdue) is not remembered under its key.
                     return Ok(());
                 }
                 let version = self.member.version;
-                match self.decide(&key, &command) {
-                    Ok(Decision::AlreadyDone(again)) => prop_assert_eq!(again, reply),
-                    other => prop_assert!(false, "a retry of {key} decided {other:?}"),
+                match (self.decide(&key, &command), first) {
+                    (Ok(Decision::AlreadyDone(again)), Ok(reply)) => prop_assert_eq!(again, reply),
+                    (Err(again), Err(refused)) => prop_assert_eq!(again, refused),
+                    (other, first) => {
+                        prop_assert!(false, "a retry of {key} ({first:?}) decided {other:?}")
+                    }
                 }
                 prop_assert_eq!(self.member.version, version, "a retry appends nothing");
             }
@@ -319,7 +322,7 @@ impl Model {
                                 self.member.outstanding
                             );
                         }
-                        self.done.push((key, command, reply));
+                        self.done.push((key, command, Ok(reply)));
                     }
                     Ok(Decision::AlreadyDone(_)) => {
                         // Only a month already closed answers so under a new key.
@@ -328,8 +331,14 @@ impl Model {
                             "a new key answered as a retry: {command:?}"
                         );
                     }
-                    // A refusal records nothing; the model checks that below.
-                    Err(_) => {}
+                    // A refusal records no event (the model checks that below); one the
+                    // member's state decided is kept under its key, as the store keeps it.
+                    Err(refused) => {
+                        if let Some(kept) = Processed::refusal(&command, &refused) {
+                            self.keys.insert(key.clone(), kept);
+                            self.done.push((key, command, Err(refused)));
+                        }
+                    }
                 }
             }
         }

@@ -11,7 +11,7 @@ use crate::event::{
     PaymentMethod, PaymentMode, ReminderIssued,
 };
 use crate::member::{Bill, Member, take};
-use crate::{DomainError, Period, bill_due_date, business_date, monthly_bill_due_date};
+use crate::{AmountOf, DomainError, Period, bill_due_date, business_date, monthly_bill_due_date};
 
 impl Member {
     pub(crate) fn issue_immediate_bill(
@@ -54,7 +54,7 @@ impl Member {
         }
         if c.amount != 0 && c.amount != promise.amount {
             return Err(DomainError::AmountMismatch {
-                what: "promise",
+                what: AmountOf::Promise,
                 expected: promise.amount,
                 given: c.amount,
             });

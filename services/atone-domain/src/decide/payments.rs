@@ -5,7 +5,7 @@ use crate::command::{CompletePayment, Context, Decision, IssueRefund, ReceivePay
 use crate::event::{Event, PaymentCompleted, PaymentReceived, RefundIssued};
 use crate::member::{BillState, Member};
 use crate::validate::MAX_ID_BYTES;
-use crate::{DomainError, business_date};
+use crate::{AmountOf, DomainError, business_date};
 
 impl Member {
     pub(crate) fn complete_payment(
@@ -37,7 +37,7 @@ impl Member {
         }
         if c.amount != bill.amount {
             return Err(DomainError::AmountMismatch {
-                what: "bill",
+                what: AmountOf::Bill,
                 expected: bill.amount,
                 given: c.amount,
             });

@@ -8,7 +8,7 @@ pub struct Model {
     pub user_id: String,
     #[sea_orm(primary_key, auto_increment = false)]
     pub idempotency_key: String,
-    /// `atone_domain::Processed` as JSON: the request and the first reply.
+    /// `atone_domain::Processed` as JSON: the request and the first reply, or the refusal.
     pub processed: Json,
     pub created_at: DateTimeUtc,
 }

@@ -96,6 +96,19 @@ impl EventStore {
         crate::idempotency::earlier(&self.db, user_id, key).await
     }
 
+    /// Keeps `refused` under `key`: a retry gets the refusal again, and an earlier attempt
+    /// of the command still in flight finds the key kept and appends nothing. Fails with
+    /// [`StorageError::Conflict`] when another attempt kept the key first.
+    pub async fn keep_refusal(
+        &self,
+        user_id: &str,
+        key: &str,
+        refused: &atone_domain::Processed,
+        at: chrono::DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        crate::idempotency::keep_refusal(&self.db, user_id, key, refused, at).await
+    }
+
     /// The member's events with `after < version <= up_to`, oldest first.
     pub async fn read_stream(
         &self,

@@ -95,8 +95,11 @@ async fn every_bad_input_is_refused(backend: Backend) {
         .into_inner()
         .bill_id;
 
+    // A key of its own for each case: a refusal the member's state decided is kept under
+    // its key, and a case sent with another case's key would be answered ALREADY_EXISTS.
+    let fresh = |what: &str| format!("bad-{what}-{}", uuid::Uuid::now_v7().simple());
     let buy_with = |f: &dyn Fn(&mut PurchaseRequest)| {
-        let mut r = purchase(&user, 1000, "bad-purchase");
+        let mut r = purchase(&user, 1000, &fresh("purchase"));
         f(&mut r);
         Call::Purchase(r)
     };
@@ -105,7 +108,7 @@ async fn every_bad_input_is_refused(backend: Backend) {
             user_id: user.clone(),
             promise_id: promise_id.into(),
             amount,
-            idempotency_key: "bad-bill".into(),
+            idempotency_key: fresh("bill"),
         })
     };
     let pay_with = |bill_id: &str, amount: i64| {
@@ -113,7 +116,7 @@ async fn every_bad_input_is_refused(backend: Backend) {
             user_id: user.clone(),
             bill_id: bill_id.into(),
             amount,
-            idempotency_key: "bad-pay".into(),
+            idempotency_key: fresh("pay"),
         })
     };
     let huge = "u".repeat(1 << 20);

@@ -28,6 +28,7 @@ mod read_your_writes;
 mod readiness;
 mod readme;
 mod reconcile;
+mod refusal_fence;
 mod retry_race;
 mod tls;
 mod traces;

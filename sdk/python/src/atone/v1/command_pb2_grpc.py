@@ -31,7 +31,9 @@ class CommandServiceStub:
 
     Every command takes an idempotency key: a retry with the same key and the same request
     returns the first reply and appends nothing; the same key with another request is
-    refused with ALREADY_EXISTS.
+    refused with ALREADY_EXISTS. A refusal the member's state decided (FAILED_PRECONDITION,
+    NOT_FOUND) is kept under the key too: a retry gets it again, even once the state would
+    allow the command; send a new key to try again.
     """
 
     def __init__(self, channel):
@@ -88,7 +90,9 @@ class CommandServiceServicer:
 
     Every command takes an idempotency key: a retry with the same key and the same request
     returns the first reply and appends nothing; the same key with another request is
-    refused with ALREADY_EXISTS.
+    refused with ALREADY_EXISTS. A refusal the member's state decided (FAILED_PRECONDITION,
+    NOT_FOUND) is kept under the key too: a retry gets it again, even once the state would
+    allow the command; send a new key to try again.
     """
 
     def Purchase(self, request, context):
@@ -210,7 +214,9 @@ class CommandService:
 
     Every command takes an idempotency key: a retry with the same key and the same request
     returns the first reply and appends nothing; the same key with another request is
-    refused with ALREADY_EXISTS.
+    refused with ALREADY_EXISTS. A refusal the member's state decided (FAILED_PRECONDITION,
+    NOT_FOUND) is kept under the key too: a retry gets it again, even once the state would
+    allow the command; send a new key to try again.
     """
 
     @staticmethod

@@ -504,7 +504,9 @@ export const ChangeCreditLimitResponseSchema: GenMessage<ChangeCreditLimitRespon
  *
  * Every command takes an idempotency key: a retry with the same key and the same request
  * returns the first reply and appends nothing; the same key with another request is
- * refused with ALREADY_EXISTS.
+ * refused with ALREADY_EXISTS. A refusal the member's state decided (FAILED_PRECONDITION,
+ * NOT_FOUND) is kept under the key too: a retry gets it again, even once the state would
+ * allow the command; send a new key to try again.
  *
  * @generated from service atone.v1.CommandService
  */
