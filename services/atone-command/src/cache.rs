@@ -1,9 +1,12 @@
 //! The members' states this process decided last, so a command need not load the member
-//! (its snapshot and the events after it) from the event store each time. A cached state
-//! is checked by version before it is used: the events appended after it (by another
-//! process) are read and applied, which is one indexed read that usually finds nothing. An
-//! append from a stale state fails on the (user_id, version) key and is decided again from
-//! a fresh load, as without the cache.
+//! (its snapshot and the events after it) nor read its idempotency key from the event store
+//! each time. A cached state is trusted first: the command is decided from it with no read,
+//! and the append's unique keys are the check. An append from a state that is out of date
+//! (another process appended since) fails on the (user_id, version) key, and a retry of a
+//! command the state already holds fails on the (user_id, idempotency key) key; either is
+//! decided again from the store (the events after the cached state, then the key). A
+//! refusal, or a command with nothing to append, decided from the cache is decided again
+//! from the store before it is answered.
 
 use std::num::NonZeroUsize;
 use std::sync::Mutex;

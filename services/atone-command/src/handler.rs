@@ -183,21 +183,43 @@ impl CommandHandler {
         let _turn = self.stripes.of(user_id).lock().await;
 
         let mut backoff = self.config.retry_policy().backoff_state();
+        // The state this process decided the member's last command from. It is trusted
+        // first, with no read at all: an append from it that is out of date fails on the
+        // (user_id, version) key, and a retry of a command it holds fails on the
+        // (user_id, key) key; both are decided again from the store. What it refuses or
+        // finds nothing to do for is decided again from the store too, before it is
+        // answered: another process may have changed the member meanwhile, or done this
+        // very command.
+        let mut known = self.cache.take(user_id);
+        let mut trusted = known.is_some();
         for attempt in 1..=self.config.max_attempts {
-            // The state first, then the key: a command of this key that another process
-            // commits between the two reads is then found by the second (read the other
-            // way round, the state would show its events while the key read before them
-            // found nothing, and the command would be decided again on a state that
-            // already holds it: a retry refused).
-            let member = match self.cache.take(user_id) {
-                Some(cached) => self.store.catch_up(user_id, cached).await?,
-                None => self.store.load(user_id).await?,
+            let (member, earlier) = match (known.take(), trusted) {
+                (Some(member), true) => (member, None),
+                (cached, _) => {
+                    // The state first, then the key: a command of this key that another
+                    // process commits between the two reads is then found by the second
+                    // (read the other way round, the state would show its events while
+                    // the key read before them found nothing, and the command would be
+                    // decided again on a state that already holds it: a retry refused).
+                    let member = match cached {
+                        Some(stale) => self.store.catch_up(user_id, stale).await?,
+                        None => self.store.load(user_id).await?,
+                    };
+                    seam::between_state_and_key_reads(user_id).await;
+                    let earlier = self.store.earlier(user_id, idempotency_key).await?;
+                    (member, earlier)
+                }
             };
-            seam::between_state_and_key_reads(user_id).await;
-            let earlier = self.store.earlier(user_id, idempotency_key).await?;
+            let from_cache = std::mem::take(&mut trusted);
             let answered_before = earlier.is_some();
             let now = self.clock.now();
             let decision = self.decide(&member, user_id, idempotency_key, earlier, &command, now);
+            if from_cache
+                && !matches!(&decision, Ok(Decision::Append { events, .. }) if !events.is_empty())
+            {
+                known = Some(member);
+                continue;
+            }
             let (events, reply) = match decision {
                 Err(refused) => {
                     self.cache.put(user_id, member);
@@ -274,9 +296,16 @@ impl CommandHandler {
                         replayed: false,
                     });
                 }
+                Err(StorageError::Conflict { .. }) if from_cache => {
+                    // The state in hand was out of date, or held this command already:
+                    // decided again from the store at once (no other writer to wait for).
+                    metrics::counter!("atone_command_stale_cache_total").increment(1);
+                    known = Some(after);
+                }
                 Err(StorageError::Conflict { .. }) => {
                     metrics::counter!("atone_command_conflicts_total").increment(1);
                     tracing::debug!(user_id, attempt, "version conflict, deciding again");
+                    known = Some(after);
                     tokio::time::sleep(backoff.next_delay()).await;
                 }
                 Err(e) => return Err(e.into()),
