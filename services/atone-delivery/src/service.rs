@@ -9,7 +9,8 @@ use atone_api::v1::{
     SkipDeadLetterResponse, SourceStatus,
 };
 use atone_auth::{Caller, Scope};
-use atone_storage::leases::{self, KIND_OUTBOX, KIND_RELAY, KIND_SHARD};
+use atone_storage::change_feed;
+use atone_storage::leases::{self, KIND_INLINE, KIND_OUTBOX, KIND_RELAY, KIND_SHARD};
 use atone_storage::projection::Readable;
 use atone_storage::{DatabaseConnection, StorageError, dead_letters as parked, outbox};
 use chrono::Utc;
@@ -76,6 +77,15 @@ impl ProjectorApi {
                 status.lag_events = -1;
             }
             sources.push(status);
+        }
+        // Inline projection keeps no lease: it is up to date with every commit.
+        if let Some(applied) = change_feed::numbered_so_far(&self.db, KIND_INLINE).await? {
+            sources.push(SourceStatus {
+                source_id: KIND_INLINE.to_owned(),
+                kind: KIND_INLINE.to_owned(),
+                events_applied: applied,
+                ..SourceStatus::default()
+            });
         }
         Ok(sources)
     }

@@ -124,6 +124,18 @@ pub async fn sources(conn: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, 
         .collect())
 }
 
+/// How many rows `source` has numbered, if it numbered any: for the inline source, the
+/// events it applied.
+pub async fn numbered_so_far(
+    conn: &impl ConnectionTrait,
+    source: &str,
+) -> Result<Option<i64>, StorageError> {
+    Ok(feed_sources::Entity::find_by_id(source)
+        .one(conn)
+        .await?
+        .map(|row| row.seq))
+}
+
 /// Up to `limit` rows of `source` numbered after `after` and up to `up_to`, in order.
 pub async fn read_source(
     conn: &impl ConnectionTrait,

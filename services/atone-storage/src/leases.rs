@@ -20,6 +20,10 @@ pub const KIND_SHARD: &str = "kinesis-shard";
 /// The relay that publishes the outbox to Kinesis: one instance holds it at a time.
 pub const RELAY_SOURCE: &str = "relay";
 pub const KIND_RELAY: &str = "outbox-relay";
+/// Inline projection (the commands' own transactions): no lease and no checkpoint; its
+/// events applied are the change-feed rows it numbered
+/// ([`crate::change_feed::numbered_so_far`]). The source id is the kind.
+pub const KIND_INLINE: &str = crate::event_store::INLINE_SOURCE;
 
 /// Who holds a lease, and at which fencing counter: a write made under a fence happens
 /// only while that owner still holds the lease at that counter.

@@ -132,6 +132,12 @@ async fn refresh(scrape: &Scrape) -> Result<(), atone_storage::StorageError> {
         gauge!("atone_source_lag_milliseconds", &labels).set(lease.lag_millis as f64);
         gauge!("atone_source_events_applied", &labels).set(lease.events_applied as f64);
     }
+    let inline = leases::KIND_INLINE;
+    if let Some(applied) = atone_storage::change_feed::numbered_so_far(&scrape.db, inline).await? {
+        let labels = [("source", inline), ("kind", inline)];
+        gauge!("atone_source_lag_milliseconds", &labels).set(0.0);
+        gauge!("atone_source_events_applied", &labels).set(applied as f64);
+    }
     let (events, members) = dead_letters::counts(&scrape.db).await?;
     gauge!("atone_dead_letters").set(events as f64);
     gauge!("atone_parked_members").set(members as f64);

@@ -130,6 +130,23 @@ pub struct ProjectorSettings {
     /// ProjectorService reports NOT_SERVING once work has waited this long with nothing
     /// moving.
     pub stall_threshold: std::time::Duration,
+    /// How a process that also runs CommandService, with no Kinesis, projects its commands.
+    pub mode: ProjectionMode,
+}
+
+/// How the read models follow the commands of a process that runs both roles on one
+/// database (`atone serve`). Over Kinesis, and in a process without CommandService, the
+/// projection is always [`ProjectionMode::Async`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProjectionMode {
+    /// Each command's read-model rows and change-feed rows are written in the transaction
+    /// that appends its events: a change is visible to queries and watchers when the reply
+    /// is, and a command costs one transaction.
+    #[default]
+    Inline,
+    /// Each command writes an outbox row; the embedded projector applies it in a second
+    /// transaction (the path the Kinesis deployment takes).
+    Async,
 }
 
 impl Default for ProjectorSettings {
@@ -140,6 +157,7 @@ impl Default for ProjectorSettings {
             readable: Readable::default(),
             reconcile: ReconcileConfig::default(),
             stall_threshold: std::time::Duration::from_secs(60),
+            mode: ProjectionMode::default(),
         }
     }
 }

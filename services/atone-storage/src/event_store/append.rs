@@ -1,5 +1,6 @@
-//! Appending: each command's events with their versions, their outbox rows and the
-//! command's idempotency key, in one transaction; several commands (of different members)
+//! Appending: each command's events with their versions, their outbox rows (or, projected
+//! inline, their read-model and change-feed rows) and the command's idempotency key, in
+//! one transaction; several commands (of different members)
 //! in one transaction when they come together (group commit: one multi-row insert per
 //! table, one commit and one fsync for all of them).
 
@@ -11,6 +12,7 @@ use uuid::Uuid;
 
 use super::{CommandMeta, EventStore};
 use crate::entity::{events, idempotency_keys, outbox};
+use crate::projection::{self, Incoming};
 use crate::{StorageError, db};
 
 /// One command's events to append after the member's state `before`.
@@ -135,7 +137,12 @@ impl EventStore {
                 .and_then(|p| p.envelopes.first())
                 .map_or(0, Envelope::version),
         };
-        let (txn, _turn) = db::begin_write(&self.db).await?;
+        // Inline, the transaction also projects: on MySQL at READ COMMITTED, as a
+        // projector's (see `db::begin_projection`).
+        let (txn, _turn) = match &self.inline {
+            Some(_) => db::begin_projection(&self.db).await?,
+            None => db::begin_write(&self.db).await?,
+        };
         let rows = all().map(|e| events::ActiveModel {
             event_id: Set(e.event_id.to_string()),
             user_id: Set(e.user_id.clone()),
@@ -152,15 +159,17 @@ impl EventStore {
             .exec(&txn)
             .await
             .map_err(|e| unique_or(e, conflict))?;
-        let now = Utc::now();
-        let outbox_rows = all().map(|e| outbox::ActiveModel {
-            user_id: Set(e.user_id.clone()),
-            version: Set(e.version()),
-            envelope: Set(encode(e)),
-            created_at: Set(now),
-            ..Default::default()
-        });
-        outbox::Entity::insert_many(outbox_rows).exec(&txn).await?;
+        if self.inline.is_none() {
+            let now = Utc::now();
+            let outbox_rows = all().map(|e| outbox::ActiveModel {
+                user_id: Set(e.user_id.clone()),
+                version: Set(e.version()),
+                envelope: Set(encode(e)),
+                created_at: Set(now),
+                ..Default::default()
+            });
+            outbox::Entity::insert_many(outbox_rows).exec(&txn).await?;
+        }
         let mut keys = Vec::new();
         for p in batch {
             if let Some((key, processed)) = &p.key {
@@ -198,6 +207,15 @@ impl EventStore {
         for p in batch {
             if let Some(state) = &p.snapshot {
                 self.write_snapshot(&txn, &p.user_id, state).await?;
+            }
+        }
+        if let Some(inline) = &self.inline {
+            // Last: numbering the change-feed rows holds the source's row until the commit.
+            let incoming = all().cloned().map(Incoming::Event).collect();
+            let outcome =
+                projection::apply_batch(&txn, incoming, &inline.readable, &inline.source).await?;
+            if !outcome.parked.is_empty() {
+                tracing::warn!(parked = ?outcome.parked, "events set aside as dead letters");
             }
         }
         txn.commit().await?;

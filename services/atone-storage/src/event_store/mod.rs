@@ -30,14 +30,46 @@ pub struct EventStore {
     db: DatabaseConnection,
     /// A snapshot is written each time a stream's version crosses a multiple of this.
     snapshot_every: i64,
+    /// Set when appends project their events themselves, in their own transaction.
+    inline: Option<Inline>,
 }
+
+/// Inline projection: each append writes its events' read-model rows and change-feed rows
+/// in the transaction that appends them, instead of an outbox row for a projector.
+#[derive(Clone, Debug)]
+pub struct Inline {
+    /// What this build reads (an event it does not is parked, as a projector parks it).
+    pub readable: crate::projection::Readable,
+    /// The change-feed source the rows are numbered in.
+    pub source: String,
+}
+
+/// The change-feed source of inline projection.
+pub const INLINE_SOURCE: &str = "inline";
 
 impl EventStore {
     pub fn new(db: DatabaseConnection, snapshot_every: i64) -> Self {
         Self {
             db,
             snapshot_every: snapshot_every.max(1),
+            inline: None,
         }
+    }
+
+    /// The same store, projecting every append inline (see [`Inline`]).
+    pub fn projecting_inline(self, readable: crate::projection::Readable) -> Self {
+        Self {
+            inline: Some(Inline {
+                readable,
+                source: INLINE_SOURCE.to_owned(),
+            }),
+            ..self
+        }
+    }
+
+    /// Whether appends project their events themselves.
+    pub fn is_inline(&self) -> bool {
+        self.inline.is_some()
     }
 
     pub fn db(&self) -> &DatabaseConnection {

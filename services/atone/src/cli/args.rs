@@ -11,7 +11,7 @@ use clap::Args;
 use humantime::Duration;
 
 use crate::server::ServerSettings;
-use crate::settings::{AuthSettings, KinesisSettings, ProjectorSettings, Settings};
+use crate::settings::{AuthSettings, KinesisSettings, ProjectionMode, ProjectorSettings, Settings};
 
 /// A duration flag's default, shown in `--help` as humantime writes it (`5s`, `7days`).
 fn shown(d: std::time::Duration) -> Duration {
@@ -239,6 +239,12 @@ pub struct LeaseArgs {
     /// parked as dead letters. For rehearsing a rolling upgrade; never in production.
     #[arg(long = "unknown-event-type", hide = true)]
     pub unknown_event_types: Vec<String>,
+    /// How the read models follow the commands in `atone serve`: `inline` writes a
+    /// command's read-model and change-feed rows in the transaction of its events;
+    /// `async` leaves them to the embedded projector through the outbox (as over Kinesis,
+    /// where the projection is always async).
+    #[arg(long, env = "ATONE_PROJECTION", value_enum, default_value_t = ProjectionMode::default())]
+    pub projection: ProjectionMode,
     /// How often the read models are checked against the event store (a member behind is
     /// repaired from it); 0s turns the check off.
     #[arg(long, env = "ATONE_RECONCILE_INTERVAL", default_value_t = shown(ReconcileConfig::default().interval))]

@@ -135,6 +135,7 @@ fn projector(args: &LeaseArgs) -> ProjectorSettings {
             grace: *args.reconcile_grace,
         },
         stall_threshold: *args.stall_threshold,
+        mode: args.projection,
     }
 }
 

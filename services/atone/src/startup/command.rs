@@ -8,23 +8,28 @@ use atone_command::{CommandApi, CommandHandler, KeyRetention, SharedClock};
 use atone_delivery::Relay;
 use atone_lease::LeaseHolder;
 use atone_storage::EventStore;
+use atone_storage::projection::Readable;
 
 use super::{Wiring, instance_name};
 use crate::settings::CommandSettings;
 use crate::webhook;
 
+/// Starts the command role; `inline`: its appends project their events themselves, as a
+/// build that reads this.
 pub async fn start(
     wiring: &mut Wiring,
     settings: &CommandSettings,
     clock: SharedClock,
+    inline: Option<Readable>,
 ) -> anyhow::Result<()> {
     let store = EventStore::new(wiring.db.clone(), settings.handler.snapshot_every);
-    let handler = CommandHandler::new(
-        store,
-        settings.handler.clone(),
-        wiring.appended.clone(),
-        clock,
-    );
+    // Inline, an append is a projected batch: it wakes the change-feed reader, not the
+    // projector.
+    let (store, appended) = match inline {
+        Some(readable) => (store.projecting_inline(readable), wiring.projected.clone()),
+        None => (store, wiring.appended.clone()),
+    };
+    let handler = CommandHandler::new(store, settings.handler.clone(), appended, clock);
     wiring
         .serve(CommandServiceServer::new(CommandApi::new(handler.clone())))
         .await;

@@ -21,7 +21,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic_health::server::HealthReporter;
 
 use crate::auth_service::AuthApi;
-use crate::settings::Settings;
+use crate::settings::{ProjectionMode, Settings};
 
 pub use command::start as command;
 pub use projector::start as projector;
@@ -81,7 +81,13 @@ pub async fn all(wiring: &mut Wiring, settings: &Settings) -> anyhow::Result<()>
     let auth = AuthServiceServer::new(AuthApi::new(wiring.auth.clone()));
     wiring.serve(auth).await;
     if let Some(command) = &settings.command {
-        self::command(wiring, command, settings.clock.clone()).await?;
+        // Inline projection needs the projector role in this process and no Kinesis.
+        let inline = settings
+            .projector
+            .as_ref()
+            .filter(|p| p.mode == ProjectionMode::Inline && settings.kinesis.is_none())
+            .map(|p| p.readable.clone());
+        self::command(wiring, command, settings.clock.clone(), inline).await?;
     }
     if let Some(projector) = &settings.projector {
         self::projector(wiring, projector, settings.kinesis.as_ref()).await?;

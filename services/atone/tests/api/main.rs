@@ -17,6 +17,7 @@ mod hardening;
 mod held;
 mod idempotency;
 mod ids;
+mod inline;
 mod json;
 mod limits;
 mod live_push;

@@ -65,7 +65,7 @@ pub fn assert_families_after_the_flow(text: &str) {
     at_least("atone_outbox_oldest_age_seconds", &[], 0.0);
     at_least(
         "atone_source_events_applied",
-        &[r#"kind="embedded-outbox""#, r#"source=""#],
+        &[r#"kind="inline""#, r#"source="inline""#],
         4.0,
     );
     at_least(

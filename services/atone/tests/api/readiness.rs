@@ -118,6 +118,8 @@ async fn a_stuck_projection_turns_projector_service_not_serving_until_it_moves()
     let app = TestApp::spawn_with(Backend::MariaDb, |settings| {
         if let Some(projector) = settings.projector.as_mut() {
             projector.stall_threshold = Duration::from_secs(2);
+            // The projector's own path: inline, the commands project their events.
+            projector.mode = atone::settings::ProjectionMode::Async;
         }
     })
     .await;
