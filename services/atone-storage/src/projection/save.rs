@@ -6,8 +6,9 @@
 use std::collections::{BTreeMap, HashSet};
 
 use atone_projection::Change;
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
+    ConnectionTrait, DatabaseTransaction, EntityTrait, IdenStatic, Iterable, TransactionTrait,
 };
 
 use super::Member;
@@ -125,9 +126,10 @@ async fn write<'a>(
     bills.write(conn).await
 }
 
-/// The rows of one table a batch writes: new ones in multi-row INSERTs, changed ones in an
-/// UPDATE each (`update_many`, which does not read the row back as `ActiveModel::update`
-/// would).
+/// The rows of one table a batch writes: new ones in multi-row INSERTs, changed ones in
+/// multi-row upserts (INSERT … ON DUPLICATE KEY UPDATE on MySQL, ON CONFLICT DO UPDATE on
+/// SQLite) of every column but the key, so a batch costs a statement or two per table
+/// however many rows it changes.
 struct TableWrites<E: EntityTrait> {
     key: E::Column,
     inserts: Vec<E::ActiveModel>,
@@ -153,11 +155,15 @@ impl<E: EntityTrait> TableWrites<E> {
     }
 
     async fn write(self, txn: &impl ConnectionTrait) -> Result<(), StorageError> {
-        for (id, row) in self.updates {
-            E::update_many()
-                .set(row)
-                .filter(self.key.eq(id))
-                .exec(txn)
+        let key = self.key;
+        let mut updates: Vec<E::ActiveModel> =
+            self.updates.into_iter().map(|(_, row)| row).collect();
+        while !updates.is_empty() {
+            let rest = updates.split_off(updates.len().min(ROWS_PER_INSERT));
+            let others = E::Column::iter().filter(|c| c.as_str() != key.as_str());
+            E::insert_many(std::mem::replace(&mut updates, rest))
+                .on_conflict(OnConflict::column(key).update_columns(others).to_owned())
+                .exec_without_returning(txn)
                 .await?;
         }
         insert_all::<E>(txn, self.inserts).await
