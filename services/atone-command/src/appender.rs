@@ -5,11 +5,8 @@
 //! the previous one was being written, so a lone command goes straight through.
 //!
 //! On SQLite, which takes one writer at a time, this is what lets concurrent commands share
-//! a commit. With inline projection every append ends by numbering its change-feed rows,
-//! which holds the feed source's row until the commit: appends take turns there on MySQL
-//! too, and batching them is what makes a commit, and the projection's reads, shared.
-//! With async projection, MySQL commits concurrent transactions together already (InnoDB's
-//! group commit): there each command is appended in its own transaction, as measured best
+//! a commit. MySQL already commits concurrent transactions together (InnoDB's group
+//! commit): there each command is appended in its own transaction, as measured best
 //! (`scripts/bench mariadb`, 1,000 members, 16 clients: batches from 1, 4, 8 and 16
 //! writers gave 245, 1,138, 1,245 and 1,148 commands/s against 1,326 without; see
 //! docs/benchmarks.md).
@@ -33,10 +30,10 @@ pub enum Appender {
 }
 
 impl Appender {
-    /// Starts the writing task (not on MySQL with async projection), which ends when the
-    /// last `Appender` is dropped.
+    /// Starts the writing task (not on MySQL), which ends when the last `Appender` is
+    /// dropped.
     pub fn start(store: EventStore) -> Self {
-        if atone_storage::db::is_mysql(store.db()) && !store.is_inline() {
+        if atone_storage::db::is_mysql(store.db()) {
             return Self::Direct(store);
         }
         let (queue, incoming) = mpsc::channel(4 * MAX_BATCH);

@@ -139,14 +139,29 @@ pub struct ProjectorSettings {
 /// projection is always [`ProjectionMode::Async`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProjectionMode {
+    /// Inline on SQLite; async on MySQL, where commands are appended each in its own
+    /// transaction and inline ones then take turns on the change feed's numbering (fewer
+    /// commands/s than async at 16 clients; docs/benchmarks.md).
+    #[default]
+    Auto,
     /// Each command's read-model rows and change-feed rows are written in the transaction
     /// that appends its events: a change is visible to queries and watchers when the reply
     /// is, and a command costs one transaction.
-    #[default]
     Inline,
     /// Each command writes an outbox row; the embedded projector applies it in a second
     /// transaction (the path the Kinesis deployment takes).
     Async,
+}
+
+impl ProjectionMode {
+    /// Whether a process that can project inline does, on MySQL or not.
+    pub fn is_inline(self, on_mysql: bool) -> bool {
+        match self {
+            Self::Auto => !on_mysql,
+            Self::Inline => true,
+            Self::Async => false,
+        }
+    }
 }
 
 impl Default for ProjectorSettings {

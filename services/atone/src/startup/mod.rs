@@ -82,10 +82,11 @@ pub async fn all(wiring: &mut Wiring, settings: &Settings) -> anyhow::Result<()>
     wiring.serve(auth).await;
     if let Some(command) = &settings.command {
         // Inline projection needs the projector role in this process and no Kinesis.
+        let on_mysql = atone_storage::db::is_mysql(&wiring.db);
         let inline = settings
             .projector
             .as_ref()
-            .filter(|p| p.mode == ProjectionMode::Inline && settings.kinesis.is_none())
+            .filter(|p| settings.kinesis.is_none() && p.mode.is_inline(on_mysql))
             .map(|p| p.readable.clone());
         self::command(wiring, command, settings.clock.clone(), inline).await?;
     }

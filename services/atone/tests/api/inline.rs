@@ -134,7 +134,12 @@ async fn rows(db: &DatabaseConnection, table: &str) -> Vec<String> {
 }
 
 async fn inline_and_async_projection_write_the_same_rows(backend: Backend) {
-    let inline = TestApp::spawn(backend).await;
+    let inline = TestApp::spawn_with(backend, |s| {
+        if let Some(p) = s.projector.as_mut() {
+            p.mode = ProjectionMode::Inline;
+        }
+    })
+    .await;
     let outbox = TestApp::spawn_with(backend, |s| {
         if let Some(p) = s.projector.as_mut() {
             p.mode = ProjectionMode::Async;

@@ -22,8 +22,18 @@ fn sample(text: &str, family: &str, labels: &[&str]) -> Option<f64> {
         .and_then(|(_, value)| value.parse().ok())
 }
 
-/// Asserts what a scrape after the hands-on flow must show.
-pub fn assert_families_after_the_flow(text: &str) {
+/// The labels of the source that projects `atone serve`'s commands by default on
+/// `backend`: inline on SQLite, the embedded outbox projector on MariaDB.
+pub fn default_source(backend: Backend) -> [&'static str; 2] {
+    match backend {
+        Backend::Sqlite => [r#"kind="inline""#, r#"source="inline""#],
+        Backend::MariaDb => [r#"kind="embedded-outbox""#, r#"source="outbox""#],
+    }
+}
+
+/// Asserts what a scrape after the hands-on flow must show; `applied_by` labels the
+/// source that projected it.
+pub fn assert_families_after_the_flow(text: &str, applied_by: [&str; 2]) {
     let at_least = |family: &str, labels: &[&str], min: f64| {
         let value = sample(text, family, labels)
             .unwrap_or_else(|| panic!("no {family} {labels:?} in:\n{text}"));
@@ -63,11 +73,7 @@ pub fn assert_families_after_the_flow(text: &str) {
     at_least("atone_append_batch_commands_bucket", &[r#"le="+Inf""#], 3.0);
     at_least("atone_outbox_depth", &[], 0.0);
     at_least("atone_outbox_oldest_age_seconds", &[], 0.0);
-    at_least(
-        "atone_source_events_applied",
-        &[r#"kind="inline""#, r#"source="inline""#],
-        4.0,
-    );
+    at_least("atone_source_events_applied", &applied_by, 4.0);
     at_least(
         "atone_source_lag_milliseconds",
         &[r#"kind="embedded-outbox""#],
@@ -155,7 +161,7 @@ async fn metrics_after_the_flow(backend: Backend) {
     }
 
     let text = scrape(addr).await;
-    assert_families_after_the_flow(&text);
+    assert_families_after_the_flow(&text, default_source(backend));
     assert!(
         sample(
             &text,
