@@ -21,7 +21,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic_health::server::HealthReporter;
 
 use crate::auth_service::AuthApi;
-use crate::settings::{ProjectionMode, Settings};
+use crate::settings::Settings;
 
 pub use command::start as command;
 pub use projector::start as projector;
