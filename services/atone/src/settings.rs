@@ -139,14 +139,14 @@ pub struct ProjectorSettings {
 /// projection is always [`ProjectionMode::Async`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProjectionMode {
-    /// Inline on SQLite; async on MySQL, where commands are appended each in its own
-    /// transaction and inline ones then take turns on the change feed's numbering (fewer
-    /// commands/s than async at 16 clients; docs/benchmarks.md).
+    /// Inline on SQLite; async on MySQL.
     #[default]
     Auto,
     /// Each command's read-model rows and change-feed rows are written in the transaction
     /// that appends its events: a change is visible to queries and watchers when the reply
-    /// is, and a command costs one transaction.
+    /// is, and a command costs one transaction. SQLite only, for now: on MySQL, concurrent
+    /// inline appends failed commands under load (docs/benchmarks.md), and the process
+    /// refuses to start.
     Inline,
     /// Each command writes an outbox row; the embedded projector applies it in a second
     /// transaction (the path the Kinesis deployment takes).

@@ -243,7 +243,7 @@ pub struct LeaseArgs {
     /// command's read-model and change-feed rows in the transaction of its events;
     /// `async` leaves them to the embedded projector through the outbox (as over Kinesis,
     /// where the projection is always async); `auto` is inline on SQLite and async on
-    /// MySQL.
+    /// MySQL (`inline` is SQLite only, for now).
     #[arg(long, env = "ATONE_PROJECTION", value_enum, default_value_t = ProjectionMode::default())]
     pub projection: ProjectionMode,
     /// How often the read models are checked against the event store (a member behind is

@@ -21,7 +21,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic_health::server::HealthReporter;
 
 use crate::auth_service::AuthApi;
-use crate::settings::Settings;
+use crate::settings::{ProjectionMode, Settings};
 
 pub use command::start as command;
 pub use projector::start as projector;
@@ -83,6 +83,15 @@ pub async fn all(wiring: &mut Wiring, settings: &Settings) -> anyhow::Result<()>
     if let Some(command) = &settings.command {
         // Inline projection needs the projector role in this process and no Kinesis.
         let on_mysql = atone_storage::db::is_mysql(&wiring.db);
+        if on_mysql
+            && settings.kinesis.is_none()
+            && settings.projector.as_ref().map(|p| p.mode) == Some(ProjectionMode::Inline)
+        {
+            anyhow::bail!(
+                "--projection inline is for SQLite only, for now: on MySQL, concurrent inline \
+                 appends failed commands under load; use --projection auto or async"
+            );
+        }
         let inline = settings
             .projector
             .as_ref()
