@@ -52,8 +52,10 @@ impl DbConfig {
 /// keeps closing and preparing statements. sqlx sends the close without waiting for an
 /// answer and the prepare right after it; with Nagle's algorithm on (sqlx does not set
 /// TCP_NODELAY) the prepare then waits for the server's delayed ACK, about 40 ms, in the
-/// middle of a transaction.
-const MYSQL_STATEMENT_CACHE: usize = 2048;
+/// middle of a transaction. Kept well under MariaDB's server-wide `max_prepared_stmt_count`
+/// (16,382 by default) for a few processes' pools: a batch has at most a few hundred
+/// shapes.
+const MYSQL_STATEMENT_CACHE: usize = 512;
 
 /// Opens a connection pool. SQLite runs in WAL mode with a full fsync per commit, so an
 /// acknowledged command survives a crash of the process or the machine.

@@ -30,18 +30,12 @@ pub struct EventStore {
     db: DatabaseConnection,
     /// A snapshot is written each time a stream's version crosses a multiple of this.
     snapshot_every: i64,
-    /// Set when appends project their events themselves, in their own transaction.
-    inline: Option<Inline>,
-}
-
-/// Inline projection: each append writes its events' read-model rows and change-feed rows
-/// in the transaction that appends them, instead of an outbox row for a projector.
-#[derive(Clone, Debug)]
-pub struct Inline {
-    /// What this build reads (an event it does not is parked, as a projector parks it).
-    pub readable: crate::projection::Readable,
-    /// The change-feed source the rows are numbered in.
-    pub source: String,
+    /// Set when appends project their events themselves (inline projection): each append
+    /// writes its events' read-model rows and change-feed rows (numbered in
+    /// [`INLINE_SOURCE`]) in the transaction that appends them, instead of an outbox row
+    /// for a projector. What this build reads: an event it does not is parked, as a
+    /// projector parks it.
+    inline: Option<crate::projection::Readable>,
 }
 
 /// The change-feed source of inline projection.
@@ -56,20 +50,12 @@ impl EventStore {
         }
     }
 
-    /// The same store, projecting every append inline (see [`Inline`]).
+    /// The same store, projecting every append inline, as a build that reads `readable`.
     pub fn projecting_inline(self, readable: crate::projection::Readable) -> Self {
         Self {
-            inline: Some(Inline {
-                readable,
-                source: INLINE_SOURCE.to_owned(),
-            }),
+            inline: Some(readable),
             ..self
         }
-    }
-
-    /// Whether appends project their events themselves.
-    pub fn is_inline(&self) -> bool {
-        self.inline.is_some()
     }
 
     pub fn db(&self) -> &DatabaseConnection {
