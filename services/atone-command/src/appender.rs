@@ -5,11 +5,14 @@
 //! the previous one was being written, so a lone command goes straight through.
 //!
 //! On SQLite, which takes one writer at a time, this is what lets concurrent commands share
-//! a commit. MySQL already commits concurrent transactions together (InnoDB's group
-//! commit): there each command is appended in its own transaction, as measured best
+//! a commit. With inline projection (on either database) it is also what keeps the
+//! change feed's numbering off the critical path: a batch numbers its rows once, where
+//! concurrent transactions would take turns on the source's row (MariaDB, 16 clients:
+//! 697 commands/s one transaction each against 1,554 batched; docs/benchmarks.md).
+//! Projecting async, MySQL already commits concurrent transactions together (InnoDB's
+//! group commit): there each command is appended in its own transaction, as measured best
 //! (`scripts/bench mariadb`, 1,000 members, 16 clients: batches from 1, 4, 8 and 16
-//! writers gave 245, 1,138, 1,245 and 1,148 commands/s against 1,326 without; see
-//! docs/benchmarks.md).
+//! writers gave 245, 1,138, 1,245 and 1,148 commands/s against 1,326 without).
 
 use atone_domain::Envelope;
 use atone_storage::event_store::Appending;
@@ -30,10 +33,10 @@ pub enum Appender {
 }
 
 impl Appender {
-    /// Starts the writing task (not on MySQL), which ends when the last `Appender` is
-    /// dropped.
+    /// Starts the writing task (not on MySQL unless the store projects inline), which
+    /// ends when the last `Appender` is dropped.
     pub fn start(store: EventStore) -> Self {
-        if atone_storage::db::is_mysql(store.db()) {
+        if atone_storage::db::is_mysql(store.db()) && !store.is_inline() {
             return Self::Direct(store);
         }
         let (queue, incoming) = mpsc::channel(4 * MAX_BATCH);

@@ -45,6 +45,12 @@ impl atone_retry::Retryable for StorageError {
 }
 
 impl StorageError {
+    /// The database rolled the transaction back for a lock (a deadlock, a lock wait
+    /// timeout, a busy SQLite): the same transaction can run again as it is.
+    pub fn is_lock(&self) -> bool {
+        matches!(self, Self::Db(e) if is_lock_error(e))
+    }
+
     /// The database refused a value a row was to hold (too long, out of range, not
     /// allowed): a fault of the data being written, not of the database. Writing the same
     /// data again fails the same way, so the projector sets the member's events aside.

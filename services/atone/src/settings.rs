@@ -139,29 +139,16 @@ pub struct ProjectorSettings {
 /// projection is always [`ProjectionMode::Async`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProjectionMode {
-    /// Inline on SQLite; async on MySQL.
-    #[default]
-    Auto,
     /// Each command's read-model rows and change-feed rows are written in the transaction
-    /// that appends its events: a change is visible to queries and watchers when the reply
-    /// is, and a command costs one transaction. SQLite only, for now: on MySQL, concurrent
-    /// inline appends failed commands under load (docs/benchmarks.md), and the process
-    /// refuses to start.
+    /// that appends its events (commands that come together share it): a change is
+    /// visible to queries and watchers when the reply is, and there is no outbox row, no
+    /// second transaction and no checkpoint. `auto`, the earlier default, means the same.
+    #[default]
+    #[value(alias = "auto")]
     Inline,
     /// Each command writes an outbox row; the embedded projector applies it in a second
     /// transaction (the path the Kinesis deployment takes).
     Async,
-}
-
-impl ProjectionMode {
-    /// Whether a process that can project inline does, on MySQL or not.
-    pub fn is_inline(self, on_mysql: bool) -> bool {
-        match self {
-            Self::Auto => !on_mysql,
-            Self::Inline => true,
-            Self::Async => false,
-        }
-    }
 }
 
 impl Default for ProjectorSettings {

@@ -6,6 +6,7 @@
 
 use atone_api::envelope::encode;
 use atone_domain::{Envelope, Event, Member, Processed, RecordedEvent};
+use atone_retry::RetryPolicy;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, EntityTrait, SqlErr};
 use uuid::Uuid;
@@ -49,7 +50,7 @@ impl EventStore {
         meta: &CommandMeta,
     ) -> Result<Vec<Envelope>, StorageError> {
         let prepared = self.prepare(user_id, before, events, meta);
-        self.write(std::slice::from_ref(&prepared)).await?;
+        self.write_retrying(std::slice::from_ref(&prepared)).await?;
         Ok(prepared.envelopes)
     }
 
@@ -66,7 +67,7 @@ impl EventStore {
             .map(|a| self.prepare(&a.user_id, &a.before, a.events, &a.meta))
             .collect();
         if prepared.len() > 1 {
-            match self.write(&prepared).await {
+            match self.write_retrying(&prepared).await {
                 Ok(()) => return prepared.into_iter().map(|p| Ok(p.envelopes)).collect(),
                 Err(e) => tracing::debug!(error = %e, commands = prepared.len(),
                     "a group commit failed; appending its commands one by one"),
@@ -74,7 +75,7 @@ impl EventStore {
         }
         let mut results = Vec::with_capacity(prepared.len());
         for p in prepared {
-            let written = self.write(std::slice::from_ref(&p)).await;
+            let written = self.write_retrying(std::slice::from_ref(&p)).await;
             results.push(written.map(|()| p.envelopes));
         }
         results
@@ -121,6 +122,25 @@ impl EventStore {
             key,
             at: meta.occurred_at,
             snapshot,
+        }
+    }
+
+    /// Writes `batch` in one transaction, again when the database rolled it back for a
+    /// lock: inline projection's rows and the change feed's numbering are shared with
+    /// whatever else writes them (another process's appends, a rebuild), and InnoDB
+    /// settles a deadlock by rolling one transaction back whole.
+    async fn write_retrying(&self, batch: &[Prepared]) -> Result<(), StorageError> {
+        let policy = RetryPolicy::default();
+        let mut attempt = 1;
+        loop {
+            match self.write(batch).await {
+                Err(e) if e.is_lock() && attempt < policy.max_attempts => {
+                    tracing::debug!(error = %e, attempt, "an append lost a lock; writing it again");
+                    tokio::time::sleep(policy.backoff(attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
         }
     }
 

@@ -242,8 +242,7 @@ pub struct LeaseArgs {
     /// How the read models follow the commands in `atone serve`: `inline` writes a
     /// command's read-model and change-feed rows in the transaction of its events;
     /// `async` leaves them to the embedded projector through the outbox (as over Kinesis,
-    /// where the projection is always async); `auto` is inline on SQLite and async on
-    /// MySQL (`inline` is SQLite only, for now).
+    /// where the projection is always async).
     #[arg(long, env = "ATONE_PROJECTION", value_enum, default_value_t = ProjectionMode::default())]
     pub projection: ProjectionMode,
     /// How often the read models are checked against the event store (a member behind is

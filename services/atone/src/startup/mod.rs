@@ -82,20 +82,10 @@ pub async fn all(wiring: &mut Wiring, settings: &Settings) -> anyhow::Result<()>
     wiring.serve(auth).await;
     if let Some(command) = &settings.command {
         // Inline projection needs the projector role in this process and no Kinesis.
-        let on_mysql = atone_storage::db::is_mysql(&wiring.db);
-        if on_mysql
-            && settings.kinesis.is_none()
-            && settings.projector.as_ref().map(|p| p.mode) == Some(ProjectionMode::Inline)
-        {
-            anyhow::bail!(
-                "--projection inline is for SQLite only, for now: on MySQL, concurrent inline \
-                 appends failed commands under load; use --projection auto or async"
-            );
-        }
         let inline = settings
             .projector
             .as_ref()
-            .filter(|p| settings.kinesis.is_none() && p.mode.is_inline(on_mysql))
+            .filter(|p| settings.kinesis.is_none() && p.mode == ProjectionMode::Inline)
             .map(|p| p.readable.clone());
         self::command(wiring, command, settings.clock.clone(), inline).await?;
     }

@@ -149,8 +149,8 @@ async fn hands_on_flow(backend: Backend) {
         .await
         .expect("status")
         .into_inner();
-    // By default SQLite projects inline, by the commands' own transactions (the outbox
-    // stays empty), and MariaDB through the outbox.
+    // By default atone serve projects inline, by the commands' own transactions: the
+    // outbox stays empty.
     let source = |id: &str| {
         status
             .sources
@@ -158,15 +158,8 @@ async fn hands_on_flow(backend: Backend) {
             .find(|s| s.source_id == id)
             .map(|s| (s.kind.clone(), s.events_applied, s.lag_events))
     };
-    let (inline, outbox) = match backend {
-        Backend::Sqlite => (Some(("inline".to_owned(), 4, 0)), 0),
-        Backend::MariaDb => (None, 4),
-    };
-    assert_eq!(source("inline"), inline);
-    assert_eq!(
-        source("outbox"),
-        Some(("embedded-outbox".to_owned(), outbox, 0))
-    );
+    assert_eq!(source("inline"), Some(("inline".to_owned(), 4, 0)));
+    assert_eq!(source("outbox"), Some(("embedded-outbox".to_owned(), 0, 0)));
 
     assert_read_models_match_event_store(&app.db).await;
     app.stop().await;

@@ -22,14 +22,9 @@ fn sample(text: &str, family: &str, labels: &[&str]) -> Option<f64> {
         .and_then(|(_, value)| value.parse().ok())
 }
 
-/// The labels of the source that projects `atone serve`'s commands by default on
-/// `backend`: inline on SQLite, the embedded outbox projector on MariaDB.
-pub fn default_source(backend: Backend) -> [&'static str; 2] {
-    match backend {
-        Backend::Sqlite => [r#"kind="inline""#, r#"source="inline""#],
-        Backend::MariaDb => [r#"kind="embedded-outbox""#, r#"source="outbox""#],
-    }
-}
+/// The labels of the source that projects `atone serve`'s commands by default: inline,
+/// on either database.
+pub const DEFAULT_SOURCE: [&str; 2] = [r#"kind="inline""#, r#"source="inline""#];
 
 /// Asserts what a scrape after the hands-on flow must show; `applied_by` labels the
 /// source that projected it.
@@ -161,7 +156,7 @@ async fn metrics_after_the_flow(backend: Backend) {
     }
 
     let text = scrape(addr).await;
-    assert_families_after_the_flow(&text, default_source(backend));
+    assert_families_after_the_flow(&text, DEFAULT_SOURCE);
     assert!(
         sample(
             &text,

@@ -323,10 +323,7 @@ async fn run_walkthrough(tls: Option<&TestPki>) {
 
     // What the walkthrough did shows in the metrics.
     let metrics = crate::metrics::scrape(METRICS_ADDR.parse().expect("address")).await;
-    crate::metrics::assert_families_after_the_flow(
-        &metrics,
-        crate::metrics::default_source(atone_testkit::Backend::Sqlite),
-    );
+    crate::metrics::assert_families_after_the_flow(&metrics, crate::metrics::DEFAULT_SOURCE);
 
     watch.start_kill().ok();
     stop_atone(atone).await;
