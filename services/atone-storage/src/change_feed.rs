@@ -4,10 +4,9 @@
 
 use atone_projection::Change;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select,
+    QueryOrder, QuerySelect, Select, Statement,
 };
 
 use crate::StorageError;
@@ -41,31 +40,19 @@ pub(crate) async fn numbered_rows(
         return Ok(Vec::new());
     }
     let n = changes.len() as i64;
-    let raised = feed_sources::Entity::update_many()
-        .col_expr(
-            feed_sources::Column::Seq,
-            Expr::col(feed_sources::Column::Seq).add(n),
-        )
-        .filter(feed_sources::Column::SourceId.eq(source))
-        .exec(txn)
-        .await?
-        .rows_affected;
-    let last = if raised == 0 {
-        // A source's first rows. Two first batches at once: one fails on the key and is
-        // retried as any failed batch is.
-        feed_sources::Entity::insert(feed_sources::ActiveModel {
-            source_id: Set(source.to_owned()),
-            seq: Set(n),
-        })
-        .exec_without_returning(txn)
-        .await?;
-        n
-    } else {
-        feed_sources::Entity::find_by_id(source)
-            .one(txn)
-            .await?
-            .map(|row| row.seq)
-            .ok_or_else(|| StorageError::Corrupt(format!("feed source {source} vanished")))?
+    let last = match raise(txn, source, n).await? {
+        Some(last) => last,
+        None => {
+            // A source's first rows. Two first batches at once: one fails on the key and is
+            // retried as any failed batch is.
+            feed_sources::Entity::insert(feed_sources::ActiveModel {
+                source_id: Set(source.to_owned()),
+                seq: Set(n),
+            })
+            .exec_without_returning(txn)
+            .await?;
+            n
+        }
     };
     let now = Utc::now();
     changes
@@ -87,6 +74,43 @@ pub(crate) async fn numbered_rows(
             })
         })
         .collect()
+}
+
+/// Raises `source`'s number by `n` and returns the new one, in one statement (MySQL hands
+/// it back through `LAST_INSERT_ID(expr)` in the statement's result, SQLite through
+/// `RETURNING`); `None` when the source has no row yet.
+async fn raise(
+    txn: &DatabaseTransaction,
+    source: &str,
+    n: i64,
+) -> Result<Option<i64>, StorageError> {
+    let backend = txn.get_database_backend();
+    if crate::db::is_mysql(txn) {
+        let raised = txn
+            .execute_raw(Statement::from_sql_and_values(
+                backend,
+                "UPDATE feed_sources SET seq = LAST_INSERT_ID(seq + ?) WHERE source_id = ?",
+                [n.into(), source.into()],
+            ))
+            .await?;
+        if raised.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let last = i64::try_from(raised.last_insert_id()).map_err(|_| {
+            StorageError::Corrupt(format!("feed source {source} numbered past i64"))
+        })?;
+        return Ok(Some(last));
+    }
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            "UPDATE feed_sources SET seq = seq + ? WHERE source_id = ? RETURNING seq",
+            [n.into(), source.into()],
+        ))
+        .await?;
+    row.map(|row| row.try_get::<i64>("", "seq"))
+        .transpose()
+        .map_err(StorageError::from)
 }
 
 /// Runs `query` and decodes its rows, in the query's order.

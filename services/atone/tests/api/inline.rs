@@ -238,3 +238,73 @@ async fn two_processes_project_inline_into_one_mariadb() {
     second.stop().await;
     first.stop().await;
 }
+
+/// An inline append that InnoDB picks as a deadlock's victim is written again, not failed:
+/// a transaction of the test's holds the change feed's source row, the append waits for it,
+/// and the test then waits for the append's event row, which closes the cycle. InnoDB rolls
+/// back the lighter transaction, the append (the test's has written 200 rows first); the
+/// test's insert then goes through, and once the test rolls back, the append's second
+/// attempt commits and the caller is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inline_append_rolled_back_by_a_deadlock_is_written_again() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let app = TestApp::spawn(Backend::MariaDb).await;
+    buy(&app, "deadlock-seed", 100).await; // the source's row exists
+    let other = app.database.connect().await;
+    let txn = other.begin().await.expect("begin");
+    let run = |sql: &'static str| {
+        let txn = &txn;
+        async move {
+            txn.execute_unprepared(sql)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        }
+    };
+    run(
+        "INSERT INTO idempotency_keys (user_id, idempotency_key, processed, created_at) \
+         SELECT 'deadlock-weight', CONCAT('k', seq), '{}', NOW(6) FROM seq_1_to_200",
+    )
+    .await;
+    run("SELECT seq FROM feed_sources WHERE source_id = 'inline' FOR UPDATE").await;
+    let mut client = app.command().await;
+    let call = tokio::spawn(async move {
+        client
+            .purchase(purchase("deadlock-user", 1000, "deadlock-key"))
+            .await
+    });
+    let waiting = "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST \
+                   WHERE INFO LIKE 'UPDATE feed_sources%'";
+    eventually(
+        std::time::Duration::from_secs(30),
+        "the append to wait for the source's row",
+        || async {
+            let row = app
+                .db
+                .query_one_raw(Statement::from_string(
+                    app.db.get_database_backend(),
+                    waiting,
+                ))
+                .await
+                .ok()??;
+            (row.try_get::<i64>("", "n").ok()? == 1).then_some(())
+        },
+    )
+    .await;
+    // Waits for the append's row at version 1: the deadlock, whose victim is the append.
+    run(
+        "INSERT INTO events (event_id, user_id, version, event_type, event_data, occurred_at, \
+         idempotency_key, correlation_id) \
+         VALUES (UUID(), 'deadlock-user', 1, 'Test', '{}', NOW(6), 'test', 'test')",
+    )
+    .await;
+    txn.rollback().await.expect("rollback");
+    let reply = tokio::time::timeout(std::time::Duration::from_secs(30), call)
+        .await
+        .expect("the purchase is answered")
+        .expect("the caller")
+        .expect("the purchase, written again after the deadlock");
+    assert!(!reply.into_inner().promise_id.is_empty());
+    app.wait_until_projected().await;
+    assert_read_models_match_event_store(&app.db).await;
+    app.stop().await;
+}
