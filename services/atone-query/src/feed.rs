@@ -54,7 +54,12 @@ struct Inner {
     members: Mutex<HashMap<String, broadcast::Sender<Arc<FeedRow>>>>,
     /// Woken by an in-process projector after each batch.
     projected: Arc<Notify>,
+    /// The rows this process's inline appends committed, handed over so they need not be
+    /// read back (taken by [`Feed::run`]).
+    handed: Mutex<Option<Handed>>,
 }
+
+type Handed = tokio::sync::mpsc::Receiver<Vec<FeedRow>>;
 
 /// A member's changes as the reader finds them. Dropping it unsubscribes.
 pub struct Subscription {
@@ -90,13 +95,21 @@ impl Drop for Subscription {
 }
 
 impl Feed {
-    pub fn new(db: DatabaseConnection, config: FeedConfig, projected: Arc<Notify>) -> Self {
+    /// A feed read from `db`, woken by `projected`, and handed rows by `handed` (see
+    /// `atone_storage::change_feed::Handoff`).
+    pub fn new(
+        db: DatabaseConnection,
+        config: FeedConfig,
+        projected: Arc<Notify>,
+        handed: Option<Handed>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 db,
                 config,
                 members: Mutex::new(HashMap::new()),
                 projected,
+                handed: Mutex::new(handed),
             }),
         }
     }
@@ -142,30 +155,45 @@ impl Feed {
 
     /// Tails the feed until `shutdown`, starting from its current end (a watcher reads what
     /// came before from its snapshot or the table). Also prunes rows past retention.
+    ///
+    /// The table is read when woken, and every poll interval for what other processes
+    /// wrote. Rows handed over by this process's appends are published as they are when
+    /// they follow what was read last; otherwise the table is read.
     pub async fn run(self, shutdown: CancellationToken) {
         let mut reader = Reader {
             read: None,
             gaps: HashMap::new(),
         };
+        let mut handed = self
+            .inner
+            .handed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
         let prune_every = (self.inner.config.retention / 10)
             .clamp(Duration::from_secs(1), Duration::from_secs(60));
         let mut last_prune = Instant::now();
+        let mut every = tokio::time::interval(self.inner.config.poll_interval);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut failing = false;
+        let mut read_table = true;
         loop {
-            match reader.poll(&self).await {
-                Ok(read) => {
-                    if failing {
-                        tracing::info!("change feed readable again");
-                        failing = false;
+            if read_table {
+                match reader.poll(&self).await {
+                    Ok(read) => {
+                        if failing {
+                            tracing::info!("change feed readable again");
+                            failing = false;
+                        }
+                        if read >= READ_LIMIT as usize {
+                            continue;
+                        }
                     }
-                    if read >= READ_LIMIT as usize {
-                        continue;
-                    }
-                }
-                Err(e) => {
-                    if !failing {
-                        tracing::warn!(error = %e, "change feed read failed, retrying");
-                        failing = true;
+                    Err(e) => {
+                        if !failing {
+                            tracing::warn!(error = %e, "change feed read failed, retrying");
+                            failing = true;
+                        }
                     }
                 }
             }
@@ -173,11 +201,12 @@ impl Feed {
                 last_prune = Instant::now();
                 self.prune().await;
             }
-            tokio::select! {
+            read_table = tokio::select! {
                 () = shutdown.cancelled() => break,
-                () = self.inner.projected.notified() => {}
-                () = tokio::time::sleep(self.inner.config.poll_interval) => {}
-            }
+                () = self.inner.projected.notified() => true,
+                Some(rows) = next_handed(&mut handed) => !reader.take(&self, rows),
+                _ = every.tick() => true,
+            };
         }
         // Closing every channel ends every watch.
         self.members().clear();
@@ -192,6 +221,20 @@ impl Feed {
             Ok(n) => tracing::debug!(rows = n, "change feed pruned"),
             Err(e) => tracing::warn!(error = %e, "change feed prune failed"),
         }
+    }
+}
+
+/// The next batch of handed rows; never, without a handoff or once it closed.
+async fn next_handed(handed: &mut Option<Handed>) -> Option<Vec<FeedRow>> {
+    match handed {
+        Some(receiver) => match receiver.recv().await {
+            Some(rows) => Some(rows),
+            None => {
+                *handed = None;
+                std::future::pending().await
+            }
+        },
+        None => std::future::pending().await,
     }
 }
 
@@ -211,6 +254,33 @@ struct Reader {
 const GAP_GRACE: Duration = Duration::from_secs(5);
 
 impl Reader {
+    /// Publishes `rows` (one source's, numbered without a gap) if they follow what was read
+    /// of their source, as the table would have given them; returns false when the table
+    /// must be read instead (rows of another process came between, or none was read yet).
+    fn take(&mut self, feed: &Feed, rows: Vec<FeedRow>) -> bool {
+        let (Some(read), Some(first)) = (self.read.as_mut(), rows.first()) else {
+            return self.read.is_some();
+        };
+        let source = first.source_id.clone();
+        if self.gaps.contains_key(&source) {
+            return false;
+        }
+        let at = read.get(&source).copied().unwrap_or(0);
+        let mut fresh = rows.into_iter().filter(|row| row.seq > at).peekable();
+        match fresh.peek() {
+            None => return true,
+            Some(row) if row.seq != at + 1 => return false,
+            Some(_) => {}
+        }
+        let mut upto = at;
+        for row in fresh {
+            upto = row.seq;
+            feed.publish(row);
+        }
+        read.insert(source, upto);
+        true
+    }
+
     /// Reads what the sources committed since the last poll; returns how many rows it
     /// published.
     ///
@@ -353,5 +423,46 @@ mod tests {
         assert_eq!(run(0, 5, &[1, 2, 4, 5]), missing, "3 missing");
         assert_eq!(run(10, 15, &[13, 14, 15]), Run::Whole(15), "11, 12 pruned");
         assert_eq!(run(10, 15, &[]), Run::Whole(15), "all pruned");
+    }
+
+    #[tokio::test]
+    async fn handed_rows_are_published_only_when_they_follow_what_was_read() {
+        let feed = Feed::new(
+            DatabaseConnection::default(),
+            FeedConfig::default(),
+            Arc::new(Notify::new()),
+            None,
+        );
+        let mut watching = feed.subscribe("u");
+        let mut reader = Reader {
+            read: None,
+            gaps: HashMap::new(),
+        };
+        assert!(
+            !reader.take(&feed, rows(&[1, 2])),
+            "nothing read yet: the table"
+        );
+        reader.read = Some(HashMap::from([("s".to_owned(), 2)]));
+        assert!(
+            reader.take(&feed, rows(&[1, 2])),
+            "read already from the table"
+        );
+        assert!(reader.take(&feed, rows(&[3, 4])), "the next ones");
+        assert!(
+            !reader.take(&feed, rows(&[6])),
+            "5 is another process's: the table"
+        );
+        assert!(reader.take(&feed, rows(&[4, 5])), "4 read, 5 next");
+        reader.gaps.insert("s".to_owned(), (6, Instant::now()));
+        assert!(
+            !reader.take(&feed, rows(&[6])),
+            "waiting on a gap: the table"
+        );
+        assert_eq!(reader.read.as_ref().and_then(|r| r.get("s")), Some(&5));
+        for expected in [3, 4, 5] {
+            let row = watching.recv().await.and_then(Result::ok).map(|r| r.seq);
+            assert_eq!(row, Some(expected));
+        }
+        drop(feed);
     }
 }

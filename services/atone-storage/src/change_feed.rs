@@ -30,14 +30,15 @@ pub struct FeedRow {
 /// The numbers are taken in `txn` by raising the source's row in `feed_sources`, which stays
 /// locked until `txn` ends: the next writer of the same source waits, so a source's rows
 /// commit in the order of their numbers, and a rolled-back batch gives its numbers back.
-/// Take them last in a transaction, to hold the row briefly.
+/// Take them last in a transaction, to hold the row briefly. Returns the rows to insert and
+/// the same rows as a reader reads them back.
 pub(crate) async fn numbered_rows(
     txn: &DatabaseTransaction,
     source: &str,
     changes: &[(&str, &Change, &str)],
-) -> Result<Vec<change_feed::ActiveModel>, StorageError> {
+) -> Result<(Vec<change_feed::ActiveModel>, Vec<FeedRow>), StorageError> {
     if changes.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let n = changes.len() as i64;
     let last = match raise(txn, source, n).await? {
@@ -61,7 +62,8 @@ pub(crate) async fn numbered_rows(
         .map(|((user_id, change, trace), seq)| {
             let json = serde_json::to_vec(change)
                 .map_err(|e| StorageError::Corrupt(format!("change does not serialize: {e}")))?;
-            Ok(change_feed::ActiveModel {
+            let trace_parent = Some((*trace).to_owned()).filter(|t| !t.is_empty());
+            let model = change_feed::ActiveModel {
                 user_id: Set((*user_id).to_owned()),
                 version: Set(change.version),
                 event_type: Set(change.event_type.clone()),
@@ -69,12 +71,55 @@ pub(crate) async fn numbered_rows(
                 created_at: Set(now),
                 source_id: Set(source.to_owned()),
                 seq: Set(seq),
-                trace_parent: Set(Some((*trace).to_owned()).filter(|t| !t.is_empty())),
+                trace_parent: Set(trace_parent),
                 ..Default::default()
-            })
+            };
+            let row = FeedRow {
+                source_id: source.to_owned(),
+                seq,
+                user_id: (*user_id).to_owned(),
+                version: change.version,
+                change: (*change).clone(),
+                trace_parent: (*trace).to_owned(),
+            };
+            Ok((model, row))
         })
-        .collect()
+        .collect::<Result<Vec<_>, StorageError>>()
+        .map(|rows| rows.into_iter().unzip())
 }
+
+/// Hands the rows a writer of the feed committed to the feed's reader in the same process,
+/// so that it need not read them back: one batch's rows, of one source, in number order and
+/// none missing. When the reader cannot take them at once (its queue is full, it stopped),
+/// it is woken instead, and reads them from the table.
+#[derive(Clone)]
+pub struct Handoff {
+    rows: tokio::sync::mpsc::Sender<Vec<FeedRow>>,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl Handoff {
+    /// A handoff, and the receiving end for the reader; `wake` is the reader's wake-up.
+    pub fn new(
+        wake: std::sync::Arc<tokio::sync::Notify>,
+    ) -> (Self, tokio::sync::mpsc::Receiver<Vec<FeedRow>>) {
+        let (rows, received) = tokio::sync::mpsc::channel(HANDOFF_QUEUE);
+        (Self { rows, wake }, received)
+    }
+
+    /// Hands over `rows`, committed.
+    pub fn hand(&self, rows: Vec<FeedRow>) {
+        if rows.is_empty() {
+            return;
+        }
+        if self.rows.try_send(rows).is_err() {
+            self.wake.notify_one();
+        }
+    }
+}
+
+/// Batches that may wait for the reader before the next is read from the table instead.
+const HANDOFF_QUEUE: usize = 64;
 
 /// Raises `source`'s number by `n` and returns the new one, in one statement (MySQL hands
 /// it back through `LAST_INSERT_ID(expr)` in the statement's result, SQLite through

@@ -229,16 +229,21 @@ impl EventStore {
                 self.write_snapshot(&txn, &p.user_id, state).await?;
             }
         }
-        if let Some(readable) = &self.inline {
-            // Last: numbering the change-feed rows holds the source's row until the commit.
-            let incoming = all().cloned().map(Incoming::Event).collect();
-            let outcome =
-                projection::apply_batch(&txn, incoming, readable, super::INLINE_SOURCE).await?;
-            if !outcome.parked.is_empty() {
-                tracing::warn!(parked = ?outcome.parked, "events set aside as dead letters");
-            }
+        let Some(inline) = &self.inline else {
+            txn.commit().await?;
+            return Ok(());
+        };
+        // Last: numbering the change-feed rows holds the source's row until the commit.
+        let incoming = all().cloned().map(Incoming::Event).collect();
+        let outcome =
+            projection::apply_batch(&txn, incoming, &inline.readable, super::INLINE_SOURCE).await?;
+        if !outcome.parked.is_empty() {
+            tracing::warn!(parked = ?outcome.parked, "events set aside as dead letters");
         }
         txn.commit().await?;
+        if let Some(handoff) = &inline.handoff {
+            handoff.hand(outcome.feed);
+        }
         Ok(())
     }
 }

@@ -33,9 +33,17 @@ pub struct EventStore {
     /// Set when appends project their events themselves (inline projection): each append
     /// writes its events' read-model rows and change-feed rows (numbered in
     /// [`INLINE_SOURCE`]) in the transaction that appends them, instead of an outbox row
-    /// for a projector. What this build reads: an event it does not is parked, as a
-    /// projector parks it.
-    inline: Option<crate::projection::Readable>,
+    /// for a projector.
+    inline: Option<Inline>,
+}
+
+/// How appends project inline.
+#[derive(Clone)]
+struct Inline {
+    /// What this build reads: an event it does not is parked, as a projector parks it.
+    readable: crate::projection::Readable,
+    /// Where the committed change-feed rows go, for the feed's reader in this process.
+    handoff: Option<crate::change_feed::Handoff>,
 }
 
 /// The change-feed source of inline projection.
@@ -50,10 +58,15 @@ impl EventStore {
         }
     }
 
-    /// The same store, projecting every append inline, as a build that reads `readable`.
-    pub fn projecting_inline(self, readable: crate::projection::Readable) -> Self {
+    /// The same store, projecting every append inline, as a build that reads `readable`;
+    /// each batch's committed change-feed rows go to `handoff`.
+    pub fn projecting_inline(
+        self,
+        readable: crate::projection::Readable,
+        handoff: Option<crate::change_feed::Handoff>,
+    ) -> Self {
         Self {
-            inline: Some(readable),
+            inline: Some(Inline { readable, handoff }),
             ..self
         }
     }

@@ -122,8 +122,10 @@ impl Readable {
 }
 
 /// What a batch did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct BatchOutcome {
+    /// The change-feed rows written, in number order.
+    pub feed: Vec<crate::change_feed::FeedRow>,
     /// (user_id, version) of every event applied, in order: the change-feed rows written.
     pub applied: Vec<(String, i64)>,
     /// Events at or below the version the read model already had.
@@ -214,7 +216,7 @@ async fn apply(
     for member in members.values_mut() {
         project_member(member);
     }
-    save::save(txn, &mut members, source).await?;
+    outcome.feed = save::save(txn, &mut members, source).await?;
     let mut parks = Vec::new();
     for (user_id, member) in members {
         outcome

@@ -20,12 +20,13 @@ use crate::{StorageError, change_feed as feed};
 /// Rows per multi-row INSERT: far below MySQL's and SQLite's limits on bound values.
 const ROWS_PER_INSERT: usize = 200;
 
-/// Saves `members`' changes and their change-feed rows, numbered in `source`.
+/// Saves `members`' changes and their change-feed rows, numbered in `source`; returns those
+/// rows.
 pub(super) async fn save(
     txn: &DatabaseTransaction,
     members: &mut BTreeMap<String, Member>,
     source: &str,
-) -> Result<(), StorageError> {
+) -> Result<Vec<feed::FeedRow>, StorageError> {
     let savepoint = txn.begin().await?;
     match write(&savepoint, members.values()).await {
         Ok(()) => savepoint.commit().await?,
@@ -57,10 +58,11 @@ pub(super) async fn save(
                 .map(move |(c, t)| (user_id.as_str(), c, t))
         })
         .collect();
-    let rows = feed::numbered_rows(txn, source, &changes).await?;
+    let (models, rows) = feed::numbered_rows(txn, source, &changes).await?;
     // The version check makes a duplicate feed row impossible; the unique key would turn
     // one into a failed batch, never a second change.
-    insert_all::<change_feed::Entity>(txn, rows).await
+    insert_all::<change_feed::Entity>(txn, models).await?;
+    Ok(rows)
 }
 
 impl Member {

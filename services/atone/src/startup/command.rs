@@ -8,25 +8,35 @@ use atone_command::{CommandApi, CommandHandler, KeyRetention, SharedClock};
 use atone_delivery::Relay;
 use atone_lease::LeaseHolder;
 use atone_storage::EventStore;
+use atone_storage::change_feed::Handoff;
 use atone_storage::projection::Readable;
+use std::sync::Arc;
+use tokio::sync::Notify;
 
 use super::{Wiring, instance_name};
 use crate::settings::CommandSettings;
 use crate::webhook;
 
 /// Starts the command role; `inline`: its appends project their events themselves, as a
-/// build that reads this.
+/// build that reads this, and hand the change-feed rows they commit to the handoff.
 pub async fn start(
     wiring: &mut Wiring,
     settings: &CommandSettings,
     clock: SharedClock,
-    inline: Option<Readable>,
+    inline: Option<(Readable, Option<Handoff>)>,
 ) -> anyhow::Result<()> {
     let store = EventStore::new(wiring.db.clone(), settings.handler.snapshot_every);
-    // Inline, an append is a projected batch: it wakes the change-feed reader, not the
-    // projector.
+    // Inline, an append is a projected batch: it hands its rows to the change-feed reader
+    // (or, with no reader in the process, wakes nobody), not the projector.
     let (store, appended) = match inline {
-        Some(readable) => (store.projecting_inline(readable), wiring.projected.clone()),
+        Some((readable, Some(handoff))) => (
+            store.projecting_inline(readable, Some(handoff)),
+            Arc::new(Notify::new()),
+        ),
+        Some((readable, None)) => (
+            store.projecting_inline(readable, None),
+            wiring.projected.clone(),
+        ),
         None => (store, wiring.appended.clone()),
     };
     let handler = CommandHandler::new(store, settings.handler.clone(), appended, clock);

@@ -22,6 +22,7 @@ use tonic_health::server::HealthReporter;
 
 use crate::auth_service::AuthApi;
 use crate::settings::{ProjectionMode, Settings};
+use atone_storage::change_feed::Handoff;
 
 pub use command::start as command;
 pub use projector::start as projector;
@@ -41,6 +42,9 @@ pub struct Wiring {
     pub appended: Arc<Notify>,
     /// Woken after each projected batch: the change-feed reader waits on it.
     pub projected: Arc<Notify>,
+    /// The change-feed rows this process's inline appends committed, on their way to its
+    /// change-feed reader (taken by the query role).
+    pub handed: Option<tokio::sync::mpsc::Receiver<Vec<atone_storage::change_feed::FeedRow>>>,
     /// Who may call: every service is behind its interceptor.
     pub auth: Authenticator,
     /// Plain HTTP routes beside the gRPC ones (the payment webhook).
@@ -87,6 +91,17 @@ pub async fn all(wiring: &mut Wiring, settings: &Settings) -> anyhow::Result<()>
             .as_ref()
             .filter(|p| settings.kinesis.is_none() && p.mode == ProjectionMode::Inline)
             .map(|p| p.readable.clone());
+        // Inline appends hand their committed feed rows to this process's reader, if it
+        // runs one, instead of waking it to read them back.
+        let handoff = match (&inline, &settings.query) {
+            (Some(_), Some(_)) => {
+                let (handoff, handed) = Handoff::new(wiring.projected.clone());
+                wiring.handed = Some(handed);
+                Some(handoff)
+            }
+            _ => None,
+        };
+        let inline = inline.map(|readable| (readable, handoff));
         self::command(wiring, command, settings.clock.clone(), inline).await?;
     }
     if let Some(projector) = &settings.projector {

@@ -11,6 +11,7 @@ pub async fn start(wiring: &mut Wiring, settings: &QuerySettings) {
         wiring.db.clone(),
         settings.feed.clone(),
         wiring.projected.clone(),
+        wiring.handed.take(),
     );
     wiring
         .tasks

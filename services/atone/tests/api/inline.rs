@@ -199,6 +199,14 @@ async fn two_processes_project_inline_into_one_mariadb() {
     let first = TestApp::spawn(Backend::MariaDb).await;
     let second = TestApp::spawn_on(first.database.shared(), |_| {}).await;
     let (a, b) = (first.command().await, second.command().await);
+    // A watcher of the first process sees changes of both: its own, handed over by its
+    // appends, and the second's, read from the table.
+    let mut watcher = Watcher::open(&first, "two-0", "").await;
+    let (_, snapshot) = watcher.next_snapshot().await;
+    let mut seen = snapshot
+        .member
+        .and_then(|m| m.summary)
+        .map_or(0, |s| s.version);
     let mut callers = tokio::task::JoinSet::new();
     for caller in 0..16 {
         let mut client = if caller % 2 == 0 {
@@ -222,6 +230,19 @@ async fn two_processes_project_inline_into_one_mariadb() {
     }
     first.wait_until_projected().await;
     assert_read_models_match_event_store(&first.db).await;
+    let last = get_member(&first, "two-0", 1)
+        .await
+        .summary
+        .map_or(0, |s| s.version);
+    while seen < last {
+        let (_, change) = watcher.next_change().await;
+        assert_eq!(
+            change.version,
+            seen + 1,
+            "the watch skipped or repeated a change"
+        );
+        seen = change.version;
+    }
     // One change-feed row per event, numbered 1, 2, 3, ... in the inline source.
     let seqs = atone_storage::entity::change_feed::Entity::find()
         .all(&first.db)
