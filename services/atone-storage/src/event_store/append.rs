@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, EntityTrait, SqlErr};
 use uuid::Uuid;
 
-use super::{CommandMeta, EventStore};
+use super::{CommandMeta, EventStore, INLINE_SOURCE};
 use crate::entity::{events, idempotency_keys, outbox};
 use crate::projection::{self, Incoming};
 use crate::{StorageError, db};
@@ -235,12 +235,15 @@ impl EventStore {
         };
         // Last: numbering the change-feed rows holds the source's row until the commit.
         let incoming = all().cloned().map(Incoming::Event).collect();
-        let outcome =
-            projection::apply_batch(&txn, incoming, &inline.readable, super::INLINE_SOURCE).await?;
+        let rows = Some(&*inline.rows);
+        let mut outcome =
+            projection::apply_batch_cached(&txn, incoming, &inline.readable, INLINE_SOURCE, rows)
+                .await?;
         if !outcome.parked.is_empty() {
             tracing::warn!(parked = ?outcome.parked, "events set aside as dead letters");
         }
         txn.commit().await?;
+        inline.rows.keep_after(&mut outcome);
         if let Some(handoff) = &inline.handoff {
             handoff.hand(outcome.feed);
         }

@@ -44,6 +44,8 @@ struct Inline {
     readable: crate::projection::Readable,
     /// Where the committed change-feed rows go, for the feed's reader in this process.
     handoff: Option<crate::change_feed::Handoff>,
+    /// The read-model rows of the members projected last.
+    rows: std::sync::Arc<crate::projection::RowCache>,
 }
 
 /// The change-feed source of inline projection.
@@ -59,14 +61,21 @@ impl EventStore {
     }
 
     /// The same store, projecting every append inline, as a build that reads `readable`;
-    /// each batch's committed change-feed rows go to `handoff`.
+    /// each batch's committed change-feed rows go to `handoff`, and the read-model rows of
+    /// up to `cached` members are kept for their next batch.
     pub fn projecting_inline(
         self,
         readable: crate::projection::Readable,
         handoff: Option<crate::change_feed::Handoff>,
+        cached: usize,
     ) -> Self {
+        let rows = std::sync::Arc::new(crate::projection::RowCache::new(cached));
         Self {
-            inline: Some(Inline { readable, handoff }),
+            inline: Some(Inline {
+                readable,
+                handoff,
+                rows,
+            }),
             ..self
         }
     }

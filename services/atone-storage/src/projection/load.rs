@@ -9,7 +9,8 @@ use atone_projection::{MemberRows, Needs, PromiseStatus, reads_unbilled_monthly}
 use sea_orm::sea_query::SimpleExpr;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Select};
 
-use super::{BatchOutcome, Incoming, Member, Readable};
+use super::cache::Lookup;
+use super::{BatchOutcome, Incoming, Member, Readable, RowCache};
 use crate::entity::{member_bills, members, payment_promises};
 use crate::read_model::{bill_row, member_row, mode_name, promise_row};
 use crate::{StorageError, db, event_store};
@@ -19,18 +20,42 @@ const IDS_PER_STATEMENT: usize = 200;
 
 /// Reads the batch's member rows and settles which events each member needs applied:
 /// those after its version, with any gap filled from the event store (or, if the store
-/// lacks the missing versions, the member's events parked).
+/// lacks the missing versions, the member's events parked). With a `cache`, a member cached
+/// at the version before its events is read from there, and the others are read whole.
 pub(super) async fn members(
     txn: &DatabaseTransaction,
     by_member: BTreeMap<String, BTreeMap<i64, Incoming>>,
     readable: &Readable,
+    cache: Option<&RowCache>,
     outcome: &mut BatchOutcome,
 ) -> Result<BTreeMap<String, Member>, StorageError> {
-    let ids: Vec<String> = by_member.keys().cloned().collect();
+    // Cached members, and (with `None`) those read whole.
+    let mut cached = BTreeMap::new();
+    let mut whole = Vec::new();
+    if let Some(cache) = cache {
+        for (user_id, versions) in &by_member {
+            let before = versions.keys().next().map_or(0, |first| first - 1);
+            match cache.at(user_id, before) {
+                Lookup::Rows(rows) => {
+                    cached.insert(user_id.clone(), rows);
+                }
+                Lookup::Miss => whole.push(user_id.clone()),
+                Lookup::TooBig => {}
+            }
+        }
+    }
+    let ids: Vec<String> = by_member
+        .keys()
+        .filter(|id| !cached.contains_key(*id))
+        .cloned()
+        .collect();
     let mut stored = member_rows(txn, &ids).await?;
     let mut members = BTreeMap::new();
     for (user_id, versions) in by_member {
-        let mut member = Member::new(user_id.clone(), stored.remove(&user_id));
+        let mut member = match cached.remove(&user_id) {
+            Some(rows) => Member::cached(rows),
+            None => Member::new(user_id.clone(), stored.remove(&user_id)),
+        };
         let at = member.rows.member.version;
         let (older, newer): (Vec<Incoming>, Vec<Incoming>) =
             versions.into_values().partition(|e| e.version() <= at);
@@ -38,7 +63,43 @@ pub(super) async fn members(
         fill_gaps(txn, &mut member, newer, readable).await?;
         members.insert(user_id, member);
     }
+    whole_rows(txn, &mut members, &whole).await?;
     Ok(members)
+}
+
+/// Reads every promise and bill of the members `ids`, with locking reads on MySQL, so that
+/// what their batch leaves can be cached.
+async fn whole_rows(
+    txn: &DatabaseTransaction,
+    members: &mut BTreeMap<String, Member>,
+    ids: &[String],
+) -> Result<(), StorageError> {
+    for filter in in_chunks(payment_promises::Column::UserId, ids) {
+        let query = payment_promises::Entity::find().filter(filter);
+        for row in locking(txn, query).all(txn).await? {
+            if let Some(member) = members.get_mut(&row.user_id) {
+                let row = promise_row(row)?;
+                member.stored_promises.insert(row.id.clone());
+                member.rows.promises.insert(row.id.clone(), row);
+            }
+        }
+    }
+    for filter in in_chunks(member_bills::Column::UserId, ids) {
+        let query = member_bills::Entity::find().filter(filter);
+        for row in locking(txn, query).all(txn).await? {
+            if let Some(member) = members.get_mut(&row.user_id) {
+                let row = bill_row(row)?;
+                member.stored_bills.insert(row.id.clone());
+                member.rows.bills.insert(row.id.clone(), row);
+            }
+        }
+    }
+    for user_id in ids {
+        if let Some(member) = members.get_mut(user_id) {
+            member.whole = true;
+        }
+    }
+    Ok(())
 }
 
 /// The stored rows of these members, by user id.
@@ -69,10 +130,31 @@ impl Member {
             rewrite: false,
             stored_promises: HashSet::new(),
             stored_bills: HashSet::new(),
+            whole: false,
+            cached: false,
             incoming: Vec::new(),
             changes: Vec::new(),
             traces: Vec::new(),
             parked: Vec::new(),
+        }
+    }
+}
+
+impl Member {
+    /// A member whose rows, all of them, as committed, come from a [`RowCache`].
+    fn cached(rows: MemberRows) -> Self {
+        Self {
+            existed: true,
+            rewrite: false,
+            stored_promises: rows.promises.keys().cloned().collect(),
+            stored_bills: rows.bills.keys().cloned().collect(),
+            whole: true,
+            cached: true,
+            incoming: Vec::new(),
+            changes: Vec::new(),
+            traces: Vec::new(),
+            parked: Vec::new(),
+            rows,
         }
     }
 }
@@ -134,7 +216,7 @@ pub(super) async fn needed_rows(
 ) -> Result<(), StorageError> {
     let mut needs = Needs::default();
     let mut unbilled_monthly_of = Vec::new();
-    for (user_id, member) in members.iter() {
+    for (user_id, member) in members.iter().filter(|(_, m)| !m.whole) {
         for item in &member.incoming {
             if let Incoming::Event(envelope) = item {
                 needs.add(envelope.event());

@@ -13,6 +13,7 @@
 //! its type) parks its member as a [dead letter](crate::dead_letters): that event and the
 //! member's later ones are set aside in order, and every other member of the batch goes on.
 
+mod cache;
 mod load;
 mod repair;
 mod save;
@@ -26,6 +27,7 @@ use sea_orm::DatabaseTransaction;
 use crate::StorageError;
 use crate::dead_letters::{self, Park, WAITING};
 
+pub use cache::RowCache;
 pub use repair::{RepairOutcome, SkipRefused, rebuild_member, reproject, retry, skip};
 
 /// What a projector reads: an event, or a record of one this build cannot read.
@@ -132,6 +134,9 @@ pub struct BatchOutcome {
     pub duplicates: usize,
     /// (user_id, version) of every event set aside as a dead letter.
     pub parked: Vec<(String, i64)>,
+    /// The rows the batch left of members it held whole and set nothing aside of, for a
+    /// [`RowCache`] once the batch commits.
+    pub(crate) whole: Vec<MemberRows>,
 }
 
 /// One member's part of a batch: the rows in hand, which of them the tables had, and what
@@ -143,6 +148,11 @@ struct Member {
     rewrite: bool,
     stored_promises: std::collections::HashSet<String>,
     stored_bills: std::collections::HashSet<String>,
+    /// `rows` holds every row the member has (not only those its events need).
+    whole: bool,
+    /// `rows` came from a [`RowCache`] at the version before the member's events: nothing
+    /// of the member is read from the tables, not even whether it is parked.
+    cached: bool,
     /// The member's events after its version, contiguous, in order.
     incoming: Vec<Incoming>,
     changes: Vec<Change>,
@@ -181,6 +191,20 @@ pub async fn apply_batch(
     readable: &Readable,
     source: &str,
 ) -> Result<BatchOutcome, StorageError> {
+    apply_batch_cached(txn, batch, readable, source, None).await
+}
+
+/// Applies `batch` as [`apply_batch`] does; with a `cache` (inline projection), a member
+/// cached there at the version before its events is taken from it, and the others are read
+/// whole (every promise and bill). Once the transaction commits, give the outcome to
+/// [`RowCache::keep_after`].
+pub async fn apply_batch_cached(
+    txn: &DatabaseTransaction,
+    batch: Vec<Incoming>,
+    readable: &Readable,
+    source: &str,
+    cache: Option<&RowCache>,
+) -> Result<BatchOutcome, StorageError> {
     let mut outcome = BatchOutcome::default();
     let mut by_member: BTreeMap<String, BTreeMap<i64, Incoming>> = BTreeMap::new();
     for item in batch.into_iter().map(|item| readable.check(item)) {
@@ -192,7 +216,7 @@ pub async fn apply_batch(
     if by_member.is_empty() {
         return Ok(outcome);
     }
-    let members = load::members(txn, by_member, readable, &mut outcome).await?;
+    let members = load::members(txn, by_member, readable, cache, &mut outcome).await?;
     apply(txn, members, source, Parked::Queue, outcome).await
 }
 
@@ -205,7 +229,11 @@ async fn apply(
     mut outcome: BatchOutcome,
 ) -> Result<BatchOutcome, StorageError> {
     if parked == Parked::Queue {
-        let users: Vec<String> = members.keys().cloned().collect();
+        let users: Vec<String> = members
+            .iter()
+            .filter(|(_, m)| !m.cached)
+            .map(|(user_id, _)| user_id.clone())
+            .collect();
         for user_id in dead_letters::parked_members(txn, &users).await? {
             if let Some(member) = members.get_mut(&user_id) {
                 member.park_from(0, WAITING.to_owned());
@@ -219,6 +247,7 @@ async fn apply(
     outcome.feed = save::save(txn, &mut members, source).await?;
     let mut parks = Vec::new();
     for (user_id, member) in members {
+        let keep = member.whole && member.parked.is_empty();
         outcome
             .applied
             .extend(member.changes.iter().map(|c| (user_id.clone(), c.version)));
@@ -226,6 +255,9 @@ async fn apply(
             .parked
             .extend(member.parked.iter().map(|p| (p.user_id.clone(), p.version)));
         parks.extend(member.parked);
+        if keep {
+            outcome.whole.push(member.rows);
+        }
     }
     dead_letters::park(txn, source, parks).await?;
     Ok(outcome)

@@ -30,11 +30,11 @@ pub async fn start(
     // (or, with no reader in the process, wakes nobody), not the projector.
     let (store, appended) = match inline {
         Some((readable, Some(handoff))) => (
-            store.projecting_inline(readable, Some(handoff)),
+            store.projecting_inline(readable, Some(handoff), settings.handler.member_cache),
             Arc::new(Notify::new()),
         ),
         Some((readable, None)) => (
-            store.projecting_inline(readable, None),
+            store.projecting_inline(readable, None, settings.handler.member_cache),
             wiring.projected.clone(),
         ),
         None => (store, wiring.appended.clone()),
