@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{CommandMeta, EventStore, INLINE_SOURCE};
 use crate::entity::{events, idempotency_keys, outbox};
-use crate::projection::{self, Incoming};
+use crate::projection::{self, Incoming, Writes};
 use crate::{StorageError, db};
 
 /// One command's events to append after the member's state `before`.
@@ -128,12 +128,21 @@ impl EventStore {
     /// Writes `batch` in one transaction, again when the database rolled it back for a
     /// lock: inline projection's rows and the change feed's numbering are shared with
     /// whatever else writes them (another process's appends, a rebuild), and InnoDB
-    /// settles a deadlock by rolling one transaction back whole.
+    /// settles a deadlock by rolling one transaction back whole. Inline, the read-model
+    /// rows are first written without a savepoint; if the database refuses a value, the
+    /// batch is written again with one, which sets the member's events aside.
     async fn write_retrying(&self, batch: &[Prepared]) -> Result<(), StorageError> {
         let policy = RetryPolicy::default();
         let mut attempt = 1;
+        let mut writes = Writes::Direct;
         loop {
-            match self.write(batch).await {
+            match self.write(batch, writes).await {
+                Err(e)
+                    if e.is_data_error() && writes == Writes::Direct && self.inline.is_some() =>
+                {
+                    tracing::debug!(error = %e, "the database refused a value; writing the batch again, guarded");
+                    writes = Writes::Guarded;
+                }
                 Err(e) if e.is_lock() && attempt < policy.max_attempts => {
                     tracing::debug!(error = %e, attempt, "an append lost a lock; writing it again");
                     tokio::time::sleep(policy.backoff(attempt)).await;
@@ -144,8 +153,8 @@ impl EventStore {
         }
     }
 
-    /// Writes `batch` in one transaction.
-    async fn write(&self, batch: &[Prepared]) -> Result<(), StorageError> {
+    /// Writes `batch` in one transaction, its read-model rows (inline) as `writes` says.
+    async fn write(&self, batch: &[Prepared], writes: Writes) -> Result<(), StorageError> {
         let all = || batch.iter().flat_map(|p| &p.envelopes);
         if all().next().is_none() {
             return Ok(());
@@ -236,8 +245,9 @@ impl EventStore {
         // Last: numbering the change-feed rows holds the source's row until the commit.
         let incoming = all().cloned().map(Incoming::Event).collect();
         let rows = Some(&*inline.rows);
+        let readable = &inline.readable;
         let mut outcome =
-            projection::apply_batch_cached(&txn, incoming, &inline.readable, INLINE_SOURCE, rows)
+            projection::apply_batch_cached(&txn, incoming, readable, INLINE_SOURCE, rows, writes)
                 .await?;
         if !outcome.parked.is_empty() {
             tracing::warn!(parked = ?outcome.parked, "events set aside as dead letters");

@@ -19,7 +19,7 @@ pub(crate) const MAX_ROWS: usize = 256;
 
 /// At most `capacity` members, the least recently used forgotten first; none at 0. A member
 /// too big to cache is remembered as such (`None`), so it is not read whole again.
-pub struct RowCache {
+pub(crate) struct RowCache {
     members: Option<Mutex<LruCache<String, Option<MemberRows>>>>,
 }
 
@@ -34,7 +34,7 @@ pub(crate) enum Lookup {
 }
 
 impl RowCache {
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Self {
             members: NonZeroUsize::new(capacity).map(|c| Mutex::new(LruCache::new(c))),
         }
@@ -59,7 +59,7 @@ impl RowCache {
 
     /// After `outcome`'s batch committed: keeps the rows it left of the members it held
     /// whole, and forgets those it set events aside of.
-    pub fn keep_after(&self, outcome: &mut super::BatchOutcome) {
+    pub(crate) fn keep_after(&self, outcome: &mut super::BatchOutcome) {
         self.forget(outcome.parked.iter().map(|(user_id, _)| user_id));
         self.keep(std::mem::take(&mut outcome.whole));
     }

@@ -27,8 +27,9 @@ use sea_orm::DatabaseTransaction;
 use crate::StorageError;
 use crate::dead_letters::{self, Park, WAITING};
 
-pub use cache::RowCache;
+pub(crate) use cache::RowCache;
 pub use repair::{RepairOutcome, SkipRefused, rebuild_member, reproject, retry, skip};
+pub(crate) use save::Writes;
 
 /// What a projector reads: an event, or a record of one this build cannot read.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,19 +192,20 @@ pub async fn apply_batch(
     readable: &Readable,
     source: &str,
 ) -> Result<BatchOutcome, StorageError> {
-    apply_batch_cached(txn, batch, readable, source, None).await
+    apply_batch_cached(txn, batch, readable, source, None, Writes::Guarded).await
 }
 
 /// Applies `batch` as [`apply_batch`] does; with a `cache` (inline projection), a member
 /// cached there at the version before its events is taken from it, and the others are read
 /// whole (every promise and bill). Once the transaction commits, give the outcome to
-/// [`RowCache::keep_after`].
-pub async fn apply_batch_cached(
+/// [`RowCache::keep_after`]. `writes` says what a value the database refuses fails.
+pub(crate) async fn apply_batch_cached(
     txn: &DatabaseTransaction,
     batch: Vec<Incoming>,
     readable: &Readable,
     source: &str,
     cache: Option<&RowCache>,
+    writes: Writes,
 ) -> Result<BatchOutcome, StorageError> {
     let mut outcome = BatchOutcome::default();
     let mut by_member: BTreeMap<String, BTreeMap<i64, Incoming>> = BTreeMap::new();
@@ -217,7 +219,7 @@ pub async fn apply_batch_cached(
         return Ok(outcome);
     }
     let members = load::members(txn, by_member, readable, cache, &mut outcome).await?;
-    apply(txn, members, source, Parked::Queue, outcome).await
+    apply(txn, members, source, Parked::Queue, writes, outcome).await
 }
 
 /// Projects each member's events, parks what cannot be applied, and saves.
@@ -226,6 +228,7 @@ async fn apply(
     mut members: BTreeMap<String, Member>,
     source: &str,
     parked: Parked,
+    writes: Writes,
     mut outcome: BatchOutcome,
 ) -> Result<BatchOutcome, StorageError> {
     if parked == Parked::Queue {
@@ -244,7 +247,7 @@ async fn apply(
     for member in members.values_mut() {
         project_member(member);
     }
-    outcome.feed = save::save(txn, &mut members, source).await?;
+    outcome.feed = save::save(txn, &mut members, source, writes).await?;
     let mut parks = Vec::new();
     for (user_id, member) in members {
         let keep = member.whole && member.parked.is_empty();

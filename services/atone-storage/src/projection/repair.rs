@@ -176,7 +176,16 @@ async fn run(
     let user_id = member.rows.member.user_id.clone();
     let at = member.rows.member.version;
     let members = BTreeMap::from([(user_id, member)]);
-    let batch = apply(txn, members, source, parked, BatchOutcome::default()).await?;
+    let guarded = super::Writes::Guarded;
+    let batch = apply(
+        txn,
+        members,
+        source,
+        parked,
+        guarded,
+        BatchOutcome::default(),
+    )
+    .await?;
     let applied: Vec<i64> = batch.applied.iter().map(|(_, v)| *v).collect();
     Ok(RepairOutcome {
         version: applied.last().copied().unwrap_or(at),

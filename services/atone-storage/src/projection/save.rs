@@ -20,13 +20,29 @@ use crate::{StorageError, change_feed as feed};
 /// Rows per multi-row INSERT: far below MySQL's and SQLite's limits on bound values.
 const ROWS_PER_INSERT: usize = 200;
 
+/// How a batch's read-model rows are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Writes {
+    /// In a savepoint: a value the database refuses fails only its member, which is parked.
+    Guarded,
+    /// Straight in the transaction, two statements fewer: a value the database refuses fails
+    /// the batch, and its transaction must be rolled back (and the batch written again,
+    /// `Guarded`).
+    Direct,
+}
+
 /// Saves `members`' changes and their change-feed rows, numbered in `source`; returns those
 /// rows.
 pub(super) async fn save(
     txn: &DatabaseTransaction,
     members: &mut BTreeMap<String, Member>,
     source: &str,
+    writes: Writes,
 ) -> Result<Vec<feed::FeedRow>, StorageError> {
+    if writes == Writes::Direct {
+        write(txn, members.values()).await?;
+        return numbered(txn, members, source).await;
+    }
     let savepoint = txn.begin().await?;
     match write(&savepoint, members.values()).await {
         Ok(()) => savepoint.commit().await?,
@@ -47,6 +63,15 @@ pub(super) async fn save(
         }
         Err(e) => return Err(e),
     }
+    numbered(txn, members, source).await
+}
+
+/// Writes the change-feed rows of `members`' changes, numbered in `source`; returns them.
+async fn numbered(
+    txn: &DatabaseTransaction,
+    members: &BTreeMap<String, Member>,
+    source: &str,
+) -> Result<Vec<feed::FeedRow>, StorageError> {
     // Numbered last: numbering holds the source's row until the batch commits.
     let changes: Vec<(&str, &Change, &str)> = members
         .iter()

@@ -221,6 +221,62 @@ async fn a_duplicate_key_parks_its_member_only_on_mariadb() {
     a_duplicate_key_parks_its_member_only(Backend::MariaDb).await;
 }
 
+/// The same through an inline append: its read-model rows go in without a savepoint first,
+/// the duplicate fails that attempt, and the append is written again with one, which
+/// commits the copier's events and parks them; the owner's promise is untouched.
+async fn a_duplicate_key_in_an_inline_append_parks_its_member_only(backend: Backend) {
+    use atone_storage::EventStore;
+    use atone_storage::event_store::CommandMeta;
+    use atone_storage::projection::Readable;
+    let app = TestApp::spawn(backend).await;
+    let (owner, copier) = (unique_user("owner"), unique_user("copier"));
+    let owned = buy(&app, &owner, 1000).await;
+    let mut copied = purchase_events("copy", 500);
+    if let Event::PaymentPromiseCreated(p) = &mut copied[1] {
+        p.promise_id = owned.promise_id.parse().expect("a promise id");
+    }
+    let store =
+        EventStore::new(app.db.clone(), 100).projecting_inline(Readable::default(), None, 10);
+    let meta = CommandMeta {
+        idempotency_key: "copy".into(),
+        correlation_id: "test".into(),
+        trace_parent: String::new(),
+        occurred_at: chrono::Utc::now(),
+    };
+    let before = store.load(&copier).await.expect("load");
+    let appended = store
+        .append(&copier, &before, copied, &meta)
+        .await
+        .expect("the events are appended, the projection parks them");
+    assert_eq!(appended.len(), 2);
+    let parked = dead_letters::Entity::find()
+        .filter(dead_letters::Column::UserId.eq(copier.as_str()))
+        .count(&app.db)
+        .await
+        .expect("count dead letters");
+    assert_eq!(parked, 2, "both of the copier's events are set aside");
+    let owner_now = get_member(&app, &owner, owned.version).await;
+    assert_eq!(
+        owner_now.summary.expect("summary").outstanding_amount,
+        1000,
+        "the owner's promise is untouched"
+    );
+    let bystander = unique_user("bystander");
+    let bought = buy(&app, &bystander, 700).await;
+    get_member(&app, &bystander, bought.version).await;
+    assert_read_models_match_event_store_except(&app.db, &[&copier]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_key_in_an_inline_append_parks_its_member_only_on_sqlite() {
+    a_duplicate_key_in_an_inline_append_parks_its_member_only(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_key_in_an_inline_append_parks_its_member_only_on_mariadb() {
+    a_duplicate_key_in_an_inline_append_parks_its_member_only(Backend::MariaDb).await;
+}
+
 /// Two processes deliver one outbox: they take turns for each batch, so a new member's row
 /// is never inserted by both (a duplicate key, which would park the member).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
