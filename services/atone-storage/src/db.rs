@@ -60,6 +60,37 @@ const MYSQL_STATEMENT_CACHE: usize = 512;
 /// Opens a connection pool. SQLite runs in WAL mode with a full fsync per commit, so an
 /// acknowledged command survives a crash of the process or the machine.
 pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, StorageError> {
+    Ok(sea_orm::Database::connect(options(config)).await?)
+}
+
+/// Opens a pool of `max_connections` for transactions that project (inline appends): on
+/// MySQL each connection's session runs at READ COMMITTED (see [`begin_projection`]), so a
+/// transaction needs no `SET TRANSACTION` before its `BEGIN`. `None` on SQLite, where
+/// [`begin_projection`] on the main pool costs nothing more.
+pub async fn connect_projecting(
+    config: &DbConfig,
+    max_connections: u32,
+) -> Result<Option<DatabaseConnection>, StorageError> {
+    if config.is_sqlite() {
+        return Ok(None);
+    }
+    let mut options = options(config);
+    options
+        .max_connections(max_connections)
+        .map_sqlx_mysql_pool_opts(|pool| {
+            pool.after_connect(|conn, _| {
+                Box::pin(async move {
+                    use sea_orm::sqlx::Executor;
+                    conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                        .await
+                        .map(|_| ())
+                })
+            })
+        });
+    Ok(Some(sea_orm::Database::connect(options).await?))
+}
+
+fn options(config: &DbConfig) -> ConnectOptions {
     let mut options = ConnectOptions::new(config.url.clone());
     options
         .max_connections(config.max_connections)
@@ -77,7 +108,7 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, StorageErr
             o.charset("utf8mb4")
                 .statement_cache_capacity(MYSQL_STATEMENT_CACHE)
         });
-    Ok(sea_orm::Database::connect(options).await?)
+    options
 }
 
 /// Applies every pending migration.
@@ -106,6 +137,13 @@ static SQLITE_WRITER: Mutex<()> = Mutex::const_new(());
 #[must_use = "the turn ends when it is dropped: keep it until the transaction has ended"]
 pub struct WriterTurn {
     _guard: Option<MutexGuard<'static, ()>>,
+}
+
+impl WriterTurn {
+    /// No turn: for a transaction on MySQL.
+    pub(crate) fn none() -> Self {
+        Self { _guard: None }
+    }
 }
 
 /// Begins a transaction that writes, and the writer turn to keep until it has ended. On

@@ -8,10 +8,10 @@ use atone_api::envelope::encode;
 use atone_domain::{Envelope, Event, Member, Processed, RecordedEvent};
 use atone_retry::RetryPolicy;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, EntityTrait, SqlErr};
+use sea_orm::{ActiveValue::Set, EntityTrait, SqlErr, TransactionTrait};
 use uuid::Uuid;
 
-use super::{CommandMeta, EventStore, INLINE_SOURCE};
+use super::{CommandMeta, EventStore, INLINE_SOURCE, Inline};
 use crate::entity::{events, idempotency_keys, outbox};
 use crate::projection::{self, Incoming, Writes};
 use crate::{StorageError, db};
@@ -167,8 +167,12 @@ impl EventStore {
                 .map_or(0, Envelope::version),
         };
         // Inline, the transaction also projects: on MySQL at READ COMMITTED, as a
-        // projector's (see `db::begin_projection`).
+        // projector's (see `db::begin_projection`), on a pool whose sessions are set so.
         let (txn, _turn) = match &self.inline {
+            Some(Inline {
+                writer: Some(writer),
+                ..
+            }) => (writer.begin().await?, db::WriterTurn::none()),
             Some(_) => db::begin_projection(&self.db).await?,
             None => db::begin_write(&self.db).await?,
         };

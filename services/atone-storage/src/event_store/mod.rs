@@ -46,6 +46,8 @@ struct Inline {
     handoff: Option<crate::change_feed::Handoff>,
     /// The read-model rows of the members projected last.
     rows: std::sync::Arc<crate::projection::RowCache>,
+    /// Where the transactions run on MySQL (see [`crate::db::connect_projecting`]).
+    writer: Option<DatabaseConnection>,
 }
 
 /// The change-feed source of inline projection.
@@ -62,12 +64,14 @@ impl EventStore {
 
     /// The same store, projecting every append inline, as a build that reads `readable`;
     /// each batch's committed change-feed rows go to `handoff`, and the read-model rows of
-    /// up to `cached` members are kept for their next batch.
+    /// up to `cached` members are kept for their next batch. On MySQL the transactions run
+    /// on `writer`, a pool from [`crate::db::connect_projecting`], when given.
     pub fn projecting_inline(
         self,
         readable: crate::projection::Readable,
         handoff: Option<crate::change_feed::Handoff>,
         cached: usize,
+        writer: Option<DatabaseConnection>,
     ) -> Self {
         let rows = std::sync::Arc::new(crate::projection::RowCache::new(cached));
         Self {
@@ -75,6 +79,7 @@ impl EventStore {
                 readable,
                 handoff,
                 rows,
+                writer,
             }),
             ..self
         }

@@ -7,9 +7,9 @@ use atone_command::billing::{BillingApi, BillingRuns, BillingScheduler};
 use atone_command::{CommandApi, CommandHandler, KeyRetention, SharedClock};
 use atone_delivery::Relay;
 use atone_lease::LeaseHolder;
-use atone_storage::EventStore;
 use atone_storage::change_feed::Handoff;
 use atone_storage::projection::Readable;
+use atone_storage::{DatabaseConnection, EventStore};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -23,18 +23,19 @@ pub async fn start(
     wiring: &mut Wiring,
     settings: &CommandSettings,
     clock: SharedClock,
-    inline: Option<(Readable, Option<Handoff>)>,
+    inline: Option<(Readable, Option<Handoff>, Option<DatabaseConnection>)>,
 ) -> anyhow::Result<()> {
     let store = EventStore::new(wiring.db.clone(), settings.handler.snapshot_every);
     // Inline, an append is a projected batch: it hands its rows to the change-feed reader
     // (or, with no reader in the process, wakes nobody), not the projector.
+    let cached = settings.handler.member_cache;
     let (store, appended) = match inline {
-        Some((readable, Some(handoff))) => (
-            store.projecting_inline(readable, Some(handoff), settings.handler.member_cache),
+        Some((readable, Some(handoff), writer)) => (
+            store.projecting_inline(readable, Some(handoff), cached, writer),
             Arc::new(Notify::new()),
         ),
-        Some((readable, None)) => (
-            store.projecting_inline(readable, None, settings.handler.member_cache),
+        Some((readable, None, writer)) => (
+            store.projecting_inline(readable, None, cached, writer),
             wiring.projected.clone(),
         ),
         None => (store, wiring.appended.clone()),

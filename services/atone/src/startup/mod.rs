@@ -101,7 +101,13 @@ pub async fn all(wiring: &mut Wiring, settings: &Settings) -> anyhow::Result<()>
             }
             _ => None,
         };
-        let inline = inline.map(|readable| (readable, handoff));
+        // On MySQL, inline transactions run on two connections of their own, whose sessions
+        // are at READ COMMITTED (one appender writes one batch at a time).
+        let writer = match inline {
+            Some(_) => atone_storage::db::connect_projecting(&settings.database, 2).await?,
+            None => None,
+        };
+        let inline = inline.map(|readable| (readable, handoff, writer));
         self::command(wiring, command, settings.clock.clone(), inline).await?;
     }
     if let Some(projector) = &settings.projector {

@@ -236,7 +236,7 @@ async fn a_duplicate_key_in_an_inline_append_parks_its_member_only(backend: Back
         p.promise_id = owned.promise_id.parse().expect("a promise id");
     }
     let store =
-        EventStore::new(app.db.clone(), 100).projecting_inline(Readable::default(), None, 10);
+        EventStore::new(app.db.clone(), 100).projecting_inline(Readable::default(), None, 10, None);
     let meta = CommandMeta {
         idempotency_key: "copy".into(),
         correlation_id: "test".into(),

@@ -329,3 +329,32 @@ async fn an_inline_append_rolled_back_by_a_deadlock_is_written_again() {
     assert_read_models_match_event_store(&app.db).await;
     app.stop().await;
 }
+
+/// The pool inline appends run on in MySQL has every session at READ COMMITTED, as a
+/// projector's transactions are, with no `SET TRANSACTION` before each; SQLite has none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inline_appends_on_mariadb_run_at_read_committed() {
+    use sea_orm::ConnectionTrait;
+    let database = TestDatabase::migrated(Backend::MariaDb).await;
+    let config = atone_storage::DbConfig::new(database.url.clone());
+    let writer = atone_storage::db::connect_projecting(&config, 2)
+        .await
+        .expect("connect")
+        .expect("a pool on MySQL");
+    for _ in 0..3 {
+        let row = writer
+            .query_one_raw(Statement::from_string(
+                writer.get_database_backend(),
+                "SELECT @@session.tx_isolation AS level",
+            ))
+            .await
+            .expect("query")
+            .expect("a row");
+        let level: String = row.try_get("", "level").expect("a level");
+        assert_eq!(level, "READ-COMMITTED");
+    }
+    let sqlite = TestDatabase::migrated(Backend::Sqlite).await;
+    let sqlite = atone_storage::DbConfig::new(sqlite.url.clone());
+    let none = atone_storage::db::connect_projecting(&sqlite, 2).await;
+    assert!(none.expect("nothing to connect").is_none());
+}
