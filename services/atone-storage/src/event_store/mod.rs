@@ -89,11 +89,6 @@ impl EventStore {
         &self.db
     }
 
-    /// Whether appends project their events themselves.
-    pub fn is_inline(&self) -> bool {
-        self.inline.is_some()
-    }
-
     /// The member's current state: their latest snapshot plus the events after it. A
     /// snapshot of another schema (or one that does not read) is only a cache: the whole
     /// stream is folded instead, and the snapshot written again in the current schema.

@@ -146,7 +146,8 @@ pub struct CommandArgs {
     #[arg(long, env = "ATONE_IDEMPOTENCY_RETENTION", default_value_t = shown(CommandConfig::default().idempotency_retention))]
     pub idempotency_retention: Duration,
     /// How many members' states are kept in memory between their commands, so a command
-    /// reads only what was appended since (0: load every member from the event store).
+    /// reads only what was appended since (0: load every member from the event store);
+    /// projecting inline, as many members' read-model rows too.
     #[arg(long, env = "ATONE_MEMBER_CACHE", default_value_t = CommandConfig::default().member_cache)]
     pub member_cache: usize,
     /// The bill-issuing fee of a monthly bill paid at a convenience store, in yen.
