@@ -2,7 +2,7 @@
 //! its version (filling a gap from the event store), and the promises and bills those events
 //! touch. On MySQL every read is a locking read (see [`locking`]).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use atone_domain::PaymentMode;
 use atone_projection::{MemberRows, Needs, PromiseStatus, reads_unbilled_monthly};
@@ -79,7 +79,6 @@ async fn whole_rows(
         for row in locking(txn, query).all(txn).await? {
             if let Some(member) = members.get_mut(&row.user_id) {
                 let row = promise_row(row)?;
-                member.stored_promises.insert(row.id.clone());
                 member.rows.promises.insert(row.id.clone(), row);
             }
         }
@@ -89,7 +88,6 @@ async fn whole_rows(
         for row in locking(txn, query).all(txn).await? {
             if let Some(member) = members.get_mut(&row.user_id) {
                 let row = bill_row(row)?;
-                member.stored_bills.insert(row.id.clone());
                 member.rows.bills.insert(row.id.clone(), row);
             }
         }
@@ -119,17 +117,13 @@ pub(super) async fn member_rows(
 
 impl Member {
     pub(super) fn new(user_id: String, row: Option<atone_projection::MemberRow>) -> Self {
-        let existed = row.is_some();
         let mut rows = MemberRows::new(user_id);
         if let Some(row) = row {
             rows.member = row;
         }
         Self {
             rows,
-            existed,
             rewrite: false,
-            stored_promises: HashSet::new(),
-            stored_bills: HashSet::new(),
             whole: false,
             cached: false,
             incoming: Vec::new(),
@@ -144,10 +138,7 @@ impl Member {
     /// A member whose rows, all of them, as committed, come from a [`RowCache`].
     fn cached(rows: MemberRows) -> Self {
         Self {
-            existed: true,
             rewrite: false,
-            stored_promises: rows.promises.keys().cloned().collect(),
-            stored_bills: rows.bills.keys().cloned().collect(),
             whole: true,
             cached: true,
             incoming: Vec::new(),
@@ -241,7 +232,6 @@ pub(super) async fn needed_rows(
             for row in locking(txn, query).all(txn).await? {
                 if let Some(member) = members.get_mut(&row.user_id) {
                     let row = promise_row(row)?;
-                    member.stored_promises.insert(row.id.clone());
                     member.rows.promises.insert(row.id.clone(), row);
                 }
             }
@@ -255,7 +245,6 @@ pub(super) async fn needed_rows(
         for row in locking(txn, query).all(txn).await? {
             if let Some(member) = members.get_mut(&row.user_id) {
                 let row = promise_row(row)?;
-                member.stored_promises.insert(row.id.clone());
                 member.rows.promises.entry(row.id.clone()).or_insert(row);
             }
         }
@@ -265,7 +254,6 @@ pub(super) async fn needed_rows(
         for row in locking(txn, query).all(txn).await? {
             if let Some(member) = members.get_mut(&row.user_id) {
                 let row = bill_row(row)?;
-                member.stored_bills.insert(row.id.clone());
                 member.rows.bills.insert(row.id.clone(), row);
             }
         }

@@ -140,15 +140,11 @@ pub struct BatchOutcome {
     pub(crate) whole: Vec<MemberRows>,
 }
 
-/// One member's part of a batch: the rows in hand, which of them the tables had, and what
-/// becomes of its events.
+/// One member's part of a batch: the rows in hand and what becomes of its events.
 struct Member {
     rows: MemberRows,
-    existed: bool,
     /// The member row must be written even without a change (a skipped version).
     rewrite: bool,
-    stored_promises: std::collections::HashSet<String>,
-    stored_bills: std::collections::HashSet<String>,
     /// `rows` holds every row the member has (not only those its events need).
     whole: bool,
     /// `rows` came from a [`RowCache`] at the version before the member's events: nothing

@@ -6,9 +6,10 @@
 use std::collections::{BTreeMap, HashSet};
 
 use atone_projection::Change;
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, EntityTrait, IdenStatic, Iterable, TransactionTrait,
+    ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, IdenStatic, Iterable,
+    TransactionTrait,
 };
 
 use super::Member;
@@ -126,26 +127,31 @@ async fn write<'a>(
     conn: &impl ConnectionTrait,
     members: impl Iterator<Item = &'a Member>,
 ) -> Result<(), StorageError> {
-    let mut member_rows = TableWrites::<members::Entity>::new(members::Column::UserId);
-    let mut promises = TableWrites::<payment_promises::Entity>::new(payment_promises::Column::Id);
-    let mut bills = TableWrites::<member_bills::Entity>::new(member_bills::Column::Id);
+    let mut member_rows = TableWrites::<members::Entity>::new(members::Column::UserId, None);
+    let mut promises = TableWrites::<payment_promises::Entity>::new(
+        payment_promises::Column::Id,
+        Some(payment_promises::Column::UserId),
+    );
+    let mut bills = TableWrites::<member_bills::Entity>::new(
+        member_bills::Column::Id,
+        Some(member_bills::Column::UserId),
+    );
     for member in members.filter(|m| m.writes()) {
-        let user_id = &member.rows.member.user_id;
-        member_rows.push(user_id, member_model(&member.rows.member), member.existed);
+        member_rows.push(member_model(&member.rows.member));
         let touched = touched(&member.changes);
-        for (id, row) in touched
+        for row in touched
             .promises
             .iter()
-            .filter_map(|id| member.rows.promises.get_key_value(id))
+            .filter_map(|id| member.rows.promises.get(id))
         {
-            promises.push(id, promise_model(row), member.stored_promises.contains(id));
+            promises.push(promise_model(row));
         }
-        for (id, row) in touched
+        for row in touched
             .bills
             .iter()
-            .filter_map(|id| member.rows.bills.get_key_value(id))
+            .filter_map(|id| member.rows.bills.get(id))
         {
-            bills.push(id, bill_model(row), member.stored_bills.contains(id));
+            bills.push(bill_model(row));
         }
     }
     member_rows.write(conn).await?;
@@ -153,47 +159,62 @@ async fn write<'a>(
     bills.write(conn).await
 }
 
-/// The rows of one table a batch writes: new ones in multi-row INSERTs, changed ones in
-/// multi-row upserts (INSERT … ON DUPLICATE KEY UPDATE on MySQL, ON CONFLICT DO UPDATE on
-/// SQLite) of every column but the key, so a batch costs a statement or two per table
-/// however many rows it changes.
+/// The rows of one table a batch writes, new and changed alike, in multi-row upserts
+/// (INSERT … ON DUPLICATE KEY UPDATE on MySQL, ON CONFLICT DO UPDATE on SQLite) of every
+/// column but the key, so a batch costs one statement per table however many rows it
+/// writes. A row of another member under the same key is never changed: the upsert sets
+/// its `owner` column to NULL instead, which the database refuses (a data error, which
+/// parks the member whose events made the row).
 struct TableWrites<E: EntityTrait> {
     key: E::Column,
-    inserts: Vec<E::ActiveModel>,
-    updates: Vec<(String, E::ActiveModel)>,
+    owner: Option<E::Column>,
+    rows: Vec<E::ActiveModel>,
 }
 
 impl<E: EntityTrait> TableWrites<E> {
-    fn new(key: E::Column) -> Self {
+    fn new(key: E::Column, owner: Option<E::Column>) -> Self {
         Self {
             key,
-            inserts: Vec::new(),
-            updates: Vec::new(),
+            owner,
+            rows: Vec::new(),
         }
     }
 
-    /// `stored`: the table has the row already.
-    fn push(&mut self, id: &str, row: E::ActiveModel, stored: bool) {
-        if stored {
-            self.updates.push((id.to_owned(), row));
-        } else {
-            self.inserts.push(row);
-        }
+    fn push(&mut self, row: E::ActiveModel) {
+        self.rows.push(row);
     }
 
     async fn write(self, txn: &impl ConnectionTrait) -> Result<(), StorageError> {
-        let key = self.key;
-        let mut updates: Vec<E::ActiveModel> =
-            self.updates.into_iter().map(|(_, row)| row).collect();
-        while !updates.is_empty() {
-            let rest = updates.split_off(updates.len().min(ROWS_PER_INSERT));
-            let others = E::Column::iter().filter(|c| c.as_str() != key.as_str());
-            E::insert_many(std::mem::replace(&mut updates, rest))
-                .on_conflict(OnConflict::column(key).update_columns(others).to_owned())
+        let Self {
+            key,
+            owner,
+            mut rows,
+        } = self;
+        let mut on_conflict = OnConflict::column(key);
+        let others = E::Column::iter()
+            .filter(|c| c.as_str() != key.as_str())
+            .filter(|c| owner.is_none_or(|o| o.as_str() != c.as_str()));
+        on_conflict.update_columns(others);
+        if let Some(owner) = owner {
+            let name = owner.as_str();
+            let guard = match txn.get_database_backend() {
+                DbBackend::MySql => {
+                    format!("IF(`{name}` = VALUES(`{name}`), `{name}`, NULL)")
+                }
+                _ => format!(
+                    "CASE WHEN \"{name}\" = excluded.\"{name}\" THEN \"{name}\" ELSE NULL END"
+                ),
+            };
+            on_conflict.value(owner, Expr::cust(guard));
+        }
+        while !rows.is_empty() {
+            let rest = rows.split_off(rows.len().min(ROWS_PER_INSERT));
+            E::insert_many(std::mem::replace(&mut rows, rest))
+                .on_conflict(on_conflict.clone())
                 .exec_without_returning(txn)
                 .await?;
         }
-        insert_all::<E>(txn, self.inserts).await
+        Ok(())
     }
 }
 
