@@ -205,7 +205,7 @@ impl CommandHandler {
                         Some(stale) => self.store.catch_up(user_id, stale).await?,
                         None => self.store.load(user_id).await?,
                     };
-                    seam::between_state_and_key_reads(user_id).await;
+                    seam::between_state_and_key_reads(user_id, idempotency_key).await;
                     let earlier = self.store.earlier(user_id, idempotency_key).await?;
                     (member, earlier)
                 }
@@ -344,27 +344,33 @@ pub mod seam {
     /// Whether any hook was ever registered: until then, a command does not lock the
     /// registry at all.
     static ANY: AtomicBool = AtomicBool::new(false);
-    static HOOKS: LazyLock<Mutex<HashMap<String, Hook>>> = LazyLock::new(Mutex::default);
+    static HOOKS: LazyLock<Mutex<HashMap<(String, String), Hook>>> = LazyLock::new(Mutex::default);
 
-    /// For tests only. Registers a one-shot hook for `user_id`: the next command of that
-    /// member decided from the store awaits it between reading the member's state and
-    /// reading the command's idempotency key.
-    pub fn on_next_decision(user_id: &str, hook: impl FnOnce() -> HookFuture + Send + 'static) {
-        HOOKS
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(user_id.to_owned(), Box::new(hook));
+    /// For tests only. Registers a one-shot hook for the command of `user_id` with
+    /// `idempotency_key`: the next such command decided from the store awaits it between
+    /// reading the member's state and reading the key. Keyed by the command, not only the
+    /// member: another command of the member (a billing run of either process, which share
+    /// this registry in a test) must not take the hook.
+    pub fn on_next_decision(
+        user_id: &str,
+        idempotency_key: &str,
+        hook: impl FnOnce() -> HookFuture + Send + 'static,
+    ) {
+        HOOKS.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            (user_id.to_owned(), idempotency_key.to_owned()),
+            Box::new(hook),
+        );
         ANY.store(true, Ordering::Release);
     }
 
-    pub(super) async fn between_state_and_key_reads(user_id: &str) {
+    pub(super) async fn between_state_and_key_reads(user_id: &str, idempotency_key: &str) {
         if !ANY.load(Ordering::Acquire) {
             return;
         }
         let hook = HOOKS
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(user_id);
+            .remove(&(user_id.to_owned(), idempotency_key.to_owned()));
         if let Some(hook) = hook {
             hook().await;
         }

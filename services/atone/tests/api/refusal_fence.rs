@@ -34,7 +34,7 @@ async fn a_refused_retry_fences_its_first_attempt(backend: Backend) {
     let ran = Arc::new(AtomicBool::new(false));
     let (hook_ran, mut other, member) = (ran.clone(), on_second.clone(), user.clone());
     let (tx, rx) = tokio::sync::oneshot::channel();
-    decision_seam::on_next_decision(&user, move || {
+    decision_seam::on_next_decision(&user, "buy-once", move || {
         Box::pin(async move {
             // While the first attempt stalls: another purchase fills the limit, the retry is
             // refused for it, and the other purchase is cancelled again.

@@ -32,7 +32,7 @@ async fn a_retry_racing_its_first_attempt_gets_its_reply(backend: Backend) {
     let ran = Arc::new(AtomicBool::new(false));
     let (hook_ran, mut other, request) = (ran.clone(), second.command().await, bill.clone());
     let (tx, rx) = tokio::sync::oneshot::channel();
-    decision_seam::on_next_decision(&user, move || {
+    decision_seam::on_next_decision(&user, "bill-once", move || {
         Box::pin(async move {
             // The first attempt, carried out by the other process, in between the reads.
             let reply = other
