@@ -53,7 +53,9 @@ async fn write_batches(store: EventStore, mut incoming: mpsc::Receiver<(Appendin
     while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (appendings, answers): (Vec<Appending>, Vec<Answer>) = batch.drain(..).unzip();
         metrics::histogram!("atone_append_batch_commands").record(appendings.len() as f64);
+        let started = std::time::Instant::now();
         let results = store.append_batch(appendings).await;
+        metrics::histogram!("atone_append_batch_seconds").record(started.elapsed().as_secs_f64());
         for (answer, result) in answers.into_iter().zip(results) {
             // A caller that went away (its request cancelled) needs no answer.
             let _ = answer.send(result);

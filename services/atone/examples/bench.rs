@@ -422,6 +422,8 @@ struct Cost {
     mariadbd_s: Option<f64>,
     client_s: Option<f64>,
     status: Option<HashMap<String, i64>>,
+    /// The machine's CPU time from /proc/stat: (busy, total) over all cores, in ticks.
+    machine: Option<(u64, u64)>,
 }
 
 /// What the measured cycles cost, per command.
@@ -432,6 +434,9 @@ struct PerCommand {
     /// MariaDB counter deltas per command: statements (Questions, less the reads of the
     /// status themselves), transactions (Com_commit + Com_rollback), and the kinds.
     mariadb: Option<Vec<(&'static str, f64)>>,
+    /// How busy the machine's cores were over the measured cycles, 0 to 1 (all processes,
+    /// kernel work included): near 1, the cores bound the flow; well below, something else.
+    machine_busy: Option<f64>,
 }
 
 /// The counters SHOW GLOBAL STATUS is asked for.
@@ -474,6 +479,7 @@ impl Cost {
             mariadbd_s: mariadbd,
             client_s: cpu_seconds("self"),
             status,
+            machine: machine_ticks(),
         })
     }
 
@@ -506,6 +512,10 @@ impl Cost {
             mariadbd_ms: per(self.mariadbd_s, before.mariadbd_s),
             client_ms: per(self.client_s, before.client_s),
             mariadb,
+            machine_busy: self.machine.zip(before.machine).and_then(|(a, b)| {
+                let total = a.1.checked_sub(b.1).filter(|t| *t > 0)?;
+                Some(a.0.saturating_sub(b.0) as f64 / total as f64)
+            }),
         }
     }
 }
@@ -519,6 +529,9 @@ impl PerCommand {
             ms(self.mariadbd_ms),
             ms(self.client_ms)
         );
+        if let Some(busy) = self.machine_busy {
+            out += &format!("; machine busy {:.0} %", busy * 100.0);
+        }
         if let Some(m) = &self.mariadb {
             out += "; MariaDB:";
             for (k, v) in m {
@@ -534,6 +547,7 @@ impl PerCommand {
             "cpu_ms_atone": round(self.atone_ms),
             "cpu_ms_mariadbd": round(self.mariadbd_ms),
             "cpu_ms_client": round(self.client_ms),
+            "machine_busy": round(self.machine_busy),
         });
         if let Some(m) = &self.mariadb {
             for (k, v) in m {
@@ -553,6 +567,21 @@ fn cpu_seconds(pid: &str) -> Option<f64> {
     let utime: f64 = fields.get(11)?.parse().ok()?;
     let stime: f64 = fields.get(12)?.parse().ok()?;
     Some((utime + stime) / clock_ticks())
+}
+
+/// The first line of /proc/stat, all cores: (busy, total) ticks, where busy is everything
+/// but idle and iowait.
+fn machine_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?.strip_prefix("cpu ")?;
+    let ticks: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is inside user already).
+    let total: u64 = ticks.iter().take(8).sum();
+    let idle = ticks.get(3)? + ticks.get(4).copied().unwrap_or(0);
+    Some((total.saturating_sub(idle), total))
 }
 
 /// The kernel's clock ticks per second (`getconf CLK_TCK`; 100 if it cannot say).

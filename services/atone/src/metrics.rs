@@ -226,6 +226,10 @@ fn describe() {
         "atone_append_batch_commands",
         "commands written per append transaction (group commit)"
     );
+    describe_histogram!(
+        "atone_append_batch_seconds",
+        "time to write one append batch, from its first statement to its commit; one batch is written at a time"
+    );
     describe_gauge!("atone_outbox_depth", "events waiting in the outbox");
     describe_gauge!(
         "atone_outbox_oldest_age_seconds",

@@ -66,6 +66,7 @@ pub fn assert_families_after_the_flow(text: &str, applied_by: [&str; 2]) {
     at_least("atone_command_conflicts_total", &[], 0.0);
     at_least("atone_append_batch_commands_count", &[], 3.0);
     at_least("atone_append_batch_commands_bucket", &[r#"le="+Inf""#], 3.0);
+    at_least("atone_append_batch_seconds_count", &[], 3.0);
     at_least("atone_outbox_depth", &[], 0.0);
     at_least("atone_outbox_oldest_age_seconds", &[], 0.0);
     at_least("atone_source_events_applied", &applied_by, 4.0);
