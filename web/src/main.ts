@@ -274,7 +274,15 @@ function render(): void {
           b.balanceApplied > 0n && h("div", { class: "sub", "data-testid": "bill-applied-cell" }, `残高充当 applied −${yen(b.balanceApplied)}`),
         ),
         h("td", { class: "num fee", "data-testid": "bill-fee-cell" }, yen(b.fee)),
-        h("td", { class: "num", "data-testid": "bill-amount-cell" }, yen(b.amount)),
+        h(
+          "td",
+          { class: "num", "data-testid": "bill-amount-cell" },
+          yen(b.amount),
+          b.paidAmount > 0n && h("div", { class: "sub", "data-testid": "bill-paid-amount-cell" }, `入金済 paid −${yen(b.paidAmount)}`),
+          b.leftToPay > 0n &&
+            b.paidAmount > 0n &&
+            h("div", { class: "sub left", "data-testid": "bill-left-cell" }, `残額 left ${yen(b.leftToPay)}`),
+        ),
         h(
           "td",
           {},
@@ -393,7 +401,7 @@ function renderChoices(): void {
   $<HTMLButtonElement>("bill-submit").disabled = unbilled.length === 0;
 
   const billSelect = $<HTMLSelectElement>("payment-bill");
-  const unpaid = member.billList().filter((b) => PAYABLE.has(b.status) && b.amount > 0n);
+  const unpaid = member.billList().filter((b) => PAYABLE.has(b.status) && b.leftToPay > 0n);
   const before = billSelect.value;
   fillSelect(
     billSelect,
@@ -401,14 +409,15 @@ function renderChoices(): void {
       const kind = BILL_KIND[b.kind] ?? BILL_KIND[BillKind.UNSPECIFIED];
       const label = b.period ? `${kind.ja} ${b.period}` : kind.ja;
       const st = b.status === BillStatus.UNPAID ? "" : ` · ${BILL_STATUS[b.status].ja}`;
-      return { value: b.billId, text: `${label} ${yen(b.amount)} · 期限 due ${b.dueDate}${st} (${shortId(b.billId)})` };
+      return { value: b.billId, text: `${label} ${yen(b.leftToPay)} · 期限 due ${b.dueDate}${st} (${shortId(b.billId)})` };
     }),
     "未払いの請求はありません · No unpaid bill",
   );
   $<HTMLButtonElement>("payment-submit").disabled = unpaid.length === 0;
-  // A new choice, or the chosen bill asks for another amount now (adjusted by a cancellation).
+  // A new choice, or the chosen bill has another amount left now (adjusted by a cancellation,
+  // or paid in part).
   const chosen = member.bills.get(billSelect.value);
-  if (billSelect.value !== before || (chosen && chosen.amount.toString() !== billSelect.dataset.amount)) syncPaymentAmount();
+  if (billSelect.value !== before || (chosen && chosen.leftToPay.toString() !== billSelect.dataset.amount)) syncPaymentAmount();
 
   const orderSelect = $<HTMLSelectElement>("cancel-order");
   const cancellable = member.promiseList().filter((p) => p.status !== PromiseStatus.CANCELLED && p.amount > 0n);
@@ -438,8 +447,8 @@ function fillSelect(select: HTMLSelectElement, options: { value: string; text: s
 function syncPaymentAmount(): void {
   const select = $<HTMLSelectElement>("payment-bill");
   const bill = member?.bills.get(select.value);
-  $<HTMLInputElement>("payment-amount").value = bill ? bill.amount.toString() : "";
-  select.dataset.amount = bill ? bill.amount.toString() : "";
+  $<HTMLInputElement>("payment-amount").value = bill ? bill.leftToPay.toString() : "";
+  select.dataset.amount = bill ? bill.leftToPay.toString() : "";
 }
 $<HTMLSelectElement>("payment-bill").addEventListener("change", syncPaymentAmount);
 

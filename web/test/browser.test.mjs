@@ -856,10 +856,22 @@ describe("atone page over gRPC-Web", { concurrency: false }, () => {
     await assertNotReloaded();
   });
 
-  step("J: the page's payment form pays the monthly bill; a paid purchase cancelled becomes credit", async () => {
-    await page.selectOption('[data-testid="payment-bill"]', monthly);
-    assert.equal(await page.locator('[data-testid="payment-amount"]').inputValue(), "5509", "amount prefilled: items + fee");
+  step("J: money received in part (消込); the page's payment form pays the rest; a paid purchase cancelled becomes credit", async () => {
     const row = `[data-testid="bill-row"][data-bill-id="${monthly}"]`;
+    // A provider reports ¥2,000 for the bill: it is paid in part and stays open.
+    await outside(
+      "J money received in part",
+      "atone.v1.CommandService/ReceivePayment",
+      { user_id: userId, transaction_id: randomUUID(), bill_id: monthly, amount: 2000 },
+      (reply, t0) => {
+        assert.deepEqual(reply.applications, [{ billId: monthly, amount: "2000", left: "3509" }]);
+        return rowIs(`${row} [data-testid="bill-left-cell"]`, { text: "残額 left ¥3,509" })(LIVE_MS, t0);
+      },
+    );
+    assert.match(await textOf(`${row} [data-testid="bill-paid-amount-cell"]`), /入金済 paid −¥2,000/);
+    assert.equal(await page.locator(row).getAttribute("data-status"), "UNPAID", "paid in part, the bill stays open");
+    await page.selectOption('[data-testid="payment-bill"]', monthly);
+    assert.equal(await page.locator('[data-testid="payment-amount"]').inputValue(), "3509", "amount prefilled: what is left to pay");
     await submitAndWait("payment", "J monthly bill paid from the page's form", rowIs(row, { "data-status": "PAID", text: "支払済み" }));
     assert.match(await textOf(`${row} [data-testid="bill-paid-cell"]`), /^\d{4}-\d{2}-\d{2}$/);
     await rowIs(`[data-testid="purchase-row"][data-promise-id="${book.promiseId}"]`, { "data-status": "PAID" })();

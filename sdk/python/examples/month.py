@@ -82,12 +82,24 @@ def close(atone: AtoneClient) -> None:
     bill = wait_for_bill(atone, user_id, period)
     print(f"bill {bill.bill_id}: {bill.items_total} yen of items + {bill.fee} yen fee = {bill.amount} yen, "
           f"due {bill.due_date}", flush=True)
-    received = atone.command.ReceivePayment(
+    # 消込: money is applied as far as it goes. 1,000 yen first pays the bill in part, then
+    # what is left to pay settles it.
+    part = atone.command.ReceivePayment(
         command_pb2.ReceivePaymentRequest(
-            user_id=user_id, transaction_id=f"provider-{uuid.uuid4()}", bill_id=bill.bill_id, amount=bill.amount
+            user_id=user_id, transaction_id=f"provider-{uuid.uuid4()}", bill_id=bill.bill_id, amount=1000
         )
     )
-    print(f"payment received: applied to the bill: {received.applied}", flush=True)
+    left = next(a.left for a in part.applications if a.bill_id == bill.bill_id)
+    if left != bill.amount - 1000:
+        raise RuntimeError(f"1000 yen paid in part should leave {bill.amount - 1000} yen, not {left}")
+    print(f"payment received: 1000 yen applied, {left} yen left to pay", flush=True)
+    rest = atone.command.ReceivePayment(
+        command_pb2.ReceivePaymentRequest(
+            user_id=user_id, transaction_id=f"provider-{uuid.uuid4()}", bill_id=bill.bill_id, amount=left
+        )
+    )
+    settled = any(a.left == 0 for a in rest.applications)
+    print(f"payment received: {left} yen applied, bill paid: {settled}, kept {rest.kept} yen", flush=True)
     paid = wait_for_bill(atone, user_id, period, types_pb2.BILL_STATUS_PAID)
     print(f"OK: bill {paid.bill_id} of {period} paid", flush=True)
 

@@ -86,13 +86,24 @@ async function close(): Promise<void> {
       }
       if (!paid) {
         console.log(`bill ${bill.billId}: ${bill.itemsTotal} yen of items + ${bill.fee} yen fee = ${bill.amount} yen, due ${bill.dueDate}`);
-        const received = await atone.command.receivePayment({
+        // 消込: money is applied as far as it goes. 1,000 yen first pays the bill in part,
+        // then what is left to pay settles it.
+        const part = await atone.command.receivePayment({
           userId,
           transactionId: `provider-${randomUUID()}`,
           billId: bill.billId,
-          amount: bill.amount,
+          amount: 1000n,
         });
-        console.log(`payment received: applied to the bill: ${received.applied}`);
+        const left = part.applications.find((a) => a.billId === bill.billId)?.left ?? 0n;
+        if (left !== bill.amount - 1000n) throw new Error(`1000 yen paid in part should leave ${bill.amount - 1000n} yen, not ${left}`);
+        console.log(`payment received: 1000 yen applied, ${left} yen left to pay`);
+        const rest = await atone.command.receivePayment({
+          userId,
+          transactionId: `provider-${randomUUID()}`,
+          billId: bill.billId,
+          amount: left,
+        });
+        console.log(`payment received: ${left} yen applied, bill paid: ${rest.applications.some((a) => a.left === 0n)}, kept ${rest.kept} yen`);
         paid = true;
       }
     }

@@ -186,6 +186,15 @@ pub fn struct_json(s: &prost_types::Struct) -> serde_json::Value {
     )
 }
 
+/// Money applied to one bill (消込), as the API shows it.
+pub fn application(a: &atone_domain::Application) -> v1::PaymentApplication {
+    v1::PaymentApplication {
+        bill_id: a.bill_id.to_string(),
+        amount: a.amount,
+        left: a.left,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

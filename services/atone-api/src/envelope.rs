@@ -284,6 +284,18 @@ mod tests {
                 amount: 5,
                 received_at: DateTime::from_timestamp(1_770_000_001, 5).unwrap(),
                 applied: true,
+                applications: vec![
+                    Application {
+                        bill_id: Uuid::now_v7(),
+                        amount: 3,
+                        left: 0,
+                    },
+                    Application {
+                        bill_id: Uuid::now_v7(),
+                        amount: 2,
+                        left: 9,
+                    },
+                ],
             }),
             Event::PaymentReceived(PaymentReceived {
                 transaction_id: "tx-2".into(),
@@ -291,6 +303,7 @@ mod tests {
                 amount: 6,
                 received_at: DateTime::from_timestamp(1_770_000_002, 0).unwrap(),
                 applied: false,
+                applications: Vec::new(),
             }),
             Event::RefundIssued(RefundIssued {
                 refund_id: Uuid::now_v7(),

@@ -1,14 +1,16 @@
 //! Each domain event as the protobuf payload of an `EventEnvelope`, and back.
 
 use atone_domain::{
-    BillAdjusted, BillOverdue, CreditLimitChanged, Event, MemberBillIssued, MonthlyBillIssued,
-    PaymentCompleted, PaymentMethodChanged, PaymentPromiseCreated, PaymentReceived,
-    PurchaseCancelled, PurchaseCompleted, RefundIssued, ReminderIssued,
+    Application, BillAdjusted, BillOverdue, CreditLimitChanged, Event, MemberBillIssued,
+    MonthlyBillIssued, PaymentCompleted, PaymentMethodChanged, PaymentPromiseCreated,
+    PaymentReceived, PurchaseCancelled, PurchaseCompleted, RefundIssued, ReminderIssued,
 };
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::convert::{adjustment_reason, datetime, payment_method, payment_mode, timestamp};
+use crate::convert::{
+    adjustment_reason, application, datetime, payment_method, payment_mode, timestamp,
+};
 use crate::envelope::DecodeError;
 use crate::v1::{self, event_envelope::Payload};
 
@@ -121,6 +123,7 @@ impl From<&PaymentReceived> for v1::PaymentReceived {
             amount: e.amount,
             received_at: Some(timestamp(e.received_at)),
             applied: e.applied,
+            applications: e.applications.iter().map(application).collect(),
         }
     }
 }
@@ -239,6 +242,17 @@ fn payment_received(e: v1::PaymentReceived) -> Result<PaymentReceived, DecodeErr
             .and_then(datetime)
             .ok_or(DecodeError::Missing("a valid received_at"))?,
         applied: e.applied,
+        applications: e
+            .applications
+            .iter()
+            .map(|a| {
+                Ok(Application {
+                    bill_id: uuid("applications.bill_id", &a.bill_id)?,
+                    amount: a.amount,
+                    left: a.left,
+                })
+            })
+            .collect::<Result<_, DecodeError>>()?,
     })
 }
 

@@ -216,14 +216,26 @@ impl CommandRequest for ReceivePaymentRequest {
             bill_id,
             amount: self.amount,
             received_at,
+            hold: false,
         }))
     }
 
     fn response(reply: Reply) -> Option<ReceivePaymentResponse> {
         match reply {
-            Reply::ReceivePayment { applied, version } => {
-                Some(ReceivePaymentResponse { applied, version })
-            }
+            Reply::ReceivePayment {
+                applied,
+                applications,
+                kept,
+                version,
+            } => Some(ReceivePaymentResponse {
+                applied,
+                version,
+                applications: applications
+                    .iter()
+                    .map(atone_api::convert::application)
+                    .collect(),
+                kept,
+            }),
             _ => None,
         }
     }

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::DomainError;
-use crate::event::{PaymentMethod, PaymentMode};
+use crate::event::{Application, PaymentMethod, PaymentMode, PaymentReceived};
 use crate::{Member, Period, validate};
 
 /// 購入: buy `amount` yen of a product and promise to pay for it.
@@ -57,6 +57,9 @@ pub struct ReceivePayment {
     pub bill_id: Option<Uuid>,
     pub amount: i64,
     pub received_at: DateTime<Utc>,
+    /// Keeps all of it as unapplied balance, for an operator to look at (money whose
+    /// notification reused another's id), instead of applying it to bills.
+    pub hold: bool,
 }
 
 /// Gives money back from the member's credit and unapplied balances.
@@ -174,8 +177,13 @@ pub enum Reply {
         version: i64,
     },
     ReceivePayment {
-        /// True if the money paid the bill; false if it became unapplied balance.
+        /// True if any of the money paid a bill; false if all of it became unapplied
+        /// balance.
         applied: bool,
+        /// What it paid, bill by bill, in the order applied.
+        applications: Vec<Application>,
+        /// Yen kept as the member's unapplied balance.
+        kept: i64,
         version: i64,
     },
     IssueRefund {
@@ -191,6 +199,18 @@ pub enum Reply {
     ChangeCreditLimit {
         version: i64,
     },
+}
+
+impl Reply {
+    /// The reply to the command that recorded `received` at `version`.
+    pub fn received(received: &PaymentReceived, version: i64) -> Self {
+        Reply::ReceivePayment {
+            applied: received.applied,
+            applications: received.paid_bills(),
+            kept: received.kept(),
+            version,
+        }
+    }
 }
 
 /// The monthly bill a close issued.

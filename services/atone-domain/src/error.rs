@@ -37,7 +37,7 @@ pub enum DomainError {
     )]
     PromiseNotImmediate { promise_id: Uuid },
 
-    #[error("amount {given} does not match the {what}'s amount of {expected} yen")]
+    #[error("amount {given} does not match {what} of {expected} yen")]
     AmountMismatch {
         what: AmountOf,
         expected: i64,
@@ -134,8 +134,8 @@ pub enum AmountOf {
 impl std::fmt::Display for AmountOf {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Self::Bill => "bill",
-            Self::Promise => "promise",
+            Self::Bill => "what is left to pay on the bill",
+            Self::Promise => "the promise's amount",
         })
     }
 }

@@ -158,8 +158,45 @@ pub struct PaymentReceived {
     pub bill_id: Option<Uuid>,
     pub amount: i64,
     pub received_at: DateTime<Utc>,
-    /// True if it paid that bill; false if it became the member's unapplied balance.
+    /// True if any of it paid a bill; false if all of it became the member's unapplied
+    /// balance.
     pub applied: bool,
+    /// 消込: what it paid, bill by bill, in the order applied (the bill it named first, then
+    /// the oldest open bill). What is left over is kept as the unapplied balance. Empty in
+    /// events recorded before money was applied in part: there `applied` means it paid the
+    /// named bill whole.
+    #[serde(default)]
+    pub applications: Vec<Application>,
+}
+
+/// Money applied to one bill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Application {
+    pub bill_id: Uuid,
+    /// Yen applied to it.
+    pub amount: i64,
+    /// Yen left to pay on it afterwards; 0 means the bill is paid.
+    pub left: i64,
+}
+
+impl PaymentReceived {
+    /// What it paid, bill by bill: [`PaymentReceived::applications`], or for an event
+    /// recorded before money was applied in part, the named bill paid whole.
+    pub fn paid_bills(&self) -> Vec<Application> {
+        match self.bill_id {
+            Some(bill_id) if self.applied && self.applications.is_empty() => vec![Application {
+                bill_id,
+                amount: self.amount,
+                left: 0,
+            }],
+            _ => self.applications.clone(),
+        }
+    }
+
+    /// The yen that paid no bill: the member's unapplied balance grows by it.
+    pub fn kept(&self) -> i64 {
+        self.amount - self.paid_bills().iter().map(|a| a.amount).sum::<i64>()
+    }
 }
 
 /// Money given back to the member from their balances.

@@ -28,10 +28,10 @@ pub use dates::{
 pub use envelope::Envelope;
 pub use error::{AmountOf, DomainError};
 pub use event::{
-    AdjustmentReason, BillAdjusted, BillOverdue, CreditLimitChanged, Event, MemberBillIssued,
-    MonthlyBillIssued, PaymentCompleted, PaymentMethod, PaymentMethodChanged, PaymentMode,
-    PaymentPromiseCreated, PaymentReceived, PurchaseCancelled, PurchaseCompleted, RecordedEvent,
-    RefundIssued, ReminderIssued,
+    AdjustmentReason, Application, BillAdjusted, BillOverdue, CreditLimitChanged, Event,
+    MemberBillIssued, MonthlyBillIssued, PaymentCompleted, PaymentMethod, PaymentMethodChanged,
+    PaymentMode, PaymentPromiseCreated, PaymentReceived, PurchaseCancelled, PurchaseCompleted,
+    RecordedEvent, RefundIssued, ReminderIssued,
 };
 pub use member::{Bill, BillState, Member, Promise, SETTLED_KEPT};
 pub use period::Period;
@@ -48,6 +48,8 @@ pub const DEFAULT_BILL_FEE: i64 = 209;
 /// The days overdue on which a reminder is sent unless configured otherwise.
 pub const DEFAULT_REMINDER_DAYS: [i64; 3] = [1, 7, 14];
 
+#[cfg(test)]
+mod applying_spec;
 #[cfg(test)]
 mod bounded_spec;
 #[cfg(test)]

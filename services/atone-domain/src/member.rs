@@ -67,8 +67,10 @@ pub enum BillState {
 pub struct Bill {
     /// The period of a monthly bill; `None` for an immediate one.
     pub period: Option<Period>,
-    /// What the member pays now.
+    /// What the bill asks the member to pay: items + fee - the balances applied at issue.
     pub amount: i64,
+    /// Money received applied to it since (消込); [`Bill::left`] is what is left to pay.
+    pub paid: i64,
     pub items_total: i64,
     pub fee: i64,
     /// The balances applied to it at issue.
@@ -86,6 +88,15 @@ pub struct Bill {
 impl Bill {
     pub fn is_unpaid(&self) -> bool {
         self.state == BillState::Unpaid
+    }
+
+    /// Yen left to pay: 0 once the bill is paid or cancelled.
+    pub fn left(&self) -> i64 {
+        if self.is_unpaid() {
+            self.amount - self.paid
+        } else {
+            0
+        }
     }
 }
 
@@ -123,7 +134,7 @@ impl Member {
     /// The shape of the state as snapshots store it: a snapshot of another schema is not
     /// read but folded afresh from the events. Raise it with any change of the state's
     /// fields or of what they mean.
-    pub const SCHEMA: i32 = 2;
+    pub const SCHEMA: i32 = 3;
 
     /// Folds one event into the state. Events are facts: this never fails.
     pub fn apply(&mut self, recorded: &RecordedEvent) {
@@ -167,6 +178,21 @@ impl Member {
             .take(cancelled.len().saturating_sub(SETTLED_KEPT))
         {
             self.promises.remove(id);
+        }
+    }
+
+    /// Applies `amount` yen of money received to `bill_id`: once nothing is left to pay, the
+    /// bill is paid.
+    fn apply_money(&mut self, bill_id: Uuid, amount: i64) {
+        let Some(bill) = self.bills.get_mut(&bill_id) else {
+            return;
+        };
+        if !bill.is_unpaid() {
+            return;
+        }
+        bill.paid += amount;
+        if bill.left() <= 0 {
+            self.settle(bill_id);
         }
     }
 
@@ -223,11 +249,13 @@ impl Member {
                 );
             }
             Event::MonthlyBillIssued(e) => self.monthly_bill_issued(e),
-            Event::PaymentCompleted(e) => self.settle(e.bill_id),
-            Event::PaymentReceived(e) => match e.bill_id.filter(|_| e.applied) {
-                Some(bill_id) => self.settle(bill_id),
-                None => self.unapplied_balance += e.amount,
-            },
+            Event::PaymentCompleted(e) => self.apply_money(e.bill_id, e.amount),
+            Event::PaymentReceived(e) => {
+                for application in e.paid_bills() {
+                    self.apply_money(application.bill_id, application.amount);
+                }
+                self.unapplied_balance += e.kept();
+            }
             Event::PurchaseCancelled(e) => self.purchase_cancelled(e),
             Event::BillAdjusted(e) => self.bill_adjusted(e),
             Event::RefundIssued(e) => {
@@ -294,7 +322,10 @@ impl Member {
         };
         bill.items_total = e.items_total;
         bill.fee = e.fee;
-        bill.balance_applied -= e.credited;
+        // What was applied to the bill and no longer is, balances first, was credited.
+        let (balance_kept, _) = take(bill.balance_applied, e.items_total + e.fee);
+        bill.balance_applied = balance_kept;
+        bill.paid = bill.paid.min(e.amount);
         bill.amount = e.amount;
         bill.adjusted = true;
         if e.reason == crate::AdjustmentReason::ReissueFee {
@@ -302,6 +333,10 @@ impl Member {
         }
         if e.cancelled {
             bill.state = BillState::Cancelled;
+        } else if bill.left() <= 0 {
+            // What is left on it was paid already, or its balances cover it whole.
+            let bill_id = e.bill_id;
+            self.settle(bill_id);
         }
     }
 }
@@ -319,6 +354,7 @@ impl Bill {
         Self {
             period,
             amount,
+            paid: 0,
             items_total,
             fee,
             balance_applied,

@@ -32,6 +32,7 @@ fn receive(tx: &str, bill: Option<u128>, amount: i64) -> Command {
         bill_id: bill.map(id),
         amount,
         received_at: in_february(),
+        hold: false,
     })
 }
 
@@ -76,6 +77,7 @@ fn closed(bill: u128, promises: &[u128], items_total: i64, fee: i64) -> (&'stati
     )
 }
 
+/// Money received naming `bill`, all of it applied to that bill (`applied`) or none.
 fn received(tx: &'static str, bill: u128, amount: i64, applied: bool) -> (&'static str, Event) {
     (
         tx,
@@ -85,6 +87,15 @@ fn received(tx: &'static str, bill: u128, amount: i64, applied: bool) -> (&'stat
             amount,
             received_at: in_february(),
             applied,
+            applications: if applied {
+                vec![Application {
+                    bill_id: id(bill),
+                    amount,
+                    left: 0,
+                }]
+            } else {
+                Vec::new()
+            },
         }),
     )
 }
@@ -461,13 +472,7 @@ fn money_matching_an_unpaid_bill_pays_it() {
     ]);
     Spec::given(given.clone())
         .when("tx-1", receive("tx-1", Some(10), 5000))
-        .then_expect_events(vec![Event::PaymentReceived(PaymentReceived {
-            transaction_id: "tx-1".into(),
-            bill_id: Some(id(10)),
-            amount: 5000,
-            received_at: in_february(),
-            applied: true,
-        })]);
+        .then_expect_events(vec![received("tx-1", 10, 5000, true).1]);
     let mut after = given;
     after.push(received("tx-1", 10, 5000, true));
     let member = member_after(Spec::given(after));
@@ -476,23 +481,23 @@ fn money_matching_an_unpaid_bill_pays_it() {
 }
 
 #[test]
-fn money_that_matches_no_unpaid_bill_is_kept_as_unapplied_balance() {
-    let unpaid = history(vec![
+fn money_with_no_open_bill_to_pay_is_kept_as_unapplied_balance() {
+    let paid_already = history(vec![
         purchased(1, 5000, PaymentMode::Immediate).into(),
-        vec![billed(10, 2, 5000)],
+        vec![billed(10, 2, 5000), paid(10, 5000)],
     ]);
-    let paid_already = history(vec![unpaid.clone(), vec![paid(10, 5000)]]);
     for (given, bill, amount) in [
-        (unpaid.clone(), Some(10), 4000),
-        (paid_already, Some(10), 5000),
-        (unpaid, Some(77), 5000),
+        (paid_already.clone(), Some(10), 5000),
+        (paid_already, Some(77), 5000),
         (Vec::new(), None, 800),
     ] {
-        Spec::given(given)
+        let reply = Spec::given(given)
             .when("tx-1", receive("tx-1", bill, amount))
             .then_expect_events_matching(|events| {
-                matches!(events, [Event::PaymentReceived(p)] if !p.applied && p.amount == amount)
+                matches!(events, [Event::PaymentReceived(p)]
+                    if !p.applied && p.amount == amount && p.applications.is_empty())
             });
+        assert!(matches!(reply, Reply::ReceivePayment { kept, .. } if kept == amount));
     }
     let member = member_after(Spec::given([received("tx-1", 77, 800, false)]));
     assert_eq!(member.unapplied_balance, 800);
@@ -504,6 +509,8 @@ fn the_same_transaction_twice_is_recorded_once() {
         .when("tx-1", receive("tx-1", Some(77), 800))
         .then_expect_already_done(Reply::ReceivePayment {
             applied: false,
+            applications: Vec::new(),
+            kept: 800,
             version: 1,
         });
 }

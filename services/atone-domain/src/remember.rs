@@ -120,11 +120,9 @@ impl Processed {
                     bill_id: e.bill_id,
                     amount: e.amount,
                     received_at: e.received_at,
+                    hold: !e.applied,
                 }),
-                Reply::ReceivePayment {
-                    applied: e.applied,
-                    version,
-                },
+                Reply::received(e, version),
             ),
             Event::RefundIssued(e) => (
                 Command::IssueRefund(IssueRefund { amount: e.amount }),

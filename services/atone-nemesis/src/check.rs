@@ -49,7 +49,7 @@ pub async fn money(db: &DatabaseConnection, rows: &[events::Model]) -> anyhow::R
                     row.user_id, row.version, p.amount, member.outstanding, p.credit_limit
                 ));
             }
-            Event::PaymentReceived(r) if !r.applied => *unapplied += r.amount,
+            Event::PaymentReceived(r) => *unapplied += r.kept(),
             Event::RefundIssued(r) => *unapplied -= r.from_unapplied,
             Event::MonthlyBillIssued(b) => *unapplied -= b.unapplied_applied,
             _ => {}
@@ -61,17 +61,20 @@ pub async fn money(db: &DatabaseConnection, rows: &[events::Model]) -> anyhow::R
         });
         // Checked as the event is applied: a member's state keeps only its newest settled
         // bills, so the bill may be gone from the state at the end.
-        if let Event::PaymentReceived(r) = &event
-            && r.applied
-            && !r
-                .bill_id
-                .and_then(|id| member.bills.get(&id))
-                .is_some_and(|b| b.state == BillState::Paid)
-        {
-            problems.push(format!(
-                "{} v{}: money applied to a bill that is not paid",
-                row.user_id, row.version
-            ));
+        if let Event::PaymentReceived(r) = &event {
+            for a in r.paid_bills() {
+                let bill = member.bills.get(&a.bill_id);
+                let agrees = match a.left {
+                    0 => bill.is_some_and(|b| b.state == BillState::Paid),
+                    left => bill.is_some_and(|b| b.is_unpaid() && b.left() == left),
+                };
+                if !agrees || a.amount <= 0 {
+                    problems.push(format!(
+                        "{} v{}: {} yen applied to bill {} does not leave {} to pay",
+                        row.user_id, row.version, a.amount, a.bill_id, a.left
+                    ));
+                }
+            }
         }
         if member.outstanding < 0 || member.credit_balance < 0 || member.unapplied_balance < 0 {
             problems.push(format!(

@@ -75,7 +75,7 @@ struct Order {
 #[derive(Debug, Default, Clone)]
 struct Known {
     orders: Vec<Order>,
-    /// Unpaid bills: (bill id, amount).
+    /// Unpaid bills: (bill id, yen left to pay).
     bills: Vec<(String, i64)>,
     version: i64,
 }
@@ -341,7 +341,7 @@ impl Workload {
                     .map(|s| s as i32)
                     .contains(&b.status)
                 })
-                .map(|b| (b.bill_id, b.amount))
+                .map(|b| (b.bill_id, b.left_to_pay))
                 .collect();
         }
     }
@@ -420,11 +420,12 @@ fn choose(rng: &mut fastrand::Rng, roll: u32, user: &str, key: &str, known: &Kno
                     idempotency_key,
                 })
             } else {
-                // One payment in ten is for another amount: it becomes unapplied money.
-                let amount = if rng.u32(..10) == 0 {
-                    bill_amount + 100
-                } else {
-                    bill_amount
+                // One payment in ten is for more: the rest is kept as unapplied money (or pays
+                // another open bill); one in ten for half: the bill is paid in part (消込).
+                let amount = match rng.u32(..10) {
+                    0 => bill_amount + 100,
+                    1 => bill_amount / 2,
+                    _ => bill_amount,
                 };
                 Cmd::Receive(ReceivePaymentRequest {
                     user_id,

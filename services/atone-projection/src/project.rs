@@ -69,11 +69,12 @@ impl Needs {
             Event::PurchaseCancelled(e) => self.promises(&[e.promise_id]),
             Event::PaymentCompleted(e) => self.bill_and_promises(e.bill_id),
             Event::PaymentReceived(e) => {
-                if let Some(bill_id) = e.bill_id.filter(|_| e.applied) {
-                    self.bill_and_promises(bill_id);
+                for application in e.paid_bills() {
+                    self.bill_and_promises(application.bill_id);
                 }
             }
-            Event::BillAdjusted(e) => self.bill_ids.push(e.bill_id.to_string()),
+            // An adjustment can leave nothing to pay: the bill and its promises are paid.
+            Event::BillAdjusted(e) => self.bill_and_promises(e.bill_id),
             Event::BillOverdue(e) => self.bill_ids.push(e.bill_id.to_string()),
             Event::ReminderIssued(e) => self.bill_ids.push(e.bill_id.to_string()),
         }

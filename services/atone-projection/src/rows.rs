@@ -193,11 +193,15 @@ pub struct BillRow {
     /// `YYYY-MM` of a monthly bill.
     pub period: Option<String>,
     pub promise_ids: Vec<String>,
-    /// What the member pays: items + fee - balance applied.
+    /// What the bill asks: items + fee - balance applied.
     pub amount: i64,
     pub items_total: i64,
     pub fee: i64,
     pub balance_applied: i64,
+    /// Money received applied to it (消込); `amount - paid_amount` is left to pay while it
+    /// is open. Change-feed rows written before it existed read as 0.
+    #[serde(default)]
+    pub paid_amount: i64,
     pub status: BillStatus,
     pub issued_date: NaiveDate,
     pub due_date: NaiveDate,

@@ -35,11 +35,26 @@ pub(crate) fn apply(
         Event::PaymentPromiseCreated(e) => promise_created(change, envelope, e),
         Event::MemberBillIssued(e) => immediate_bill_issued(change, rows, e),
         Event::MonthlyBillIssued(e) => monthly_bill_issued(change, rows, e),
-        Event::PaymentCompleted(e) => paid(change, rows, e.bill_id, e.paid_date)?,
-        Event::PaymentReceived(e) => match e.bill_id.filter(|_| e.applied) {
-            Some(bill_id) => paid(change, rows, bill_id, business_date(e.received_at))?,
-            None => member.unapplied_balance += e.amount,
-        },
+        Event::PaymentCompleted(e) => {
+            let bill = bill(rows, e.bill_id)?;
+            money_applied(change, rows, bill, e.amount, e.paid_date);
+        }
+        Event::PaymentReceived(e) => {
+            member.unapplied_balance += e.kept();
+            let paid_date = business_date(e.received_at);
+            for application in e.paid_bills() {
+                // An earlier application of the same event may have changed the bill.
+                let bill = match change
+                    .bills
+                    .iter()
+                    .find(|b| b.id == application.bill_id.to_string())
+                {
+                    Some(row) => row.clone(),
+                    None => bill(rows, application.bill_id)?,
+                };
+                money_applied(change, rows, bill, application.amount, paid_date);
+            }
+        }
         Event::PurchaseCancelled(e) => purchase_cancelled(change, rows, e),
         Event::BillAdjusted(e) => bill_adjusted(change, rows, e)?,
         Event::BillOverdue(e) => bill_overdue(change, rows, e)?,
@@ -139,6 +154,7 @@ fn new_bill(change: &Change, kind: BillKind, bill_id: Uuid, promise_ids: &[Uuid]
         items_total: 0,
         fee: 0,
         balance_applied: 0,
+        paid_amount: 0,
         status: BillStatus::Unpaid,
         issued_date: NaiveDate::MIN,
         due_date: NaiveDate::MIN,
@@ -205,25 +221,44 @@ fn updated(row: BillRow, version: i64) -> BillRow {
     }
 }
 
-/// The bill is paid: it and its promises, and the credit its items used is free again.
-fn paid(
+/// `amount` yen of money received applied to `bill`: paid once nothing is left on it.
+fn money_applied(
     change: &mut Change,
     rows: &MemberRows,
-    bill_id: Uuid,
+    bill: BillRow,
+    amount: i64,
     paid_date: NaiveDate,
-) -> Result<(), ProjectionError> {
-    let bill = bill(rows, bill_id)?;
+) {
+    if !bill.status.is_open() {
+        return;
+    }
+    let bill = BillRow {
+        paid_amount: bill.paid_amount + amount,
+        ..bill
+    };
+    if bill.amount - bill.paid_amount <= 0 {
+        paid(change, rows, bill, paid_date);
+    } else {
+        put_bill(change, updated(bill, change.version));
+    }
+}
+
+/// The bill is paid: it and its promises, and the credit its items used is free again.
+fn paid(change: &mut Change, rows: &MemberRows, bill: BillRow, paid_date: NaiveDate) {
     change.member.outstanding_amount -= bill.items_total;
     if bill.status == BillStatus::Overdue {
         change.member.overdue_bills -= 1;
     }
     let id = bill.id.clone();
-    change.bills.push(BillRow {
-        status: BillStatus::Paid,
-        paid_date: Some(paid_date),
-        ..updated(bill, change.version)
-    });
-    change.promises = rows
+    put_bill(
+        change,
+        BillRow {
+            status: BillStatus::Paid,
+            paid_date: Some(paid_date),
+            ..updated(bill, change.version)
+        },
+    );
+    let promises: Vec<PromiseRow> = rows
         .promises
         .values()
         .filter(|p| p.bill_id.as_deref() == Some(id.as_str()) && p.amount > 0)
@@ -233,7 +268,15 @@ fn paid(
             ..p.clone()
         })
         .collect();
-    Ok(())
+    change.promises.extend(promises);
+}
+
+/// Puts `row` in the change, in place of the bill's earlier row in it if there is one.
+fn put_bill(change: &mut Change, row: BillRow) {
+    match change.bills.iter_mut().find(|b| b.id == row.id) {
+        Some(earlier) => *earlier = row,
+        None => change.bills.push(row),
+    }
 }
 
 fn purchase_cancelled(change: &mut Change, rows: &MemberRows, e: &PurchaseCancelled) {
@@ -261,6 +304,22 @@ fn bill_adjusted(
 ) -> Result<(), ProjectionError> {
     let bill = bill(rows, e.bill_id)?;
     change.member.credit_balance += e.credited;
+    // What was applied to the bill and no longer is, balances first, was credited.
+    let balance_applied = bill.balance_applied.min(e.items_total + e.fee);
+    let paid_amount = bill.paid_amount.min(e.amount);
+    if !e.cancelled && e.amount - paid_amount <= 0 {
+        // What is left on it was paid already, or its balances cover it whole.
+        let bill = BillRow {
+            items_total: e.items_total,
+            fee: e.fee,
+            amount: e.amount,
+            balance_applied,
+            paid_amount,
+            ..bill
+        };
+        paid(change, rows, bill, business_date(change.occurred_at));
+        return Ok(());
+    }
     let status = match (e.cancelled, bill.status, e.reason) {
         (true, BillStatus::Overdue, _) => {
             change.member.overdue_bills -= 1;
@@ -275,7 +334,8 @@ fn bill_adjusted(
         items_total: e.items_total,
         fee: e.fee,
         amount: e.amount,
-        balance_applied: bill.balance_applied - e.credited,
+        balance_applied,
+        paid_amount,
         status,
         ..updated(bill, change.version)
     });

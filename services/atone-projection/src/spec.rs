@@ -2,7 +2,7 @@
 //! already reflect, when one more event arrives, then this change (or this refusal).
 
 use atone_domain::{
-    AdjustmentReason, BillAdjusted, BillOverdue, CreditLimitChanged, Envelope, Event,
+    AdjustmentReason, Application, BillAdjusted, BillOverdue, CreditLimitChanged, Envelope, Event,
     MemberBillIssued, MonthlyBillIssued, PaymentCompleted, PaymentMethod, PaymentMethodChanged,
     PaymentMode, PaymentPromiseCreated, PaymentReceived, PurchaseCancelled, PurchaseCompleted,
     RecordedEvent, RefundIssued, ReminderIssued,
@@ -185,6 +185,7 @@ fn a_bill_is_issued_unpaid_and_marks_its_promises_billed() {
             items_total: 5000,
             fee: 0,
             balance_applied: 0,
+            paid_amount: 0,
             status: BillStatus::Unpaid,
             issued_date: date(1, 15),
             due_date: date(1, 29),
@@ -292,6 +293,7 @@ fn monthly(period_promises: &[u128], items_total: i64, fee: i64, applied: i64) -
     })
 }
 
+/// Money received naming `bill`, all of it paying that bill (`applied`) or none of it.
 fn received(bill: u128, amount: i64, applied: bool) -> Event {
     Event::PaymentReceived(PaymentReceived {
         transaction_id: "tx-1".into(),
@@ -299,6 +301,15 @@ fn received(bill: u128, amount: i64, applied: bool) -> Event {
         amount,
         received_at: at(),
         applied,
+        applications: if applied {
+            vec![Application {
+                bill_id: id(bill),
+                amount,
+                left: 0,
+            }]
+        } else {
+            Vec::new()
+        },
     })
 }
 
@@ -449,6 +460,121 @@ fn money_received_pays_the_bill_it_matches_or_becomes_unapplied_balance() {
     assert!(change.bills.is_empty());
     assert_eq!(change.member.unapplied_balance, 4000);
     assert_eq!(change.member.outstanding_amount, 5000);
+}
+
+/// Money received naming no bill, applied as `applications` (bill, yen, left).
+fn applied(amount: i64, applications: &[(u128, i64, i64)]) -> Event {
+    Event::PaymentReceived(PaymentReceived {
+        transaction_id: "tx-2".into(),
+        bill_id: None,
+        amount,
+        received_at: at(),
+        applied: !applications.is_empty(),
+        applications: applications
+            .iter()
+            .map(|&(bill, amount, left)| Application {
+                bill_id: id(bill),
+                amount,
+                left,
+            })
+            .collect(),
+    })
+}
+
+#[test]
+fn money_applied_in_part_lowers_what_is_left_and_frees_no_credit() {
+    let change = then_expect_change(
+        Spec::given([purchased(50_000), promised(2, 5000), billed(3, &[2], 5000)])
+            .when_next(applied(2000, &[(3, 2000, 3000)])),
+    );
+    assert_eq!(change.bills.len(), 1);
+    assert_eq!(
+        (
+            change.bills[0].status,
+            change.bills[0].paid_amount,
+            change.bills[0].amount
+        ),
+        (BillStatus::Unpaid, 2000, 5000)
+    );
+    assert!(change.promises.is_empty());
+    assert_eq!(
+        (
+            change.member.outstanding_amount,
+            change.member.unapplied_balance
+        ),
+        (5000, 0)
+    );
+}
+
+#[test]
+fn money_over_two_bills_pays_one_lowers_the_other_and_keeps_the_rest() {
+    let given = [
+        purchased(50_000),
+        promised(2, 5000),
+        billed(3, &[2], 5000),
+        promised(4, 1000),
+        billed(5, &[4], 1000),
+    ];
+    // 7,000 pays both bills (5,000 and 1,000) and 1,000 is kept.
+    let change = then_expect_change(
+        Spec::given(given.clone()).when_next(applied(7000, &[(3, 5000, 0), (5, 1000, 0)])),
+    );
+    assert_eq!(change.bills.len(), 2);
+    assert!(change.bills.iter().all(|b| b.status == BillStatus::Paid));
+    assert_eq!(change.promises.len(), 2);
+    assert_eq!(
+        (
+            change.member.outstanding_amount,
+            change.member.unapplied_balance
+        ),
+        (0, 1000)
+    );
+    // Paid in two parts, the bill's paid amount adds up.
+    let mut events = given.to_vec();
+    events.push(applied(400, &[(5, 400, 600)]));
+    let change = then_expect_change(Spec::given(events).when_next(applied(600, &[(5, 600, 0)])));
+    assert_eq!(change.bills.len(), 1);
+    assert_eq!(
+        (change.bills[0].status, change.bills[0].paid_amount),
+        (BillStatus::Paid, 1000)
+    );
+}
+
+#[test]
+fn an_adjustment_that_leaves_nothing_to_pay_pays_the_bill() {
+    // 4,000 of 5,000 paid, then 2,000 of the order cancelled: 3,000 asked and paid, 1,000
+    // credited.
+    let change = then_expect_change(
+        Spec::given([
+            purchased(50_000),
+            promised(2, 5000),
+            billed(3, &[2], 5000),
+            applied(4000, &[(3, 4000, 1000)]),
+            cancelled(2000, 3000, 0),
+        ])
+        .when_next(Event::BillAdjusted(BillAdjusted {
+            bill_id: id(3),
+            reason: AdjustmentReason::Cancellation,
+            items_total: 3000,
+            fee: 0,
+            amount: 3000,
+            cancelled: false,
+            credited: 1000,
+        })),
+    );
+    let bill = &change.bills[0];
+    assert_eq!(
+        (bill.status, bill.amount, bill.paid_amount, bill.paid_date),
+        (BillStatus::Paid, 3000, 3000, Some(date(1, 15)))
+    );
+    assert_eq!(change.promises[0].status, PromiseStatus::Paid);
+    assert_eq!(
+        (
+            change.member.outstanding_amount,
+            change.member.credit_balance
+        ),
+        (0, 1000)
+    );
 }
 
 #[test]

@@ -166,7 +166,7 @@ impl Model {
             }
             Step::Complete { bill, exact } => {
                 let id = self.bill(*bill)?;
-                let due = self.member.bills[&id].amount;
+                let due = self.member.bills[&id].left();
                 Command::CompletePayment(CompletePayment {
                     bill_id: id,
                     amount: if *exact { due } else { due + 1 },
@@ -179,7 +179,7 @@ impl Model {
             } => {
                 let bill_id = bill.and_then(|n| self.bill(n));
                 let amount = match bill_id {
-                    Some(id) if *exact => self.member.bills[&id].amount.max(1),
+                    Some(id) if *exact => self.member.bills[&id].left().max(1),
                     _ => *amount,
                 };
                 Command::ReceivePayment(ReceivePayment {
@@ -187,6 +187,7 @@ impl Model {
                     bill_id,
                     amount,
                     received_at: self.now,
+                    hold: false,
                 })
             }
             Step::Cancel { promise, amount } => {
@@ -405,6 +406,12 @@ impl Model {
                 "bill {}",
                 id
             );
+            prop_assert_eq!(
+                (read.balance_applied, read.paid_amount),
+                (b.balance_applied, b.paid),
+                "bill {}",
+                id
+            );
         }
 
         // Every yen received: on the bill it paid, or in the unapplied balance, from which
@@ -412,14 +419,19 @@ impl Model {
         let (mut kept, mut left) = (0, 0);
         for e in &self.envelopes {
             match e.event() {
-                Event::PaymentReceived(r) if r.applied => {
-                    let paid = r.bill_id.and_then(|id| m.bills.get(&id));
-                    prop_assert!(
-                        paid.is_some_and(|b| b.state == BillState::Paid),
-                        "money applied to a bill that is not paid"
-                    );
+                Event::PaymentReceived(r) => {
+                    let applied: i64 = r.paid_bills().iter().map(|a| a.amount).sum();
+                    prop_assert!(applied <= r.amount, "more applied than received");
+                    for a in r.paid_bills().iter().filter(|a| a.left == 0) {
+                        prop_assert!(
+                            m.bills
+                                .get(&a.bill_id)
+                                .is_some_and(|b| b.state == BillState::Paid),
+                            "money settled a bill that is not paid"
+                        );
+                    }
+                    kept += r.kept();
                 }
-                Event::PaymentReceived(r) => kept += r.amount,
                 Event::RefundIssued(r) => left += r.from_unapplied,
                 Event::MonthlyBillIssued(b) => left += b.unapplied_applied,
                 _ => {}

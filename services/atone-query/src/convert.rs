@@ -57,6 +57,12 @@ pub fn bill(row: &BillRow) -> v1::MemberBill {
         balance_applied: row.balance_applied,
         overdue_since: date_or_empty(row.overdue_since),
         reminders_sent: row.reminders_sent,
+        paid_amount: row.paid_amount,
+        left_to_pay: if row.status.is_open() {
+            row.amount - row.paid_amount
+        } else {
+            0
+        },
     }
 }
 

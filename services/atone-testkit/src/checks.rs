@@ -209,15 +209,20 @@ pub async fn assert_read_models_match_event_store_except(db: &DatabaseConnection
             .collect();
         assert_eq!(read, expected, "promises of {user}");
 
-        let read: BTreeMap<String, (i64, i64, i64, String)> = bills
+        type BillFacts = ((i64, i64, i64), (i64, i64), String);
+        let read: BTreeMap<String, BillFacts> = bills
             .iter()
             .filter(|b| &b.user_id == user)
             .map(|b| {
-                let row = (b.amount, b.items_total, b.fee, b.status.clone());
+                let row = (
+                    (b.amount, b.items_total, b.fee),
+                    (b.balance_applied, b.paid_amount),
+                    b.status.clone(),
+                );
                 (b.id.clone(), row)
             })
             .collect();
-        let expected: BTreeMap<String, (i64, i64, i64, String)> = member
+        let expected: BTreeMap<String, BillFacts> = member
             .bills
             .iter()
             .map(|(id, b)| {
@@ -228,7 +233,11 @@ pub async fn assert_read_models_match_event_store_except(db: &DatabaseConnection
                     BillState::Unpaid if b.adjusted => "adjusted",
                     BillState::Unpaid => "unpaid",
                 };
-                let row = (b.amount, b.items_total, b.fee, status.to_owned());
+                let row = (
+                    (b.amount, b.items_total, b.fee),
+                    (b.balance_applied, b.paid),
+                    status.to_owned(),
+                );
                 (id.to_string(), row)
             })
             .collect();

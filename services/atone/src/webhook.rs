@@ -120,14 +120,36 @@ async fn receive(State(webhook): State<Webhook>, request: Request) -> Response {
         );
     }
     match record_or_keep(&webhook.handler, notification, &body).await {
-        Ok((Reply::ReceivePayment { applied, version }, None)) => answer(
-            StatusCode::OK,
-            serde_json::json!({ "applied": applied, "version": version }),
-        ),
-        Ok((Reply::ReceivePayment { applied, version }, Some(kept_as))) => answer(
+        Ok((
+            Reply::ReceivePayment {
+                applied,
+                applications,
+                kept,
+                version,
+            },
+            None,
+        )) => answer(
             StatusCode::OK,
             serde_json::json!({
                 "applied": applied,
+                "applications": applications,
+                "kept": kept,
+                "version": version,
+            }),
+        ),
+        Ok((
+            Reply::ReceivePayment {
+                applied,
+                kept,
+                version,
+                ..
+            },
+            Some(kept_as),
+        )) => answer(
+            StatusCode::OK,
+            serde_json::json!({
+                "applied": applied,
+                "kept": kept,
                 "version": version,
                 "kept_as": kept_as,
                 "reason": "the event id was used before for another notification: this money is kept as the member's unapplied balance, under its own transaction id, for an operator to apply or refund",
@@ -159,7 +181,7 @@ async fn record_or_keep(
     n: Notification,
     body: &[u8],
 ) -> Result<(Reply, Option<String>), CommandError> {
-    match record(handler, n.clone()).await {
+    match record(handler, n.clone(), false).await {
         Err(CommandError::Domain(DomainError::IdempotencyKeyReused { .. })) => {
             let kept_as = reused_id(&n.event_id, body);
             tracing::warn!(
@@ -172,7 +194,7 @@ async fn record_or_keep(
                 bill_id: String::new(),
                 ..n
             };
-            record(handler, kept)
+            record(handler, kept, true)
                 .await
                 .map(|reply| (reply, Some(kept_as)))
         }
@@ -193,8 +215,13 @@ fn reused_id(event_id: &str, body: &[u8]) -> String {
     format!("{}#reused-{digest}", &event_id[..cut])
 }
 
-/// Records the notification as `ReceivePayment`, keyed by its event id.
-async fn record(handler: &CommandHandler, n: Notification) -> Result<Reply, CommandError> {
+/// Records the notification as `ReceivePayment`, keyed by its event id; `hold` keeps the
+/// money unapplied.
+async fn record(
+    handler: &CommandHandler,
+    n: Notification,
+    hold: bool,
+) -> Result<Reply, CommandError> {
     validate::user_id(&n.user_id)?;
     validate::idempotency_key(&n.event_id).map_err(|e| match e {
         DomainError::InvalidArgument { reason, .. } => DomainError::InvalidArgument {
@@ -212,6 +239,7 @@ async fn record(handler: &CommandHandler, n: Notification) -> Result<Reply, Comm
         bill_id,
         amount: n.amount,
         received_at: n.paid_at,
+        hold,
     });
     let correlation_id = format!("webhook:{}", n.event_id);
     handler

@@ -121,18 +121,22 @@ impl Member {
 }
 
 /// `bill` with `cancelled` yen fewer of items. With no items left it is cancelled, fee and
-/// all; balance applied to it that it no longer needs goes back to the member.
+/// all. What was applied to it that it no longer needs, its balances first and then money
+/// received, goes back to the member as credit; a bill whose payments cover what is left
+/// is paid.
 fn shrunk(bill_id: Uuid, bill: &Bill, cancelled: i64) -> BillAdjusted {
     let items_total = bill.items_total - cancelled;
     let fee = if items_total > 0 { bill.fee } else { 0 };
-    let (needed, credited) = take(bill.balance_applied, items_total + fee);
+    let (needed, balance_credited) = take(bill.balance_applied, items_total + fee);
+    let amount = items_total + fee - needed;
+    let (_, paid_credited) = take(bill.paid, amount);
     BillAdjusted {
         bill_id,
         reason: AdjustmentReason::Cancellation,
         items_total,
         fee,
-        amount: items_total + fee - needed,
+        amount,
         cancelled: items_total == 0,
-        credited,
+        credited: balance_credited + paid_credited,
     }
 }

@@ -1,9 +1,11 @@
 //! 支払い: the strict operator call, money received from providers, and refunds.
 
+use uuid::Uuid;
+
 use super::{positive_amount, zero_or_positive};
 use crate::command::{CompletePayment, Context, Decision, IssueRefund, ReceivePayment, Reply};
-use crate::event::{Event, PaymentCompleted, PaymentReceived, RefundIssued};
-use crate::member::{BillState, Member};
+use crate::event::{Application, Event, PaymentCompleted, PaymentReceived, RefundIssued};
+use crate::member::{Bill, BillState, Member, take};
 use crate::validate::MAX_ID_BYTES;
 use crate::{AmountOf, DomainError, business_date};
 
@@ -35,10 +37,10 @@ impl Member {
             BillState::Cancelled => return Err(DomainError::BillCancelled { bill_id: c.bill_id }),
             BillState::Unpaid => {}
         }
-        if c.amount != bill.amount {
+        if c.amount != bill.left() {
             return Err(DomainError::AmountMismatch {
                 what: AmountOf::Bill,
-                expected: bill.amount,
+                expected: bill.left(),
                 given: c.amount,
             });
         }
@@ -53,9 +55,11 @@ impl Member {
         Ok(Decision::Append { events, reply })
     }
 
-    /// Money that arrived is recorded whatever it matches: it pays the bill it names when
-    /// that bill is unpaid and the amount is exactly the bill's; otherwise it is kept as the
-    /// member's unapplied balance, to apply to the next bill or refund.
+    /// Money that arrived is recorded whatever it matches, and applied (消込): to the bill it
+    /// names first, then to the member's open bills, oldest due date first, each as far as
+    /// it goes. A bill it covers is paid; one it does not stays open with less left to pay.
+    /// What is left over is kept as the member's unapplied balance, which the next close
+    /// applies to its bill (or a refund pays back).
     pub(crate) fn receive_payment(&self, c: &ReceivePayment) -> Result<Decision, DomainError> {
         if c.transaction_id.trim().is_empty() || c.transaction_id.len() > MAX_ID_BYTES {
             return Err(DomainError::invalid(
@@ -64,22 +68,45 @@ impl Member {
             ));
         }
         positive_amount("amount", c.amount, "money received")?;
-        let applied = c
-            .bill_id
-            .and_then(|id| self.bills.get(&id))
-            .is_some_and(|bill| bill.is_unpaid() && bill.amount == c.amount);
-        let events = vec![Event::PaymentReceived(PaymentReceived {
+        let mut open: Vec<(Uuid, &Bill)> = self
+            .bills
+            .iter()
+            .filter(|(_, b)| b.left() > 0)
+            .map(|(id, b)| (*id, b))
+            .collect();
+        // The named bill first, then by due date; ids are UUIDv7, so older bills first on
+        // the same date.
+        open.sort_by_key(|(id, b)| (Some(*id) != c.bill_id, b.due_date, *id));
+        if c.hold {
+            open.clear();
+        }
+        let mut money = c.amount;
+        let mut applications = Vec::new();
+        for (bill_id, bill) in open {
+            if money == 0 {
+                break;
+            }
+            let (applied, _) = take(money, bill.left());
+            money -= applied;
+            applications.push(Application {
+                bill_id,
+                amount: applied,
+                left: bill.left() - applied,
+            });
+        }
+        let received = PaymentReceived {
             transaction_id: c.transaction_id.clone(),
             bill_id: c.bill_id,
             amount: c.amount,
             received_at: c.received_at,
-            applied,
-        })];
-        let reply = Reply::ReceivePayment {
-            applied,
-            version: self.version + 1,
+            applied: !applications.is_empty(),
+            applications,
         };
-        Ok(Decision::Append { events, reply })
+        let reply = Reply::received(&received, self.version + 1);
+        Ok(Decision::Append {
+            events: vec![Event::PaymentReceived(received)],
+            reply,
+        })
     }
 
     /// Pays back from the unapplied balance first, then from the credit balance.

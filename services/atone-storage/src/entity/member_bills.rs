@@ -23,6 +23,8 @@ pub struct Model {
     pub items_total: i64,
     pub fee: i64,
     pub balance_applied: i64,
+    /// Money received applied to the bill; `amount - paid_amount` is left to pay.
+    pub paid_amount: i64,
     pub overdue_since: Option<Date>,
     pub reminders_sent: i64,
 }

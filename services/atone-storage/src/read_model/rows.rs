@@ -123,6 +123,7 @@ pub(crate) fn bill_row(m: member_bills::Model) -> Result<BillRow, StorageError> 
         items_total: m.items_total,
         fee: m.fee,
         balance_applied: m.balance_applied,
+        paid_amount: m.paid_amount,
         status,
         issued_date: m.issued_date,
         due_date: m.due_date,
@@ -151,6 +152,7 @@ pub(crate) fn bill_model(row: &BillRow) -> member_bills::ActiveModel {
         items_total: Set(row.items_total),
         fee: Set(row.fee),
         balance_applied: Set(row.balance_applied),
+        paid_amount: Set(row.paid_amount),
         overdue_since: Set(row.overdue_since),
         reminders_sent: Set(row.reminders_sent),
     }

@@ -284,7 +284,7 @@ async fn every_bad_input_is_refused(backend: Backend) {
             name: "a wrong payment amount",
             call: pay_with(&unpaid_bill, 1999),
             code: Code::FailedPrecondition,
-            says: "does not match the bill's amount of 2000 yen",
+            says: "does not match what is left to pay on the bill of 2000 yen",
         },
         Case {
             name: "a payment of 0",

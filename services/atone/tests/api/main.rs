@@ -1,5 +1,6 @@
 //! atone over its real gRPC API, on SQLite and on the local MariaDB.
 
+mod applying;
 mod auth;
 mod aws_region;
 mod bad_input;

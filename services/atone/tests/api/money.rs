@@ -4,7 +4,8 @@
 use atone_api::tonic::Code;
 use atone_api::v1::{
     self, BillStatus, CancelPurchaseRequest, ChangeCreditLimitRequest, CompletePaymentRequest,
-    IssueImmediateBillRequest, IssueRefundRequest, PromiseStatus, ReceivePaymentRequest,
+    IssueImmediateBillRequest, IssueRefundRequest, PaymentApplication, PromiseStatus,
+    ReceivePaymentRequest,
 };
 use atone_command::ManualClock;
 
@@ -186,40 +187,52 @@ async fn money_received_is_never_lost(backend: Backend) {
         .expect("bill")
         .into_inner();
 
-    // Another amount: kept as unapplied money; sent twice, recorded once.
-    let mismatched = command
+    // Less than the bill: it pays the bill in part (消込); sent twice, recorded once.
+    let part = command
         .receive_payment(received(&user, "tx-1", &bill.bill_id, 4000))
         .await
-        .expect("mismatched money is still taken")
+        .expect("money for part of the bill")
         .into_inner();
     let duplicate = command
         .receive_payment(received(&user, "tx-1", &bill.bill_id, 4000))
         .await
         .expect("the same transaction again")
         .into_inner();
-    assert!(!mismatched.applied);
     assert_eq!(
-        duplicate, mismatched,
-        "the duplicate answers the first reply"
+        (part.applied, part.applications.clone(), part.kept),
+        (
+            true,
+            vec![PaymentApplication {
+                bill_id: bill.bill_id.clone(),
+                amount: 4000,
+                left: 1000,
+            }],
+            0
+        )
     );
-    let member = get_member(&app, &user, mismatched.version).await;
+    assert_eq!(duplicate, part, "the duplicate answers the first reply");
+    let member = get_member(&app, &user, part.version).await;
+    let open = bill_of(&member, &bill.bill_id);
     assert_eq!(
-        member.summary.as_ref().map(|s| s.unapplied_balance),
-        Some(4000)
+        (open.status, open.paid_amount, open.left_to_pay),
+        (BillStatus::Unpaid as i32, 4000, 1000)
     );
+    let summary = member.summary.as_ref().expect("summary");
+    // The purchase's credit comes back when the bill is paid in full.
     assert_eq!(
-        bill_of(&member, &bill.bill_id).status,
-        BillStatus::Unpaid as i32
+        (summary.outstanding_amount, summary.unapplied_balance),
+        (5000, 0)
     );
 
-    // The bill's amount pays it; twice is once. Then the bill is paid: more money for it
-    // is unapplied too.
+    // More than is left: the bill is paid and the rest kept; twice is once. Then money
+    // for the paid bill is kept whole.
     let paid = command
         .receive_payment(received(&user, "tx-2", &bill.bill_id, 5000))
         .await
-        .expect("matching money")
+        .expect("the rest and more")
         .into_inner();
-    assert!(paid.applied);
+    assert_eq!((paid.applied, paid.kept), (true, 4000));
+    assert_eq!(paid.applications[0].left, 0);
     command
         .receive_payment(received(&user, "tx-2", &bill.bill_id, 5000))
         .await
@@ -229,11 +242,12 @@ async fn money_received_is_never_lost(backend: Backend) {
         .await
         .expect("money for a paid bill")
         .into_inner();
-    assert!(!late.applied);
+    assert_eq!((late.applied, late.kept), (false, 5000));
     let member = get_member(&app, &user, late.version).await;
+    let settled = bill_of(&member, &bill.bill_id);
     assert_eq!(
-        bill_of(&member, &bill.bill_id).status,
-        BillStatus::Paid as i32
+        (settled.status, settled.paid_amount, settled.left_to_pay),
+        (BillStatus::Paid as i32, 5000, 0)
     );
     let summary = member.summary.expect("summary");
     assert_eq!(

@@ -262,7 +262,9 @@ async fn run_walkthrough(tls: Option<&TestPki>) {
         "step B answers a bill id:\n{stdout}"
     );
     assert_eq!(
-        stdout.matches("{\"applied\":true,\"version\":4}").count(),
+        stdout
+            .matches("\"left\":0}],\"applied\":true,\"kept\":0,\"version\":4}")
+            .count(),
         2,
         "both webhooks answer the same, version 4:\n{stdout}"
     );
@@ -404,6 +406,10 @@ async fn the_month_walkthrough_works_as_written() {
         "\"fee\": \"209\"",
         "\"amount\": \"4709\"",
         "\"applied\": true",
+        "\"left\": \"709\"",
+        "\"kept\": \"291\"",
+        "\"paidAmount\": \"4709\"",
+        "\"unappliedBalance\": \"291\"",
         "\"creditBalance\": \"1000\"",
         "BILL_STATUS_PAID",
     ] {
@@ -444,7 +450,8 @@ async fn the_curl_walkthrough_works_as_written() {
     for shown in [
         "\"promiseId\":\"",
         "\"billId\":\"",
-        "{\"applied\":true,\"version\":4}",
+        "{\"applications\":[{\"amount\":5000,\"bill_id\":\"",
+        "\"left\":0}],\"applied\":true,\"kept\":0,\"version\":4}",
         "\"version\":\"4\"",
         "\"status\":\"BILL_STATUS_PAID\"",
         "\"status\":\"PROMISE_STATUS_PAID\"",

@@ -126,7 +126,14 @@ async fn the_webhook_records_signed_payments_only(backend: Backend) {
     let first = post(&app, &good, Some(&signature)).await;
     assert_eq!(
         (first.status, first.body.as_str()),
-        (200, "{\"applied\":true,\"version\":4}")
+        (
+            200,
+            format!(
+                "{{\"applications\":[{{\"amount\":5000,\"bill_id\":\"{}\",\"left\":0}}],\"applied\":true,\"kept\":0,\"version\":4}}",
+                bill.bill_id
+            )
+            .as_str()
+        )
     );
     let replay = post(&app, &good, Some(&signature)).await;
     assert_eq!((replay.status, replay.body), (first.status, first.body));
@@ -137,7 +144,10 @@ async fn the_webhook_records_signed_payments_only(backend: Backend) {
     let answer = post(&app, &late, Some(&sign(OLD_SECRET, now(), late.as_bytes()))).await;
     assert_eq!(
         (answer.status, answer.body.as_str()),
-        (200, "{\"applied\":false,\"version\":5}")
+        (
+            200,
+            "{\"applications\":[],\"applied\":false,\"kept\":5000,\"version\":5}"
+        )
     );
     assert_eq!(events_of_type(&app.db, "PaymentReceived").await.len(), 2);
 
@@ -173,7 +183,8 @@ async fn with_authentication_on_and_no_secret_there_is_no_webhook() {
 
 /// An event id used again for another notification (another amount) is money received
 /// all the same: kept as the member's unapplied balance under its own transaction id, once
-/// however often it is replayed; the first notification's payment stands.
+/// however often it is replayed, and not applied to the open bill (an operator looks at
+/// it); the first notification's payment stands.
 async fn a_reused_event_id_is_money_kept_not_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let user = unique_user("reused");
@@ -192,7 +203,8 @@ async fn a_reused_event_id_is_money_kept_not_refused(backend: Backend) {
         .into_inner()
         .bill_id;
     let secret = atone::webhook::DEVELOPMENT_SECRET;
-    let first = notification("evt-reused", &user, &bill, 5000);
+    // The first pays 2,000 of the bill: 3,000 is left open.
+    let first = notification("evt-reused", &user, &bill, 2000);
     let paid = post(&app, &first, Some(&sign(secret, now(), first.as_bytes()))).await;
     assert_eq!(paid.status, 200, "{}", paid.body);
     let other = notification("evt-reused", &user, &bill, 6000);
@@ -200,6 +212,7 @@ async fn a_reused_event_id_is_money_kept_not_refused(backend: Backend) {
     assert_eq!(kept.status, 200, "money is never refused: {}", kept.body);
     let answer: serde_json::Value = serde_json::from_str(&kept.body).expect("JSON");
     assert_eq!(answer["applied"], false, "{answer}");
+    assert_eq!(answer["kept"], 6000, "{answer}");
     let kept_as = answer["kept_as"].as_str().expect("the id it is kept under");
     assert!(kept_as.starts_with("evt-reused#reused-"), "{kept_as}");
     assert!(
@@ -218,7 +231,11 @@ async fn a_reused_event_id_is_money_kept_not_refused(backend: Backend) {
         summary.unapplied_balance, 6000,
         "the second notification's money is kept"
     );
-    assert_eq!(summary.outstanding_amount, 0, "the first paid the bill");
+    assert_eq!(
+        (summary.outstanding_amount, member.bills[0].left_to_pay),
+        (5000, 3000),
+        "the first paid part of the bill, the second none of it"
+    );
     assert_read_models_match_event_store(&app.db).await;
 }
 

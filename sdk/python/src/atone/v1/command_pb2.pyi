@@ -2,9 +2,10 @@ import datetime
 
 from atone.v1 import types_pb2 as _types_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -130,12 +131,16 @@ class ReceivePaymentRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., transaction_id: _Optional[str] = ..., bill_id: _Optional[str] = ..., amount: _Optional[int] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ReceivePaymentResponse(_message.Message):
-    __slots__ = ("applied", "version")
+    __slots__ = ("applied", "version", "applications", "kept")
     APPLIED_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    APPLICATIONS_FIELD_NUMBER: _ClassVar[int]
+    KEPT_FIELD_NUMBER: _ClassVar[int]
     applied: bool
     version: int
-    def __init__(self, applied: _Optional[bool] = ..., version: _Optional[int] = ...) -> None: ...
+    applications: _containers.RepeatedCompositeFieldContainer[_types_pb2.PaymentApplication]
+    kept: int
+    def __init__(self, applied: _Optional[bool] = ..., version: _Optional[int] = ..., applications: _Optional[_Iterable[_Union[_types_pb2.PaymentApplication, _Mapping]]] = ..., kept: _Optional[int] = ...) -> None: ...
 
 class IssueRefundRequest(_message.Message):
     __slots__ = ("user_id", "amount", "idempotency_key")

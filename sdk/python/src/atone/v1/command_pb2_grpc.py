@@ -111,7 +111,8 @@ class CommandServiceServicer:
 
     def CompletePayment(self, request, context):
         """支払い完了: marks a bill paid and frees its credit, strictly: an unknown or paid bill,
-        or another amount, is refused. Payment providers use ReceivePayment instead.
+        or another amount than what is left to pay, is refused. Payment providers use
+        ReceivePayment instead.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -135,9 +136,11 @@ class CommandServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ReceivePayment(self, request, context):
-        """入金: money a payment provider received. It pays the bill it names when that bill is
-        unpaid and the amount is the bill's; otherwise it is kept as the member's unapplied
-        balance (never refused). The provider's transaction id is the idempotency key.
+        """入金: money a payment provider received, never refused, and applied (消込): to the bill
+        it names first, then to the member's open bills, oldest due date first, each as far as
+        it goes. A bill it covers is paid; a bill it covers in part stays open with less left
+        to pay (and goes overdue on its date). What is left over is kept as the member's
+        unapplied balance. The provider's transaction id is the idempotency key.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -193,18 +193,20 @@ class BillAdjusted(_message.Message):
     def __init__(self, bill_id: _Optional[str] = ..., reason: _Optional[_Union[AdjustmentReason, str]] = ..., items_total: _Optional[int] = ..., fee: _Optional[int] = ..., amount: _Optional[int] = ..., cancelled: _Optional[bool] = ..., credited: _Optional[int] = ...) -> None: ...
 
 class PaymentReceived(_message.Message):
-    __slots__ = ("transaction_id", "bill_id", "amount", "received_at", "applied")
+    __slots__ = ("transaction_id", "bill_id", "amount", "received_at", "applied", "applications")
     TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     BILL_ID_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
     APPLIED_FIELD_NUMBER: _ClassVar[int]
+    APPLICATIONS_FIELD_NUMBER: _ClassVar[int]
     transaction_id: str
     bill_id: str
     amount: int
     received_at: _timestamp_pb2.Timestamp
     applied: bool
-    def __init__(self, transaction_id: _Optional[str] = ..., bill_id: _Optional[str] = ..., amount: _Optional[int] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., applied: _Optional[bool] = ...) -> None: ...
+    applications: _containers.RepeatedCompositeFieldContainer[_types_pb2.PaymentApplication]
+    def __init__(self, transaction_id: _Optional[str] = ..., bill_id: _Optional[str] = ..., amount: _Optional[int] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., applied: _Optional[bool] = ..., applications: _Optional[_Iterable[_Union[_types_pb2.PaymentApplication, _Mapping]]] = ...) -> None: ...
 
 class RefundIssued(_message.Message):
     __slots__ = ("refund_id", "amount", "from_credit", "from_unapplied")

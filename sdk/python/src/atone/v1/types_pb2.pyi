@@ -96,7 +96,7 @@ class PaymentPromise(_message.Message):
     def __init__(self, promise_id: _Optional[str] = ..., order_id: _Optional[str] = ..., user_id: _Optional[str] = ..., product_id: _Optional[str] = ..., product_name: _Optional[str] = ..., amount: _Optional[int] = ..., payment_mode: _Optional[_Union[PaymentMode, str]] = ..., due_date: _Optional[str] = ..., status: _Optional[_Union[PromiseStatus, str]] = ..., bill_id: _Optional[str] = ..., purchased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_version: _Optional[int] = ..., cancelled_amount: _Optional[int] = ...) -> None: ...
 
 class MemberBill(_message.Message):
-    __slots__ = ("bill_id", "user_id", "promise_ids", "amount", "status", "issued_date", "due_date", "paid_date", "created_version", "kind", "period", "items_total", "fee", "balance_applied", "overdue_since", "reminders_sent")
+    __slots__ = ("bill_id", "user_id", "promise_ids", "amount", "status", "issued_date", "due_date", "paid_date", "created_version", "kind", "period", "items_total", "fee", "balance_applied", "overdue_since", "reminders_sent", "paid_amount", "left_to_pay")
     BILL_ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     PROMISE_IDS_FIELD_NUMBER: _ClassVar[int]
@@ -113,6 +113,8 @@ class MemberBill(_message.Message):
     BALANCE_APPLIED_FIELD_NUMBER: _ClassVar[int]
     OVERDUE_SINCE_FIELD_NUMBER: _ClassVar[int]
     REMINDERS_SENT_FIELD_NUMBER: _ClassVar[int]
+    PAID_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    LEFT_TO_PAY_FIELD_NUMBER: _ClassVar[int]
     bill_id: str
     user_id: str
     promise_ids: _containers.RepeatedScalarFieldContainer[str]
@@ -129,7 +131,19 @@ class MemberBill(_message.Message):
     balance_applied: int
     overdue_since: str
     reminders_sent: int
-    def __init__(self, bill_id: _Optional[str] = ..., user_id: _Optional[str] = ..., promise_ids: _Optional[_Iterable[str]] = ..., amount: _Optional[int] = ..., status: _Optional[_Union[BillStatus, str]] = ..., issued_date: _Optional[str] = ..., due_date: _Optional[str] = ..., paid_date: _Optional[str] = ..., created_version: _Optional[int] = ..., kind: _Optional[_Union[BillKind, str]] = ..., period: _Optional[str] = ..., items_total: _Optional[int] = ..., fee: _Optional[int] = ..., balance_applied: _Optional[int] = ..., overdue_since: _Optional[str] = ..., reminders_sent: _Optional[int] = ...) -> None: ...
+    paid_amount: int
+    left_to_pay: int
+    def __init__(self, bill_id: _Optional[str] = ..., user_id: _Optional[str] = ..., promise_ids: _Optional[_Iterable[str]] = ..., amount: _Optional[int] = ..., status: _Optional[_Union[BillStatus, str]] = ..., issued_date: _Optional[str] = ..., due_date: _Optional[str] = ..., paid_date: _Optional[str] = ..., created_version: _Optional[int] = ..., kind: _Optional[_Union[BillKind, str]] = ..., period: _Optional[str] = ..., items_total: _Optional[int] = ..., fee: _Optional[int] = ..., balance_applied: _Optional[int] = ..., overdue_since: _Optional[str] = ..., reminders_sent: _Optional[int] = ..., paid_amount: _Optional[int] = ..., left_to_pay: _Optional[int] = ...) -> None: ...
+
+class PaymentApplication(_message.Message):
+    __slots__ = ("bill_id", "amount", "left")
+    BILL_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    LEFT_FIELD_NUMBER: _ClassVar[int]
+    bill_id: str
+    amount: int
+    left: int
+    def __init__(self, bill_id: _Optional[str] = ..., amount: _Optional[int] = ..., left: _Optional[int] = ...) -> None: ...
 
 class MemberSummary(_message.Message):
     __slots__ = ("user_id", "credit_limit", "outstanding_amount", "available_credit", "version", "payment_method", "credit_balance", "unapplied_balance", "overdue_bills")

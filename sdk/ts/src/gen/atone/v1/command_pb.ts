@@ -4,7 +4,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { PaymentMethod, PaymentMode } from "./types_pb.js";
+import type { PaymentApplication, PaymentMethod, PaymentMode } from "./types_pb.js";
 import { file_atone_v1_types } from "./types_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file atone/v1/command.proto.
  */
 export const file_atone_v1_command: GenFile = /*@__PURE__*/
-  fileDesc("ChZhdG9uZS92MS9jb21tYW5kLnByb3RvEghhdG9uZS52MSKiAQoPUHVyY2hhc2VSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIUCgxwcm9kdWN0X25hbWUYAyABKAkSDgoGYW1vdW50GAQgASgDEisKDHBheW1lbnRfbW9kZRgFIAEoDjIVLmF0b25lLnYxLlBheW1lbnRNb2RlEhcKD2lkZW1wb3RlbmN5X2tleRgGIAEoCSJbChBQdXJjaGFzZVJlc3BvbnNlEhAKCG9yZGVyX2lkGAEgASgJEhIKCnByb21pc2VfaWQYAiABKAkSEAoIZHVlX2RhdGUYAyABKAkSDwoHdmVyc2lvbhgEIAEoAyJpChlJc3N1ZUltbWVkaWF0ZUJpbGxSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKcHJvbWlzZV9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIlAKGklzc3VlSW1tZWRpYXRlQmlsbFJlc3BvbnNlEg8KB2JpbGxfaWQYASABKAkSEAoIZHVlX2RhdGUYAiABKAkSDwoHdmVyc2lvbhgDIAEoAyJjChZDb21wbGV0ZVBheW1lbnRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDwoHYmlsbF9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIioKF0NvbXBsZXRlUGF5bWVudFJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAMibAoXU2V0UGF5bWVudE1ldGhvZFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRInCgZtZXRob2QYAiABKA4yFy5hdG9uZS52MS5QYXltZW50TWV0aG9kEhcKD2lkZW1wb3RlbmN5X2tleRgDIAEoCSIrChhTZXRQYXltZW50TWV0aG9kUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoAyJjChVDYW5jZWxQdXJjaGFzZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIlcKFkNhbmNlbFB1cmNoYXNlUmVzcG9uc2USEgoKcHJvbWlzZV9pZBgBIAEoCRIYChByZW1haW5pbmdfYW1vdW50GAIgASgDEg8KB3ZlcnNpb24YAyABKAMikgEKFVJlY2VpdmVQYXltZW50UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhYKDnRyYW5zYWN0aW9uX2lkGAIgASgJEg8KB2JpbGxfaWQYAyABKAkSDgoGYW1vdW50GAQgASgDEi8KC3JlY2VpdmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI6ChZSZWNlaXZlUGF5bWVudFJlc3BvbnNlEg8KB2FwcGxpZWQYASABKAgSDwoHdmVyc2lvbhgCIAEoAyJOChJJc3N1ZVJlZnVuZFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZhbW91bnQYAiABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJIkkKE0lzc3VlUmVmdW5kUmVzcG9uc2USEQoJcmVmdW5kX2lkGAEgASgJEg4KBmFtb3VudBgCIAEoAxIPCgd2ZXJzaW9uGAMgASgDIlMKGENoYW5nZUNyZWRpdExpbWl0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg0KBWxpbWl0GAIgASgDEhcKD2lkZW1wb3RlbmN5X2tleRgDIAEoCSIsChlDaGFuZ2VDcmVkaXRMaW1pdFJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAMyuwUKDkNvbW1hbmRTZXJ2aWNlEkEKCFB1cmNoYXNlEhkuYXRvbmUudjEuUHVyY2hhc2VSZXF1ZXN0GhouYXRvbmUudjEuUHVyY2hhc2VSZXNwb25zZRJfChJJc3N1ZUltbWVkaWF0ZUJpbGwSIy5hdG9uZS52MS5Jc3N1ZUltbWVkaWF0ZUJpbGxSZXF1ZXN0GiQuYXRvbmUudjEuSXNzdWVJbW1lZGlhdGVCaWxsUmVzcG9uc2USVgoPQ29tcGxldGVQYXltZW50EiAuYXRvbmUudjEuQ29tcGxldGVQYXltZW50UmVxdWVzdBohLmF0b25lLnYxLkNvbXBsZXRlUGF5bWVudFJlc3BvbnNlElkKEFNldFBheW1lbnRNZXRob2QSIS5hdG9uZS52MS5TZXRQYXltZW50TWV0aG9kUmVxdWVzdBoiLmF0b25lLnYxLlNldFBheW1lbnRNZXRob2RSZXNwb25zZRJTCg5DYW5jZWxQdXJjaGFzZRIfLmF0b25lLnYxLkNhbmNlbFB1cmNoYXNlUmVxdWVzdBogLmF0b25lLnYxLkNhbmNlbFB1cmNoYXNlUmVzcG9uc2USUwoOUmVjZWl2ZVBheW1lbnQSHy5hdG9uZS52MS5SZWNlaXZlUGF5bWVudFJlcXVlc3QaIC5hdG9uZS52MS5SZWNlaXZlUGF5bWVudFJlc3BvbnNlEkoKC0lzc3VlUmVmdW5kEhwuYXRvbmUudjEuSXNzdWVSZWZ1bmRSZXF1ZXN0Gh0uYXRvbmUudjEuSXNzdWVSZWZ1bmRSZXNwb25zZRJcChFDaGFuZ2VDcmVkaXRMaW1pdBIiLmF0b25lLnYxLkNoYW5nZUNyZWRpdExpbWl0UmVxdWVzdBojLmF0b25lLnYxLkNoYW5nZUNyZWRpdExpbWl0UmVzcG9uc2ViBnByb3RvMw", [file_atone_v1_types, file_google_protobuf_timestamp]);
+  fileDesc("ChZhdG9uZS92MS9jb21tYW5kLnByb3RvEghhdG9uZS52MSKiAQoPUHVyY2hhc2VSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIUCgxwcm9kdWN0X25hbWUYAyABKAkSDgoGYW1vdW50GAQgASgDEisKDHBheW1lbnRfbW9kZRgFIAEoDjIVLmF0b25lLnYxLlBheW1lbnRNb2RlEhcKD2lkZW1wb3RlbmN5X2tleRgGIAEoCSJbChBQdXJjaGFzZVJlc3BvbnNlEhAKCG9yZGVyX2lkGAEgASgJEhIKCnByb21pc2VfaWQYAiABKAkSEAoIZHVlX2RhdGUYAyABKAkSDwoHdmVyc2lvbhgEIAEoAyJpChlJc3N1ZUltbWVkaWF0ZUJpbGxSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKcHJvbWlzZV9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIlAKGklzc3VlSW1tZWRpYXRlQmlsbFJlc3BvbnNlEg8KB2JpbGxfaWQYASABKAkSEAoIZHVlX2RhdGUYAiABKAkSDwoHdmVyc2lvbhgDIAEoAyJjChZDb21wbGV0ZVBheW1lbnRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDwoHYmlsbF9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIioKF0NvbXBsZXRlUGF5bWVudFJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAMibAoXU2V0UGF5bWVudE1ldGhvZFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRInCgZtZXRob2QYAiABKA4yFy5hdG9uZS52MS5QYXltZW50TWV0aG9kEhcKD2lkZW1wb3RlbmN5X2tleRgDIAEoCSIrChhTZXRQYXltZW50TWV0aG9kUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoAyJjChVDYW5jZWxQdXJjaGFzZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIlcKFkNhbmNlbFB1cmNoYXNlUmVzcG9uc2USEgoKcHJvbWlzZV9pZBgBIAEoCRIYChByZW1haW5pbmdfYW1vdW50GAIgASgDEg8KB3ZlcnNpb24YAyABKAMikgEKFVJlY2VpdmVQYXltZW50UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhYKDnRyYW5zYWN0aW9uX2lkGAIgASgJEg8KB2JpbGxfaWQYAyABKAkSDgoGYW1vdW50GAQgASgDEi8KC3JlY2VpdmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ8ChZSZWNlaXZlUGF5bWVudFJlc3BvbnNlEg8KB2FwcGxpZWQYASABKAgSDwoHdmVyc2lvbhgCIAEoAxIyCgxhcHBsaWNhdGlvbnMYAyADKAsyHC5hdG9uZS52MS5QYXltZW50QXBwbGljYXRpb24SDAoEa2VwdBgEIAEoAyJOChJJc3N1ZVJlZnVuZFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZhbW91bnQYAiABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJIkkKE0lzc3VlUmVmdW5kUmVzcG9uc2USEQoJcmVmdW5kX2lkGAEgASgJEg4KBmFtb3VudBgCIAEoAxIPCgd2ZXJzaW9uGAMgASgDIlMKGENoYW5nZUNyZWRpdExpbWl0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg0KBWxpbWl0GAIgASgDEhcKD2lkZW1wb3RlbmN5X2tleRgDIAEoCSIsChlDaGFuZ2VDcmVkaXRMaW1pdFJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAMyuwUKDkNvbW1hbmRTZXJ2aWNlEkEKCFB1cmNoYXNlEhkuYXRvbmUudjEuUHVyY2hhc2VSZXF1ZXN0GhouYXRvbmUudjEuUHVyY2hhc2VSZXNwb25zZRJfChJJc3N1ZUltbWVkaWF0ZUJpbGwSIy5hdG9uZS52MS5Jc3N1ZUltbWVkaWF0ZUJpbGxSZXF1ZXN0GiQuYXRvbmUudjEuSXNzdWVJbW1lZGlhdGVCaWxsUmVzcG9uc2USVgoPQ29tcGxldGVQYXltZW50EiAuYXRvbmUudjEuQ29tcGxldGVQYXltZW50UmVxdWVzdBohLmF0b25lLnYxLkNvbXBsZXRlUGF5bWVudFJlc3BvbnNlElkKEFNldFBheW1lbnRNZXRob2QSIS5hdG9uZS52MS5TZXRQYXltZW50TWV0aG9kUmVxdWVzdBoiLmF0b25lLnYxLlNldFBheW1lbnRNZXRob2RSZXNwb25zZRJTCg5DYW5jZWxQdXJjaGFzZRIfLmF0b25lLnYxLkNhbmNlbFB1cmNoYXNlUmVxdWVzdBogLmF0b25lLnYxLkNhbmNlbFB1cmNoYXNlUmVzcG9uc2USUwoOUmVjZWl2ZVBheW1lbnQSHy5hdG9uZS52MS5SZWNlaXZlUGF5bWVudFJlcXVlc3QaIC5hdG9uZS52MS5SZWNlaXZlUGF5bWVudFJlc3BvbnNlEkoKC0lzc3VlUmVmdW5kEhwuYXRvbmUudjEuSXNzdWVSZWZ1bmRSZXF1ZXN0Gh0uYXRvbmUudjEuSXNzdWVSZWZ1bmRSZXNwb25zZRJcChFDaGFuZ2VDcmVkaXRMaW1pdBIiLmF0b25lLnYxLkNoYW5nZUNyZWRpdExpbWl0UmVxdWVzdBojLmF0b25lLnYxLkNoYW5nZUNyZWRpdExpbWl0UmVzcG9uc2ViBnByb3RvMw", [file_atone_v1_types, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message atone.v1.PurchaseRequest
@@ -184,7 +184,7 @@ export type CompletePaymentRequest = Message<"atone.v1.CompletePaymentRequest"> 
   billId: string;
 
   /**
-   * Yen; must equal the bill's amount.
+   * Yen; must equal what is left to pay on the bill (MemberBill.left_to_pay).
    *
    * @generated from field: int64 amount = 3;
    */
@@ -344,7 +344,7 @@ export type ReceivePaymentRequest = Message<"atone.v1.ReceivePaymentRequest"> & 
   transactionId: string;
 
   /**
-   * The bill the payment is for; may be empty.
+   * The bill the payment is for, paid first; may be empty (the oldest open bill first).
    *
    * @generated from field: string bill_id = 3;
    */
@@ -377,7 +377,8 @@ export const ReceivePaymentRequestSchema: GenMessage<ReceivePaymentRequest> = /*
  */
 export type ReceivePaymentResponse = Message<"atone.v1.ReceivePaymentResponse"> & {
   /**
-   * True if the money paid the bill; false if it became the member's unapplied balance.
+   * True if any of the money paid a bill; false if all of it became the member's unapplied
+   * balance.
    *
    * @generated from field: bool applied = 1;
    */
@@ -387,6 +388,23 @@ export type ReceivePaymentResponse = Message<"atone.v1.ReceivePaymentResponse"> 
    * @generated from field: int64 version = 2;
    */
   version: bigint;
+
+  /**
+   * 消込: what the money paid, bill by bill, in the order applied: the bill named first (if
+   * it is open), then the member's open bills, oldest due date first, each as far as the
+   * money goes.
+   *
+   * @generated from field: repeated atone.v1.PaymentApplication applications = 3;
+   */
+  applications: PaymentApplication[];
+
+  /**
+   * Yen left over, kept as the member's unapplied balance: the next monthly close applies
+   * it to its bill, or IssueRefund pays it back.
+   *
+   * @generated from field: int64 kept = 4;
+   */
+  kept: bigint;
 };
 
 /**
@@ -533,7 +551,8 @@ export const CommandService: GenService<{
   },
   /**
    * 支払い完了: marks a bill paid and frees its credit, strictly: an unknown or paid bill,
-   * or another amount, is refused. Payment providers use ReceivePayment instead.
+   * or another amount than what is left to pay, is refused. Payment providers use
+   * ReceivePayment instead.
    *
    * @generated from rpc atone.v1.CommandService.CompletePayment
    */
@@ -566,9 +585,11 @@ export const CommandService: GenService<{
     output: typeof CancelPurchaseResponseSchema;
   },
   /**
-   * 入金: money a payment provider received. It pays the bill it names when that bill is
-   * unpaid and the amount is the bill's; otherwise it is kept as the member's unapplied
-   * balance (never refused). The provider's transaction id is the idempotency key.
+   * 入金: money a payment provider received, never refused, and applied (消込): to the bill
+   * it names first, then to the member's open bills, oldest due date first, each as far as
+   * it goes. A bill it covers is paid; a bill it covers in part stays open with less left
+   * to pay (and goes overdue on its date). What is left over is kept as the member's
+   * unapplied balance. The provider's transaction id is the idempotency key.
    *
    * @generated from rpc atone.v1.CommandService.ReceivePayment
    */

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file atone/v1/types.proto.
  */
 export const file_atone_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("ChRhdG9uZS92MS90eXBlcy5wcm90bxIIYXRvbmUudjEi3wIKDlBheW1lbnRQcm9taXNlEhIKCnByb21pc2VfaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRISCgpwcm9kdWN0X2lkGAQgASgJEhQKDHByb2R1Y3RfbmFtZRgFIAEoCRIOCgZhbW91bnQYBiABKAMSKwoMcGF5bWVudF9tb2RlGAcgASgOMhUuYXRvbmUudjEuUGF5bWVudE1vZGUSEAoIZHVlX2RhdGUYCCABKAkSJwoGc3RhdHVzGAkgASgOMhcuYXRvbmUudjEuUHJvbWlzZVN0YXR1cxIPCgdiaWxsX2lkGAogASgJEjAKDHB1cmNoYXNlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPY3JlYXRlZF92ZXJzaW9uGAwgASgDEhgKEGNhbmNlbGxlZF9hbW91bnQYDSABKAMi6AIKCk1lbWJlckJpbGwSDwoHYmlsbF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhMKC3Byb21pc2VfaWRzGAMgAygJEg4KBmFtb3VudBgEIAEoAxIkCgZzdGF0dXMYBSABKA4yFC5hdG9uZS52MS5CaWxsU3RhdHVzEhMKC2lzc3VlZF9kYXRlGAYgASgJEhAKCGR1ZV9kYXRlGAcgASgJEhEKCXBhaWRfZGF0ZRgIIAEoCRIXCg9jcmVhdGVkX3ZlcnNpb24YCSABKAMSIAoEa2luZBgKIAEoDjISLmF0b25lLnYxLkJpbGxLaW5kEg4KBnBlcmlvZBgLIAEoCRITCgtpdGVtc190b3RhbBgMIAEoAxILCgNmZWUYDSABKAMSFwoPYmFsYW5jZV9hcHBsaWVkGA4gASgDEhUKDW92ZXJkdWVfc2luY2UYDyABKAkSFgoOcmVtaW5kZXJzX3NlbnQYECABKAMi+AEKDU1lbWJlclN1bW1hcnkSDwoHdXNlcl9pZBgBIAEoCRIUCgxjcmVkaXRfbGltaXQYAiABKAMSGgoSb3V0c3RhbmRpbmdfYW1vdW50GAMgASgDEhgKEGF2YWlsYWJsZV9jcmVkaXQYBCABKAMSDwoHdmVyc2lvbhgFIAEoAxIvCg5wYXltZW50X21ldGhvZBgGIAEoDjIXLmF0b25lLnYxLlBheW1lbnRNZXRob2QSFgoOY3JlZGl0X2JhbGFuY2UYByABKAMSGQoRdW5hcHBsaWVkX2JhbGFuY2UYCCABKAMSFQoNb3ZlcmR1ZV9iaWxscxgJIAEoAyKeAQoGTWVtYmVyEigKB3N1bW1hcnkYASABKAsyFy5hdG9uZS52MS5NZW1iZXJTdW1tYXJ5EioKCHByb21pc2VzGAIgAygLMhguYXRvbmUudjEuUGF5bWVudFByb21pc2USIwoFYmlsbHMYAyADKAsyFC5hdG9uZS52MS5NZW1iZXJCaWxsEhkKEXNldHRsZWRfdHJ1bmNhdGVkGAQgASgIKmEKC1BheW1lbnRNb2RlEhwKGFBBWU1FTlRfTU9ERV9VTlNQRUNJRklFRBAAEhoKFlBBWU1FTlRfTU9ERV9JTU1FRElBVEUQARIYChRQQVlNRU5UX01PREVfTU9OVEhMWRACKnQKDVBheW1lbnRNZXRob2QSHgoaUEFZTUVOVF9NRVRIT0RfVU5TUEVDSUZJRUQQABIkCiBQQVlNRU5UX01FVEhPRF9DT05WRU5JRU5DRV9TVE9SRRABEh0KGVBBWU1FTlRfTUVUSE9EX0JBTktfREVCSVQQAipVCghCaWxsS2luZBIZChVCSUxMX0tJTkRfVU5TUEVDSUZJRUQQABIXChNCSUxMX0tJTkRfSU1NRURJQVRFEAESFQoRQklMTF9LSU5EX01PTlRITFkQAiqeAQoNUHJvbWlzZVN0YXR1cxIeChpQUk9NSVNFX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1BST01JU0VfU1RBVFVTX1VOQklMTEVEEAESGQoVUFJPTUlTRV9TVEFUVVNfQklMTEVEEAISFwoTUFJPTUlTRV9TVEFUVVNfUEFJRBADEhwKGFBST01JU0VfU1RBVFVTX0NBTkNFTExFRBAEKqUBCgpCaWxsU3RhdHVzEhsKF0JJTExfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSQklMTF9TVEFUVVNfVU5QQUlEEAESFAoQQklMTF9TVEFUVVNfUEFJRBACEhcKE0JJTExfU1RBVFVTX09WRVJEVUUQAxIYChRCSUxMX1NUQVRVU19BREpVU1RFRBAEEhkKFUJJTExfU1RBVFVTX0NBTkNFTExFRBAFYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChRhdG9uZS92MS90eXBlcy5wcm90bxIIYXRvbmUudjEi3wIKDlBheW1lbnRQcm9taXNlEhIKCnByb21pc2VfaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRISCgpwcm9kdWN0X2lkGAQgASgJEhQKDHByb2R1Y3RfbmFtZRgFIAEoCRIOCgZhbW91bnQYBiABKAMSKwoMcGF5bWVudF9tb2RlGAcgASgOMhUuYXRvbmUudjEuUGF5bWVudE1vZGUSEAoIZHVlX2RhdGUYCCABKAkSJwoGc3RhdHVzGAkgASgOMhcuYXRvbmUudjEuUHJvbWlzZVN0YXR1cxIPCgdiaWxsX2lkGAogASgJEjAKDHB1cmNoYXNlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPY3JlYXRlZF92ZXJzaW9uGAwgASgDEhgKEGNhbmNlbGxlZF9hbW91bnQYDSABKAMikgMKCk1lbWJlckJpbGwSDwoHYmlsbF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhMKC3Byb21pc2VfaWRzGAMgAygJEg4KBmFtb3VudBgEIAEoAxIkCgZzdGF0dXMYBSABKA4yFC5hdG9uZS52MS5CaWxsU3RhdHVzEhMKC2lzc3VlZF9kYXRlGAYgASgJEhAKCGR1ZV9kYXRlGAcgASgJEhEKCXBhaWRfZGF0ZRgIIAEoCRIXCg9jcmVhdGVkX3ZlcnNpb24YCSABKAMSIAoEa2luZBgKIAEoDjISLmF0b25lLnYxLkJpbGxLaW5kEg4KBnBlcmlvZBgLIAEoCRITCgtpdGVtc190b3RhbBgMIAEoAxILCgNmZWUYDSABKAMSFwoPYmFsYW5jZV9hcHBsaWVkGA4gASgDEhUKDW92ZXJkdWVfc2luY2UYDyABKAkSFgoOcmVtaW5kZXJzX3NlbnQYECABKAMSEwoLcGFpZF9hbW91bnQYESABKAMSEwoLbGVmdF90b19wYXkYEiABKAMiQwoSUGF5bWVudEFwcGxpY2F0aW9uEg8KB2JpbGxfaWQYASABKAkSDgoGYW1vdW50GAIgASgDEgwKBGxlZnQYAyABKAMi+AEKDU1lbWJlclN1bW1hcnkSDwoHdXNlcl9pZBgBIAEoCRIUCgxjcmVkaXRfbGltaXQYAiABKAMSGgoSb3V0c3RhbmRpbmdfYW1vdW50GAMgASgDEhgKEGF2YWlsYWJsZV9jcmVkaXQYBCABKAMSDwoHdmVyc2lvbhgFIAEoAxIvCg5wYXltZW50X21ldGhvZBgGIAEoDjIXLmF0b25lLnYxLlBheW1lbnRNZXRob2QSFgoOY3JlZGl0X2JhbGFuY2UYByABKAMSGQoRdW5hcHBsaWVkX2JhbGFuY2UYCCABKAMSFQoNb3ZlcmR1ZV9iaWxscxgJIAEoAyKeAQoGTWVtYmVyEigKB3N1bW1hcnkYASABKAsyFy5hdG9uZS52MS5NZW1iZXJTdW1tYXJ5EioKCHByb21pc2VzGAIgAygLMhguYXRvbmUudjEuUGF5bWVudFByb21pc2USIwoFYmlsbHMYAyADKAsyFC5hdG9uZS52MS5NZW1iZXJCaWxsEhkKEXNldHRsZWRfdHJ1bmNhdGVkGAQgASgIKmEKC1BheW1lbnRNb2RlEhwKGFBBWU1FTlRfTU9ERV9VTlNQRUNJRklFRBAAEhoKFlBBWU1FTlRfTU9ERV9JTU1FRElBVEUQARIYChRQQVlNRU5UX01PREVfTU9OVEhMWRACKnQKDVBheW1lbnRNZXRob2QSHgoaUEFZTUVOVF9NRVRIT0RfVU5TUEVDSUZJRUQQABIkCiBQQVlNRU5UX01FVEhPRF9DT05WRU5JRU5DRV9TVE9SRRABEh0KGVBBWU1FTlRfTUVUSE9EX0JBTktfREVCSVQQAipVCghCaWxsS2luZBIZChVCSUxMX0tJTkRfVU5TUEVDSUZJRUQQABIXChNCSUxMX0tJTkRfSU1NRURJQVRFEAESFQoRQklMTF9LSU5EX01PTlRITFkQAiqeAQoNUHJvbWlzZVN0YXR1cxIeChpQUk9NSVNFX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1BST01JU0VfU1RBVFVTX1VOQklMTEVEEAESGQoVUFJPTUlTRV9TVEFUVVNfQklMTEVEEAISFwoTUFJPTUlTRV9TVEFUVVNfUEFJRBADEhwKGFBST01JU0VfU1RBVFVTX0NBTkNFTExFRBAEKqUBCgpCaWxsU3RhdHVzEhsKF0JJTExfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSQklMTF9TVEFUVVNfVU5QQUlEEAESFAoQQklMTF9TVEFUVVNfUEFJRBACEhcKE0JJTExfU1RBVFVTX09WRVJEVUUQAxIYChRCSUxMX1NUQVRVU19BREpVU1RFRBAEEhkKFUJJTExfU1RBVFVTX0NBTkNFTExFRBAFYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A payment promise (支払約束) as the read model holds it.
@@ -127,7 +127,8 @@ export type MemberBill = Message<"atone.v1.MemberBill"> & {
   promiseIds: string[];
 
   /**
-   * Yen.
+   * Yen the bill asks: items_total + fee - balance_applied. What is left to pay is
+   * left_to_pay.
    *
    * @generated from field: int64 amount = 4;
    */
@@ -213,6 +214,22 @@ export type MemberBill = Message<"atone.v1.MemberBill"> & {
    * @generated from field: int64 reminders_sent = 16;
    */
   remindersSent: bigint;
+
+  /**
+   * Yen of money received applied to the bill (消込): a payment in part lowers what is left
+   * and leaves the bill open.
+   *
+   * @generated from field: int64 paid_amount = 17;
+   */
+  paidAmount: bigint;
+
+  /**
+   * Yen left to pay: amount - paid_amount while the bill is open (unpaid, adjusted or
+   * overdue); 0 once it is paid or cancelled.
+   *
+   * @generated from field: int64 left_to_pay = 18;
+   */
+  leftToPay: bigint;
 };
 
 /**
@@ -221,6 +238,39 @@ export type MemberBill = Message<"atone.v1.MemberBill"> & {
  */
 export const MemberBillSchema: GenMessage<MemberBill> = /*@__PURE__*/
   messageDesc(file_atone_v1_types, 1);
+
+/**
+ * Money applied to one bill (消込).
+ *
+ * @generated from message atone.v1.PaymentApplication
+ */
+export type PaymentApplication = Message<"atone.v1.PaymentApplication"> & {
+  /**
+   * @generated from field: string bill_id = 1;
+   */
+  billId: string;
+
+  /**
+   * Yen applied to the bill.
+   *
+   * @generated from field: int64 amount = 2;
+   */
+  amount: bigint;
+
+  /**
+   * Yen left to pay on it afterwards; 0 means the bill is paid.
+   *
+   * @generated from field: int64 left = 3;
+   */
+  left: bigint;
+};
+
+/**
+ * Describes the message atone.v1.PaymentApplication.
+ * Use `create(PaymentApplicationSchema)` to create a new message.
+ */
+export const PaymentApplicationSchema: GenMessage<PaymentApplication> = /*@__PURE__*/
+  messageDesc(file_atone_v1_types, 2);
 
 /**
  * A member's credit position.
@@ -295,7 +345,7 @@ export type MemberSummary = Message<"atone.v1.MemberSummary"> & {
  * Use `create(MemberSummarySchema)` to create a new message.
  */
 export const MemberSummarySchema: GenMessage<MemberSummary> = /*@__PURE__*/
-  messageDesc(file_atone_v1_types, 2);
+  messageDesc(file_atone_v1_types, 3);
 
 /**
  * A member's whole read model.
@@ -337,7 +387,7 @@ export type Member = Message<"atone.v1.Member"> & {
  * Use `create(MemberSchema)` to create a new message.
  */
 export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
-  messageDesc(file_atone_v1_types, 3);
+  messageDesc(file_atone_v1_types, 4);
 
 /**
  * How a payment promise is billed.
