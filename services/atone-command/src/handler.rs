@@ -27,6 +27,10 @@ pub struct CommandConfig {
     pub reissue_fee: i64,
     /// The days overdue on which a reminder is recorded.
     pub reminder_days: Vec<i64>,
+    /// When banks are open (holidays, 12/31–1/3, and `--bank-closures`).
+    pub calendar: atone_domain::Calendar,
+    /// Business days the bank needs between a bank-debit bill's issue and its debit.
+    pub debit_notice_days: i64,
     /// How often a command is decided again after losing a race to another writer.
     pub max_attempts: u32,
     /// A member snapshot is written every this many events.
@@ -45,6 +49,8 @@ impl Default for CommandConfig {
             bill_fee: atone_domain::DEFAULT_BILL_FEE,
             reissue_fee: 0,
             reminder_days: atone_domain::DEFAULT_REMINDER_DAYS.to_vec(),
+            calendar: atone_domain::Calendar::default(),
+            debit_notice_days: atone_domain::DEFAULT_DEBIT_NOTICE_DAYS,
             max_attempts: 10,
             snapshot_every: 100,
             idempotency_retention: Duration::from_secs(30 * 24 * 3600),
@@ -144,6 +150,8 @@ impl CommandHandler {
             reissue_fee: self.config.reissue_fee,
             reminder_days: &self.config.reminder_days,
             new_id: &mut new_id,
+            calendar: &self.config.calendar,
+            debit_notice_days: self.config.debit_notice_days,
         };
         member.handle(
             user_id,

@@ -266,6 +266,10 @@ pub struct Context<'a> {
     pub reminder_days: &'a [i64],
     /// Makes the ids of new orders, promises and bills (UUIDv7 in the services).
     pub new_id: &'a mut dyn FnMut() -> Uuid,
+    /// When banks are open: a bank debit is drawn on a business day.
+    pub calendar: &'a crate::Calendar,
+    /// Business days the bank needs between a bill's issue and its debit.
+    pub debit_notice_days: i64,
 }
 
 /// The outcome of a command that holds.

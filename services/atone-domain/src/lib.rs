@@ -5,6 +5,7 @@
 //! that record it; [`Member::apply`] folds an event into the state and cannot fail. The clock
 //! and new ids come in with the command, so every decision is a function of its inputs.
 
+mod calendar;
 mod command;
 mod dates;
 mod decide;
@@ -16,6 +17,7 @@ mod period;
 mod remember;
 pub mod validate;
 
+pub use calendar::{Calendar, holiday};
 pub use command::{
     CancelPurchase, ChangeCreditLimit, CloseMonth, ClosedBill, Command, CompletePayment, Context,
     Decision, IssueImmediateBill, IssueRefund, MarkOverdue, Outcome, Processed, Purchase,
@@ -47,11 +49,15 @@ pub const MAX_CREDIT_LIMIT: i64 = 10_000_000;
 pub const DEFAULT_BILL_FEE: i64 = 209;
 /// The days overdue on which a reminder is sent unless configured otherwise.
 pub const DEFAULT_REMINDER_DAYS: [i64; 3] = [1, 7, 14];
+/// Business days the bank needs between a bank-debit bill's issue and its debit.
+pub const DEFAULT_DEBIT_NOTICE_DAYS: i64 = 3;
 
 #[cfg(test)]
 mod applying_spec;
 #[cfg(test)]
 mod bounded_spec;
+#[cfg(test)]
+mod business_day_spec;
 #[cfg(test)]
 mod month_spec;
 #[cfg(test)]

@@ -27,6 +27,8 @@ pub(crate) struct Spec {
     credit_limit: i64,
     bill_fee: i64,
     reissue_fee: i64,
+    calendar: Calendar,
+    debit_notice_days: i64,
     now: DateTime<Utc>,
     next_id: u128,
 }
@@ -52,6 +54,8 @@ impl Spec {
             credit_limit: DEFAULT_CREDIT_LIMIT,
             bill_fee: DEFAULT_BILL_FEE,
             reissue_fee: 0,
+            calendar: Calendar::default(),
+            debit_notice_days: DEFAULT_DEBIT_NOTICE_DAYS,
             now: now(),
             next_id: 100,
         }
@@ -68,6 +72,17 @@ impl Spec {
 
     pub(crate) fn with_reissue_fee(mut self, fee: i64) -> Self {
         self.reissue_fee = fee;
+        self
+    }
+
+    /// Banks are also closed on `days`.
+    pub(crate) fn with_bank_closures(mut self, days: impl IntoIterator<Item = NaiveDate>) -> Self {
+        self.calendar = Calendar::with_closures(days);
+        self
+    }
+
+    pub(crate) fn with_debit_notice(mut self, days: i64) -> Self {
+        self.debit_notice_days = days;
         self
     }
 
@@ -90,6 +105,8 @@ impl Spec {
             reissue_fee: self.reissue_fee,
             reminder_days: &DEFAULT_REMINDER_DAYS,
             new_id: &mut next,
+            calendar: &self.calendar,
+            debit_notice_days: self.debit_notice_days,
         };
         let earlier = Processed::of_key(&self.history, key);
         let result = before.handle(USER, key, earlier.as_ref(), &command, &mut ctx);

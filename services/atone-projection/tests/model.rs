@@ -235,6 +235,8 @@ impl Model {
             reissue_fee: 300,
             reminder_days: &[1, 7, 14],
             new_id: &mut new_id,
+            calendar: &atone_domain::Calendar::default(),
+            debit_notice_days: atone_domain::DEFAULT_DEBIT_NOTICE_DAYS,
         };
         let decision = self
             .member

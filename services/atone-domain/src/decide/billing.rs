@@ -168,7 +168,7 @@ impl Member {
             amount: items_total + fee - credit_applied - unapplied_applied,
             method: self.payment_method,
             issued_date: today,
-            due_date: monthly_due_date(period, self.payment_method, today),
+            due_date: monthly_due_date(period, self.payment_method, today, ctx),
         }
     }
 
@@ -215,15 +215,42 @@ impl Member {
     }
 }
 
-/// The bill of `period` falls due on the 10th (or 27th) of the next month; a close that
-/// comes later than that (a process down for weeks) gives the member the fourteen days an
-/// immediate bill has, never a bill overdue as it is issued.
-fn monthly_due_date(period: Period, method: PaymentMethod, issued: NaiveDate) -> NaiveDate {
-    let regular = monthly_bill_due_date(period, method);
-    if issued < regular {
-        regular
-    } else {
-        bill_due_date(issued)
+/// When the bill of `period`, issued on `issued`, falls due.
+///
+/// - At a convenience store (open every day): the 10th of the next month. A close that
+///   comes later than that (a process down for weeks) gives the member the fourteen days an
+///   immediate bill has, never a bill overdue as it is issued.
+/// - By bank debit: the 27th of the next month, or the next business day if banks are
+///   closed on it. The bank needs the request `ctx.debit_notice_days` business days ahead:
+///   a bill issued later than that is drawn on the next month's debit day instead.
+fn monthly_due_date(
+    period: Period,
+    method: PaymentMethod,
+    issued: NaiveDate,
+    ctx: &Context<'_>,
+) -> NaiveDate {
+    match method {
+        PaymentMethod::ConvenienceStore => {
+            let regular = monthly_bill_due_date(period, method);
+            if issued < regular {
+                regular
+            } else {
+                bill_due_date(issued)
+            }
+        }
+        PaymentMethod::BankDebit => {
+            let mut month = period.next();
+            let mut debit = ctx.calendar.on_or_after(month.day(27));
+            // The notice is at most a few weeks (the configuration says so): a month or two.
+            for _ in 0..24 {
+                if ctx.calendar.business_days_between(issued, debit) >= ctx.debit_notice_days {
+                    break;
+                }
+                month = month.next();
+                debit = ctx.calendar.on_or_after(month.day(27));
+            }
+            debit
+        }
     }
 }
 

@@ -14,6 +14,17 @@ use crate::server::ServerSettings;
 use crate::settings::{AuthSettings, KinesisSettings, ProjectionMode, ProjectorSettings, Settings};
 
 /// A duration flag's default, shown in `--help` as humantime writes it (`5s`, `7days`).
+/// The days of a `--bank-closures` file.
+#[derive(Debug, Clone)]
+pub struct BankClosures(pub Vec<chrono::NaiveDate>);
+
+fn bank_closures(path: &str) -> Result<BankClosures, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    atone_domain::Calendar::parse_closures(&text)
+        .map(BankClosures)
+        .map_err(|e| format!("{path}: {e}"))
+}
+
 fn shown(d: std::time::Duration) -> Duration {
     d.into()
 }
@@ -159,6 +170,15 @@ pub struct CommandArgs {
     /// The days overdue on which a reminder is recorded, comma-separated.
     #[arg(long, env = "ATONE_REMINDER_DAYS", value_delimiter = ',', default_values_t = CommandConfig::default().reminder_days)]
     pub reminder_days: Vec<i64>,
+    /// A file of days banks are closed besides weekends, national holidays and 12/31–1/3:
+    /// one YYYY-MM-DD per line, `#` starts a comment. A bank debit due on one is drawn on
+    /// the next business day.
+    #[arg(long, env = "ATONE_BANK_CLOSURES", value_name = "FILE", value_parser = bank_closures)]
+    pub bank_closures: Option<BankClosures>,
+    /// Business days the bank needs between a bank-debit bill's issue and its debit (0 to
+    /// 20); a bill issued later than that is drawn on the next month's debit day.
+    #[arg(long, env = "ATONE_DEBIT_NOTICE_DAYS", default_value_t = CommandConfig::default().debit_notice_days, value_parser = clap::value_parser!(i64).range(0..=20))]
+    pub debit_notice_days: i64,
     /// When the daily billing (the monthly close on the first run of a month, then the
     /// overdue check) runs: this long after midnight, Japan time.
     #[arg(long, env = "ATONE_BILLING_RUN_AT", default_value_t = shown(BillingSchedule::default().run_at))]

@@ -102,6 +102,10 @@ fn command(credit: &CreditArgs, args: &CommandArgs) -> CommandSettings {
             bill_fee: args.bill_fee,
             reissue_fee: args.reissue_fee,
             reminder_days: args.reminder_days.clone(),
+            calendar: atone_domain::Calendar::with_closures(
+                args.bank_closures.iter().flat_map(|c| c.0.iter().copied()),
+            ),
+            debit_notice_days: args.debit_notice_days,
             idempotency_retention: *args.idempotency_retention,
             member_cache: args.member_cache,
             ..CommandConfig::default()

@@ -5,6 +5,7 @@ mod auth;
 mod aws_region;
 mod bad_input;
 mod bounded;
+mod business_days;
 mod cancelled;
 mod catch_up_race;
 mod concurrency;

@@ -64,7 +64,7 @@ class BillingServiceServicer:
     def CloseBillingPeriod(self, request, context):
         """締め: bills, for every member, all 月まとめ払い promises of a month that has ended in one
         monthly bill: due the 10th of the next month with the bill-issuing fee (convenience
-        store) or drawn on the 27th without a fee (bank debit).
+        store) or drawn on the 27th, or the next business day, without a fee (bank debit).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

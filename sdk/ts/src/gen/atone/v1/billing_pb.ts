@@ -151,7 +151,7 @@ export const BillingService: GenService<{
   /**
    * 締め: bills, for every member, all 月まとめ払い promises of a month that has ended in one
    * monthly bill: due the 10th of the next month with the bill-issuing fee (convenience
-   * store) or drawn on the 27th without a fee (bank debit).
+   * store) or drawn on the 27th, or the next business day, without a fee (bank debit).
    *
    * @generated from rpc atone.v1.BillingService.CloseBillingPeriod
    */

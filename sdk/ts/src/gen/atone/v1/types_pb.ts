@@ -60,7 +60,8 @@ export type PaymentPromise = Message<"atone.v1.PaymentPromise"> & {
   /**
    * YYYY-MM-DD, Japan time. すぐ払い: 30 days after the purchase. 月まとめ払い: with its
    * month's bill, so it follows the member's payment method (the 10th, or the 27th by
-   * bank debit) and, once billed, is the bill's due date.
+   * bank debit) and, once billed, is the bill's due date (a debit moved to a business
+   * day).
    *
    * @generated from field: string due_date = 8;
    */
@@ -441,7 +442,8 @@ export enum PaymentMethod {
   CONVENIENCE_STORE = 1,
 
   /**
-   * 口座振替: drawn by bank debit on the 27th of the next month, without a fee.
+   * 口座振替: drawn by bank debit on the 27th of the next month (the next business day if
+   * banks are closed on it), without a fee.
    *
    * @generated from enum value: PAYMENT_METHOD_BANK_DEBIT = 2;
    */
