@@ -155,3 +155,12 @@ pub async fn member_when(
     })
     .await
 }
+
+/// The member's bill `bill_id` (panics if the member has none such: a test's failure).
+pub fn bill_of<'a>(member: &'a v1::Member, bill_id: &str) -> &'a v1::MemberBill {
+    member
+        .bills
+        .iter()
+        .find(|b| b.bill_id == bill_id)
+        .expect("the bill")
+}

@@ -5,20 +5,12 @@
 
 use atone_api::tonic::Code;
 use atone_api::v1::{
-    self, BillStatus, CompletePaymentRequest, IssueImmediateBillRequest, PaymentApplication,
+    BillStatus, CompletePaymentRequest, IssueImmediateBillRequest, PaymentApplication,
     ReceivePaymentRequest,
 };
 use atone_command::ManualClock;
 
 use atone_testkit::*;
-
-fn bill_of<'a>(member: &'a v1::Member, bill_id: &str) -> &'a v1::MemberBill {
-    member
-        .bills
-        .iter()
-        .find(|b| b.bill_id == bill_id)
-        .expect("the bill")
-}
 
 fn money(user: &str, tx: &str, bill_id: &str, amount: i64) -> ReceivePaymentRequest {
     ReceivePaymentRequest {

@@ -3,21 +3,13 @@
 
 use atone_api::tonic::Code;
 use atone_api::v1::{
-    self, BillStatus, CancelPurchaseRequest, ChangeCreditLimitRequest, CompletePaymentRequest,
+    BillStatus, CancelPurchaseRequest, ChangeCreditLimitRequest, CompletePaymentRequest,
     IssueImmediateBillRequest, IssueRefundRequest, PaymentApplication, PromiseStatus,
     ReceivePaymentRequest,
 };
 use atone_command::ManualClock;
 
 use atone_testkit::*;
-
-fn bill_of<'a>(member: &'a v1::Member, bill_id: &str) -> &'a v1::MemberBill {
-    member
-        .bills
-        .iter()
-        .find(|b| b.bill_id == bill_id)
-        .expect("the bill")
-}
 
 fn cancel(user: &str, order_id: &str, amount: i64, key: &str) -> CancelPurchaseRequest {
     CancelPurchaseRequest {
