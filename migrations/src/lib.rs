@@ -14,6 +14,7 @@ mod m20261204_000002_idempotency_keys;
 mod m20261204_000003_promises_by_bill;
 mod m20261205_000001_ids_byte_for_byte;
 mod m20261205_000002_bill_paid_amount;
+mod m20261206_000001_bank_debit;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000003_promises_by_bill::Migration),
             Box::new(m20261205_000001_ids_byte_for_byte::Migration),
             Box::new(m20261205_000002_bill_paid_amount::Migration),
+            Box::new(m20261206_000001_bank_debit::Migration),
         ]
     }
 }

@@ -183,7 +183,13 @@ function render(): void {
   meter.title = `${used}% 利用中 used`;
 
   const method = METHOD[s?.paymentMethod ?? PaymentMethod.UNSPECIFIED] ?? METHOD[PaymentMethod.UNSPECIFIED];
-  $("payment-method").replaceChildren(s ? bi(method.ja, method.en) : "—");
+  const account = s?.bankAccount;
+  $("payment-method").replaceChildren(
+    s ? bi(method.ja, method.en) : "—",
+    account
+      ? h("div", { class: "sub", "data-testid": "bank-account" }, `口座 ${account.bankCode}-${account.branchCode} ${account.accountNumber} ${account.holder}`)
+      : "",
+  );
   $("payment-method").dataset.method = PaymentMethod[s?.paymentMethod ?? PaymentMethod.UNSPECIFIED];
   $("credit-balance").textContent = yen(s?.creditBalance);
   $("unapplied-balance").textContent = yen(s?.unappliedBalance);
@@ -296,6 +302,14 @@ function render(): void {
               },
               h("div", {}, h("span", { class: "nw" }, `延滞 ${b.overdueSince}〜`), " ", h("span", { class: "en" }, "overdue since")),
               b.remindersSent > 0n && h("div", {}, `督促 ${b.remindersSent} 回 `, h("span", { class: "en" }, "reminders")),
+            ),
+          b.debitFailure &&
+            h(
+              "div",
+              { class: "sub overdue-since", "data-testid": "bill-debit-failure-cell" },
+              "振替不能 ",
+              h("span", { class: "en" }, "debit failed"),
+              ` ${b.debitFailure}`,
             ),
         ),
         h(

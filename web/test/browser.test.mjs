@@ -810,6 +810,18 @@ describe("atone page over gRPC-Web", { concurrency: false }, () => {
     assert.match(await text("payment-method"), /コンビニ払い/);
     await page.selectOption('[data-testid="method-select"]', "BANK_DEBIT");
     await submitAndWait("method", "H payment method from the page's form", rowIs('[data-testid="payment-method"]', { "data-method": "BANK_DEBIT", text: "口座振替" }));
+    // The account its bills are drawn from, given outside the page: shown masked.
+    await outside(
+      "H bank account",
+      "atone.v1.CommandService/SetBankAccount",
+      {
+        user_id: userId,
+        account: { bank_code: "0001", branch_code: "001", account_number: "1234567", holder: "ヤマダ タロウ" },
+        idempotency_key: randomUUID(),
+      },
+      (_r, t0) => rowIs('[data-testid="bank-account"]', { text: "0001-001 ****567 ﾔﾏﾀﾞ ﾀﾛｳ" })(LIVE_MS, t0),
+    );
+    assert.doesNotMatch(await page.content(), /1234567/);
     await page.selectOption('[data-testid="method-select"]', "CONVENIENCE_STORE");
     await submitAndWait("method", "H payment method back", rowIs('[data-testid="payment-method"]', { "data-method": "CONVENIENCE_STORE", text: "コンビニ払い" }));
 

@@ -195,6 +195,42 @@ pub fn application(a: &atone_domain::Application) -> v1::PaymentApplication {
     }
 }
 
+/// A bank account as the API carries it. Answers carry [`atone_domain::BankAccount::masked`].
+pub fn bank_account(a: &atone_domain::BankAccount) -> v1::BankAccount {
+    v1::BankAccount {
+        bank_code: a.bank_code.clone(),
+        bank_name: a.bank_name.clone(),
+        branch_code: a.branch_code.clone(),
+        branch_name: a.branch_name.clone(),
+        kind: match a.kind {
+            atone_domain::AccountKind::Ordinary => v1::BankAccountKind::Ordinary,
+            atone_domain::AccountKind::Checking => v1::BankAccountKind::Checking,
+        } as i32,
+        account_number: a.number.clone(),
+        holder: a.holder.clone(),
+    }
+}
+
+/// A bank account from the API, as given (not validated yet); `None` for a kind this
+/// version does not know.
+pub fn account_of(a: &v1::BankAccount) -> Option<atone_domain::BankAccount> {
+    let kind = match v1::BankAccountKind::try_from(a.kind).ok()? {
+        v1::BankAccountKind::Unspecified | v1::BankAccountKind::Ordinary => {
+            atone_domain::AccountKind::Ordinary
+        }
+        v1::BankAccountKind::Checking => atone_domain::AccountKind::Checking,
+    };
+    Some(atone_domain::BankAccount {
+        bank_code: a.bank_code.clone(),
+        bank_name: a.bank_name.clone(),
+        branch_code: a.branch_code.clone(),
+        branch_name: a.branch_name.clone(),
+        kind,
+        number: a.account_number.clone(),
+        holder: a.holder.clone(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,15 +1,17 @@
 //! Each domain event as the protobuf payload of an `EventEnvelope`, and back.
 
 use atone_domain::{
-    Application, BillAdjusted, BillOverdue, CreditLimitChanged, Event, MemberBillIssued,
-    MonthlyBillIssued, PaymentCompleted, PaymentMethodChanged, PaymentPromiseCreated,
-    PaymentReceived, PurchaseCancelled, PurchaseCompleted, RefundIssued, ReminderIssued,
+    Application, BankAccountSet, BankDebitFailed, BillAdjusted, BillOverdue, CreditLimitChanged,
+    Event, MemberBillIssued, MonthlyBillIssued, PaymentCompleted, PaymentMethodChanged,
+    PaymentPromiseCreated, PaymentReceived, PurchaseCancelled, PurchaseCompleted, RefundIssued,
+    ReminderIssued,
 };
 use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::convert::{
-    adjustment_reason, application, datetime, payment_method, payment_mode, timestamp,
+    account_of, adjustment_reason, application, bank_account, datetime, payment_method,
+    payment_mode, timestamp,
 };
 use crate::envelope::DecodeError;
 use crate::v1::{self, event_envelope::Payload};
@@ -93,6 +95,17 @@ impl From<&Event> for Payload {
             Event::CreditLimitChanged(e) => {
                 Self::CreditLimitChanged(v1::CreditLimitChanged { limit: e.limit })
             }
+            Event::BankAccountSet(e) => Self::BankAccountSet(v1::BankAccountSet {
+                account: Some(bank_account(&e.account)),
+            }),
+            Event::BankDebitFailed(e) => Self::BankDebitFailed(v1::BankDebitFailed {
+                bill_id: e.bill_id.to_string(),
+                code: i32::from(e.code),
+                reason: e.reason.clone(),
+                fee: e.fee,
+                amount: e.amount,
+                due_date: e.due_date.to_string(),
+            }),
         }
     }
 }
@@ -204,6 +217,25 @@ impl TryFrom<Payload> for Event {
             Payload::CreditLimitChanged(e) => {
                 Self::CreditLimitChanged(CreditLimitChanged { limit: e.limit })
             }
+            Payload::BankAccountSet(e) => Self::BankAccountSet(BankAccountSet {
+                account: e
+                    .account
+                    .as_ref()
+                    .and_then(account_of)
+                    .ok_or(DecodeError::Missing("a bank account of a known kind"))?,
+            }),
+            Payload::BankDebitFailed(e) => Self::BankDebitFailed(BankDebitFailed {
+                bill_id: uuid("bill_id", &e.bill_id)?,
+                code: u8::try_from(e.code).map_err(|_| DecodeError::Malformed {
+                    field: "code",
+                    value: e.code.to_string(),
+                    expected: "result code (1-9)",
+                })?,
+                reason: e.reason,
+                fee: e.fee,
+                amount: e.amount,
+                due_date: date("due_date", &e.due_date)?,
+            }),
         })
     }
 }

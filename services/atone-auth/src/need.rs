@@ -35,12 +35,17 @@ impl Need {
             ("atone.v1.AuthService", "WhoAmI") => Need::Caller,
             ("atone.v1.AuthService", "IssueMemberToken") => Need::Scope(Purchases),
             ("atone.v1.CommandService", "Purchase" | "CancelPurchase") => Need::Scope(Purchases),
-            ("atone.v1.CommandService", "IssueImmediateBill" | "SetPaymentMethod") => {
-                Need::Scope(Billing)
-            }
-            ("atone.v1.BillingService", "CloseBillingPeriod" | "MarkOverdueBills") => {
-                Need::Scope(Billing)
-            }
+            (
+                "atone.v1.CommandService",
+                "IssueImmediateBill" | "SetPaymentMethod" | "SetBankAccount",
+            ) => Need::Scope(Billing),
+            (
+                "atone.v1.BillingService",
+                "CloseBillingPeriod"
+                | "MarkOverdueBills"
+                | "ExportBankDebits"
+                | "ImportBankDebitResults",
+            ) => Need::Scope(Billing),
             ("atone.v1.CommandService", "CompletePayment" | "ReceivePayment") => {
                 Need::Scope(Payments)
             }

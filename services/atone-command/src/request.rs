@@ -1,12 +1,12 @@
 //! What each command RPC carries, read into a domain [`Command`], and its reply written
 //! back, so that one handler body serves every RPC.
 
-use atone_api::convert::{datetime, payment_method, payment_mode};
+use atone_api::convert::{account_of, bank_account, datetime, payment_method, payment_mode};
 use atone_api::v1::*;
 use atone_auth::Scope;
 use atone_domain::{
     CancelPurchase, ChangeCreditLimit, Command, CompletePayment, DomainError, IssueImmediateBill,
-    IssueRefund, Purchase, ReceivePayment, Reply, SetPaymentMethod, validate,
+    IssueRefund, Purchase, ReceivePayment, Reply, SetBankAccount, SetPaymentMethod, validate,
 };
 use chrono::{DateTime, Utc};
 
@@ -284,6 +284,38 @@ impl CommandRequest for ChangeCreditLimitRequest {
     fn response(reply: Reply) -> Option<ChangeCreditLimitResponse> {
         match reply {
             Reply::ChangeCreditLimit { version } => Some(ChangeCreditLimitResponse { version }),
+            _ => None,
+        }
+    }
+}
+
+impl CommandRequest for SetBankAccountRequest {
+    type Response = SetBankAccountResponse;
+    const SCOPE: Scope = Scope::Billing;
+
+    keyed!();
+
+    fn command(self, _now: DateTime<Utc>) -> Result<Command, DomainError> {
+        let given = self
+            .account
+            .as_ref()
+            .ok_or_else(|| DomainError::InvalidArgument {
+                field: "account",
+                reason: "is required".to_owned(),
+            })?;
+        let account = account_of(given).ok_or_else(|| DomainError::InvalidArgument {
+            field: "account.kind",
+            reason: format!("{} is not a known account kind", given.kind),
+        })?;
+        Ok(Command::SetBankAccount(SetBankAccount { account }))
+    }
+
+    fn response(reply: Reply) -> Option<SetBankAccountResponse> {
+        match reply {
+            Reply::SetBankAccount { account, version } => Some(SetBankAccountResponse {
+                version,
+                account: Some(bank_account(&account)),
+            }),
             _ => None,
         }
     }

@@ -131,4 +131,11 @@ impl CommandService for CommandApi {
     ) -> Result<Response<ChangeCreditLimitResponse>, Status> {
         self.call(request).await
     }
+
+    async fn set_bank_account(
+        &self,
+        request: Request<SetBankAccountRequest>,
+    ) -> Result<Response<SetBankAccountResponse>, Status> {
+        self.call(request).await
+    }
 }

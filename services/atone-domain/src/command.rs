@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use crate::error::DomainError;
 use crate::event::{Application, PaymentMethod, PaymentMode, PaymentReceived};
-use crate::{Member, Period, validate};
+use crate::{BankAccount, Member, Period, validate};
 
 /// 購入: buy `amount` yen of a product and promise to pay for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +82,23 @@ pub struct ChangeCreditLimit {
     pub limit: i64,
 }
 
+/// Sets the bank account the member's bank-debit bills are drawn from (口座振替).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetBankAccount {
+    pub account: BankAccount,
+}
+
+/// A bank-debit file's result: the bank could not draw `bill_id` (振替不能). The bill
+/// becomes a convenience-store bill, with the bill-issuing fee and a new due date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordDebitFailure {
+    pub bill_id: Uuid,
+    /// 振替結果コード, 1 to 9.
+    pub code: u8,
+    /// What the code means, as the operator reads it (資金不足, ...).
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
     Purchase(Purchase),
@@ -94,6 +111,8 @@ pub enum Command {
     IssueRefund(IssueRefund),
     MarkOverdue(MarkOverdue),
     ChangeCreditLimit(ChangeCreditLimit),
+    SetBankAccount(SetBankAccount),
+    RecordDebitFailure(RecordDebitFailure),
 }
 
 impl Command {
@@ -117,6 +136,12 @@ impl Command {
             Self::IssueRefund(c) => format!("IssueRefund of {} yen", c.amount),
             Self::MarkOverdue(c) => format!("MarkOverdue as of {}", c.as_of),
             Self::ChangeCreditLimit(c) => format!("ChangeCreditLimit to {} yen", c.limit),
+            Self::SetBankAccount(c) => {
+                format!("SetBankAccount to account {}", c.account.masked_number())
+            }
+            Self::RecordDebitFailure(c) => {
+                format!("RecordDebitFailure of bill {} (code {})", c.bill_id, c.code)
+            }
         }
     }
 
@@ -140,6 +165,16 @@ impl Command {
             (Self::ReceivePayment(done), Self::ReceivePayment(retry)) => {
                 (&done.transaction_id, done.bill_id, done.amount)
                     == (&retry.transaction_id, retry.bill_id, retry.amount)
+            }
+            // The account is kept as the file writes it: compare what both ask for.
+            (Self::SetBankAccount(done), Self::SetBankAccount(retry)) => {
+                match (
+                    BankAccount::parse(&done.account),
+                    BankAccount::parse(&retry.account),
+                ) {
+                    (Ok(done), Ok(retry)) => done == retry,
+                    _ => false,
+                }
             }
             (done, retry) => done == retry,
         }
@@ -197,6 +232,21 @@ pub enum Reply {
         version: i64,
     },
     ChangeCreditLimit {
+        version: i64,
+    },
+    SetBankAccount {
+        /// The account as kept, its number masked.
+        account: BankAccount,
+        version: i64,
+    },
+    RecordDebitFailure {
+        /// True if the bill became a convenience-store bill; false if it was paid,
+        /// cancelled or no longer drawn by bank debit, and nothing changed.
+        converted: bool,
+        /// What the bill asks now, fee included (money paid on it before aside), and when
+        /// it is due.
+        amount: i64,
+        due_date: NaiveDate,
         version: i64,
     },
 }
@@ -323,6 +373,8 @@ impl Member {
             Command::IssueRefund(c) => self.issue_refund(c, ctx),
             Command::MarkOverdue(c) => self.mark_overdue(c, ctx),
             Command::ChangeCreditLimit(c) => self.change_credit_limit(c),
+            Command::SetBankAccount(c) => self.set_bank_account(c),
+            Command::RecordDebitFailure(c) => self.record_debit_failure(user_id, c, ctx),
         }
     }
 }

@@ -231,6 +231,28 @@ pub struct CreditLimitChanged {
     pub limit: i64,
 }
 
+/// The member gave the bank account their bank-debit bills are drawn from. The number is
+/// kept whole here (the bank-debit file needs it) and shown masked everywhere else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankAccountSet {
+    pub account: crate::BankAccount,
+}
+
+/// 振替不能: the bank could not draw a bank-debit bill. It is a convenience-store bill
+/// from now on, with the bill-issuing fee added and a new due date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankDebitFailed {
+    pub bill_id: Uuid,
+    /// 振替結果コード of the result file, 1 to 9.
+    pub code: u8,
+    pub reason: String,
+    /// The fee added to the bill.
+    pub fee: i64,
+    /// What the bill asks now, the fee included.
+    pub amount: i64,
+    pub due_date: NaiveDate,
+}
+
 /// Something that happened to a member. Past tense; once appended, never changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -247,6 +269,8 @@ pub enum Event {
     BillOverdue(BillOverdue),
     ReminderIssued(ReminderIssued),
     CreditLimitChanged(CreditLimitChanged),
+    BankAccountSet(BankAccountSet),
+    BankDebitFailed(BankDebitFailed),
 }
 
 /// Each event type once: its name (in `events.event_type`) and its JSON (in
@@ -296,6 +320,8 @@ event_types!(
     BillOverdue,
     ReminderIssued,
     CreditLimitChanged,
+    BankAccountSet,
+    BankDebitFailed,
 );
 
 /// An event as it stands in a member's stream.

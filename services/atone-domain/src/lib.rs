@@ -5,6 +5,7 @@
 //! that record it; [`Member::apply`] folds an event into the state and cannot fail. The clock
 //! and new ids come in with the command, so every decision is a function of its inputs.
 
+mod bank;
 mod calendar;
 mod command;
 mod dates;
@@ -17,11 +18,12 @@ mod period;
 mod remember;
 pub mod validate;
 
+pub use bank::{AccountKind, BankAccount, MAX_BANK_NAME_CHARS, MAX_HOLDER_CHARS, mask};
 pub use calendar::{Calendar, holiday};
 pub use command::{
     CancelPurchase, ChangeCreditLimit, CloseMonth, ClosedBill, Command, CompletePayment, Context,
     Decision, IssueImmediateBill, IssueRefund, MarkOverdue, Outcome, Processed, Purchase,
-    ReceivePayment, Reply, SetPaymentMethod,
+    ReceivePayment, RecordDebitFailure, Reply, SetBankAccount, SetPaymentMethod,
 };
 pub use dates::{
     JST, bill_due_date, business_date, monthly_bill_due_date, period_of_monthly_due_date,
@@ -30,10 +32,10 @@ pub use dates::{
 pub use envelope::Envelope;
 pub use error::{AmountOf, DomainError};
 pub use event::{
-    AdjustmentReason, Application, BillAdjusted, BillOverdue, CreditLimitChanged, Event,
-    MemberBillIssued, MonthlyBillIssued, PaymentCompleted, PaymentMethod, PaymentMethodChanged,
-    PaymentMode, PaymentPromiseCreated, PaymentReceived, PurchaseCancelled, PurchaseCompleted,
-    RecordedEvent, RefundIssued, ReminderIssued,
+    AdjustmentReason, Application, BankAccountSet, BankDebitFailed, BillAdjusted, BillOverdue,
+    CreditLimitChanged, Event, MemberBillIssued, MonthlyBillIssued, PaymentCompleted,
+    PaymentMethod, PaymentMethodChanged, PaymentMode, PaymentPromiseCreated, PaymentReceived,
+    PurchaseCancelled, PurchaseCompleted, RecordedEvent, RefundIssued, ReminderIssued,
 };
 pub use member::{Bill, BillState, Member, Promise, SETTLED_KEPT};
 pub use period::Period;
@@ -51,9 +53,14 @@ pub const DEFAULT_BILL_FEE: i64 = 209;
 pub const DEFAULT_REMINDER_DAYS: [i64; 3] = [1, 7, 14];
 /// Business days the bank needs between a bank-debit bill's issue and its debit.
 pub const DEFAULT_DEBIT_NOTICE_DAYS: i64 = 3;
+/// Days a bill whose bank debit failed has, from the day the failure is recorded, to be
+/// paid at a convenience store.
+pub const DEBIT_FAILURE_DAYS: i64 = 14;
 
 #[cfg(test)]
 mod applying_spec;
+#[cfg(test)]
+mod bank_debit_spec;
 #[cfg(test)]
 mod bounded_spec;
 #[cfg(test)]

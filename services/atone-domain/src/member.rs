@@ -73,6 +73,9 @@ pub struct Bill {
     pub paid: i64,
     pub items_total: i64,
     pub fee: i64,
+    /// How a monthly bill is paid: by bank debit until a debit of it fails; `None` for an
+    /// immediate bill.
+    pub method: Option<PaymentMethod>,
     /// The balances applied to it at issue.
     pub balance_applied: i64,
     pub promise_ids: Vec<Uuid>,
@@ -134,7 +137,7 @@ impl Member {
     /// The shape of the state as snapshots store it: a snapshot of another schema is not
     /// read but folded afresh from the events. Raise it with any change of the state's
     /// fields or of what they mean.
-    pub const SCHEMA: i32 = 3;
+    pub const SCHEMA: i32 = 4;
 
     /// Folds one event into the state. Events are facts: this never fails.
     pub fn apply(&mut self, recorded: &RecordedEvent) {
@@ -274,6 +277,18 @@ impl Member {
             }
             Event::PaymentMethodChanged(e) => self.payment_method = e.method,
             Event::CreditLimitChanged(e) => self.credit_limit = Some(e.limit),
+            Event::BankAccountSet(_) => {}
+            Event::BankDebitFailed(e) => {
+                if let Some(bill) = self.bills.get_mut(&e.bill_id) {
+                    bill.method = Some(PaymentMethod::ConvenienceStore);
+                    bill.fee += e.fee;
+                    bill.amount = e.amount;
+                    bill.due_date = e.due_date;
+                    // Due again: overdue, and reminded, from the new date on.
+                    bill.overdue = false;
+                    bill.reminders.clear();
+                }
+            }
         }
     }
 
@@ -290,7 +305,7 @@ impl Member {
         self.credit_balance -= e.credit_applied;
         self.unapplied_balance -= e.unapplied_applied;
         self.closed_periods.insert(e.period, e.bill_id);
-        let bill = Bill::new(
+        let mut bill = Bill::new(
             Some(e.period),
             e.amount,
             e.items_total,
@@ -299,6 +314,7 @@ impl Member {
             &e.promise_ids,
             e.due_date,
         );
+        bill.method = Some(e.method);
         self.bills.insert(e.bill_id, bill);
         if e.amount == 0 {
             self.settle(e.bill_id);
@@ -357,6 +373,7 @@ impl Bill {
             paid: 0,
             items_total,
             fee,
+            method: None,
             balance_applied,
             promise_ids: promise_ids.to_vec(),
             due_date,

@@ -136,6 +136,28 @@ impl Processed {
                 Command::ChangeCreditLimit(ChangeCreditLimit { limit: e.limit }),
                 Reply::ChangeCreditLimit { version },
             ),
+            Event::BankAccountSet(e) => (
+                Command::SetBankAccount(SetBankAccount {
+                    account: e.account.clone(),
+                }),
+                Reply::SetBankAccount {
+                    account: e.account.masked(),
+                    version,
+                },
+            ),
+            Event::BankDebitFailed(e) => (
+                Command::RecordDebitFailure(RecordDebitFailure {
+                    bill_id: e.bill_id,
+                    code: e.code,
+                    reason: e.reason.clone(),
+                }),
+                Reply::RecordDebitFailure {
+                    converted: true,
+                    amount: e.amount,
+                    due_date: e.due_date,
+                    version,
+                },
+            ),
             _ => return None,
         })
     }
@@ -167,7 +189,9 @@ impl Reply {
             | Reply::ReceivePayment { version, .. }
             | Reply::IssueRefund { version, .. }
             | Reply::MarkOverdue { version, .. }
-            | Reply::ChangeCreditLimit { version } => *version = at,
+            | Reply::ChangeCreditLimit { version }
+            | Reply::SetBankAccount { version, .. }
+            | Reply::RecordDebitFailure { version, .. } => *version = at,
         }
     }
 }

@@ -63,6 +63,7 @@ impl Needs {
             | Event::PaymentPromiseCreated(_)
             | Event::PaymentMethodChanged(_)
             | Event::CreditLimitChanged(_)
+            | Event::BankAccountSet(_)
             | Event::RefundIssued(_) => {}
             Event::MemberBillIssued(e) => self.promises(&e.promise_ids),
             Event::MonthlyBillIssued(e) => self.promises(&e.promise_ids),
@@ -77,6 +78,7 @@ impl Needs {
             Event::BillAdjusted(e) => self.bill_and_promises(e.bill_id),
             Event::BillOverdue(e) => self.bill_ids.push(e.bill_id.to_string()),
             Event::ReminderIssued(e) => self.bill_ids.push(e.bill_id.to_string()),
+            Event::BankDebitFailed(e) => self.bill_ids.push(e.bill_id.to_string()),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use atone_domain::{PaymentMethod, PaymentMode};
+use atone_domain::{BankAccount, PaymentMethod, PaymentMode};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +31,10 @@ pub struct MemberRow {
     pub unapplied_balance: i64,
     /// Unpaid bills past their due date; while there is one the member cannot buy.
     pub overdue_bills: i64,
+    /// The account bank-debit bills are drawn from, its number masked (`****567`).
+    /// Change-feed rows written before it existed read as none.
+    #[serde(default)]
+    pub bank_account: Option<Box<BankAccount>>,
 }
 
 impl MemberRow {
@@ -45,6 +49,7 @@ impl MemberRow {
             credit_balance: 0,
             unapplied_balance: 0,
             overdue_bills: 0,
+            bank_account: None,
         }
     }
 
@@ -203,6 +208,14 @@ pub struct BillRow {
     #[serde(default)]
     pub paid_amount: i64,
     pub status: BillStatus,
+    /// How a monthly bill is paid (none for an immediate bill): bank debit until a debit
+    /// of it fails. Change-feed rows written before it existed read as none.
+    #[serde(default)]
+    pub payment_method: Option<PaymentMethod>,
+    /// Why the bank could not draw it (`1: insufficient funds (資金不足)`), once a result
+    /// file said so.
+    #[serde(default)]
+    pub debit_failure: Option<String>,
     pub issued_date: NaiveDate,
     pub due_date: NaiveDate,
     pub paid_date: Option<NaiveDate>,

@@ -2,9 +2,9 @@
 //! to the change.
 
 use atone_domain::{
-    AdjustmentReason, BillAdjusted, BillOverdue, Envelope, Event, MemberBillIssued,
-    MonthlyBillIssued, PaymentMethod, PaymentMode, PaymentPromiseCreated, PurchaseCancelled,
-    business_date, monthly_bill_due_date, period_of_monthly_due_date,
+    AdjustmentReason, BankDebitFailed, BillAdjusted, BillOverdue, Envelope, Event,
+    MemberBillIssued, MonthlyBillIssued, PaymentMethod, PaymentMode, PaymentPromiseCreated,
+    PurchaseCancelled, business_date, monthly_bill_due_date, period_of_monthly_due_date,
 };
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -63,7 +63,40 @@ pub(crate) fn apply(
             bill.reminders_sent += 1;
             change.bills.push(updated(bill, change.version));
         }
+        Event::BankAccountSet(e) => member.bank_account = Some(Box::new(e.account.masked())),
+        Event::BankDebitFailed(e) => bank_debit_failed(change, rows, e)?,
     }
+    Ok(())
+}
+
+/// The bill is a convenience-store bill from now on: the fee added, due again on a new
+/// date, and not overdue (nor reminded) until then.
+fn bank_debit_failed(
+    change: &mut Change,
+    rows: &MemberRows,
+    e: &BankDebitFailed,
+) -> Result<(), ProjectionError> {
+    let bill = bill(rows, e.bill_id)?;
+    if !bill.status.is_open() {
+        return Ok(());
+    }
+    let status = if bill.status == BillStatus::Overdue {
+        change.member.overdue_bills -= 1;
+        BillStatus::Unpaid
+    } else {
+        bill.status
+    };
+    change.bills.push(BillRow {
+        payment_method: Some(PaymentMethod::ConvenienceStore),
+        debit_failure: Some(format!("{}: {}", e.code, e.reason)),
+        fee: bill.fee + e.fee,
+        amount: e.amount,
+        due_date: e.due_date,
+        status,
+        overdue_since: None,
+        reminders_sent: 0,
+        ..updated(bill, change.version)
+    });
     Ok(())
 }
 
@@ -122,6 +155,7 @@ fn monthly_bill_issued(change: &mut Change, rows: &MemberRows, e: &MonthlyBillIs
         items_total: e.items_total,
         fee: e.fee,
         balance_applied: e.credit_applied + e.unapplied_applied,
+        payment_method: Some(e.method),
         status: if paid_at_issue {
             BillStatus::Paid
         } else {
@@ -156,6 +190,8 @@ fn new_bill(change: &Change, kind: BillKind, bill_id: Uuid, promise_ids: &[Uuid]
         balance_applied: 0,
         paid_amount: 0,
         status: BillStatus::Unpaid,
+        payment_method: None,
+        debit_failure: None,
         issued_date: NaiveDate::MIN,
         due_date: NaiveDate::MIN,
         paid_date: None,

@@ -187,6 +187,8 @@ fn a_bill_is_issued_unpaid_and_marks_its_promises_billed() {
             balance_applied: 0,
             paid_amount: 0,
             status: BillStatus::Unpaid,
+            payment_method: None,
+            debit_failure: None,
             issued_date: date(1, 15),
             due_date: date(1, 29),
             paid_date: None,
@@ -697,4 +699,80 @@ fn a_monthly_promise_is_due_with_its_month_s_bill_whatever_the_method() {
         }
     )));
     assert!(!reads_unbilled_monthly(&promised(2, 5000)));
+}
+
+#[test]
+fn a_bank_account_shows_on_the_member_row_masked() {
+    let account = atone_domain::BankAccount {
+        bank_code: "0001".into(),
+        bank_name: "ﾐｽﾞﾎ".into(),
+        branch_code: "001".into(),
+        branch_name: String::new(),
+        kind: atone_domain::AccountKind::Ordinary,
+        number: "1234567".into(),
+        holder: "ﾔﾏﾀﾞ ﾀﾛｳ".into(),
+    };
+    let change = then_expect_change(Spec::given([]).when_next(Event::BankAccountSet(
+        atone_domain::BankAccountSet {
+            account: account.clone(),
+        },
+    )));
+    assert_eq!(change.member.bank_account, Some(Box::new(account.masked())));
+    assert_eq!(account.masked().number, "****567");
+}
+
+#[test]
+fn a_failed_debit_turns_an_overdue_bank_debit_bill_into_a_convenience_store_bill() {
+    let bank_debit = match monthly(&[2], 5000, 0, 0) {
+        Event::MonthlyBillIssued(e) => Event::MonthlyBillIssued(MonthlyBillIssued {
+            method: PaymentMethod::BankDebit,
+            due_date: date(2, 27),
+            ..e
+        }),
+        other => other,
+    };
+    let history = [
+        purchased(50_000),
+        promised(2, 5000),
+        bank_debit,
+        Event::BillOverdue(BillOverdue {
+            bill_id: id(9),
+            since: date(2, 28),
+        }),
+        Event::ReminderIssued(ReminderIssued {
+            bill_id: id(9),
+            days_overdue: 1,
+            date: date(2, 28),
+        }),
+    ];
+    let failed = Event::BankDebitFailed(atone_domain::BankDebitFailed {
+        bill_id: id(9),
+        code: 1,
+        reason: "insufficient funds (資金不足)".into(),
+        fee: 209,
+        amount: 5209,
+        due_date: date(3, 16),
+    });
+    let mut needs = Needs::default();
+    needs.add(&failed);
+    assert_eq!(needs.bill_ids, vec![id(9).to_string()]);
+    let change = then_expect_change(Spec::given(history).when_next(failed));
+    assert_eq!(change.member.overdue_bills, 0);
+    let bill = &change.bills[0];
+    assert_eq!(
+        (bill.status, bill.payment_method, bill.overdue_since),
+        (
+            BillStatus::Unpaid,
+            Some(PaymentMethod::ConvenienceStore),
+            None
+        )
+    );
+    assert_eq!(
+        (bill.amount, bill.fee, bill.due_date, bill.reminders_sent),
+        (5209, 209, date(3, 16), 0)
+    );
+    assert_eq!(
+        bill.debit_failure.as_deref(),
+        Some("1: insufficient funds (資金不足)")
+    );
 }

@@ -18,6 +18,10 @@ pub fn summary(row: &MemberRow, default_credit_limit: i64) -> v1::MemberSummary 
         credit_balance: row.credit_balance,
         unapplied_balance: row.unapplied_balance,
         overdue_bills: row.overdue_bills,
+        bank_account: row
+            .bank_account
+            .as_ref()
+            .map(|a| atone_api::convert::bank_account(&a.masked())),
     }
 }
 
@@ -63,6 +67,11 @@ pub fn bill(row: &BillRow) -> v1::MemberBill {
         } else {
             0
         },
+        payment_method: row
+            .payment_method
+            .map_or(v1::PaymentMethod::Unspecified, v1::PaymentMethod::from)
+            as i32,
+        debit_failure: row.debit_failure.clone().unwrap_or_default(),
     }
 }
 

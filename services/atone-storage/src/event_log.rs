@@ -19,6 +19,17 @@ pub struct LoggedEvent {
     pub idempotency_key: String,
 }
 
+/// The payload as it may be shown: a bank account's number masked (`****567`).
+fn shown(event_type: &str, mut payload: serde_json::Value) -> serde_json::Value {
+    if event_type == "BankAccountSet"
+        && let Some(number) = payload.pointer_mut("/account/number")
+        && let Some(whole) = number.as_str()
+    {
+        *number = serde_json::Value::String(atone_domain::mask(whole));
+    }
+    payload
+}
+
 /// Up to `limit` of the member's events after `after_version`, oldest first, as stored
 /// (whether or not this build can read them).
 pub async fn log(
@@ -36,11 +47,11 @@ pub async fn log(
         .await?
         .into_iter()
         .map(|row| LoggedEvent {
+            payload: shown(&row.event_type, row.event_data),
             event_id: row.event_id,
             version: row.version,
             event_type: row.event_type,
             occurred_at: row.occurred_at,
-            payload: row.event_data,
             correlation_id: row.correlation_id,
             idempotency_key: row.idempotency_key,
         })

@@ -3,6 +3,7 @@
 //! SQLite. It loads and saves; the rules live elsewhere (the domain decides commands, the
 //! projection derives read models).
 
+pub mod bank_debits;
 pub mod change_feed;
 pub mod db;
 pub mod dead_letters;

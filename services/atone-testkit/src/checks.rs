@@ -8,6 +8,7 @@ use atone_api::v1::SourceStatus;
 use atone_domain::{BillState, Member, PaymentMethod, RecordedEvent};
 use atone_storage::DatabaseConnection;
 use atone_storage::entity::{change_feed, events, member_bills, members, outbox, payment_promises};
+use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QueryOrder, Statement};
 
 /// Retries `check` every 50 ms until it returns `Some`, or panics after `timeout`.
@@ -209,7 +210,12 @@ pub async fn assert_read_models_match_event_store_except(db: &DatabaseConnection
             .collect();
         assert_eq!(read, expected, "promises of {user}");
 
-        type BillFacts = ((i64, i64, i64), (i64, i64), String);
+        type BillFacts = (
+            (i64, i64, i64),
+            (i64, i64),
+            String,
+            (NaiveDate, Option<String>),
+        );
         let read: BTreeMap<String, BillFacts> = bills
             .iter()
             .filter(|b| &b.user_id == user)
@@ -218,6 +224,7 @@ pub async fn assert_read_models_match_event_store_except(db: &DatabaseConnection
                     (b.amount, b.items_total, b.fee),
                     (b.balance_applied, b.paid_amount),
                     b.status.clone(),
+                    (b.due_date, b.payment_method.clone()),
                 );
                 (b.id.clone(), row)
             })
@@ -233,10 +240,18 @@ pub async fn assert_read_models_match_event_store_except(db: &DatabaseConnection
                     BillState::Unpaid if b.adjusted => "adjusted",
                     BillState::Unpaid => "unpaid",
                 };
+                let method = b.method.map(|m| {
+                    match m {
+                        PaymentMethod::ConvenienceStore => "convenience_store",
+                        PaymentMethod::BankDebit => "bank_debit",
+                    }
+                    .to_owned()
+                });
                 let row = (
                     (b.amount, b.items_total, b.fee),
                     (b.balance_applied, b.paid),
                     status.to_owned(),
+                    (b.due_date, method),
                 );
                 (id.to_string(), row)
             })

@@ -248,6 +248,25 @@ impl DebitFile {
     /// byte (0x1A) after the end record allowed. Every field and the trailer's totals are
     /// checked; the first that is wrong is the error.
     pub fn decode(bytes: &[u8]) -> Result<Self, FileError> {
+        Self::read(bytes).map(|(file, _)| file)
+    }
+
+    /// Reads a result file, as [`DebitFile::decode`] does, and refuses a request file (a
+    /// trailer without results), whose debits would all read as debited.
+    pub fn decode_result(bytes: &[u8]) -> Result<Self, FileError> {
+        let (file, request) = Self::read(bytes)?;
+        if request && !file.debits.is_empty() {
+            return Err(error(
+                file.debits.len() + 2,
+                "振替済件数",
+                "the trailer has no results: this is a request file, not the bank's result file",
+            ));
+        }
+        Ok(file)
+    }
+
+    /// The file, and whether it is a request (its trailer's results all zero).
+    fn read(bytes: &[u8]) -> Result<(Self, bool), FileError> {
         let bytes = bytes.strip_suffix(&[0x1a]).unwrap_or(bytes);
         let records: Vec<&[u8]> = if bytes.contains(&b'\n') {
             bytes
@@ -377,7 +396,7 @@ impl DebitFile {
         if let Some((n, _)) = lines.next() {
             return Err(error(n, "データ区分", "a record after the end record"));
         }
-        Ok(Self { header, debits })
+        Ok((Self { header, debits }, request))
     }
 }
 

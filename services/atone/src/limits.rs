@@ -44,6 +44,7 @@ struct Inner {
     reserved: Arc<Semaphore>,
     shares: Arc<Shares>,
     max_request_bytes: usize,
+    max_file_bytes: usize,
     body_timeout: Duration,
 }
 
@@ -60,6 +61,7 @@ impl Limits {
                     held: Mutex::default(),
                 }),
                 max_request_bytes: settings.max_request_bytes,
+                max_file_bytes: settings.max_file_bytes.max(settings.max_request_bytes),
                 body_timeout: settings.body_timeout,
             }),
         }
@@ -133,7 +135,11 @@ where
         }
         let grpc = is_binary_grpc(&request);
         let within = (!method.is_some_and(|m| m.client_streaming)).then_some(limits.body_timeout);
-        let limit = limits.max_request_bytes;
+        let limit = if method.is_some_and(|m| m.carries_file) {
+            limits.max_file_bytes
+        } else {
+            limits.max_request_bytes
+        };
         let request = request
             .map(|body| Body::new(crate::body_limit::Limited::new(body, limit, grpc, within)));
         let future = self.inner.call(request);

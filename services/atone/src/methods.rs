@@ -14,8 +14,14 @@ pub struct Method {
     pub service: String,
     pub name: String,
     pub client_streaming: bool,
+    /// It carries a file (a bank's result file): held to `--max-file-bytes`, not
+    /// `--max-request-bytes`.
+    pub carries_file: bool,
     pub need: Need,
 }
+
+/// The methods whose request carries a file.
+const FILE_METHODS: [&str; 1] = ["/atone.v1.BillingService/ImportBankDebitResults"];
 
 /// The method at `path` (`/package.Service/Method`), if the process can serve it.
 pub fn lookup(path: &str) -> Option<&'static Method> {
@@ -49,12 +55,14 @@ fn load() -> Result<HashMap<String, Method>, prost_reflect::DescriptorError> {
             let Some(need) = Need::of(service.full_name(), method.name()) else {
                 continue;
             };
+            let path = format!("/{}/{}", service.full_name(), method.name());
             methods.insert(
-                format!("/{}/{}", service.full_name(), method.name()),
+                path.clone(),
                 Method {
                     service: service.full_name().to_owned(),
                     name: method.name().to_owned(),
                     client_streaming: method.is_client_streaming(),
+                    carries_file: FILE_METHODS.contains(&path.as_str()),
                     need,
                 },
             );
@@ -90,5 +98,8 @@ mod tests {
             .expect("reflection");
         assert!(reflection.client_streaming);
         assert!(lookup("/atone.v1.QueryService/Made-Up").is_none());
+        for path in FILE_METHODS {
+            assert!(lookup(path).is_some_and(|m| m.carries_file), "{path}");
+        }
     }
 }

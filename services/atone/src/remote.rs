@@ -10,7 +10,10 @@ use atone_api::v1::{
 };
 use tonic::transport::Channel;
 
-use crate::cli::{CloseArgs, DeadLetterAction, DeadLettersArgs, EventsArgs, RemoteArgs};
+use crate::cli::{
+    BankDebitAction, BankDebitArgs, CloseArgs, DeadLetterAction, DeadLettersArgs, EventsArgs,
+    RemoteArgs,
+};
 use crate::oneshot::endpoint;
 
 async fn connect(remote: &RemoteArgs) -> anyhow::Result<Channel> {
@@ -61,6 +64,76 @@ pub async fn close(args: &CloseArgs) -> anyhow::Result<()> {
         }
     }
     bail!("the close of {} ended before it was done", args.period)
+}
+
+/// `atone bank-debit export|import`.
+pub async fn bank_debit(args: &BankDebitArgs) -> anyhow::Result<()> {
+    use atone_api::v1::{ExportBankDebitsRequest, ImportBankDebitResultsRequest};
+    let remote = args.action.remote();
+    let mut client = BillingServiceClient::new(connect(remote).await?)
+        .max_decoding_message_size(usize::MAX)
+        .max_encoding_message_size(usize::MAX);
+    match &args.action {
+        BankDebitAction::Export { date, out, .. } => {
+            let message = ExportBankDebitsRequest {
+                debit_date: date.clone(),
+            };
+            let done = client
+                .export_bank_debits(request(remote, message)?)
+                .await
+                .map_err(failed)?
+                .into_inner();
+            write_new(out, &done.file)?;
+            println!(
+                "{}: {} debits, {} yen, drawn on {date} (sha256 {})",
+                out.display(),
+                done.debits,
+                done.total_amount,
+                done.digest
+            );
+            for skipped in &done.skipped {
+                println!(
+                    "not in the file: {} bill {}: {}",
+                    skipped.user_id, skipped.bill_id, skipped.reason
+                );
+            }
+            Ok(())
+        }
+        BankDebitAction::Import { file, .. } => {
+            let bytes =
+                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let done = client
+                .import_bank_debit_results(request(
+                    remote,
+                    ImportBankDebitResultsRequest { file: bytes },
+                )?)
+                .await
+                .map_err(failed)?
+                .into_inner();
+            println!(
+                "{}: {} debits: {} debited ({} yen), {} failed, {} imported before",
+                file.display(),
+                done.debits,
+                done.debited,
+                done.debited_amount,
+                done.failed,
+                done.already_imported
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Writes `bytes` to a new file at `path`; an existing file is left alone.
+fn write_new(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// `atone dead-letters list|retry|skip`.

@@ -42,6 +42,9 @@ pub struct ServerSettings {
     pub max_in_flight_per_caller: usize,
     /// The largest request body, in bytes; past it, RESOURCE_EXHAUSTED.
     pub max_request_bytes: usize,
+    /// The largest request that carries a file (BillingService/ImportBankDebitResults), in
+    /// bytes: about 120 bytes a debit.
+    pub max_file_bytes: usize,
     /// How long a request's body may take to arrive, whole (a stream of requests has no
     /// such bound): a caller that opens a call and sends its body slowly, or never, holds
     /// its in-flight slot this long at most.
@@ -64,6 +67,7 @@ impl Default for ServerSettings {
             max_in_flight: 1024,
             max_in_flight_per_caller: 256,
             max_request_bytes: 64 * 1024,
+            max_file_bytes: 16 * 1024 * 1024,
             body_timeout: Duration::from_secs(5),
             shutdown_grace: Duration::from_secs(10),
             readiness: crate::readiness::ReadinessConfig::default(),

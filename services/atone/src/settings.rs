@@ -114,6 +114,9 @@ pub struct CommandSettings {
     /// The secrets payment providers sign webhooks with (two while one is rotated). With
     /// none, the webhook is off, or (authentication off) takes the development secret.
     pub webhook_secrets: Vec<String>,
+    /// The consignor of bank-debit request files (`--bank-debit-config`); without it no
+    /// request file can be exported.
+    pub bank_debit: Option<atone_command::billing::Consignor>,
 }
 
 #[derive(Debug, Clone)]
@@ -253,6 +256,7 @@ impl std::fmt::Debug for CommandSettings {
                 "webhook_secrets",
                 &format!("{} redacted", self.webhook_secrets.len()),
             )
+            .field("bank_debit", &self.bank_debit)
             .finish()
     }
 }

@@ -3,6 +3,7 @@
 //! (`close:YYYY-MM`, `overdue:YYYY-MM-DD`), so a run that stops halfway, or two runs at
 //! once, change each member once.
 
+mod bank_debit;
 mod scheduler;
 mod service;
 
@@ -10,6 +11,7 @@ use atone_domain::{CloseMonth, Command, MarkOverdue, Period, Reply, business_dat
 use atone_storage::{event_store, read_model};
 use chrono::NaiveDate;
 
+pub use bank_debit::{Consignor, Exported, Imported};
 pub use scheduler::{BillingSchedule, BillingScheduler};
 pub use service::BillingApi;
 

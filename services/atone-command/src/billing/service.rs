@@ -2,8 +2,9 @@ use std::pin::Pin;
 
 use atone_api::v1::billing_service_server::BillingService;
 use atone_api::v1::{
-    CloseBillingPeriodRequest, CloseBillingPeriodResponse, MarkOverdueBillsRequest,
-    MarkOverdueBillsResponse,
+    CloseBillingPeriodRequest, CloseBillingPeriodResponse, ExportBankDebitsRequest,
+    ExportBankDebitsResponse, ImportBankDebitResultsRequest, ImportBankDebitResultsResponse,
+    MarkOverdueBillsRequest, MarkOverdueBillsResponse, SkippedDebit,
 };
 use atone_auth::{Caller, Scope};
 use atone_domain::{DomainError, Period};
@@ -13,7 +14,7 @@ use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use super::{BillingRuns, Progress};
+use super::{BillingRuns, Consignor, Progress};
 use crate::CommandError;
 
 /// The gRPC face of [`BillingRuns`]: each run streams its progress, the last message with
@@ -21,11 +22,16 @@ use crate::CommandError;
 #[derive(Clone)]
 pub struct BillingApi {
     runs: BillingRuns,
+    /// Who draws bank debits; without it, no request file can be written.
+    consignor: Option<std::sync::Arc<Consignor>>,
 }
 
 impl BillingApi {
-    pub fn new(runs: BillingRuns) -> Self {
-        Self { runs }
+    pub fn new(runs: BillingRuns, consignor: Option<Consignor>) -> Self {
+        Self {
+            runs,
+            consignor: consignor.map(std::sync::Arc::new),
+        }
     }
 }
 
@@ -69,6 +75,60 @@ where
 
 #[tonic::async_trait]
 impl BillingService for BillingApi {
+    async fn export_bank_debits(
+        &self,
+        request: Request<ExportBankDebitsRequest>,
+    ) -> Result<Response<ExportBankDebitsResponse>, Status> {
+        Caller::of(&request)?.require(Scope::Billing)?;
+        let text = request.into_inner().debit_date;
+        let day = text.parse::<NaiveDate>().map_err(|_| {
+            invalid(
+                "debit_date",
+                format!("{text:?} is not a date; write YYYY-MM-DD"),
+            )
+        })?;
+        let Some(consignor) = &self.consignor else {
+            return Err(Status::failed_precondition(
+                "bank debit is not configured: start atone with --bank-debit-config FILE (the consignor's code, name and account)",
+            ));
+        };
+        let done = self.runs.export_bank_debits(consignor, day).await?;
+        Ok(Response::new(ExportBankDebitsResponse {
+            file: done.file,
+            digest: done.digest,
+            debits: done.debits as i64,
+            total_amount: done.total_amount,
+            skipped: done
+                .skipped
+                .into_iter()
+                .map(|b| SkippedDebit {
+                    user_id: b.user_id,
+                    bill_id: b.bill_id,
+                    reason: "the member has no bank account (SetBankAccount)".to_owned(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn import_bank_debit_results(
+        &self,
+        request: Request<ImportBankDebitResultsRequest>,
+    ) -> Result<Response<ImportBankDebitResultsResponse>, Status> {
+        Caller::of(&request)?.require(Scope::Billing)?;
+        let file = request.into_inner().file;
+        if file.is_empty() {
+            return Err(invalid("file", "is required".to_owned()));
+        }
+        let done = self.runs.import_bank_debit_results(&file).await?;
+        Ok(Response::new(ImportBankDebitResultsResponse {
+            debits: done.debits as i64,
+            debited: done.debited as i64,
+            debited_amount: done.debited_amount,
+            failed: done.failed as i64,
+            already_imported: done.already_imported as i64,
+        }))
+    }
+
     type CloseBillingPeriodStream = ProgressStream<CloseBillingPeriodResponse>;
 
     async fn close_billing_period(

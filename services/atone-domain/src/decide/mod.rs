@@ -2,6 +2,7 @@
 //! record it.
 
 mod account;
+mod bank_debit;
 mod billing;
 mod orders;
 mod payments;

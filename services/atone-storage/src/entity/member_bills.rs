@@ -27,6 +27,10 @@ pub struct Model {
     pub paid_amount: i64,
     pub overdue_since: Option<Date>,
     pub reminders_sent: i64,
+    /// convenience_store or bank_debit for a monthly bill.
+    pub payment_method: Option<String>,
+    /// Why the bank could not draw it.
+    pub debit_failure: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

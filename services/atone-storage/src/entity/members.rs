@@ -17,6 +17,8 @@ pub struct Model {
     pub credit_balance: i64,
     pub unapplied_balance: i64,
     pub overdue_bills: i64,
+    /// The account bank-debit bills are drawn from, its number masked: JSON.
+    pub bank_account: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

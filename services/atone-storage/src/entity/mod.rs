@@ -1,5 +1,6 @@
 //! sea-orm entities, one per table of `migrations/`.
 
+pub mod bank_debit_rows;
 pub mod change_feed;
 pub mod dead_letters;
 pub mod events;

@@ -13,7 +13,8 @@ use crate::{StorageError, db};
 mod rows;
 
 pub(crate) use rows::{
-    bill_model, bill_row, member_model, member_row, mode_name, promise_model, promise_row,
+    bill_model, bill_row, member_model, member_row, method_name, mode_name, promise_model,
+    promise_row,
 };
 
 /// What the read models hold of one member, as of one consistent moment: every promise and

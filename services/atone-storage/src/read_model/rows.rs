@@ -15,8 +15,8 @@ pub(crate) fn mode_name(mode: PaymentMode) -> &'static str {
     }
 }
 
-/// The value of `members.payment_method`.
-fn method_name(method: PaymentMethod) -> &'static str {
+/// The value of `members.payment_method` and `member_bills.payment_method`.
+pub(crate) fn method_name(method: PaymentMethod) -> &'static str {
     match method {
         PaymentMethod::ConvenienceStore => "convenience_store",
         PaymentMethod::BankDebit => "bank_debit",
@@ -36,6 +36,12 @@ fn corrupt(table: &str, id: &str, column: &str, value: &str) -> StorageError {
 pub(crate) fn member_row(m: members::Model) -> Result<MemberRow, StorageError> {
     let payment_method = method_of(&m.payment_method)
         .ok_or_else(|| corrupt("member", &m.user_id, "payment_method", &m.payment_method))?;
+    let bank_account = match &m.bank_account {
+        None => None,
+        Some(json) => Some(serde_json::from_str(json).map_err(|e| {
+            StorageError::Corrupt(format!("member {}: bank_account: {e}", m.user_id))
+        })?),
+    };
     Ok(MemberRow {
         user_id: m.user_id,
         credit_limit: m.credit_limit,
@@ -45,6 +51,7 @@ pub(crate) fn member_row(m: members::Model) -> Result<MemberRow, StorageError> {
         credit_balance: m.credit_balance,
         unapplied_balance: m.unapplied_balance,
         overdue_bills: m.overdue_bills,
+        bank_account,
     })
 }
 
@@ -59,6 +66,10 @@ pub(crate) fn member_model(row: &MemberRow) -> members::ActiveModel {
         credit_balance: Set(row.credit_balance),
         unapplied_balance: Set(row.unapplied_balance),
         overdue_bills: Set(row.overdue_bills),
+        bank_account: Set(row
+            .bank_account
+            .as_ref()
+            .map(|a| serde_json::json!(a.masked()).to_string())),
     }
 }
 
@@ -113,6 +124,12 @@ pub(crate) fn bill_row(m: member_bills::Model) -> Result<BillRow, StorageError> 
     let status =
         BillStatus::parse(&m.status).ok_or_else(|| corrupt("bill", &m.id, "status", &m.status))?;
     let kind = BillKind::parse(&m.kind).ok_or_else(|| corrupt("bill", &m.id, "kind", &m.kind))?;
+    let payment_method = match &m.payment_method {
+        None => None,
+        Some(value) => {
+            Some(method_of(value).ok_or_else(|| corrupt("bill", &m.id, "payment_method", value))?)
+        }
+    };
     Ok(BillRow {
         id: m.id,
         user_id: m.user_id,
@@ -125,6 +142,8 @@ pub(crate) fn bill_row(m: member_bills::Model) -> Result<BillRow, StorageError> 
         balance_applied: m.balance_applied,
         paid_amount: m.paid_amount,
         status,
+        payment_method,
+        debit_failure: m.debit_failure,
         issued_date: m.issued_date,
         due_date: m.due_date,
         paid_date: m.paid_date,
@@ -155,5 +174,7 @@ pub(crate) fn bill_model(row: &BillRow) -> member_bills::ActiveModel {
         paid_amount: Set(row.paid_amount),
         overdue_since: Set(row.overdue_since),
         reminders_sent: Set(row.reminders_sent),
+        payment_method: Set(row.payment_method.map(|m| method_name(m).to_owned())),
+        debit_failure: Set(row.debit_failure.clone()),
     }
 }

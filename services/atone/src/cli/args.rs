@@ -25,6 +25,17 @@ fn bank_closures(path: &str) -> Result<BankClosures, String> {
         .map_err(|e| format!("{path}: {e}"))
 }
 
+/// A `--bank-debit-config` file, read and checked.
+#[derive(Debug, Clone)]
+pub struct BankDebitConfig(pub atone_command::billing::Consignor);
+
+fn bank_debit_config(path: &str) -> Result<BankDebitConfig, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    atone_command::billing::Consignor::from_json(&text)
+        .map(BankDebitConfig)
+        .map_err(|e| format!("{path}: {e}"))
+}
+
 fn shown(d: std::time::Duration) -> Duration {
     d.into()
 }
@@ -105,6 +116,10 @@ pub struct ServerArgs {
     /// The largest request, in bytes; past it, RESOURCE_EXHAUSTED.
     #[arg(long, env = "ATONE_MAX_REQUEST_BYTES", default_value_t = ServerSettings::default().max_request_bytes)]
     pub max_request_bytes: usize,
+    /// The largest request that carries a file (a bank's result file for
+    /// BillingService/ImportBankDebitResults), in bytes: about 120 bytes a debit.
+    #[arg(long, env = "ATONE_MAX_FILE_BYTES", default_value_t = ServerSettings::default().max_file_bytes)]
+    pub max_file_bytes: usize,
     /// How long a request's body may take to arrive, whole; past it, DEADLINE_EXCEEDED
     /// (HTTP 408 for the webhook).
     #[arg(long, env = "ATONE_BODY_TIMEOUT", default_value_t = shown(ServerSettings::default().body_timeout))]
@@ -179,6 +194,12 @@ pub struct CommandArgs {
     /// 20); a bill issued later than that is drawn on the next month's debit day.
     #[arg(long, env = "ATONE_DEBIT_NOTICE_DAYS", default_value_t = CommandConfig::default().debit_notice_days, value_parser = clap::value_parser!(i64).range(0..=20))]
     pub debit_notice_days: i64,
+    /// The consignor (委託者) of bank-debit request files, a JSON file: {"consignor_code":
+    /// the 10 digits the bank gave, "consignor_name", "bank_code", "bank_name",
+    /// "branch_code", "branch_name", "account_kind": "ORDINARY" or "CHECKING",
+    /// "account_number"}. Without it BillingService/ExportBankDebits is refused.
+    #[arg(long, env = "ATONE_BANK_DEBIT_CONFIG", value_name = "FILE", value_parser = bank_debit_config)]
+    pub bank_debit_config: Option<BankDebitConfig>,
     /// When the daily billing (the monthly close on the first run of a month, then the
     /// overdue check) runs: this long after midnight, Japan time.
     #[arg(long, env = "ATONE_BILLING_RUN_AT", default_value_t = shown(BillingSchedule::default().run_at))]

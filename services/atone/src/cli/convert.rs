@@ -75,6 +75,7 @@ impl ServerArgs {
             max_in_flight: self.max_in_flight,
             max_in_flight_per_caller: self.max_in_flight_per_caller,
             max_request_bytes: self.max_request_bytes,
+            max_file_bytes: self.max_file_bytes,
             body_timeout: *self.body_timeout,
             shutdown_grace: *self.shutdown_grace,
             readiness: Default::default(),
@@ -120,6 +121,7 @@ fn command(credit: &CreditArgs, args: &CommandArgs) -> CommandSettings {
             ..BillingSchedule::default()
         },
         webhook_secrets: args.webhook_secrets.clone(),
+        bank_debit: args.bank_debit_config.as_ref().map(|c| c.0.clone()),
     }
 }
 

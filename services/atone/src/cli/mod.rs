@@ -59,6 +59,9 @@ pub enum Commands {
     /// 締め: closes a month for every member through a running atone (BillingService),
     /// printing progress; exits 0 when every member is closed.
     Close(CloseArgs),
+    /// 口座振替: exports the request file of the bank-debit bills drawn on a date, or imports
+    /// the bank's result file, through a running atone (BillingService; the billing scope).
+    BankDebit(BankDebitArgs),
     /// Dead letters: events a projector could not apply, parked per member. Lists them,
     /// retries a member, or skips a member's first parked event, through a running atone
     /// (ProjectorService; the admin scope).

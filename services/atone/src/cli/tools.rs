@@ -177,3 +177,41 @@ pub struct EventsArgs {
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
+
+#[derive(Debug, Clone, Args)]
+pub struct BankDebitArgs {
+    #[command(subcommand)]
+    pub action: BankDebitAction,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum BankDebitAction {
+    /// Writes the request file (全銀協 format, Shift_JIS) of the bank-debit bills drawn on
+    /// a date, and prints what it holds and the bills it leaves out.
+    Export {
+        /// The debit date, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// Where to write the file; it must not exist yet.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Reads the bank's result file: records each debit made as money received and each
+    /// failed one as a convenience-store bill. A file with an error changes nothing.
+    Import {
+        /// The result file.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+}
+
+impl BankDebitAction {
+    pub fn remote(&self) -> &RemoteArgs {
+        match self {
+            Self::Export { remote, .. } | Self::Import { remote, .. } => remote,
+        }
+    }
+}

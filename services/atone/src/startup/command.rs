@@ -70,7 +70,12 @@ pub async fn start(
     wiring.tasks.spawn(retention.run(wiring.shutdown.clone()));
     let runs = BillingRuns::new(handler);
     wiring
-        .serve(BillingServiceServer::new(BillingApi::new(runs.clone())))
+        .serve(
+            BillingServiceServer::new(BillingApi::new(runs.clone(), settings.bank_debit.clone()))
+                // The body limits (`--max-request-bytes`, and `--max-file-bytes` for a
+                // result file) hold every request to its size before it is decoded.
+                .max_decoding_message_size(usize::MAX),
+        )
         .await;
     if settings.billing.enabled {
         let lease = LeaseHolder::new(

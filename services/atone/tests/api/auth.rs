@@ -53,6 +53,9 @@ const RPCS: &[(&str, &[Scope], bool)] = &[
     ("ChangeCreditLimit", &[], false),
     ("CloseBillingPeriod", &[Scope::Billing], false),
     ("MarkOverdueBills", &[Scope::Billing], false),
+    ("SetBankAccount", &[Scope::Billing], false),
+    ("ExportBankDebits", &[Scope::Billing], false),
+    ("ImportBankDebitResults", &[Scope::Billing], false),
     ("GetMember", &[Scope::Read], true),
     ("ListPaymentPromises", &[Scope::Read], true),
     ("ListMemberBills", &[Scope::Read], true),
@@ -156,6 +159,35 @@ async fn call(c: &mut Clients, rpc: &str, user: &str) -> Code {
             .billing
             .mark_overdue_bills(MarkOverdueBillsRequest {
                 as_of: "2020-01-01".into(),
+            })
+            .await
+            .map(drop),
+        "SetBankAccount" => c
+            .command
+            .set_bank_account(SetBankAccountRequest {
+                user_id: user,
+                account: Some(BankAccount {
+                    bank_code: "0001".into(),
+                    branch_code: "001".into(),
+                    account_number: "1234567".into(),
+                    holder: "ﾃｽﾄ".into(),
+                    ..Default::default()
+                }),
+                idempotency_key: key,
+            })
+            .await
+            .map(drop),
+        "ExportBankDebits" => c
+            .billing
+            .export_bank_debits(ExportBankDebitsRequest {
+                debit_date: "2020-01-27".into(),
+            })
+            .await
+            .map(drop),
+        "ImportBankDebitResults" => c
+            .billing
+            .import_bank_debit_results(ImportBankDebitResultsRequest {
+                file: b"not a result file".to_vec(),
             })
             .await
             .map(drop),

@@ -4,6 +4,7 @@ mod applying;
 mod auth;
 mod aws_region;
 mod bad_input;
+mod bank_debit;
 mod bounded;
 mod business_days;
 mod cancelled;

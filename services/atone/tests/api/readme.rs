@@ -418,6 +418,114 @@ async fn the_month_walkthrough_works_as_written() {
     stop_atone(atone).await;
 }
 
+/// `cargo run --release -- <args>` of a walkthrough: the args.
+fn run_args(command: &str) -> Vec<&str> {
+    command
+        .strip_prefix("cargo run --release --")
+        .unwrap_or_else(|| panic!("atone starts with `cargo run --release -- <args>`: {command}"))
+        .split_whitespace()
+        .collect()
+}
+
+/// The one shell block between two markers.
+fn one_block(readme: &str, start: &str, end: &str) -> String {
+    let blocks = sh_blocks(&section(readme, start, end));
+    let [block] = &blocks[..] else {
+        panic!("one command between {start} and {end}: {blocks:?}");
+    };
+    block.clone()
+}
+
+/// The bank-debit walkthrough: the consignor's file written, atone started with it, a
+/// member with an account buys; atone restarted 31 days ahead, the month closed, the
+/// request file exported with the `atone` binary, a result made by hand and imported
+/// (twice), in one shell session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bank_debit_walkthrough_works_as_written() {
+    require_grpcurl();
+    let readme = readme();
+    let config = one_block(&readme, "<!-- bank:config -->", "<!-- bank:start -->");
+    let start = one_block(&readme, "<!-- bank:start -->", "<!-- bank:before -->");
+    let before = sh_blocks(&section(
+        &readme,
+        "<!-- bank:before -->",
+        "<!-- bank:restart -->",
+    ));
+    let restart = one_block(&readme, "<!-- bank:restart -->", "<!-- bank:after -->");
+    let after = sh_blocks(&section(
+        &readme,
+        "<!-- bank:after -->",
+        "<!-- bank:end -->",
+    ));
+    assert!(
+        !before.is_empty() && after.len() >= 4,
+        "{before:?} {after:?}"
+    );
+
+    let _port = DEFAULT_PORT.lock().await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    run_steps(dir.path(), &config).await;
+    let atone = start_atone(dir.path(), &run_args(&start)).await;
+    let vars = dir.path().join("walkthrough-variables.sh");
+    let first = run_steps(
+        dir.path(),
+        &format!(
+            "{}\ndeclare -p PERIOD > '{}'",
+            before.join("\n"),
+            vars.display()
+        ),
+    )
+    .await;
+    assert!(first.contains("\"accountNumber\": \"****567\""), "{first}");
+    assert!(first.contains("\"holder\": \"ﾔﾏﾀﾞ ﾀﾛｳ\""), "{first}");
+    assert!(
+        !first.contains("1234567"),
+        "the account number never shows whole:\n{first}"
+    );
+    stop_atone(atone).await;
+
+    let atone = start_atone(dir.path(), &run_args(&restart)).await;
+    // `atone`, as `cargo run --release` builds it, on PATH.
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_atone"))
+        .parent()
+        .expect("the binary's directory")
+        .display()
+        .to_string();
+    let second = run_steps(
+        dir.path(),
+        &format!(
+            "export PATH=\"{bin}:$PATH\"\nsource '{}'\n{}",
+            vars.display(),
+            after.join("\n")
+        ),
+    )
+    .await;
+    let request = std::fs::read(dir.path().join("request.txt")).expect("the request file");
+    let result = std::fs::read(dir.path().join("result.txt")).expect("the result file");
+    assert_eq!((request.len(), result.len()), (4 * 122, 4 * 122));
+    let file = atone_zengin::DebitFile::decode_result(&result).expect("a result file");
+    assert_eq!(
+        file.debits[0].outcome,
+        atone_zengin::Outcome::InsufficientFunds
+    );
+    assert_eq!(file.debits[0].holder, "ﾔﾏﾀﾞ ﾀﾛｳ");
+    for shown in [
+        "request.txt: 1 debits, 4000 yen",
+        "result.txt: 1 debits: 0 debited (0 yen), 1 failed, 0 imported before",
+        "result.txt: 1 debits: 0 debited (0 yen), 0 failed, 1 imported before",
+        "\"paymentMethod\": \"PAYMENT_METHOD_CONVENIENCE_STORE\"",
+        "\"fee\": \"209\"",
+        "\"amount\": \"4209\"",
+        "\"debitFailure\": \"1: insufficient funds (資金不足)\"",
+    ] {
+        assert!(
+            second.contains(shown),
+            "the walkthrough shows {shown}:\n{second}"
+        );
+    }
+    stop_atone(atone).await;
+}
+
 /// The third walkthrough, the hands-on's steps with curl: JSON over HTTP for the calls,
 /// Server-Sent Events for the watch, a JSON error with its HTTP status; real curl.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,21 +24,31 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x61tone/v1/billing.proto\x12\x08\x61tone.v1\"3\n\x19\x43loseBillingPeriodRequest\x12\x16\n\x06period\x18\x01 \x01(\tR\x06period\"\xb3\x01\n\x1a\x43loseBillingPeriodResponse\x12\x16\n\x06period\x18\x01 \x01(\tR\x06period\x12#\n\rmembers_total\x18\x02 \x01(\x03R\x0cmembersTotal\x12!\n\x0cmembers_done\x18\x03 \x01(\x03R\x0bmembersDone\x12!\n\x0c\x62ills_issued\x18\x04 \x01(\x03R\x0b\x62illsIssued\x12\x12\n\x04\x64one\x18\x05 \x01(\x08R\x04\x64one\".\n\x17MarkOverdueBillsRequest\x12\x13\n\x05\x61s_of\x18\x01 \x01(\tR\x04\x61sOf\"\xb0\x01\n\x18MarkOverdueBillsResponse\x12\x13\n\x05\x61s_of\x18\x01 \x01(\tR\x04\x61sOf\x12#\n\rmembers_total\x18\x02 \x01(\x03R\x0cmembersTotal\x12!\n\x0cmembers_done\x18\x03 \x01(\x03R\x0bmembersDone\x12#\n\rbills_overdue\x18\x04 \x01(\x03R\x0c\x62illsOverdue\x12\x12\n\x04\x64one\x18\x05 \x01(\x08R\x04\x64one2\xd0\x01\n\x0e\x42illingService\x12\x61\n\x12\x43loseBillingPeriod\x12#.atone.v1.CloseBillingPeriodRequest\x1a$.atone.v1.CloseBillingPeriodResponse0\x01\x12[\n\x10MarkOverdueBills\x12!.atone.v1.MarkOverdueBillsRequest\x1a\".atone.v1.MarkOverdueBillsResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x61tone/v1/billing.proto\x12\x08\x61tone.v1\"8\n\x17\x45xportBankDebitsRequest\x12\x1d\n\ndebit_date\x18\x01 \x01(\tR\tdebitDate\"\xb3\x01\n\x18\x45xportBankDebitsResponse\x12\x12\n\x04\x66ile\x18\x01 \x01(\x0cR\x04\x66ile\x12\x16\n\x06\x64igest\x18\x02 \x01(\tR\x06\x64igest\x12\x16\n\x06\x64\x65\x62its\x18\x03 \x01(\x03R\x06\x64\x65\x62its\x12!\n\x0ctotal_amount\x18\x04 \x01(\x03R\x0btotalAmount\x12\x30\n\x07skipped\x18\x05 \x03(\x0b\x32\x16.atone.v1.SkippedDebitR\x07skipped\"X\n\x0cSkippedDebit\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x17\n\x07\x62ill_id\x18\x02 \x01(\tR\x06\x62illId\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"3\n\x1dImportBankDebitResultsRequest\x12\x12\n\x04\x66ile\x18\x01 \x01(\x0cR\x04\x66ile\"\xbc\x01\n\x1eImportBankDebitResultsResponse\x12\x16\n\x06\x64\x65\x62its\x18\x01 \x01(\x03R\x06\x64\x65\x62its\x12\x18\n\x07\x64\x65\x62ited\x18\x02 \x01(\x03R\x07\x64\x65\x62ited\x12%\n\x0e\x64\x65\x62ited_amount\x18\x03 \x01(\x03R\rdebitedAmount\x12\x16\n\x06\x66\x61iled\x18\x04 \x01(\x03R\x06\x66\x61iled\x12)\n\x10\x61lready_imported\x18\x05 \x01(\x03R\x0f\x61lreadyImported\"3\n\x19\x43loseBillingPeriodRequest\x12\x16\n\x06period\x18\x01 \x01(\tR\x06period\"\xb3\x01\n\x1a\x43loseBillingPeriodResponse\x12\x16\n\x06period\x18\x01 \x01(\tR\x06period\x12#\n\rmembers_total\x18\x02 \x01(\x03R\x0cmembersTotal\x12!\n\x0cmembers_done\x18\x03 \x01(\x03R\x0bmembersDone\x12!\n\x0c\x62ills_issued\x18\x04 \x01(\x03R\x0b\x62illsIssued\x12\x12\n\x04\x64one\x18\x05 \x01(\x08R\x04\x64one\".\n\x17MarkOverdueBillsRequest\x12\x13\n\x05\x61s_of\x18\x01 \x01(\tR\x04\x61sOf\"\xb0\x01\n\x18MarkOverdueBillsResponse\x12\x13\n\x05\x61s_of\x18\x01 \x01(\tR\x04\x61sOf\x12#\n\rmembers_total\x18\x02 \x01(\x03R\x0cmembersTotal\x12!\n\x0cmembers_done\x18\x03 \x01(\x03R\x0bmembersDone\x12#\n\rbills_overdue\x18\x04 \x01(\x03R\x0c\x62illsOverdue\x12\x12\n\x04\x64one\x18\x05 \x01(\x08R\x04\x64one2\x98\x03\n\x0e\x42illingService\x12\x61\n\x12\x43loseBillingPeriod\x12#.atone.v1.CloseBillingPeriodRequest\x1a$.atone.v1.CloseBillingPeriodResponse0\x01\x12[\n\x10MarkOverdueBills\x12!.atone.v1.MarkOverdueBillsRequest\x1a\".atone.v1.MarkOverdueBillsResponse0\x01\x12Y\n\x10\x45xportBankDebits\x12!.atone.v1.ExportBankDebitsRequest\x1a\".atone.v1.ExportBankDebitsResponse\x12k\n\x16ImportBankDebitResults\x12\'.atone.v1.ImportBankDebitResultsRequest\x1a(.atone.v1.ImportBankDebitResultsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'atone.v1.billing_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CLOSEBILLINGPERIODREQUEST']._serialized_start=36
-  _globals['_CLOSEBILLINGPERIODREQUEST']._serialized_end=87
-  _globals['_CLOSEBILLINGPERIODRESPONSE']._serialized_start=90
-  _globals['_CLOSEBILLINGPERIODRESPONSE']._serialized_end=269
-  _globals['_MARKOVERDUEBILLSREQUEST']._serialized_start=271
-  _globals['_MARKOVERDUEBILLSREQUEST']._serialized_end=317
-  _globals['_MARKOVERDUEBILLSRESPONSE']._serialized_start=320
-  _globals['_MARKOVERDUEBILLSRESPONSE']._serialized_end=496
-  _globals['_BILLINGSERVICE']._serialized_start=499
-  _globals['_BILLINGSERVICE']._serialized_end=707
+  _globals['_EXPORTBANKDEBITSREQUEST']._serialized_start=36
+  _globals['_EXPORTBANKDEBITSREQUEST']._serialized_end=92
+  _globals['_EXPORTBANKDEBITSRESPONSE']._serialized_start=95
+  _globals['_EXPORTBANKDEBITSRESPONSE']._serialized_end=274
+  _globals['_SKIPPEDDEBIT']._serialized_start=276
+  _globals['_SKIPPEDDEBIT']._serialized_end=364
+  _globals['_IMPORTBANKDEBITRESULTSREQUEST']._serialized_start=366
+  _globals['_IMPORTBANKDEBITRESULTSREQUEST']._serialized_end=417
+  _globals['_IMPORTBANKDEBITRESULTSRESPONSE']._serialized_start=420
+  _globals['_IMPORTBANKDEBITRESULTSRESPONSE']._serialized_end=608
+  _globals['_CLOSEBILLINGPERIODREQUEST']._serialized_start=610
+  _globals['_CLOSEBILLINGPERIODREQUEST']._serialized_end=661
+  _globals['_CLOSEBILLINGPERIODRESPONSE']._serialized_start=664
+  _globals['_CLOSEBILLINGPERIODRESPONSE']._serialized_end=843
+  _globals['_MARKOVERDUEBILLSREQUEST']._serialized_start=845
+  _globals['_MARKOVERDUEBILLSREQUEST']._serialized_end=891
+  _globals['_MARKOVERDUEBILLSRESPONSE']._serialized_start=894
+  _globals['_MARKOVERDUEBILLSRESPONSE']._serialized_end=1070
+  _globals['_BILLINGSERVICE']._serialized_start=1073
+  _globals['_BILLINGSERVICE']._serialized_end=1481
 # @@protoc_insertion_point(module_scope)

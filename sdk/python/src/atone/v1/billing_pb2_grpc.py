@@ -50,6 +50,16 @@ class BillingServiceStub:
                 request_serializer=atone_dot_v1_dot_billing__pb2.MarkOverdueBillsRequest.SerializeToString,
                 response_deserializer=atone_dot_v1_dot_billing__pb2.MarkOverdueBillsResponse.FromString,
                 _registered_method=True)
+        self.ExportBankDebits = channel.unary_unary(
+                '/atone.v1.BillingService/ExportBankDebits',
+                request_serializer=atone_dot_v1_dot_billing__pb2.ExportBankDebitsRequest.SerializeToString,
+                response_deserializer=atone_dot_v1_dot_billing__pb2.ExportBankDebitsResponse.FromString,
+                _registered_method=True)
+        self.ImportBankDebitResults = channel.unary_unary(
+                '/atone.v1.BillingService/ImportBankDebitResults',
+                request_serializer=atone_dot_v1_dot_billing__pb2.ImportBankDebitResultsRequest.SerializeToString,
+                response_deserializer=atone_dot_v1_dot_billing__pb2.ImportBankDebitResultsResponse.FromString,
+                _registered_method=True)
 
 
 class BillingServiceServicer:
@@ -77,6 +87,30 @@ class BillingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportBankDebits(self, request, context):
+        """口座振替依頼: the request file (全銀協 fixed-length format, 種別 91, Shift_JIS) for the
+        bank-debit bills drawn on a date: each open bill with what is left to pay on it, from
+        its member's account. Exporting the same date again gives each bill the customer
+        number (顧客番号) it had. Bills whose member has no account are listed, not written.
+        Needs the consignor's details (`--bank-debit-config`): FAILED_PRECONDITION without.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportBankDebitResults(self, request, context):
+        """振替結果: reads the result file of an exported request file. The whole file is checked
+        first (format, totals, and each debit against what was exported): a file with any
+        error is refused with INVALID_ARGUMENT naming its line and field, and changes nothing.
+        Then each debit the bank made records the money received (消込, transaction id
+        `bank-debit:<customer number>`), and each failed one turns its bill into a
+        convenience-store bill with the bill-issuing fee, due 14 days later. Each debit is
+        recorded once: importing the same file again changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BillingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -89,6 +123,16 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     servicer.MarkOverdueBills,
                     request_deserializer=atone_dot_v1_dot_billing__pb2.MarkOverdueBillsRequest.FromString,
                     response_serializer=atone_dot_v1_dot_billing__pb2.MarkOverdueBillsResponse.SerializeToString,
+            ),
+            'ExportBankDebits': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportBankDebits,
+                    request_deserializer=atone_dot_v1_dot_billing__pb2.ExportBankDebitsRequest.FromString,
+                    response_serializer=atone_dot_v1_dot_billing__pb2.ExportBankDebitsResponse.SerializeToString,
+            ),
+            'ImportBankDebitResults': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportBankDebitResults,
+                    request_deserializer=atone_dot_v1_dot_billing__pb2.ImportBankDebitResultsRequest.FromString,
+                    response_serializer=atone_dot_v1_dot_billing__pb2.ImportBankDebitResultsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -151,6 +195,60 @@ class BillingService:
             '/atone.v1.BillingService/MarkOverdueBills',
             atone_dot_v1_dot_billing__pb2.MarkOverdueBillsRequest.SerializeToString,
             atone_dot_v1_dot_billing__pb2.MarkOverdueBillsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportBankDebits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atone.v1.BillingService/ExportBankDebits',
+            atone_dot_v1_dot_billing__pb2.ExportBankDebitsRequest.SerializeToString,
+            atone_dot_v1_dot_billing__pb2.ExportBankDebitsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportBankDebitResults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atone.v1.BillingService/ImportBankDebitResults',
+            atone_dot_v1_dot_billing__pb2.ImportBankDebitResultsRequest.SerializeToString,
+            atone_dot_v1_dot_billing__pb2.ImportBankDebitResultsResponse.FromString,
             options,
             channel_credentials,
             insecure,

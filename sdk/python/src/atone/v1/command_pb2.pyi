@@ -177,3 +177,21 @@ class ChangeCreditLimitResponse(_message.Message):
     VERSION_FIELD_NUMBER: _ClassVar[int]
     version: int
     def __init__(self, version: _Optional[int] = ...) -> None: ...
+
+class SetBankAccountRequest(_message.Message):
+    __slots__ = ("user_id", "account", "idempotency_key")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    account: _types_pb2.BankAccount
+    idempotency_key: str
+    def __init__(self, user_id: _Optional[str] = ..., account: _Optional[_Union[_types_pb2.BankAccount, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class SetBankAccountResponse(_message.Message):
+    __slots__ = ("version", "account")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    account: _types_pb2.BankAccount
+    def __init__(self, version: _Optional[int] = ..., account: _Optional[_Union[_types_pb2.BankAccount, _Mapping]] = ...) -> None: ...

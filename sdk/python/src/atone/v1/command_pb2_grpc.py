@@ -82,6 +82,11 @@ class CommandServiceStub:
                 request_serializer=atone_dot_v1_dot_command__pb2.ChangeCreditLimitRequest.SerializeToString,
                 response_deserializer=atone_dot_v1_dot_command__pb2.ChangeCreditLimitResponse.FromString,
                 _registered_method=True)
+        self.SetBankAccount = channel.unary_unary(
+                '/atone.v1.CommandService/SetBankAccount',
+                request_serializer=atone_dot_v1_dot_command__pb2.SetBankAccountRequest.SerializeToString,
+                response_deserializer=atone_dot_v1_dot_command__pb2.SetBankAccountResponse.FromString,
+                _registered_method=True)
 
 
 class CommandServiceServicer:
@@ -160,6 +165,15 @@ class CommandServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetBankAccount(self, request, context):
+        """Sets the bank account the member's bank-debit bills are drawn from (口座振替): the
+        account of each debit in BillingService/ExportBankDebits. Refused with
+        INVALID_ARGUMENT, naming the field, unless the bank-debit file can carry it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CommandServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -202,6 +216,11 @@ def add_CommandServiceServicer_to_server(servicer, server):
                     servicer.ChangeCreditLimit,
                     request_deserializer=atone_dot_v1_dot_command__pb2.ChangeCreditLimitRequest.FromString,
                     response_serializer=atone_dot_v1_dot_command__pb2.ChangeCreditLimitResponse.SerializeToString,
+            ),
+            'SetBankAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetBankAccount,
+                    request_deserializer=atone_dot_v1_dot_command__pb2.SetBankAccountRequest.FromString,
+                    response_serializer=atone_dot_v1_dot_command__pb2.SetBankAccountResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -428,6 +447,33 @@ class CommandService:
             '/atone.v1.CommandService/ChangeCreditLimit',
             atone_dot_v1_dot_command__pb2.ChangeCreditLimitRequest.SerializeToString,
             atone_dot_v1_dot_command__pb2.ChangeCreditLimitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetBankAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atone.v1.CommandService/SetBankAccount',
+            atone_dot_v1_dot_command__pb2.SetBankAccountRequest.SerializeToString,
+            atone_dot_v1_dot_command__pb2.SetBankAccountResponse.FromString,
             options,
             channel_credentials,
             insecure,

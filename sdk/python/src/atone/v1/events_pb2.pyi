@@ -21,7 +21,7 @@ ADJUSTMENT_REASON_CANCELLATION: AdjustmentReason
 ADJUSTMENT_REASON_REISSUE_FEE: AdjustmentReason
 
 class EventEnvelope(_message.Message):
-    __slots__ = ("event_id", "user_id", "version", "occurred_at", "idempotency_key", "correlation_id", "traceparent", "purchase_completed", "payment_promise_created", "member_bill_issued", "payment_completed", "payment_method_changed", "monthly_bill_issued", "purchase_cancelled", "bill_adjusted", "payment_received", "refund_issued", "bill_overdue", "reminder_issued", "credit_limit_changed")
+    __slots__ = ("event_id", "user_id", "version", "occurred_at", "idempotency_key", "correlation_id", "traceparent", "purchase_completed", "payment_promise_created", "member_bill_issued", "payment_completed", "payment_method_changed", "monthly_bill_issued", "purchase_cancelled", "bill_adjusted", "payment_received", "refund_issued", "bill_overdue", "reminder_issued", "credit_limit_changed", "bank_account_set", "bank_debit_failed")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -42,6 +42,8 @@ class EventEnvelope(_message.Message):
     BILL_OVERDUE_FIELD_NUMBER: _ClassVar[int]
     REMINDER_ISSUED_FIELD_NUMBER: _ClassVar[int]
     CREDIT_LIMIT_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    BANK_ACCOUNT_SET_FIELD_NUMBER: _ClassVar[int]
+    BANK_DEBIT_FAILED_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     user_id: str
     version: int
@@ -62,7 +64,9 @@ class EventEnvelope(_message.Message):
     bill_overdue: BillOverdue
     reminder_issued: ReminderIssued
     credit_limit_changed: CreditLimitChanged
-    def __init__(self, event_id: _Optional[str] = ..., user_id: _Optional[str] = ..., version: _Optional[int] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., correlation_id: _Optional[str] = ..., traceparent: _Optional[str] = ..., purchase_completed: _Optional[_Union[PurchaseCompleted, _Mapping]] = ..., payment_promise_created: _Optional[_Union[PaymentPromiseCreated, _Mapping]] = ..., member_bill_issued: _Optional[_Union[MemberBillIssued, _Mapping]] = ..., payment_completed: _Optional[_Union[PaymentCompleted, _Mapping]] = ..., payment_method_changed: _Optional[_Union[PaymentMethodChanged, _Mapping]] = ..., monthly_bill_issued: _Optional[_Union[MonthlyBillIssued, _Mapping]] = ..., purchase_cancelled: _Optional[_Union[PurchaseCancelled, _Mapping]] = ..., bill_adjusted: _Optional[_Union[BillAdjusted, _Mapping]] = ..., payment_received: _Optional[_Union[PaymentReceived, _Mapping]] = ..., refund_issued: _Optional[_Union[RefundIssued, _Mapping]] = ..., bill_overdue: _Optional[_Union[BillOverdue, _Mapping]] = ..., reminder_issued: _Optional[_Union[ReminderIssued, _Mapping]] = ..., credit_limit_changed: _Optional[_Union[CreditLimitChanged, _Mapping]] = ...) -> None: ...
+    bank_account_set: BankAccountSet
+    bank_debit_failed: BankDebitFailed
+    def __init__(self, event_id: _Optional[str] = ..., user_id: _Optional[str] = ..., version: _Optional[int] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., correlation_id: _Optional[str] = ..., traceparent: _Optional[str] = ..., purchase_completed: _Optional[_Union[PurchaseCompleted, _Mapping]] = ..., payment_promise_created: _Optional[_Union[PaymentPromiseCreated, _Mapping]] = ..., member_bill_issued: _Optional[_Union[MemberBillIssued, _Mapping]] = ..., payment_completed: _Optional[_Union[PaymentCompleted, _Mapping]] = ..., payment_method_changed: _Optional[_Union[PaymentMethodChanged, _Mapping]] = ..., monthly_bill_issued: _Optional[_Union[MonthlyBillIssued, _Mapping]] = ..., purchase_cancelled: _Optional[_Union[PurchaseCancelled, _Mapping]] = ..., bill_adjusted: _Optional[_Union[BillAdjusted, _Mapping]] = ..., payment_received: _Optional[_Union[PaymentReceived, _Mapping]] = ..., refund_issued: _Optional[_Union[RefundIssued, _Mapping]] = ..., bill_overdue: _Optional[_Union[BillOverdue, _Mapping]] = ..., reminder_issued: _Optional[_Union[ReminderIssued, _Mapping]] = ..., credit_limit_changed: _Optional[_Union[CreditLimitChanged, _Mapping]] = ..., bank_account_set: _Optional[_Union[BankAccountSet, _Mapping]] = ..., bank_debit_failed: _Optional[_Union[BankDebitFailed, _Mapping]] = ...) -> None: ...
 
 class EventRecord(_message.Message):
     __slots__ = ("events",)
@@ -243,3 +247,25 @@ class CreditLimitChanged(_message.Message):
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     limit: int
     def __init__(self, limit: _Optional[int] = ...) -> None: ...
+
+class BankAccountSet(_message.Message):
+    __slots__ = ("account",)
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    account: _types_pb2.BankAccount
+    def __init__(self, account: _Optional[_Union[_types_pb2.BankAccount, _Mapping]] = ...) -> None: ...
+
+class BankDebitFailed(_message.Message):
+    __slots__ = ("bill_id", "code", "reason", "fee", "amount", "due_date")
+    BILL_ID_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    FEE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    bill_id: str
+    code: int
+    reason: str
+    fee: int
+    amount: int
+    due_date: str
+    def __init__(self, bill_id: _Optional[str] = ..., code: _Optional[int] = ..., reason: _Optional[str] = ..., fee: _Optional[int] = ..., amount: _Optional[int] = ..., due_date: _Optional[str] = ...) -> None: ...

@@ -10,7 +10,164 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file atone/v1/billing.proto.
  */
 export const file_atone_v1_billing: GenFile = /*@__PURE__*/
-  fileDesc("ChZhdG9uZS92MS9iaWxsaW5nLnByb3RvEghhdG9uZS52MSIrChlDbG9zZUJpbGxpbmdQZXJpb2RSZXF1ZXN0Eg4KBnBlcmlvZBgBIAEoCSJ9ChpDbG9zZUJpbGxpbmdQZXJpb2RSZXNwb25zZRIOCgZwZXJpb2QYASABKAkSFQoNbWVtYmVyc190b3RhbBgCIAEoAxIUCgxtZW1iZXJzX2RvbmUYAyABKAMSFAoMYmlsbHNfaXNzdWVkGAQgASgDEgwKBGRvbmUYBSABKAgiKAoXTWFya092ZXJkdWVCaWxsc1JlcXVlc3QSDQoFYXNfb2YYASABKAkiewoYTWFya092ZXJkdWVCaWxsc1Jlc3BvbnNlEg0KBWFzX29mGAEgASgJEhUKDW1lbWJlcnNfdG90YWwYAiABKAMSFAoMbWVtYmVyc19kb25lGAMgASgDEhUKDWJpbGxzX292ZXJkdWUYBCABKAMSDAoEZG9uZRgFIAEoCDLQAQoOQmlsbGluZ1NlcnZpY2USYQoSQ2xvc2VCaWxsaW5nUGVyaW9kEiMuYXRvbmUudjEuQ2xvc2VCaWxsaW5nUGVyaW9kUmVxdWVzdBokLmF0b25lLnYxLkNsb3NlQmlsbGluZ1BlcmlvZFJlc3BvbnNlMAESWwoQTWFya092ZXJkdWVCaWxscxIhLmF0b25lLnYxLk1hcmtPdmVyZHVlQmlsbHNSZXF1ZXN0GiIuYXRvbmUudjEuTWFya092ZXJkdWVCaWxsc1Jlc3BvbnNlMAFiBnByb3RvMw");
+  fileDesc("ChZhdG9uZS92MS9iaWxsaW5nLnByb3RvEghhdG9uZS52MSItChdFeHBvcnRCYW5rRGViaXRzUmVxdWVzdBISCgpkZWJpdF9kYXRlGAEgASgJIocBChhFeHBvcnRCYW5rRGViaXRzUmVzcG9uc2USDAoEZmlsZRgBIAEoDBIOCgZkaWdlc3QYAiABKAkSDgoGZGViaXRzGAMgASgDEhQKDHRvdGFsX2Ftb3VudBgEIAEoAxInCgdza2lwcGVkGAUgAygLMhYuYXRvbmUudjEuU2tpcHBlZERlYml0IkAKDFNraXBwZWREZWJpdBIPCgd1c2VyX2lkGAEgASgJEg8KB2JpbGxfaWQYAiABKAkSDgoGcmVhc29uGAMgASgJIi0KHUltcG9ydEJhbmtEZWJpdFJlc3VsdHNSZXF1ZXN0EgwKBGZpbGUYASABKAwigwEKHkltcG9ydEJhbmtEZWJpdFJlc3VsdHNSZXNwb25zZRIOCgZkZWJpdHMYASABKAMSDwoHZGViaXRlZBgCIAEoAxIWCg5kZWJpdGVkX2Ftb3VudBgDIAEoAxIOCgZmYWlsZWQYBCABKAMSGAoQYWxyZWFkeV9pbXBvcnRlZBgFIAEoAyIrChlDbG9zZUJpbGxpbmdQZXJpb2RSZXF1ZXN0Eg4KBnBlcmlvZBgBIAEoCSJ9ChpDbG9zZUJpbGxpbmdQZXJpb2RSZXNwb25zZRIOCgZwZXJpb2QYASABKAkSFQoNbWVtYmVyc190b3RhbBgCIAEoAxIUCgxtZW1iZXJzX2RvbmUYAyABKAMSFAoMYmlsbHNfaXNzdWVkGAQgASgDEgwKBGRvbmUYBSABKAgiKAoXTWFya092ZXJkdWVCaWxsc1JlcXVlc3QSDQoFYXNfb2YYASABKAkiewoYTWFya092ZXJkdWVCaWxsc1Jlc3BvbnNlEg0KBWFzX29mGAEgASgJEhUKDW1lbWJlcnNfdG90YWwYAiABKAMSFAoMbWVtYmVyc19kb25lGAMgASgDEhUKDWJpbGxzX292ZXJkdWUYBCABKAMSDAoEZG9uZRgFIAEoCDKYAwoOQmlsbGluZ1NlcnZpY2USYQoSQ2xvc2VCaWxsaW5nUGVyaW9kEiMuYXRvbmUudjEuQ2xvc2VCaWxsaW5nUGVyaW9kUmVxdWVzdBokLmF0b25lLnYxLkNsb3NlQmlsbGluZ1BlcmlvZFJlc3BvbnNlMAESWwoQTWFya092ZXJkdWVCaWxscxIhLmF0b25lLnYxLk1hcmtPdmVyZHVlQmlsbHNSZXF1ZXN0GiIuYXRvbmUudjEuTWFya092ZXJkdWVCaWxsc1Jlc3BvbnNlMAESWQoQRXhwb3J0QmFua0RlYml0cxIhLmF0b25lLnYxLkV4cG9ydEJhbmtEZWJpdHNSZXF1ZXN0GiIuYXRvbmUudjEuRXhwb3J0QmFua0RlYml0c1Jlc3BvbnNlEmsKFkltcG9ydEJhbmtEZWJpdFJlc3VsdHMSJy5hdG9uZS52MS5JbXBvcnRCYW5rRGViaXRSZXN1bHRzUmVxdWVzdBooLmF0b25lLnYxLkltcG9ydEJhbmtEZWJpdFJlc3VsdHNSZXNwb25zZWIGcHJvdG8z");
+
+/**
+ * @generated from message atone.v1.ExportBankDebitsRequest
+ */
+export type ExportBankDebitsRequest = Message<"atone.v1.ExportBankDebitsRequest"> & {
+  /**
+   * YYYY-MM-DD: the debit date (引落日) of the bills to draw.
+   *
+   * @generated from field: string debit_date = 1;
+   */
+  debitDate: string;
+};
+
+/**
+ * Describes the message atone.v1.ExportBankDebitsRequest.
+ * Use `create(ExportBankDebitsRequestSchema)` to create a new message.
+ */
+export const ExportBankDebitsRequestSchema: GenMessage<ExportBankDebitsRequest> = /*@__PURE__*/
+  messageDesc(file_atone_v1_billing, 0);
+
+/**
+ * @generated from message atone.v1.ExportBankDebitsResponse
+ */
+export type ExportBankDebitsResponse = Message<"atone.v1.ExportBankDebitsResponse"> & {
+  /**
+   * The request file: 120-byte records, each followed by CR LF, in Shift_JIS.
+   *
+   * @generated from field: bytes file = 1;
+   */
+  file: Uint8Array;
+
+  /**
+   * SHA-256 of the file, hex.
+   *
+   * @generated from field: string digest = 2;
+   */
+  digest: string;
+
+  /**
+   * @generated from field: int64 debits = 3;
+   */
+  debits: bigint;
+
+  /**
+   * Yen, all debits together.
+   *
+   * @generated from field: int64 total_amount = 4;
+   */
+  totalAmount: bigint;
+
+  /**
+   * Bank-debit bills drawn that day that are not in the file.
+   *
+   * @generated from field: repeated atone.v1.SkippedDebit skipped = 5;
+   */
+  skipped: SkippedDebit[];
+};
+
+/**
+ * Describes the message atone.v1.ExportBankDebitsResponse.
+ * Use `create(ExportBankDebitsResponseSchema)` to create a new message.
+ */
+export const ExportBankDebitsResponseSchema: GenMessage<ExportBankDebitsResponse> = /*@__PURE__*/
+  messageDesc(file_atone_v1_billing, 1);
+
+/**
+ * @generated from message atone.v1.SkippedDebit
+ */
+export type SkippedDebit = Message<"atone.v1.SkippedDebit"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string bill_id = 2;
+   */
+  billId: string;
+
+  /**
+   * Why it is not in the file: the member has no bank account.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message atone.v1.SkippedDebit.
+ * Use `create(SkippedDebitSchema)` to create a new message.
+ */
+export const SkippedDebitSchema: GenMessage<SkippedDebit> = /*@__PURE__*/
+  messageDesc(file_atone_v1_billing, 2);
+
+/**
+ * @generated from message atone.v1.ImportBankDebitResultsRequest
+ */
+export type ImportBankDebitResultsRequest = Message<"atone.v1.ImportBankDebitResultsRequest"> & {
+  /**
+   * The result file, as the bank sent it back (at most `--max-file-bytes`).
+   *
+   * @generated from field: bytes file = 1;
+   */
+  file: Uint8Array;
+};
+
+/**
+ * Describes the message atone.v1.ImportBankDebitResultsRequest.
+ * Use `create(ImportBankDebitResultsRequestSchema)` to create a new message.
+ */
+export const ImportBankDebitResultsRequestSchema: GenMessage<ImportBankDebitResultsRequest> = /*@__PURE__*/
+  messageDesc(file_atone_v1_billing, 3);
+
+/**
+ * @generated from message atone.v1.ImportBankDebitResultsResponse
+ */
+export type ImportBankDebitResultsResponse = Message<"atone.v1.ImportBankDebitResultsResponse"> & {
+  /**
+   * Debits in the file.
+   *
+   * @generated from field: int64 debits = 1;
+   */
+  debits: bigint;
+
+  /**
+   * Debits the bank made, recorded now, and their yen.
+   *
+   * @generated from field: int64 debited = 2;
+   */
+  debited: bigint;
+
+  /**
+   * @generated from field: int64 debited_amount = 3;
+   */
+  debitedAmount: bigint;
+
+  /**
+   * Debits that failed, recorded now.
+   *
+   * @generated from field: int64 failed = 4;
+   */
+  failed: bigint;
+
+  /**
+   * Debits an earlier import recorded already.
+   *
+   * @generated from field: int64 already_imported = 5;
+   */
+  alreadyImported: bigint;
+};
+
+/**
+ * Describes the message atone.v1.ImportBankDebitResultsResponse.
+ * Use `create(ImportBankDebitResultsResponseSchema)` to create a new message.
+ */
+export const ImportBankDebitResultsResponseSchema: GenMessage<ImportBankDebitResultsResponse> = /*@__PURE__*/
+  messageDesc(file_atone_v1_billing, 4);
 
 /**
  * @generated from message atone.v1.CloseBillingPeriodRequest
@@ -29,7 +186,7 @@ export type CloseBillingPeriodRequest = Message<"atone.v1.CloseBillingPeriodRequ
  * Use `create(CloseBillingPeriodRequestSchema)` to create a new message.
  */
 export const CloseBillingPeriodRequestSchema: GenMessage<CloseBillingPeriodRequest> = /*@__PURE__*/
-  messageDesc(file_atone_v1_billing, 0);
+  messageDesc(file_atone_v1_billing, 5);
 
 /**
  * Progress of a close; the last message has done = true.
@@ -75,7 +232,7 @@ export type CloseBillingPeriodResponse = Message<"atone.v1.CloseBillingPeriodRes
  * Use `create(CloseBillingPeriodResponseSchema)` to create a new message.
  */
 export const CloseBillingPeriodResponseSchema: GenMessage<CloseBillingPeriodResponse> = /*@__PURE__*/
-  messageDesc(file_atone_v1_billing, 1);
+  messageDesc(file_atone_v1_billing, 6);
 
 /**
  * @generated from message atone.v1.MarkOverdueBillsRequest
@@ -94,7 +251,7 @@ export type MarkOverdueBillsRequest = Message<"atone.v1.MarkOverdueBillsRequest"
  * Use `create(MarkOverdueBillsRequestSchema)` to create a new message.
  */
 export const MarkOverdueBillsRequestSchema: GenMessage<MarkOverdueBillsRequest> = /*@__PURE__*/
-  messageDesc(file_atone_v1_billing, 2);
+  messageDesc(file_atone_v1_billing, 7);
 
 /**
  * Progress of an overdue check; the last message has done = true.
@@ -135,7 +292,7 @@ export type MarkOverdueBillsResponse = Message<"atone.v1.MarkOverdueBillsRespons
  * Use `create(MarkOverdueBillsResponseSchema)` to create a new message.
  */
 export const MarkOverdueBillsResponseSchema: GenMessage<MarkOverdueBillsResponse> = /*@__PURE__*/
-  messageDesc(file_atone_v1_billing, 3);
+  messageDesc(file_atone_v1_billing, 8);
 
 /**
  * The month's jobs, on demand. atone runs them by itself too, once a day after midnight
@@ -169,6 +326,36 @@ export const BillingService: GenService<{
     methodKind: "server_streaming";
     input: typeof MarkOverdueBillsRequestSchema;
     output: typeof MarkOverdueBillsResponseSchema;
+  },
+  /**
+   * 口座振替依頼: the request file (全銀協 fixed-length format, 種別 91, Shift_JIS) for the
+   * bank-debit bills drawn on a date: each open bill with what is left to pay on it, from
+   * its member's account. Exporting the same date again gives each bill the customer
+   * number (顧客番号) it had. Bills whose member has no account are listed, not written.
+   * Needs the consignor's details (`--bank-debit-config`): FAILED_PRECONDITION without.
+   *
+   * @generated from rpc atone.v1.BillingService.ExportBankDebits
+   */
+  exportBankDebits: {
+    methodKind: "unary";
+    input: typeof ExportBankDebitsRequestSchema;
+    output: typeof ExportBankDebitsResponseSchema;
+  },
+  /**
+   * 振替結果: reads the result file of an exported request file. The whole file is checked
+   * first (format, totals, and each debit against what was exported): a file with any
+   * error is refused with INVALID_ARGUMENT naming its line and field, and changes nothing.
+   * Then each debit the bank made records the money received (消込, transaction id
+   * `bank-debit:<customer number>`), and each failed one turns its bill into a
+   * convenience-store bill with the bill-issuing fee, due 14 days later. Each debit is
+   * recorded once: importing the same file again changes nothing.
+   *
+   * @generated from rpc atone.v1.BillingService.ImportBankDebitResults
+   */
+  importBankDebitResults: {
+    methodKind: "unary";
+    input: typeof ImportBankDebitResultsRequestSchema;
+    output: typeof ImportBankDebitResultsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_atone_v1_billing, 0);

@@ -4,7 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { PaymentApplication, PaymentMethod, PaymentMode } from "./types_pb.js";
+import type { BankAccount, PaymentApplication, PaymentMethod, PaymentMode } from "./types_pb.js";
 import { file_atone_v1_types } from "./types_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file atone/v1/events.proto.
  */
 export const file_atone_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChVhdG9uZS92MS9ldmVudHMucHJvdG8SCGF0b25lLnYxIqsHCg1FdmVudEVudmVsb3BlEhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoAxIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPaWRlbXBvdGVuY3lfa2V5GAUgASgJEhYKDmNvcnJlbGF0aW9uX2lkGAYgASgJEhMKC3RyYWNlcGFyZW50GAcgASgJEjkKEnB1cmNoYXNlX2NvbXBsZXRlZBgKIAEoCzIbLmF0b25lLnYxLlB1cmNoYXNlQ29tcGxldGVkSAASQgoXcGF5bWVudF9wcm9taXNlX2NyZWF0ZWQYCyABKAsyHy5hdG9uZS52MS5QYXltZW50UHJvbWlzZUNyZWF0ZWRIABI4ChJtZW1iZXJfYmlsbF9pc3N1ZWQYDCABKAsyGi5hdG9uZS52MS5NZW1iZXJCaWxsSXNzdWVkSAASNwoRcGF5bWVudF9jb21wbGV0ZWQYDSABKAsyGi5hdG9uZS52MS5QYXltZW50Q29tcGxldGVkSAASQAoWcGF5bWVudF9tZXRob2RfY2hhbmdlZBgOIAEoCzIeLmF0b25lLnYxLlBheW1lbnRNZXRob2RDaGFuZ2VkSAASOgoTbW9udGhseV9iaWxsX2lzc3VlZBgPIAEoCzIbLmF0b25lLnYxLk1vbnRobHlCaWxsSXNzdWVkSAASOQoScHVyY2hhc2VfY2FuY2VsbGVkGBAgASgLMhsuYXRvbmUudjEuUHVyY2hhc2VDYW5jZWxsZWRIABIvCg1iaWxsX2FkanVzdGVkGBEgASgLMhYuYXRvbmUudjEuQmlsbEFkanVzdGVkSAASNQoQcGF5bWVudF9yZWNlaXZlZBgSIAEoCzIZLmF0b25lLnYxLlBheW1lbnRSZWNlaXZlZEgAEi8KDXJlZnVuZF9pc3N1ZWQYEyABKAsyFi5hdG9uZS52MS5SZWZ1bmRJc3N1ZWRIABItCgxiaWxsX292ZXJkdWUYFCABKAsyFS5hdG9uZS52MS5CaWxsT3ZlcmR1ZUgAEjMKD3JlbWluZGVyX2lzc3VlZBgVIAEoCzIYLmF0b25lLnYxLlJlbWluZGVySXNzdWVkSAASPAoUY3JlZGl0X2xpbWl0X2NoYW5nZWQYFiABKAsyHC5hdG9uZS52MS5DcmVkaXRMaW1pdENoYW5nZWRIAEIJCgdwYXlsb2FkIjYKC0V2ZW50UmVjb3JkEicKBmV2ZW50cxgBIAMoCzIXLmF0b25lLnYxLkV2ZW50RW52ZWxvcGUiogEKEVB1cmNoYXNlQ29tcGxldGVkEhAKCG9yZGVyX2lkGAEgASgJEhIKCnByb2R1Y3RfaWQYAiABKAkSFAoMcHJvZHVjdF9uYW1lGAMgASgJEg4KBmFtb3VudBgEIAEoAxIrCgxwYXltZW50X21vZGUYBSABKA4yFS5hdG9uZS52MS5QYXltZW50TW9kZRIUCgxjcmVkaXRfbGltaXQYBiABKAMitgEKFVBheW1lbnRQcm9taXNlQ3JlYXRlZBISCgpwcm9taXNlX2lkGAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEhIKCnByb2R1Y3RfaWQYAyABKAkSFAoMcHJvZHVjdF9uYW1lGAQgASgJEg4KBmFtb3VudBgFIAEoAxIrCgxwYXltZW50X21vZGUYBiABKA4yFS5hdG9uZS52MS5QYXltZW50TW9kZRIQCghkdWVfZGF0ZRgHIAEoCSJvChBNZW1iZXJCaWxsSXNzdWVkEg8KB2JpbGxfaWQYASABKAkSEwoLcHJvbWlzZV9pZHMYAiADKAkSDgoGYW1vdW50GAMgASgDEhMKC2lzc3VlZF9kYXRlGAQgASgJEhAKCGR1ZV9kYXRlGAUgASgJIkYKEFBheW1lbnRDb21wbGV0ZWQSDwoHYmlsbF9pZBgBIAEoCRIOCgZhbW91bnQYAiABKAMSEQoJcGFpZF9kYXRlGAMgASgJIj8KFFBheW1lbnRNZXRob2RDaGFuZ2VkEicKBm1ldGhvZBgBIAEoDjIXLmF0b25lLnYxLlBheW1lbnRNZXRob2Qi/gEKEU1vbnRobHlCaWxsSXNzdWVkEg8KB2JpbGxfaWQYASABKAkSDgoGcGVyaW9kGAIgASgJEhMKC3Byb21pc2VfaWRzGAMgAygJEhMKC2l0ZW1zX3RvdGFsGAQgASgDEgsKA2ZlZRgFIAEoAxIWCg5jcmVkaXRfYXBwbGllZBgGIAEoAxIZChF1bmFwcGxpZWRfYXBwbGllZBgHIAEoAxIOCgZhbW91bnQYCCABKAMSJwoGbWV0aG9kGAkgASgOMhcuYXRvbmUudjEuUGF5bWVudE1ldGhvZBITCgtpc3N1ZWRfZGF0ZRgKIAEoCRIQCghkdWVfZGF0ZRgLIAEoCSJ1ChFQdXJjaGFzZUNhbmNlbGxlZBIQCghvcmRlcl9pZBgBIAEoCRISCgpwcm9taXNlX2lkGAIgASgJEg4KBmFtb3VudBgDIAEoAxIYChByZW1haW5pbmdfYW1vdW50GAQgASgDEhAKCGNyZWRpdGVkGAUgASgDIqIBCgxCaWxsQWRqdXN0ZWQSDwoHYmlsbF9pZBgBIAEoCRIqCgZyZWFzb24YAiABKA4yGi5hdG9uZS52MS5BZGp1c3RtZW50UmVhc29uEhMKC2l0ZW1zX3RvdGFsGAMgASgDEgsKA2ZlZRgEIAEoAxIOCgZhbW91bnQYBSABKAMSEQoJY2FuY2VsbGVkGAYgASgIEhAKCGNyZWRpdGVkGAcgASgDIsABCg9QYXltZW50UmVjZWl2ZWQSFgoOdHJhbnNhY3Rpb25faWQYASABKAkSDwoHYmlsbF9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSLwoLcmVjZWl2ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2FwcGxpZWQYBSABKAgSMgoMYXBwbGljYXRpb25zGAYgAygLMhwuYXRvbmUudjEuUGF5bWVudEFwcGxpY2F0aW9uIl4KDFJlZnVuZElzc3VlZBIRCglyZWZ1bmRfaWQYASABKAkSDgoGYW1vdW50GAIgASgDEhMKC2Zyb21fY3JlZGl0GAMgASgDEhYKDmZyb21fdW5hcHBsaWVkGAQgASgDIi0KC0JpbGxPdmVyZHVlEg8KB2JpbGxfaWQYASABKAkSDQoFc2luY2UYAiABKAkiRQoOUmVtaW5kZXJJc3N1ZWQSDwoHYmlsbF9pZBgBIAEoCRIUCgxkYXlzX292ZXJkdWUYAiABKAMSDAoEZGF0ZRgDIAEoCSIjChJDcmVkaXRMaW1pdENoYW5nZWQSDQoFbGltaXQYASABKAMqfAoQQWRqdXN0bWVudFJlYXNvbhIhCh1BREpVU1RNRU5UX1JFQVNPTl9VTlNQRUNJRklFRBAAEiIKHkFESlVTVE1FTlRfUkVBU09OX0NBTkNFTExBVElPThABEiEKHUFESlVTVE1FTlRfUkVBU09OX1JFSVNTVUVfRkVFEAJiBnByb3RvMw", [file_atone_v1_types, file_google_protobuf_timestamp]);
+  fileDesc("ChVhdG9uZS92MS9ldmVudHMucHJvdG8SCGF0b25lLnYxIpkICg1FdmVudEVudmVsb3BlEhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoAxIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPaWRlbXBvdGVuY3lfa2V5GAUgASgJEhYKDmNvcnJlbGF0aW9uX2lkGAYgASgJEhMKC3RyYWNlcGFyZW50GAcgASgJEjkKEnB1cmNoYXNlX2NvbXBsZXRlZBgKIAEoCzIbLmF0b25lLnYxLlB1cmNoYXNlQ29tcGxldGVkSAASQgoXcGF5bWVudF9wcm9taXNlX2NyZWF0ZWQYCyABKAsyHy5hdG9uZS52MS5QYXltZW50UHJvbWlzZUNyZWF0ZWRIABI4ChJtZW1iZXJfYmlsbF9pc3N1ZWQYDCABKAsyGi5hdG9uZS52MS5NZW1iZXJCaWxsSXNzdWVkSAASNwoRcGF5bWVudF9jb21wbGV0ZWQYDSABKAsyGi5hdG9uZS52MS5QYXltZW50Q29tcGxldGVkSAASQAoWcGF5bWVudF9tZXRob2RfY2hhbmdlZBgOIAEoCzIeLmF0b25lLnYxLlBheW1lbnRNZXRob2RDaGFuZ2VkSAASOgoTbW9udGhseV9iaWxsX2lzc3VlZBgPIAEoCzIbLmF0b25lLnYxLk1vbnRobHlCaWxsSXNzdWVkSAASOQoScHVyY2hhc2VfY2FuY2VsbGVkGBAgASgLMhsuYXRvbmUudjEuUHVyY2hhc2VDYW5jZWxsZWRIABIvCg1iaWxsX2FkanVzdGVkGBEgASgLMhYuYXRvbmUudjEuQmlsbEFkanVzdGVkSAASNQoQcGF5bWVudF9yZWNlaXZlZBgSIAEoCzIZLmF0b25lLnYxLlBheW1lbnRSZWNlaXZlZEgAEi8KDXJlZnVuZF9pc3N1ZWQYEyABKAsyFi5hdG9uZS52MS5SZWZ1bmRJc3N1ZWRIABItCgxiaWxsX292ZXJkdWUYFCABKAsyFS5hdG9uZS52MS5CaWxsT3ZlcmR1ZUgAEjMKD3JlbWluZGVyX2lzc3VlZBgVIAEoCzIYLmF0b25lLnYxLlJlbWluZGVySXNzdWVkSAASPAoUY3JlZGl0X2xpbWl0X2NoYW5nZWQYFiABKAsyHC5hdG9uZS52MS5DcmVkaXRMaW1pdENoYW5nZWRIABI0ChBiYW5rX2FjY291bnRfc2V0GBcgASgLMhguYXRvbmUudjEuQmFua0FjY291bnRTZXRIABI2ChFiYW5rX2RlYml0X2ZhaWxlZBgYIAEoCzIZLmF0b25lLnYxLkJhbmtEZWJpdEZhaWxlZEgAQgkKB3BheWxvYWQiNgoLRXZlbnRSZWNvcmQSJwoGZXZlbnRzGAEgAygLMhcuYXRvbmUudjEuRXZlbnRFbnZlbG9wZSKiAQoRUHVyY2hhc2VDb21wbGV0ZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIUCgxwcm9kdWN0X25hbWUYAyABKAkSDgoGYW1vdW50GAQgASgDEisKDHBheW1lbnRfbW9kZRgFIAEoDjIVLmF0b25lLnYxLlBheW1lbnRNb2RlEhQKDGNyZWRpdF9saW1pdBgGIAEoAyK2AQoVUGF5bWVudFByb21pc2VDcmVhdGVkEhIKCnByb21pc2VfaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSEgoKcHJvZHVjdF9pZBgDIAEoCRIUCgxwcm9kdWN0X25hbWUYBCABKAkSDgoGYW1vdW50GAUgASgDEisKDHBheW1lbnRfbW9kZRgGIAEoDjIVLmF0b25lLnYxLlBheW1lbnRNb2RlEhAKCGR1ZV9kYXRlGAcgASgJIm8KEE1lbWJlckJpbGxJc3N1ZWQSDwoHYmlsbF9pZBgBIAEoCRITCgtwcm9taXNlX2lkcxgCIAMoCRIOCgZhbW91bnQYAyABKAMSEwoLaXNzdWVkX2RhdGUYBCABKAkSEAoIZHVlX2RhdGUYBSABKAkiRgoQUGF5bWVudENvbXBsZXRlZBIPCgdiaWxsX2lkGAEgASgJEg4KBmFtb3VudBgCIAEoAxIRCglwYWlkX2RhdGUYAyABKAkiPwoUUGF5bWVudE1ldGhvZENoYW5nZWQSJwoGbWV0aG9kGAEgASgOMhcuYXRvbmUudjEuUGF5bWVudE1ldGhvZCL+AQoRTW9udGhseUJpbGxJc3N1ZWQSDwoHYmlsbF9pZBgBIAEoCRIOCgZwZXJpb2QYAiABKAkSEwoLcHJvbWlzZV9pZHMYAyADKAkSEwoLaXRlbXNfdG90YWwYBCABKAMSCwoDZmVlGAUgASgDEhYKDmNyZWRpdF9hcHBsaWVkGAYgASgDEhkKEXVuYXBwbGllZF9hcHBsaWVkGAcgASgDEg4KBmFtb3VudBgIIAEoAxInCgZtZXRob2QYCSABKA4yFy5hdG9uZS52MS5QYXltZW50TWV0aG9kEhMKC2lzc3VlZF9kYXRlGAogASgJEhAKCGR1ZV9kYXRlGAsgASgJInUKEVB1cmNoYXNlQ2FuY2VsbGVkEhAKCG9yZGVyX2lkGAEgASgJEhIKCnByb21pc2VfaWQYAiABKAkSDgoGYW1vdW50GAMgASgDEhgKEHJlbWFpbmluZ19hbW91bnQYBCABKAMSEAoIY3JlZGl0ZWQYBSABKAMiogEKDEJpbGxBZGp1c3RlZBIPCgdiaWxsX2lkGAEgASgJEioKBnJlYXNvbhgCIAEoDjIaLmF0b25lLnYxLkFkanVzdG1lbnRSZWFzb24SEwoLaXRlbXNfdG90YWwYAyABKAMSCwoDZmVlGAQgASgDEg4KBmFtb3VudBgFIAEoAxIRCgljYW5jZWxsZWQYBiABKAgSEAoIY3JlZGl0ZWQYByABKAMiwAEKD1BheW1lbnRSZWNlaXZlZBIWCg50cmFuc2FjdGlvbl9pZBgBIAEoCRIPCgdiaWxsX2lkGAIgASgJEg4KBmFtb3VudBgDIAEoAxIvCgtyZWNlaXZlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHYXBwbGllZBgFIAEoCBIyCgxhcHBsaWNhdGlvbnMYBiADKAsyHC5hdG9uZS52MS5QYXltZW50QXBwbGljYXRpb24iXgoMUmVmdW5kSXNzdWVkEhEKCXJlZnVuZF9pZBgBIAEoCRIOCgZhbW91bnQYAiABKAMSEwoLZnJvbV9jcmVkaXQYAyABKAMSFgoOZnJvbV91bmFwcGxpZWQYBCABKAMiLQoLQmlsbE92ZXJkdWUSDwoHYmlsbF9pZBgBIAEoCRINCgVzaW5jZRgCIAEoCSJFCg5SZW1pbmRlcklzc3VlZBIPCgdiaWxsX2lkGAEgASgJEhQKDGRheXNfb3ZlcmR1ZRgCIAEoAxIMCgRkYXRlGAMgASgJIiMKEkNyZWRpdExpbWl0Q2hhbmdlZBINCgVsaW1pdBgBIAEoAyI4Cg5CYW5rQWNjb3VudFNldBImCgdhY2NvdW50GAEgASgLMhUuYXRvbmUudjEuQmFua0FjY291bnQibwoPQmFua0RlYml0RmFpbGVkEg8KB2JpbGxfaWQYASABKAkSDAoEY29kZRgCIAEoBRIOCgZyZWFzb24YAyABKAkSCwoDZmVlGAQgASgDEg4KBmFtb3VudBgFIAEoAxIQCghkdWVfZGF0ZRgGIAEoCSp8ChBBZGp1c3RtZW50UmVhc29uEiEKHUFESlVTVE1FTlRfUkVBU09OX1VOU1BFQ0lGSUVEEAASIgoeQURKVVNUTUVOVF9SRUFTT05fQ0FOQ0VMTEFUSU9OEAESIQodQURKVVNUTUVOVF9SRUFTT05fUkVJU1NVRV9GRUUQAmIGcHJvdG8z", [file_atone_v1_types, file_google_protobuf_timestamp]);
 
 /**
  * One event of a member's stream: the unit of the event store and of the Kinesis stream.
@@ -153,6 +153,18 @@ export type EventEnvelope = Message<"atone.v1.EventEnvelope"> & {
      */
     value: CreditLimitChanged;
     case: "creditLimitChanged";
+  } | {
+    /**
+     * @generated from field: atone.v1.BankAccountSet bank_account_set = 23;
+     */
+    value: BankAccountSet;
+    case: "bankAccountSet";
+  } | {
+    /**
+     * @generated from field: atone.v1.BankDebitFailed bank_debit_failed = 24;
+     */
+    value: BankDebitFailed;
+    case: "bankDebitFailed";
   } | { case: undefined; value?: undefined };
 };
 
@@ -720,6 +732,80 @@ export type CreditLimitChanged = Message<"atone.v1.CreditLimitChanged"> & {
  */
 export const CreditLimitChangedSchema: GenMessage<CreditLimitChanged> = /*@__PURE__*/
   messageDesc(file_atone_v1_events, 14);
+
+/**
+ * The member gave the account their bank-debit bills are drawn from. In the event store and
+ * on the stream the number is whole (the bank-debit file needs it); ListMemberEvents and
+ * WatchMember show it masked.
+ *
+ * @generated from message atone.v1.BankAccountSet
+ */
+export type BankAccountSet = Message<"atone.v1.BankAccountSet"> & {
+  /**
+   * @generated from field: atone.v1.BankAccount account = 1;
+   */
+  account?: BankAccount | undefined;
+};
+
+/**
+ * Describes the message atone.v1.BankAccountSet.
+ * Use `create(BankAccountSetSchema)` to create a new message.
+ */
+export const BankAccountSetSchema: GenMessage<BankAccountSet> = /*@__PURE__*/
+  messageDesc(file_atone_v1_events, 15);
+
+/**
+ * 振替不能: the bank could not draw a bank-debit bill. It is a convenience-store bill from
+ * now on, with the bill-issuing fee added and a new due date.
+ *
+ * @generated from message atone.v1.BankDebitFailed
+ */
+export type BankDebitFailed = Message<"atone.v1.BankDebitFailed"> & {
+  /**
+   * @generated from field: string bill_id = 1;
+   */
+  billId: string;
+
+  /**
+   * 振替結果コード, 1 to 9.
+   *
+   * @generated from field: int32 code = 2;
+   */
+  code: number;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * The fee added.
+   *
+   * @generated from field: int64 fee = 4;
+   */
+  fee: bigint;
+
+  /**
+   * What the bill asks now, the fee included.
+   *
+   * @generated from field: int64 amount = 5;
+   */
+  amount: bigint;
+
+  /**
+   * YYYY-MM-DD, Japan time.
+   *
+   * @generated from field: string due_date = 6;
+   */
+  dueDate: string;
+};
+
+/**
+ * Describes the message atone.v1.BankDebitFailed.
+ * Use `create(BankDebitFailedSchema)` to create a new message.
+ */
+export const BankDebitFailedSchema: GenMessage<BankDebitFailed> = /*@__PURE__*/
+  messageDesc(file_atone_v1_events, 16);
 
 /**
  * Why a bill's amount changed.

@@ -4,7 +4,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { PaymentApplication, PaymentMethod, PaymentMode } from "./types_pb.js";
+import type { BankAccount, PaymentApplication, PaymentMethod, PaymentMode } from "./types_pb.js";
 import { file_atone_v1_types } from "./types_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file atone/v1/command.proto.
  */
 export const file_atone_v1_command: GenFile = /*@__PURE__*/
-  fileDesc("ChZhdG9uZS92MS9jb21tYW5kLnByb3RvEghhdG9uZS52MSKiAQoPUHVyY2hhc2VSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIUCgxwcm9kdWN0X25hbWUYAyABKAkSDgoGYW1vdW50GAQgASgDEisKDHBheW1lbnRfbW9kZRgFIAEoDjIVLmF0b25lLnYxLlBheW1lbnRNb2RlEhcKD2lkZW1wb3RlbmN5X2tleRgGIAEoCSJbChBQdXJjaGFzZVJlc3BvbnNlEhAKCG9yZGVyX2lkGAEgASgJEhIKCnByb21pc2VfaWQYAiABKAkSEAoIZHVlX2RhdGUYAyABKAkSDwoHdmVyc2lvbhgEIAEoAyJpChlJc3N1ZUltbWVkaWF0ZUJpbGxSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKcHJvbWlzZV9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIlAKGklzc3VlSW1tZWRpYXRlQmlsbFJlc3BvbnNlEg8KB2JpbGxfaWQYASABKAkSEAoIZHVlX2RhdGUYAiABKAkSDwoHdmVyc2lvbhgDIAEoAyJjChZDb21wbGV0ZVBheW1lbnRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDwoHYmlsbF9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIioKF0NvbXBsZXRlUGF5bWVudFJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAMibAoXU2V0UGF5bWVudE1ldGhvZFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRInCgZtZXRob2QYAiABKA4yFy5hdG9uZS52MS5QYXltZW50TWV0aG9kEhcKD2lkZW1wb3RlbmN5X2tleRgDIAEoCSIrChhTZXRQYXltZW50TWV0aG9kUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoAyJjChVDYW5jZWxQdXJjaGFzZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIlcKFkNhbmNlbFB1cmNoYXNlUmVzcG9uc2USEgoKcHJvbWlzZV9pZBgBIAEoCRIYChByZW1haW5pbmdfYW1vdW50GAIgASgDEg8KB3ZlcnNpb24YAyABKAMikgEKFVJlY2VpdmVQYXltZW50UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhYKDnRyYW5zYWN0aW9uX2lkGAIgASgJEg8KB2JpbGxfaWQYAyABKAkSDgoGYW1vdW50GAQgASgDEi8KC3JlY2VpdmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ8ChZSZWNlaXZlUGF5bWVudFJlc3BvbnNlEg8KB2FwcGxpZWQYASABKAgSDwoHdmVyc2lvbhgCIAEoAxIyCgxhcHBsaWNhdGlvbnMYAyADKAsyHC5hdG9uZS52MS5QYXltZW50QXBwbGljYXRpb24SDAoEa2VwdBgEIAEoAyJOChJJc3N1ZVJlZnVuZFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZhbW91bnQYAiABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJIkkKE0lzc3VlUmVmdW5kUmVzcG9uc2USEQoJcmVmdW5kX2lkGAEgASgJEg4KBmFtb3VudBgCIAEoAxIPCgd2ZXJzaW9uGAMgASgDIlMKGENoYW5nZUNyZWRpdExpbWl0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg0KBWxpbWl0GAIgASgDEhcKD2lkZW1wb3RlbmN5X2tleRgDIAEoCSIsChlDaGFuZ2VDcmVkaXRMaW1pdFJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAMyuwUKDkNvbW1hbmRTZXJ2aWNlEkEKCFB1cmNoYXNlEhkuYXRvbmUudjEuUHVyY2hhc2VSZXF1ZXN0GhouYXRvbmUudjEuUHVyY2hhc2VSZXNwb25zZRJfChJJc3N1ZUltbWVkaWF0ZUJpbGwSIy5hdG9uZS52MS5Jc3N1ZUltbWVkaWF0ZUJpbGxSZXF1ZXN0GiQuYXRvbmUudjEuSXNzdWVJbW1lZGlhdGVCaWxsUmVzcG9uc2USVgoPQ29tcGxldGVQYXltZW50EiAuYXRvbmUudjEuQ29tcGxldGVQYXltZW50UmVxdWVzdBohLmF0b25lLnYxLkNvbXBsZXRlUGF5bWVudFJlc3BvbnNlElkKEFNldFBheW1lbnRNZXRob2QSIS5hdG9uZS52MS5TZXRQYXltZW50TWV0aG9kUmVxdWVzdBoiLmF0b25lLnYxLlNldFBheW1lbnRNZXRob2RSZXNwb25zZRJTCg5DYW5jZWxQdXJjaGFzZRIfLmF0b25lLnYxLkNhbmNlbFB1cmNoYXNlUmVxdWVzdBogLmF0b25lLnYxLkNhbmNlbFB1cmNoYXNlUmVzcG9uc2USUwoOUmVjZWl2ZVBheW1lbnQSHy5hdG9uZS52MS5SZWNlaXZlUGF5bWVudFJlcXVlc3QaIC5hdG9uZS52MS5SZWNlaXZlUGF5bWVudFJlc3BvbnNlEkoKC0lzc3VlUmVmdW5kEhwuYXRvbmUudjEuSXNzdWVSZWZ1bmRSZXF1ZXN0Gh0uYXRvbmUudjEuSXNzdWVSZWZ1bmRSZXNwb25zZRJcChFDaGFuZ2VDcmVkaXRMaW1pdBIiLmF0b25lLnYxLkNoYW5nZUNyZWRpdExpbWl0UmVxdWVzdBojLmF0b25lLnYxLkNoYW5nZUNyZWRpdExpbWl0UmVzcG9uc2ViBnByb3RvMw", [file_atone_v1_types, file_google_protobuf_timestamp]);
+  fileDesc("ChZhdG9uZS92MS9jb21tYW5kLnByb3RvEghhdG9uZS52MSKiAQoPUHVyY2hhc2VSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIUCgxwcm9kdWN0X25hbWUYAyABKAkSDgoGYW1vdW50GAQgASgDEisKDHBheW1lbnRfbW9kZRgFIAEoDjIVLmF0b25lLnYxLlBheW1lbnRNb2RlEhcKD2lkZW1wb3RlbmN5X2tleRgGIAEoCSJbChBQdXJjaGFzZVJlc3BvbnNlEhAKCG9yZGVyX2lkGAEgASgJEhIKCnByb21pc2VfaWQYAiABKAkSEAoIZHVlX2RhdGUYAyABKAkSDwoHdmVyc2lvbhgEIAEoAyJpChlJc3N1ZUltbWVkaWF0ZUJpbGxSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKcHJvbWlzZV9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIlAKGklzc3VlSW1tZWRpYXRlQmlsbFJlc3BvbnNlEg8KB2JpbGxfaWQYASABKAkSEAoIZHVlX2RhdGUYAiABKAkSDwoHdmVyc2lvbhgDIAEoAyJjChZDb21wbGV0ZVBheW1lbnRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDwoHYmlsbF9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIioKF0NvbXBsZXRlUGF5bWVudFJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAMibAoXU2V0UGF5bWVudE1ldGhvZFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRInCgZtZXRob2QYAiABKA4yFy5hdG9uZS52MS5QYXltZW50TWV0aG9kEhcKD2lkZW1wb3RlbmN5X2tleRgDIAEoCSIrChhTZXRQYXltZW50TWV0aG9kUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoAyJjChVDYW5jZWxQdXJjaGFzZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIlcKFkNhbmNlbFB1cmNoYXNlUmVzcG9uc2USEgoKcHJvbWlzZV9pZBgBIAEoCRIYChByZW1haW5pbmdfYW1vdW50GAIgASgDEg8KB3ZlcnNpb24YAyABKAMikgEKFVJlY2VpdmVQYXltZW50UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhYKDnRyYW5zYWN0aW9uX2lkGAIgASgJEg8KB2JpbGxfaWQYAyABKAkSDgoGYW1vdW50GAQgASgDEi8KC3JlY2VpdmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ8ChZSZWNlaXZlUGF5bWVudFJlc3BvbnNlEg8KB2FwcGxpZWQYASABKAgSDwoHdmVyc2lvbhgCIAEoAxIyCgxhcHBsaWNhdGlvbnMYAyADKAsyHC5hdG9uZS52MS5QYXltZW50QXBwbGljYXRpb24SDAoEa2VwdBgEIAEoAyJOChJJc3N1ZVJlZnVuZFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZhbW91bnQYAiABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJIkkKE0lzc3VlUmVmdW5kUmVzcG9uc2USEQoJcmVmdW5kX2lkGAEgASgJEg4KBmFtb3VudBgCIAEoAxIPCgd2ZXJzaW9uGAMgASgDIlMKGENoYW5nZUNyZWRpdExpbWl0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg0KBWxpbWl0GAIgASgDEhcKD2lkZW1wb3RlbmN5X2tleRgDIAEoCSIsChlDaGFuZ2VDcmVkaXRMaW1pdFJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAMiaQoVU2V0QmFua0FjY291bnRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSJgoHYWNjb3VudBgCIAEoCzIVLmF0b25lLnYxLkJhbmtBY2NvdW50EhcKD2lkZW1wb3RlbmN5X2tleRgDIAEoCSJRChZTZXRCYW5rQWNjb3VudFJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAMSJgoHYWNjb3VudBgCIAEoCzIVLmF0b25lLnYxLkJhbmtBY2NvdW50MpAGCg5Db21tYW5kU2VydmljZRJBCghQdXJjaGFzZRIZLmF0b25lLnYxLlB1cmNoYXNlUmVxdWVzdBoaLmF0b25lLnYxLlB1cmNoYXNlUmVzcG9uc2USXwoSSXNzdWVJbW1lZGlhdGVCaWxsEiMuYXRvbmUudjEuSXNzdWVJbW1lZGlhdGVCaWxsUmVxdWVzdBokLmF0b25lLnYxLklzc3VlSW1tZWRpYXRlQmlsbFJlc3BvbnNlElYKD0NvbXBsZXRlUGF5bWVudBIgLmF0b25lLnYxLkNvbXBsZXRlUGF5bWVudFJlcXVlc3QaIS5hdG9uZS52MS5Db21wbGV0ZVBheW1lbnRSZXNwb25zZRJZChBTZXRQYXltZW50TWV0aG9kEiEuYXRvbmUudjEuU2V0UGF5bWVudE1ldGhvZFJlcXVlc3QaIi5hdG9uZS52MS5TZXRQYXltZW50TWV0aG9kUmVzcG9uc2USUwoOQ2FuY2VsUHVyY2hhc2USHy5hdG9uZS52MS5DYW5jZWxQdXJjaGFzZVJlcXVlc3QaIC5hdG9uZS52MS5DYW5jZWxQdXJjaGFzZVJlc3BvbnNlElMKDlJlY2VpdmVQYXltZW50Eh8uYXRvbmUudjEuUmVjZWl2ZVBheW1lbnRSZXF1ZXN0GiAuYXRvbmUudjEuUmVjZWl2ZVBheW1lbnRSZXNwb25zZRJKCgtJc3N1ZVJlZnVuZBIcLmF0b25lLnYxLklzc3VlUmVmdW5kUmVxdWVzdBodLmF0b25lLnYxLklzc3VlUmVmdW5kUmVzcG9uc2USXAoRQ2hhbmdlQ3JlZGl0TGltaXQSIi5hdG9uZS52MS5DaGFuZ2VDcmVkaXRMaW1pdFJlcXVlc3QaIy5hdG9uZS52MS5DaGFuZ2VDcmVkaXRMaW1pdFJlc3BvbnNlElMKDlNldEJhbmtBY2NvdW50Eh8uYXRvbmUudjEuU2V0QmFua0FjY291bnRSZXF1ZXN0GiAuYXRvbmUudjEuU2V0QmFua0FjY291bnRSZXNwb25zZWIGcHJvdG8z", [file_atone_v1_types, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message atone.v1.PurchaseRequest
@@ -517,6 +517,57 @@ export const ChangeCreditLimitResponseSchema: GenMessage<ChangeCreditLimitRespon
   messageDesc(file_atone_v1_command, 15);
 
 /**
+ * @generated from message atone.v1.SetBankAccountRequest
+ */
+export type SetBankAccountRequest = Message<"atone.v1.SetBankAccountRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: atone.v1.BankAccount account = 2;
+   */
+  account?: BankAccount | undefined;
+
+  /**
+   * @generated from field: string idempotency_key = 3;
+   */
+  idempotencyKey: string;
+};
+
+/**
+ * Describes the message atone.v1.SetBankAccountRequest.
+ * Use `create(SetBankAccountRequestSchema)` to create a new message.
+ */
+export const SetBankAccountRequestSchema: GenMessage<SetBankAccountRequest> = /*@__PURE__*/
+  messageDesc(file_atone_v1_command, 16);
+
+/**
+ * @generated from message atone.v1.SetBankAccountResponse
+ */
+export type SetBankAccountResponse = Message<"atone.v1.SetBankAccountResponse"> & {
+  /**
+   * @generated from field: int64 version = 1;
+   */
+  version: bigint;
+
+  /**
+   * The account as kept: names in half-width kana, the number masked.
+   *
+   * @generated from field: atone.v1.BankAccount account = 2;
+   */
+  account?: BankAccount | undefined;
+};
+
+/**
+ * Describes the message atone.v1.SetBankAccountResponse.
+ * Use `create(SetBankAccountResponseSchema)` to create a new message.
+ */
+export const SetBankAccountResponseSchema: GenMessage<SetBankAccountResponse> = /*@__PURE__*/
+  messageDesc(file_atone_v1_command, 17);
+
+/**
  * Validates commands against the member's current state, appends the resulting events
  * to the event store and hands them on to the projector (through the outbox).
  *
@@ -617,6 +668,18 @@ export const CommandService: GenService<{
     methodKind: "unary";
     input: typeof ChangeCreditLimitRequestSchema;
     output: typeof ChangeCreditLimitResponseSchema;
+  },
+  /**
+   * Sets the bank account the member's bank-debit bills are drawn from (口座振替): the
+   * account of each debit in BillingService/ExportBankDebits. Refused with
+   * INVALID_ARGUMENT, naming the field, unless the bank-debit file can carry it.
+   *
+   * @generated from rpc atone.v1.CommandService.SetBankAccount
+   */
+  setBankAccount: {
+    methodKind: "unary";
+    input: typeof SetBankAccountRequestSchema;
+    output: typeof SetBankAccountResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_atone_v1_command, 0);

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file atone/v1/types.proto.
  */
 export const file_atone_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("ChRhdG9uZS92MS90eXBlcy5wcm90bxIIYXRvbmUudjEi3wIKDlBheW1lbnRQcm9taXNlEhIKCnByb21pc2VfaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRISCgpwcm9kdWN0X2lkGAQgASgJEhQKDHByb2R1Y3RfbmFtZRgFIAEoCRIOCgZhbW91bnQYBiABKAMSKwoMcGF5bWVudF9tb2RlGAcgASgOMhUuYXRvbmUudjEuUGF5bWVudE1vZGUSEAoIZHVlX2RhdGUYCCABKAkSJwoGc3RhdHVzGAkgASgOMhcuYXRvbmUudjEuUHJvbWlzZVN0YXR1cxIPCgdiaWxsX2lkGAogASgJEjAKDHB1cmNoYXNlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPY3JlYXRlZF92ZXJzaW9uGAwgASgDEhgKEGNhbmNlbGxlZF9hbW91bnQYDSABKAMikgMKCk1lbWJlckJpbGwSDwoHYmlsbF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhMKC3Byb21pc2VfaWRzGAMgAygJEg4KBmFtb3VudBgEIAEoAxIkCgZzdGF0dXMYBSABKA4yFC5hdG9uZS52MS5CaWxsU3RhdHVzEhMKC2lzc3VlZF9kYXRlGAYgASgJEhAKCGR1ZV9kYXRlGAcgASgJEhEKCXBhaWRfZGF0ZRgIIAEoCRIXCg9jcmVhdGVkX3ZlcnNpb24YCSABKAMSIAoEa2luZBgKIAEoDjISLmF0b25lLnYxLkJpbGxLaW5kEg4KBnBlcmlvZBgLIAEoCRITCgtpdGVtc190b3RhbBgMIAEoAxILCgNmZWUYDSABKAMSFwoPYmFsYW5jZV9hcHBsaWVkGA4gASgDEhUKDW92ZXJkdWVfc2luY2UYDyABKAkSFgoOcmVtaW5kZXJzX3NlbnQYECABKAMSEwoLcGFpZF9hbW91bnQYESABKAMSEwoLbGVmdF90b19wYXkYEiABKAMiQwoSUGF5bWVudEFwcGxpY2F0aW9uEg8KB2JpbGxfaWQYASABKAkSDgoGYW1vdW50GAIgASgDEgwKBGxlZnQYAyABKAMi+AEKDU1lbWJlclN1bW1hcnkSDwoHdXNlcl9pZBgBIAEoCRIUCgxjcmVkaXRfbGltaXQYAiABKAMSGgoSb3V0c3RhbmRpbmdfYW1vdW50GAMgASgDEhgKEGF2YWlsYWJsZV9jcmVkaXQYBCABKAMSDwoHdmVyc2lvbhgFIAEoAxIvCg5wYXltZW50X21ldGhvZBgGIAEoDjIXLmF0b25lLnYxLlBheW1lbnRNZXRob2QSFgoOY3JlZGl0X2JhbGFuY2UYByABKAMSGQoRdW5hcHBsaWVkX2JhbGFuY2UYCCABKAMSFQoNb3ZlcmR1ZV9iaWxscxgJIAEoAyKeAQoGTWVtYmVyEigKB3N1bW1hcnkYASABKAsyFy5hdG9uZS52MS5NZW1iZXJTdW1tYXJ5EioKCHByb21pc2VzGAIgAygLMhguYXRvbmUudjEuUGF5bWVudFByb21pc2USIwoFYmlsbHMYAyADKAsyFC5hdG9uZS52MS5NZW1iZXJCaWxsEhkKEXNldHRsZWRfdHJ1bmNhdGVkGAQgASgIKmEKC1BheW1lbnRNb2RlEhwKGFBBWU1FTlRfTU9ERV9VTlNQRUNJRklFRBAAEhoKFlBBWU1FTlRfTU9ERV9JTU1FRElBVEUQARIYChRQQVlNRU5UX01PREVfTU9OVEhMWRACKnQKDVBheW1lbnRNZXRob2QSHgoaUEFZTUVOVF9NRVRIT0RfVU5TUEVDSUZJRUQQABIkCiBQQVlNRU5UX01FVEhPRF9DT05WRU5JRU5DRV9TVE9SRRABEh0KGVBBWU1FTlRfTUVUSE9EX0JBTktfREVCSVQQAipVCghCaWxsS2luZBIZChVCSUxMX0tJTkRfVU5TUEVDSUZJRUQQABIXChNCSUxMX0tJTkRfSU1NRURJQVRFEAESFQoRQklMTF9LSU5EX01PTlRITFkQAiqeAQoNUHJvbWlzZVN0YXR1cxIeChpQUk9NSVNFX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1BST01JU0VfU1RBVFVTX1VOQklMTEVEEAESGQoVUFJPTUlTRV9TVEFUVVNfQklMTEVEEAISFwoTUFJPTUlTRV9TVEFUVVNfUEFJRBADEhwKGFBST01JU0VfU1RBVFVTX0NBTkNFTExFRBAEKqUBCgpCaWxsU3RhdHVzEhsKF0JJTExfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSQklMTF9TVEFUVVNfVU5QQUlEEAESFAoQQklMTF9TVEFUVVNfUEFJRBACEhcKE0JJTExfU1RBVFVTX09WRVJEVUUQAxIYChRCSUxMX1NUQVRVU19BREpVU1RFRBAEEhkKFUJJTExfU1RBVFVTX0NBTkNFTExFRBAFYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChRhdG9uZS92MS90eXBlcy5wcm90bxIIYXRvbmUudjEi3wIKDlBheW1lbnRQcm9taXNlEhIKCnByb21pc2VfaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRISCgpwcm9kdWN0X2lkGAQgASgJEhQKDHByb2R1Y3RfbmFtZRgFIAEoCRIOCgZhbW91bnQYBiABKAMSKwoMcGF5bWVudF9tb2RlGAcgASgOMhUuYXRvbmUudjEuUGF5bWVudE1vZGUSEAoIZHVlX2RhdGUYCCABKAkSJwoGc3RhdHVzGAkgASgOMhcuYXRvbmUudjEuUHJvbWlzZVN0YXR1cxIPCgdiaWxsX2lkGAogASgJEjAKDHB1cmNoYXNlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPY3JlYXRlZF92ZXJzaW9uGAwgASgDEhgKEGNhbmNlbGxlZF9hbW91bnQYDSABKAMi2gMKCk1lbWJlckJpbGwSDwoHYmlsbF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhMKC3Byb21pc2VfaWRzGAMgAygJEg4KBmFtb3VudBgEIAEoAxIkCgZzdGF0dXMYBSABKA4yFC5hdG9uZS52MS5CaWxsU3RhdHVzEhMKC2lzc3VlZF9kYXRlGAYgASgJEhAKCGR1ZV9kYXRlGAcgASgJEhEKCXBhaWRfZGF0ZRgIIAEoCRIXCg9jcmVhdGVkX3ZlcnNpb24YCSABKAMSIAoEa2luZBgKIAEoDjISLmF0b25lLnYxLkJpbGxLaW5kEg4KBnBlcmlvZBgLIAEoCRITCgtpdGVtc190b3RhbBgMIAEoAxILCgNmZWUYDSABKAMSFwoPYmFsYW5jZV9hcHBsaWVkGA4gASgDEhUKDW92ZXJkdWVfc2luY2UYDyABKAkSFgoOcmVtaW5kZXJzX3NlbnQYECABKAMSEwoLcGFpZF9hbW91bnQYESABKAMSEwoLbGVmdF90b19wYXkYEiABKAMSLwoOcGF5bWVudF9tZXRob2QYEyABKA4yFy5hdG9uZS52MS5QYXltZW50TWV0aG9kEhUKDWRlYml0X2ZhaWx1cmUYFCABKAkiQwoSUGF5bWVudEFwcGxpY2F0aW9uEg8KB2JpbGxfaWQYASABKAkSDgoGYW1vdW50GAIgASgDEgwKBGxlZnQYAyABKAMipQIKDU1lbWJlclN1bW1hcnkSDwoHdXNlcl9pZBgBIAEoCRIUCgxjcmVkaXRfbGltaXQYAiABKAMSGgoSb3V0c3RhbmRpbmdfYW1vdW50GAMgASgDEhgKEGF2YWlsYWJsZV9jcmVkaXQYBCABKAMSDwoHdmVyc2lvbhgFIAEoAxIvCg5wYXltZW50X21ldGhvZBgGIAEoDjIXLmF0b25lLnYxLlBheW1lbnRNZXRob2QSFgoOY3JlZGl0X2JhbGFuY2UYByABKAMSGQoRdW5hcHBsaWVkX2JhbGFuY2UYCCABKAMSFQoNb3ZlcmR1ZV9iaWxscxgJIAEoAxIrCgxiYW5rX2FjY291bnQYCiABKAsyFS5hdG9uZS52MS5CYW5rQWNjb3VudCKuAQoLQmFua0FjY291bnQSEQoJYmFua19jb2RlGAEgASgJEhEKCWJhbmtfbmFtZRgCIAEoCRITCgticmFuY2hfY29kZRgDIAEoCRITCgticmFuY2hfbmFtZRgEIAEoCRInCgRraW5kGAUgASgOMhkuYXRvbmUudjEuQmFua0FjY291bnRLaW5kEhYKDmFjY291bnRfbnVtYmVyGAYgASgJEg4KBmhvbGRlchgHIAEoCSKeAQoGTWVtYmVyEigKB3N1bW1hcnkYASABKAsyFy5hdG9uZS52MS5NZW1iZXJTdW1tYXJ5EioKCHByb21pc2VzGAIgAygLMhguYXRvbmUudjEuUGF5bWVudFByb21pc2USIwoFYmlsbHMYAyADKAsyFC5hdG9uZS52MS5NZW1iZXJCaWxsEhkKEXNldHRsZWRfdHJ1bmNhdGVkGAQgASgIKmEKC1BheW1lbnRNb2RlEhwKGFBBWU1FTlRfTU9ERV9VTlNQRUNJRklFRBAAEhoKFlBBWU1FTlRfTU9ERV9JTU1FRElBVEUQARIYChRQQVlNRU5UX01PREVfTU9OVEhMWRACKnQKDVBheW1lbnRNZXRob2QSHgoaUEFZTUVOVF9NRVRIT0RfVU5TUEVDSUZJRUQQABIkCiBQQVlNRU5UX01FVEhPRF9DT05WRU5JRU5DRV9TVE9SRRABEh0KGVBBWU1FTlRfTUVUSE9EX0JBTktfREVCSVQQAipVCghCaWxsS2luZBIZChVCSUxMX0tJTkRfVU5TUEVDSUZJRUQQABIXChNCSUxMX0tJTkRfSU1NRURJQVRFEAESFQoRQklMTF9LSU5EX01PTlRITFkQAiqeAQoNUHJvbWlzZVN0YXR1cxIeChpQUk9NSVNFX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1BST01JU0VfU1RBVFVTX1VOQklMTEVEEAESGQoVUFJPTUlTRV9TVEFUVVNfQklMTEVEEAISFwoTUFJPTUlTRV9TVEFUVVNfUEFJRBADEhwKGFBST01JU0VfU1RBVFVTX0NBTkNFTExFRBAEKqUBCgpCaWxsU3RhdHVzEhsKF0JJTExfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSQklMTF9TVEFUVVNfVU5QQUlEEAESFAoQQklMTF9TVEFUVVNfUEFJRBACEhcKE0JJTExfU1RBVFVTX09WRVJEVUUQAxIYChRCSUxMX1NUQVRVU19BREpVU1RFRBAEEhkKFUJJTExfU1RBVFVTX0NBTkNFTExFRBAFKnQKD0JhbmtBY2NvdW50S2luZBIhCh1CQU5LX0FDQ09VTlRfS0lORF9VTlNQRUNJRklFRBAAEh4KGkJBTktfQUNDT1VOVF9LSU5EX09SRElOQVJZEAESHgoaQkFOS19BQ0NPVU5UX0tJTkRfQ0hFQ0tJTkcQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A payment promise (支払約束) as the read model holds it.
@@ -231,6 +231,23 @@ export type MemberBill = Message<"atone.v1.MemberBill"> & {
    * @generated from field: int64 left_to_pay = 18;
    */
   leftToPay: bigint;
+
+  /**
+   * How a monthly bill is paid (UNSPECIFIED for an immediate bill): BANK_DEBIT until a
+   * debit of it fails, then CONVENIENCE_STORE.
+   *
+   * @generated from field: atone.v1.PaymentMethod payment_method = 19;
+   */
+  paymentMethod: PaymentMethod;
+
+  /**
+   * Why the bank could not draw it (振替不能): the result code and what it means, as in
+   * "1: insufficient funds (資金不足)".
+   * Empty otherwise.
+   *
+   * @generated from field: string debit_failure = 20;
+   */
+  debitFailure: string;
 };
 
 /**
@@ -339,6 +356,14 @@ export type MemberSummary = Message<"atone.v1.MemberSummary"> & {
    * @generated from field: int64 overdue_bills = 9;
    */
   overdueBills: bigint;
+
+  /**
+   * The account bank-debit bills are drawn from, its number masked; unset until
+   * SetBankAccount gives one.
+   *
+   * @generated from field: atone.v1.BankAccount bank_account = 10;
+   */
+  bankAccount?: BankAccount | undefined;
 };
 
 /**
@@ -347,6 +372,71 @@ export type MemberSummary = Message<"atone.v1.MemberSummary"> & {
  */
 export const MemberSummarySchema: GenMessage<MemberSummary> = /*@__PURE__*/
   messageDesc(file_atone_v1_types, 3);
+
+/**
+ * A bank account to draw bank-debit bills from (口座振替). Names are written in the
+ * bank-debit file's characters: full-width katakana, hiragana and lower case come back as
+ * half-width kana and upper case.
+ *
+ * @generated from message atone.v1.BankAccount
+ */
+export type BankAccount = Message<"atone.v1.BankAccount"> & {
+  /**
+   * 金融機関コード: 4 digits.
+   *
+   * @generated from field: string bank_code = 1;
+   */
+  bankCode: string;
+
+  /**
+   * Optional; at most 15 characters in half-width kana.
+   *
+   * @generated from field: string bank_name = 2;
+   */
+  bankName: string;
+
+  /**
+   * 支店コード: 3 digits.
+   *
+   * @generated from field: string branch_code = 3;
+   */
+  branchCode: string;
+
+  /**
+   * Optional; at most 15 characters in half-width kana.
+   *
+   * @generated from field: string branch_name = 4;
+   */
+  branchName: string;
+
+  /**
+   * UNSPECIFIED means ORDINARY.
+   *
+   * @generated from field: atone.v1.BankAccountKind kind = 5;
+   */
+  kind: BankAccountKind;
+
+  /**
+   * 口座番号: 7 digits in a request; in every answer only the last 3 show ("****567").
+   *
+   * @generated from field: string account_number = 6;
+   */
+  accountNumber: string;
+
+  /**
+   * 預金者名 as the bank holds it (katakana): at most 30 characters in half-width kana.
+   *
+   * @generated from field: string holder = 7;
+   */
+  holder: string;
+};
+
+/**
+ * Describes the message atone.v1.BankAccount.
+ * Use `create(BankAccountSchema)` to create a new message.
+ */
+export const BankAccountSchema: GenMessage<BankAccount> = /*@__PURE__*/
+  messageDesc(file_atone_v1_types, 4);
 
 /**
  * A member's whole read model.
@@ -388,7 +478,7 @@ export type Member = Message<"atone.v1.Member"> & {
  * Use `create(MemberSchema)` to create a new message.
  */
 export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
-  messageDesc(file_atone_v1_types, 4);
+  messageDesc(file_atone_v1_types, 5);
 
 /**
  * How a payment promise is billed.
@@ -582,4 +672,36 @@ export enum BillStatus {
  */
 export const BillStatusSchema: GenEnum<BillStatus> = /*@__PURE__*/
   enumDesc(file_atone_v1_types, 4);
+
+/**
+ * 預金種目.
+ *
+ * @generated from enum atone.v1.BankAccountKind
+ */
+export enum BankAccountKind {
+  /**
+   * @generated from enum value: BANK_ACCOUNT_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * 普通.
+   *
+   * @generated from enum value: BANK_ACCOUNT_KIND_ORDINARY = 1;
+   */
+  ORDINARY = 1,
+
+  /**
+   * 当座.
+   *
+   * @generated from enum value: BANK_ACCOUNT_KIND_CHECKING = 2;
+   */
+  CHECKING = 2,
+}
+
+/**
+ * Describes the enum atone.v1.BankAccountKind.
+ */
+export const BankAccountKindSchema: GenEnum<BankAccountKind> = /*@__PURE__*/
+  enumDesc(file_atone_v1_types, 5);
 
