@@ -1,6 +1,7 @@
 //! Due dates on business days over the API, on SQLite and MariaDB: a bank debit due on a
 //! Saturday is drawn on the Monday and is not overdue before the Tuesday; a bank closure
-//! from the extra-closures configuration moves the debit a day. Each ends with the read
+//! from the extra-closures configuration moves the debit a day; national holidays give the
+//! bank no notice. Each ends with the read
 //! models equal to the event store's fold. And `--bank-closures` refuses a bad file,
 //! naming its line.
 
@@ -136,4 +137,44 @@ async fn a_bad_bank_closures_file_is_refused_with_its_line() {
         stderr.contains("line 3: \"2026-02-30\" is not a date (YYYY-MM-DD)"),
         "{stderr}"
     );
+}
+
+/// The silver week (21–23 September 2026, national holidays) gives the bank no notice: a
+/// bill issued on Friday 18 September has 24, 25 and 28 September before its debit day
+/// (the 27th is a Sunday), fewer than 4, so with 4 days' notice it is drawn on 27 October.
+/// Were the holidays business days, it would be drawn on 28 September.
+async fn holidays_are_no_notice_for_the_bank(backend: Backend) {
+    let clock = ManualClock::new(jst(2026, 8, 15, 12, 0, 0));
+    let app = TestApp::spawn_with(backend, |settings| {
+        with_clock(&clock, false)(settings);
+        if let Some(command) = settings.command.as_mut() {
+            command.handler.debit_notice_days = 4;
+        }
+    })
+    .await;
+    let user = unique_user("silver");
+    bank_debit_member(&app, &user).await;
+    app.command()
+        .await
+        .purchase(monthly(&user, 3000, "m1"))
+        .await
+        .expect("an August purchase");
+    clock.set(jst(2026, 9, 18, 9, 0, 0));
+    close_period(&app, "2026-08").await.expect("close August");
+    let member = member_when(&app, &user, "August's bill", |m| !m.bills.is_empty()).await;
+    assert_eq!(member.bills[0].due_date, "2026-10-27");
+
+    app.wait_until_projected().await;
+    assert_read_models_match_event_store(&app.db).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn holidays_are_no_notice_for_the_bank_on_sqlite() {
+    holidays_are_no_notice_for_the_bank(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn holidays_are_no_notice_for_the_bank_on_mariadb() {
+    holidays_are_no_notice_for_the_bank(Backend::MariaDb).await;
 }
