@@ -180,23 +180,28 @@ fn drawn_bill() -> Vec<(&'static str, Event)> {
         }),
     )];
     events.extend(purchased(1, 3000, PaymentMode::Monthly));
-    events.push((
-        "close",
-        Event::MonthlyBillIssued(MonthlyBillIssued {
-            bill_id: id(10),
-            period: "2027-01".parse().unwrap(),
-            promise_ids: vec![id(2)],
-            items_total: 3000,
-            fee: 0,
-            credit_applied: 0,
-            unapplied_applied: 0,
-            amount: 3000,
-            method: PaymentMethod::BankDebit,
-            issued_date: date(2027, 2, 1),
-            due_date: date(2027, 3, 1),
-        }),
+    events.push(closed(
+        10,
+        "2027-01",
+        PaymentMethod::BankDebit,
+        date(2027, 3, 1),
     ));
     events
+}
+
+/// Bill 10's debit failed for lack of funds, recorded on 3 March: due 17 March with the fee.
+fn debit_failed() -> (&'static str, Event) {
+    (
+        "bank-debit:1",
+        Event::BankDebitFailed(BankDebitFailed {
+            bill_id: id(10),
+            code: 1,
+            reason: "資金不足".into(),
+            fee: 209,
+            amount: 3209,
+            due_date: date(2027, 3, 17),
+        }),
+    )
 }
 
 fn failure(code: u8) -> Command {
@@ -249,17 +254,7 @@ fn a_failed_debit_is_due_again_and_not_overdue_until_its_new_date() {
             date: date(2027, 3, 2),
         }),
     ));
-    given.push((
-        "bank-debit:1",
-        Event::BankDebitFailed(BankDebitFailed {
-            bill_id: id(10),
-            code: 1,
-            reason: "資金不足".into(),
-            fee: 209,
-            amount: 3209,
-            due_date: date(2027, 3, 17),
-        }),
-    ));
+    given.push(debit_failed());
     let member = Member::from_events(&Spec::given(given.clone()).history);
     let bill = &member.bills[&id(10)];
     assert!(!bill.overdue && bill.reminders.is_empty());
@@ -303,17 +298,7 @@ fn a_failure_of_a_bill_paid_meanwhile_changes_nothing() {
 #[test]
 fn a_second_failure_of_the_same_bill_adds_no_second_fee() {
     let mut given = drawn_bill();
-    given.push((
-        "bank-debit:1",
-        Event::BankDebitFailed(BankDebitFailed {
-            bill_id: id(10),
-            code: 1,
-            reason: "資金不足".into(),
-            fee: 209,
-            amount: 3209,
-            due_date: date(2027, 3, 17),
-        }),
-    ));
+    given.push(debit_failed());
     Spec::given(given)
         .when("bank-debit:2", failure(1))
         .then_expect_no_events(Reply::RecordDebitFailure {

@@ -116,21 +116,11 @@ fn a_convenience_store_bill_keeps_the_tenth_whatever_the_day() {
 #[test]
 fn a_debit_drawn_on_monday_is_not_overdue_over_the_weekend() {
     let mut given = bank_debit_member("2027-01");
-    given.push((
-        "close",
-        Event::MonthlyBillIssued(MonthlyBillIssued {
-            bill_id: id(10),
-            period: period("2027-01"),
-            promise_ids: vec![id(2)],
-            items_total: 3000,
-            fee: 0,
-            credit_applied: 0,
-            unapplied_applied: 0,
-            amount: 3000,
-            method: PaymentMethod::BankDebit,
-            issued_date: date(2027, 2, 1),
-            due_date: date(2027, 3, 1),
-        }),
+    given.push(closed(
+        10,
+        "2027-01",
+        PaymentMethod::BankDebit,
+        date(2027, 3, 1),
     ));
     let check = |y, m, d| {
         Spec::given(given.clone()).at(jst(2027, 3, 5)).when(

@@ -698,3 +698,30 @@ fn ids_are_validated() {
         "the message quotes at most a short prefix: {long}"
     );
 }
+
+/// 締め of `period`: bill `bill_id` for promise 2, 3,000 yen by `method`, issued on the 1st
+/// of the next month and due `due_date`.
+pub(crate) fn closed(
+    bill_id: u128,
+    period: &str,
+    method: PaymentMethod,
+    due_date: NaiveDate,
+) -> (&'static str, Event) {
+    let period: Period = period.parse().expect("a period");
+    (
+        "close",
+        Event::MonthlyBillIssued(MonthlyBillIssued {
+            bill_id: id(bill_id),
+            period,
+            promise_ids: vec![id(2)],
+            items_total: 3000,
+            fee: 0,
+            credit_applied: 0,
+            unapplied_applied: 0,
+            amount: 3000,
+            method,
+            issued_date: period.next().day(1),
+            due_date,
+        }),
+    )
+}

@@ -164,3 +164,16 @@ pub fn bill_of<'a>(member: &'a v1::Member, bill_id: &str) -> &'a v1::MemberBill 
         .find(|b| b.bill_id == bill_id)
         .expect("the bill")
 }
+
+/// The member pays their monthly bills by bank debit from now on.
+pub async fn pay_by_bank_debit(app: &TestApp, user_id: &str) {
+    app.command()
+        .await
+        .set_payment_method(v1::SetPaymentMethodRequest {
+            user_id: user_id.into(),
+            method: v1::PaymentMethod::BankDebit as i32,
+            idempotency_key: "method".into(),
+        })
+        .await
+        .expect("bank debit");
+}

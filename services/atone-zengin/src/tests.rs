@@ -104,6 +104,26 @@ fn a_result_file_reads_back_with_each_outcome() {
 }
 
 #[test]
+fn a_file_in_a_log_shows_no_account_number_and_no_holder() {
+    let shown = format!("{:?}", file());
+    assert!(
+        shown.contains("****567") && shown.contains("****321"),
+        "{shown}"
+    );
+    for secret in ["\"1234567\"", "\"7654321\"", "ﾔﾏﾀﾞ", "ヤマダ", "ｽｽﾞｷ"] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+}
+
+#[test]
+fn a_request_file_is_not_a_result() {
+    let request = file().encode(false).unwrap();
+    let refused = DebitFile::decode_result(&request).unwrap_err();
+    assert_eq!((refused.line, refused.field), (4, "振替済件数"));
+    assert!(DebitFile::decode_result(&file().encode(true).unwrap()).is_ok());
+}
+
+#[test]
 fn a_malformed_file_names_the_line_and_the_field() {
     let good = file().encode(true).unwrap();
     let line_at = |n: usize| (n - 1) * (RECORD + 2);

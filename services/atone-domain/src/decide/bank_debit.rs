@@ -46,13 +46,7 @@ impl Member {
                 format!("must be at most {MAX_NAME_BYTES} bytes without control characters"),
             ));
         }
-        let bill = self
-            .bills
-            .get(&c.bill_id)
-            .ok_or_else(|| DomainError::BillNotFound {
-                user_id: user_id.to_owned(),
-                bill_id: c.bill_id,
-            })?;
+        let bill = self.bill(user_id, c.bill_id)?;
         if !bill.is_unpaid() || bill.method != Some(PaymentMethod::BankDebit) {
             return Ok(Decision::Append {
                 events: Vec::new(),

@@ -7,7 +7,21 @@ mod billing;
 mod orders;
 mod payments;
 
-use crate::{DomainError, MAX_PURCHASE_AMOUNT};
+use uuid::Uuid;
+
+use crate::{Bill, DomainError, MAX_PURCHASE_AMOUNT, Member};
+
+impl Member {
+    /// The member's bill `bill_id`, or why a command about it is refused.
+    fn bill(&self, user_id: &str, bill_id: Uuid) -> Result<&Bill, DomainError> {
+        self.bills
+            .get(&bill_id)
+            .ok_or_else(|| DomainError::BillNotFound {
+                user_id: user_id.to_owned(),
+                bill_id,
+            })
+    }
+}
 
 /// A positive amount of yen, at most [`MAX_PURCHASE_AMOUNT`].
 fn positive_amount(field: &'static str, amount: i64, what: &str) -> Result<(), DomainError> {

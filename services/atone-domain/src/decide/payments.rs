@@ -25,13 +25,7 @@ impl Member {
                 ),
             ));
         }
-        let bill = self
-            .bills
-            .get(&c.bill_id)
-            .ok_or_else(|| DomainError::BillNotFound {
-                user_id: user_id.to_owned(),
-                bill_id: c.bill_id,
-            })?;
+        let bill = self.bill(user_id, c.bill_id)?;
         match bill.state {
             BillState::Paid => return Err(DomainError::BillAlreadyPaid { bill_id: c.bill_id }),
             BillState::Cancelled => return Err(DomainError::BillCancelled { bill_id: c.bill_id }),

@@ -12,7 +12,7 @@ use atone_api::v1::billing_service_client::BillingServiceClient;
 use atone_api::v1::{
     BankAccount, BankAccountKind, BillStatus, ExportBankDebitsRequest, ExportBankDebitsResponse,
     ImportBankDebitResultsRequest, ImportBankDebitResultsResponse, ListMemberEventsRequest,
-    PaymentMethod, SetBankAccountRequest, SetPaymentMethodRequest,
+    PaymentMethod, SetBankAccountRequest,
 };
 use atone_command::ManualClock;
 use atone_command::billing::Consignor;
@@ -80,15 +80,7 @@ async fn set_account(
 
 /// A bank-debit member who bought `amount` yen in January 2027.
 async fn january_buyer(app: &TestApp, user: &str, amount: i64) {
-    app.command()
-        .await
-        .set_payment_method(SetPaymentMethodRequest {
-            user_id: user.into(),
-            method: PaymentMethod::BankDebit as i32,
-            idempotency_key: "method".into(),
-        })
-        .await
-        .expect("bank debit");
+    pay_by_bank_debit(app, user).await;
     app.command()
         .await
         .purchase(monthly(user, amount, "m1"))

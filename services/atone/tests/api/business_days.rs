@@ -1,33 +1,20 @@
 //! Due dates on business days over the API, on SQLite and MariaDB: a bank debit due on a
 //! Saturday is drawn on the Monday and is not overdue before the Tuesday; a bank closure
 //! from the extra-closures configuration moves the debit a day; national holidays give the
-//! bank no notice. Each ends with the read
-//! models equal to the event store's fold. And `--bank-closures` refuses a bad file,
-//! naming its line.
+//! bank no notice. Each ends with the read models equal to the event store's fold. And
+//! `--bank-closures` refuses a bad file, naming its line.
 
-use atone_api::v1::{BillStatus, PaymentMethod, SetPaymentMethodRequest};
+use atone_api::v1::BillStatus;
 use atone_command::ManualClock;
 use chrono::NaiveDate;
 
 use atone_testkit::*;
 
-async fn bank_debit_member(app: &TestApp, user: &str) {
-    app.command()
-        .await
-        .set_payment_method(SetPaymentMethodRequest {
-            user_id: user.into(),
-            method: PaymentMethod::BankDebit as i32,
-            idempotency_key: "method".into(),
-        })
-        .await
-        .expect("bank debit");
-}
-
 async fn a_debit_due_on_a_saturday_is_drawn_on_the_monday(backend: Backend) {
     let clock = ManualClock::new(jst(2027, 1, 15, 12, 0, 0));
     let app = TestApp::spawn_with(backend, with_clock(&clock, true)).await;
     let user = unique_user("saturday");
-    bank_debit_member(&app, &user).await;
+    pay_by_bank_debit(&app, &user).await;
     app.command()
         .await
         .purchase(monthly(&user, 3000, "m1"))
@@ -92,7 +79,7 @@ async fn a_debit_due_on_a_bank_closure_is_drawn_the_next_day(backend: Backend) {
     })
     .await;
     let user = unique_user("closure");
-    bank_debit_member(&app, &user).await;
+    pay_by_bank_debit(&app, &user).await;
     app.command()
         .await
         .purchase(monthly(&user, 3000, "m1"))
@@ -153,7 +140,7 @@ async fn holidays_are_no_notice_for_the_bank(backend: Backend) {
     })
     .await;
     let user = unique_user("silver");
-    bank_debit_member(&app, &user).await;
+    pay_by_bank_debit(&app, &user).await;
     app.command()
         .await
         .purchase(monthly(&user, 3000, "m1"))
