@@ -8,10 +8,8 @@ use atone_domain::{BankAccount, Event, PaymentMethod};
 use atone_projection::BillStatus;
 use chrono::{NaiveDate, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::StorageError;
 use crate::entity::{bank_debit_rows, events, member_bills};
@@ -98,58 +96,70 @@ pub async fn accounts_of(
     Ok(accounts)
 }
 
-/// The rows of `bills` drawn on `day`, each with its customer number: a bill exported for
-/// the day before keeps its number (and, until a result is imported, takes the amount
-/// given now); a new one gets the next number. One transaction.
+/// The rows of `bills` drawn on `day`, each with its customer number, in the order of
+/// `bills`. A bill exported for the day before keeps its row as it was: its number and the
+/// amount asked then (the bank may hold that request already; whatever it draws is applied
+/// as money received). A new one gets the next number. Two exports at once make one row
+/// per bill.
 pub async fn number_debits(
     db: &DatabaseConnection,
     day: NaiveDate,
     bills: &[DrawnBill],
 ) -> Result<Vec<DebitRow>, StorageError> {
-    let txn = db.begin().await?;
-    let existing: BTreeMap<String, DebitRow> = bank_debit_rows::Entity::find()
-        .filter(bank_debit_rows::Column::DebitDate.eq(day))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|row| (row.bill_id.clone(), row))
-        .collect();
+    let mut rows = rows_of(db, day, bills).await?;
     let now = Utc::now();
-    let mut rows = Vec::with_capacity(bills.len());
-    for bill in bills {
-        let row = match existing.get(&bill.bill_id) {
-            Some(row) if row.result_code.is_some() || row.amount == bill.left => row.clone(),
-            Some(row) => {
-                let mut active: bank_debit_rows::ActiveModel = row.clone().into();
-                active.amount = Set(bill.left);
-                active.exported_at = Set(now);
-                bank_debit_rows::Entity::update(active).exec(&txn).await?
-            }
-            None => {
-                let active = bank_debit_rows::ActiveModel {
-                    debit_date: Set(day),
-                    user_id: Set(bill.user_id.clone()),
-                    bill_id: Set(bill.bill_id.clone()),
-                    amount: Set(bill.left),
-                    file_digest: Set(String::new()),
-                    exported_at: Set(now),
-                    ..Default::default()
-                };
-                let id = bank_debit_rows::Entity::insert(active)
-                    .exec(&txn)
-                    .await?
-                    .last_insert_id;
-                bank_debit_rows::Entity::find_by_id(id)
-                    .one(&txn)
-                    .await?
-                    .ok_or_else(|| {
-                        StorageError::Corrupt(format!("bank debit {id} vanished as it was made"))
-                    })?
-            }
+    for bill in bills.iter().filter(|b| !rows.contains_key(&b.bill_id)) {
+        let row = bank_debit_rows::ActiveModel {
+            debit_date: Set(day),
+            user_id: Set(bill.user_id.clone()),
+            bill_id: Set(bill.bill_id.clone()),
+            amount: Set(bill.left),
+            file_digest: Set(String::new()),
+            exported_at: Set(now),
+            ..Default::default()
         };
-        rows.push(row);
+        let key = [
+            bank_debit_rows::Column::DebitDate,
+            bank_debit_rows::Column::BillId,
+        ];
+        bank_debit_rows::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns(key)
+                    .do_nothing_on([bank_debit_rows::Column::BillId])
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
     }
-    txn.commit().await?;
+    if rows.len() < bills.len() {
+        rows = rows_of(db, day, bills).await?;
+    }
+    bills
+        .iter()
+        .map(|b| {
+            rows.remove(&b.bill_id).ok_or_else(|| {
+                StorageError::Corrupt(format!("bank debit of bill {} vanished", b.bill_id))
+            })
+        })
+        .collect()
+}
+
+/// The rows of `bills` drawn on `day` that exist, by bill id.
+async fn rows_of(
+    db: &DatabaseConnection,
+    day: NaiveDate,
+    bills: &[DrawnBill],
+) -> Result<BTreeMap<String, DebitRow>, StorageError> {
+    let mut rows = BTreeMap::new();
+    for chunk in bills.chunks(500) {
+        let ids: Vec<String> = chunk.iter().map(|b| b.bill_id.clone()).collect();
+        let found = bank_debit_rows::Entity::find()
+            .filter(bank_debit_rows::Column::DebitDate.eq(day))
+            .filter(bank_debit_rows::Column::BillId.is_in(ids))
+            .all(db)
+            .await?;
+        rows.extend(found.into_iter().map(|r| (r.bill_id.clone(), r)));
+    }
     Ok(rows)
 }
 

@@ -208,7 +208,10 @@ async fn a_bank_debit_month_goes_out_and_comes_back_as_files(backend: Backend) {
 
     let refused = export(&app, "2027-02-30").await.expect_err("not a date");
     assert_eq!(refused.code(), Code::InvalidArgument);
-    let exported = export(&app, "2027-03-01").await.expect("the request file");
+    // Two exports at once number each bill once: the same file.
+    let (exported, twin) = tokio::join!(export(&app, "2027-03-01"), export(&app, "2027-03-01"));
+    let exported = exported.expect("the request file");
+    assert_eq!(twin.expect("the same request file").file, exported.file);
     assert_eq!((exported.debits, exported.total_amount), (2, 8000));
     assert_eq!(exported.skipped.len(), 1);
     assert_eq!(
@@ -275,7 +278,20 @@ async fn a_bank_debit_month_goes_out_and_comes_back_as_files(backend: Backend) {
         &records[4][..120],
         format!("9{}", " ".repeat(119)).as_bytes()
     );
-    // Exported again, each bill keeps its customer number: the same file.
+    // Alice pays 1,000 yen at a store meanwhile. Exported again, each bill keeps its
+    // customer number and the amount asked (the bank may hold the request already): the
+    // same file.
+    app.command()
+        .await
+        .receive_payment(atone_api::v1::ReceivePaymentRequest {
+            user_id: alice.clone(),
+            transaction_id: "store-0001".into(),
+            bill_id: a_bill.bill_id.clone(),
+            amount: 1000,
+            received_at: None,
+        })
+        .await
+        .expect("money at a store");
     assert_eq!(export(&app, "2027-03-01").await.expect("again").file, file);
 
     // The request file itself is no result: refused, and nothing changes.
@@ -318,10 +334,13 @@ async fn a_bank_debit_month_goes_out_and_comes_back_as_files(backend: Backend) {
         m.bills[0].status == BillStatus::Paid as i32
     })
     .await;
+    // 1,000 at the store, 2,000 of the 3,000 drawn; the other 1,000 is kept, not lost.
     assert_eq!(
         (paid.bills[0].paid_amount, paid.bills[0].left_to_pay),
         (3000, 0)
     );
+    let alice_now = paid.summary.expect("alice's summary");
+    assert_eq!(alice_now.unapplied_balance, 1000);
     let failed = member_when(&app, &bob, "bob's bill turned", |m| {
         m.bills[0].payment_method == PaymentMethod::ConvenienceStore as i32
     })

@@ -331,7 +331,9 @@ export const BillingService: GenService<{
    * 口座振替依頼: the request file (全銀協 fixed-length format, 種別 91, Shift_JIS) for the
    * bank-debit bills drawn on a date: each open bill with what is left to pay on it, from
    * its member's account. Exporting the same date again gives each bill the customer
-   * number (顧客番号) it had. Bills whose member has no account are listed, not written.
+   * number (顧客番号) and the amount it had (the bank may hold the first request; whatever
+   * it draws is applied as money received). Bills whose member has no account are listed,
+   * not written.
    * Needs the consignor's details (`--bank-debit-config`): FAILED_PRECONDITION without.
    *
    * @generated from rpc atone.v1.BillingService.ExportBankDebits
