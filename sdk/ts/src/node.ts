@@ -17,3 +17,13 @@ export function createNodeTransport(baseUrl: string, options: Partial<GrpcTransp
 export function createAtoneNodeClients(baseUrl: string, options: Partial<GrpcTransportOptions> = {}): AtoneClients {
   return createAtoneClients(createNodeTransport(baseUrl, options));
 }
+
+export {
+  DEFAULT_TOLERANCE_SECONDS,
+  MAX_SIGNATURES,
+  SIGNATURE_HEADER,
+  signWebhook,
+  verifyWebhook,
+  WebhookSignatureError,
+  type VerifyOptions,
+} from "./webhook.js";

@@ -402,4 +402,19 @@ mod tests {
         assert!(verify(&secrets, &HeaderMap::new(), body, now).is_err());
         assert!(verify(&secrets, &headers("t=1,v1=zz"), body, now).is_err());
     }
+
+    /// The vector the SDKs' tests check too (sdk/ts/test, sdk/python/tests): atone and its
+    /// SDKs sign alike.
+    #[test]
+    fn the_sdks_vector_verifies() {
+        let body = br#"{"event_id":"evt-1","amount":4709}"#;
+        let header =
+            "t=1767225600,v1=7583ef64fc4e88865888ff6f180ccf620914ae12bb391a3b05e061124cf30c25";
+        let now = UNIX_EPOCH + Duration::from_secs(1_767_225_610);
+        assert_eq!(
+            verify(&[b"whsec-test".to_vec()], &headers(header), body, now),
+            Ok(())
+        );
+        assert_eq!(sign("whsec-test", 1_767_225_600, body), header);
+    }
 }

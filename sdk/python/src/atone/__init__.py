@@ -5,9 +5,20 @@
 - ``atone.client``: ``AtoneClient`` (a channel with the three service stubs),
   ``new_idempotency_key``, ``MemberView`` (folds a WatchMember stream into the member's
   state) and ``ResumableWatch`` (WatchMember that reconnects and resumes from its cursor).
+- ``atone.webhook``: ``verify_webhook`` and ``sign_webhook``, the ``Atone-Signature``
+  scheme of atone's webhooks.
 """
 
 from atone.client import AtoneClient, MemberView, ResumableWatch, new_idempotency_key
+from atone.webhook import WebhookSignatureError, sign_webhook, verify_webhook
 
-__all__ = ["AtoneClient", "MemberView", "ResumableWatch", "new_idempotency_key"]
+__all__ = [
+    "AtoneClient",
+    "MemberView",
+    "ResumableWatch",
+    "WebhookSignatureError",
+    "new_idempotency_key",
+    "sign_webhook",
+    "verify_webhook",
+]
 __version__ = "0.1.0"
