@@ -12,6 +12,11 @@ const VOICED_BASE: &str = "ｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾊﾋ�
 const SEMI_VOICED: &str = "パピプペポ";
 const SEMI_VOICED_BASE: &str = "ﾊﾋﾌﾍﾎ";
 
+/// Half-width small kana and the prolonged sound mark, which banks do not take: written
+/// large, and as a hyphen, as the full-width ones are.
+const HALF_SMALL: &str = "ｧｨｩｪｫｬｭｮｯｰ";
+const HALF_SMALL_AS: &str = "ｱｲｳｴｵﾔﾕﾖﾂ-";
+
 /// Symbols a field may hold besides digits, letters, kana and the space.
 const SYMBOLS: &str = "().-/,\\";
 
@@ -25,6 +30,8 @@ pub fn to_file_chars(text: &str) -> Result<String, char> {
         } else if let Some(i) = VOICED.chars().position(|f| f == c) {
             out.extend(VOICED_BASE.chars().nth(i));
             out.push('ﾞ');
+        } else if let Some(i) = HALF_SMALL.chars().position(|f| f == c) {
+            out.extend(HALF_SMALL_AS.chars().nth(i));
         } else if let Some(i) = SEMI_VOICED.chars().position(|f| f == c) {
             out.extend(SEMI_VOICED_BASE.chars().nth(i));
             out.push('ﾟ');
@@ -45,7 +52,7 @@ pub fn is_file_char(c: char) -> bool {
         || c.is_ascii_uppercase()
         || c == ' '
         || SYMBOLS.contains(c)
-        || ('ｦ'..='ﾟ').contains(&c)
+        || (('ｦ'..='ﾟ').contains(&c) && !HALF_SMALL.contains(c))
 }
 
 /// Hiragana as katakana (the same sound, U+3041–3096 to U+30A1–30F6).
@@ -78,6 +85,9 @@ mod tests {
         assert_eq!(to_file_chars("ｶ)ｱﾄﾝ").as_deref(), Ok("ｶ)ｱﾄﾝ"));
         assert_eq!(to_file_chars("Ａｔｏｎｅ ０１").as_deref(), Ok("ATONE 01"));
         assert_eq!(to_file_chars("ヴァー").as_deref(), Ok("ｳﾞｱ-"));
+        // Half-width small kana and ｰ, typed directly, are written as banks take them.
+        assert_eq!(to_file_chars("ｷｬｯｼｭｰ").as_deref(), Ok("ｷﾔﾂｼﾕ-"));
+        assert!(!is_file_char('ｧ') && !is_file_char('ｰ') && is_file_char('ｦ'));
     }
 
     #[test]
