@@ -517,3 +517,28 @@ fn export_then_a_synthetic_result_then_import_settles_exactly_the_debits_made() 
         })
         .expect("every case settles exactly the debits made");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_consignor_file_stops_atone_naming_the_field() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = dir.path().join("consignor.json");
+    std::fs::write(
+        &file,
+        r#"{"consignor_code": "12345", "consignor_name": "ｱﾄﾈ", "bank_code": "0005",
+            "branch_code": "001", "account_number": "7654321"}"#,
+    )
+    .expect("write the file");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_atone"))
+        .args(["serve", "--bank-debit-config"])
+        .arg(&file)
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .await
+        .expect("run atone");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("consignor_code: must be the 10 digits the bank gave"),
+        "{stderr}"
+    );
+}
