@@ -150,6 +150,14 @@ pub fn jst(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> chrono::DateTime
         .with_timezone(&chrono::Utc)
 }
 
+/// Configures atone without its daily billing run (a test that runs the jobs through
+/// BillingService, or that must know which commands a process decides).
+pub fn no_daily_billing(settings: &mut Settings) {
+    if let Some(command) = settings.command.as_mut() {
+        command.billing.enabled = false;
+    }
+}
+
 /// Configures atone to take its time from `clock`; with `daily_billing`, its daily billing
 /// run looks at that clock every 50 ms, otherwise it does not run (tests then close months
 /// through BillingService).

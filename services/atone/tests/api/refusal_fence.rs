@@ -18,8 +18,11 @@ use atone_command::decision_seam;
 use atone_testkit::*;
 
 async fn a_refused_retry_fences_its_first_attempt(backend: Backend) {
-    let first = TestApp::spawn(backend).await;
-    let second = TestApp::spawn_on(first.database.shared(), |_| {}).await;
+    // No daily billing: a run at start (after 01:00 in Japan) would decide a close for the
+    // member and leave their state in the process's cache, and a command decided from the
+    // cache reads nothing, so the hook between the two reads would never run.
+    let first = TestApp::spawn_with(backend, no_daily_billing).await;
+    let second = TestApp::spawn_on(first.database.shared(), no_daily_billing).await;
     let user = unique_user("refusal-fence");
     let mut on_second = second.command().await;
     on_second

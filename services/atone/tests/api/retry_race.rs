@@ -16,8 +16,10 @@ use atone_command::decision_seam;
 use atone_testkit::*;
 
 async fn a_retry_racing_its_first_attempt_gets_its_reply(backend: Backend) {
-    let first = TestApp::spawn(backend).await;
-    let second = TestApp::spawn_on(first.database.shared(), |_| {}).await;
+    // No daily billing: a run at start would decide for the member and leave them in the
+    // first process's cache (see refusal_fence.rs).
+    let first = TestApp::spawn_with(backend, no_daily_billing).await;
+    let second = TestApp::spawn_on(first.database.shared(), no_daily_billing).await;
     let user = unique_user("retry-race");
     // Bought through the second process: the first has nothing of the member cached and
     // decides from the store.
