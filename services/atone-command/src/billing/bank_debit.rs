@@ -176,11 +176,17 @@ impl BillingRuns {
             },
             debits,
         };
-        let bytes = file
-            .encode(false)
-            .map_err(|e| invalid(e.line, e.field, e.reason))?;
+        // What was validated when it was recorded and no longer writes (a rule tightened
+        // since) is the store's problem, not the caller's: named, not blamed on the request.
+        let bytes = file.encode(false).map_err(|e| {
+            atone_storage::StorageError::Corrupt(format!("the request file cannot be written: {e}"))
+        })?;
         let digest = hex::encode(Sha256::digest(&bytes));
-        let numbers: Vec<i64> = rows.iter().map(|r| r.customer_number).collect();
+        let numbers: Vec<i64> = rows
+            .iter()
+            .filter(|r| r.result_code.is_none())
+            .map(|r| r.customer_number)
+            .collect();
         bank_debits::mark_exported(db, &numbers, &digest).await?;
         tracing::info!(%day, debits = file.debits.len(), skipped = skipped.len(), %digest, "bank-debit request file exported");
         Ok(Exported {
