@@ -15,6 +15,7 @@ mod m20261204_000003_promises_by_bill;
 mod m20261205_000001_ids_byte_for_byte;
 mod m20261205_000002_bill_paid_amount;
 mod m20261206_000001_bank_debit;
+mod m20261207_000001_event_positions;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_ids_byte_for_byte::Migration),
             Box::new(m20261205_000002_bill_paid_amount::Migration),
             Box::new(m20261206_000001_bank_debit::Migration),
+            Box::new(m20261207_000001_event_positions::Migration),
         ]
     }
 }

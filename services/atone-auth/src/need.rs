@@ -62,6 +62,7 @@ impl Need {
                 | "WatchMember"
                 | "ListMemberEvents",
             ) => Need::Read,
+            ("atone.v1.QueryService", "SubscribeEvents") => Need::Scope(Events),
             _ => return None,
         })
     }

@@ -15,16 +15,19 @@ pub enum Scope {
     Payments,
     /// Reading any member: GetMember, the lists, WatchMember.
     Read,
+    /// Every event of every member: SubscribeEvents (integrations, the data warehouse).
+    Events,
     /// Everything, including status, credit limits and refunds.
     Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::Purchases,
         Scope::Billing,
         Scope::Payments,
         Scope::Read,
+        Scope::Events,
         Scope::Admin,
     ];
 
@@ -34,6 +37,7 @@ impl Scope {
             Self::Billing => "billing",
             Self::Payments => "payments",
             Self::Read => "read",
+            Self::Events => "events",
             Self::Admin => "admin",
         }
     }
@@ -53,7 +57,7 @@ impl FromStr for Scope {
             .into_iter()
             .find(|scope| scope.as_str() == s)
             .ok_or_else(|| {
-                format!("{s:?} is not a scope (purchases, billing, payments, read, admin)")
+                format!("{s:?} is not a scope (purchases, billing, payments, read, events, admin)")
             })
     }
 }

@@ -278,6 +278,9 @@ pub enum Event {
 macro_rules! event_types {
     ($($name:ident),* $(,)?) => {
         impl Event {
+            /// Every event type's name, as [`Event::event_type`] gives it.
+            pub const TYPES: &'static [&'static str] = &[$(stringify!($name),)*];
+
             /// The name stored in `events.event_type` and shown to watchers.
             pub fn event_type(&self) -> &'static str {
                 match self {

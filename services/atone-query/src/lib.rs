@@ -3,6 +3,7 @@
 
 mod convert;
 mod error;
+mod events;
 mod feed;
 mod list;
 mod log;
@@ -16,5 +17,6 @@ mod watch;
 pub use watch::seam as watch_seam;
 
 pub use error::QueryError;
+pub use events::{EventTail, EventTailConfig, TailReads};
 pub use feed::{Feed, FeedConfig};
 pub use service::{QueryApi, QueryConfig};

@@ -1,7 +1,6 @@
 //! `ListMemberEvents`: a member's event log, as the event store holds it, in pages.
 
-use atone_api::convert::{json_struct, timestamp};
-use atone_api::v1::{ListMemberEventsRequest, ListMemberEventsResponse, StoredEvent};
+use atone_api::v1::{ListMemberEventsRequest, ListMemberEventsResponse};
 use atone_storage::{DatabaseConnection, event_log};
 
 use crate::QueryError;
@@ -37,21 +36,7 @@ pub async fn page(
         Some(last) if more => last.version,
         _ => 0,
     };
-    let events = rows
-        .into_iter()
-        .map(|e| StoredEvent {
-            event_id: e.event_id,
-            version: e.version,
-            event_type: e.event_type,
-            occurred_at: Some(timestamp(e.occurred_at)),
-            payload: match e.payload {
-                serde_json::Value::Object(map) => Some(json_struct(map)),
-                _ => None,
-            },
-            correlation_id: e.correlation_id,
-            idempotency_key: e.idempotency_key,
-        })
-        .collect();
+    let events = rows.into_iter().map(crate::events::stored_event).collect();
     Ok(ListMemberEventsResponse {
         events,
         next_after_version,

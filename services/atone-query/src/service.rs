@@ -7,7 +7,8 @@ use atone_api::v1::query_service_server::QueryService;
 use atone_api::v1::{
     self, GetMemberRequest, GetMemberResponse, ListMemberBillsRequest, ListMemberBillsResponse,
     ListMemberEventsRequest, ListMemberEventsResponse, ListPaymentPromisesRequest,
-    ListPaymentPromisesResponse, WatchMemberRequest, WatchMemberResponse,
+    ListPaymentPromisesResponse, SubscribeEventsRequest, SubscribeEventsResponse,
+    WatchMemberRequest, WatchMemberResponse,
 };
 use atone_auth::Caller;
 use atone_domain::validate;
@@ -18,7 +19,7 @@ use tonic::{Request, Response, Status};
 
 use crate::slots::WatcherSlots;
 use crate::wait::{self, Deadline};
-use crate::{Feed, QueryError, convert, watch};
+use crate::{EventTail, Feed, QueryError, convert, watch};
 
 #[derive(Debug, Clone)]
 pub struct QueryConfig {
@@ -54,6 +55,7 @@ pub struct QueryApi {
     /// Ends every watch when the server shuts down, so shutdown does not wait on them.
     pub(crate) shutdown: CancellationToken,
     pub(crate) slots: Arc<WatcherSlots>,
+    events: EventTail,
 }
 
 impl QueryApi {
@@ -65,6 +67,7 @@ impl QueryApi {
     /// `watchers` counts the open watches (GetStatus shows it).
     pub fn new(
         feed: Feed,
+        events: EventTail,
         config: QueryConfig,
         shutdown: CancellationToken,
         watchers: Arc<AtomicUsize>,
@@ -79,6 +82,7 @@ impl QueryApi {
             config,
             shutdown,
             slots,
+            events,
         }
     }
 
@@ -134,6 +138,7 @@ fn cursor(value: &str) -> Result<Option<i64>, QueryError> {
 }
 
 type WatchStream = Pin<Box<dyn Stream<Item = Result<WatchMemberResponse, Status>> + Send>>;
+type EventStream = Pin<Box<dyn Stream<Item = Result<SubscribeEventsResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl QueryService for QueryApi {
@@ -200,5 +205,16 @@ impl QueryService for QueryApi {
 
         let messages = watch::spawn(self.clone(), r.user_id, cursor, subscription, slot);
         Ok(Response::new(Box::pin(messages)))
+    }
+
+    type SubscribeEventsStream = EventStream;
+
+    async fn subscribe_events(
+        &self,
+        request: Request<SubscribeEventsRequest>,
+    ) -> Result<Response<Self::SubscribeEventsStream>, Status> {
+        Caller::of(&request)?.require(atone_auth::Scope::Events)?;
+        let events = self.events.subscribe(request.into_inner()).await?;
+        Ok(Response::new(Box::pin(events)))
     }
 }

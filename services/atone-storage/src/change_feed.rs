@@ -6,7 +6,7 @@ use atone_projection::Change;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, Statement,
+    QueryOrder, QuerySelect, Select,
 };
 
 use crate::StorageError;
@@ -41,7 +41,7 @@ pub(crate) async fn numbered_rows(
         return Ok((Vec::new(), Vec::new()));
     }
     let n = changes.len() as i64;
-    let last = match raise(txn, source, n).await? {
+    let last = match SOURCES.raise(txn, source, n).await? {
         Some(last) => last,
         None => {
             // A source's first rows. Two first batches at once: one fails on the key and is
@@ -121,42 +121,12 @@ impl Handoff {
 /// Batches that may wait for the reader before the next is read from the table instead.
 const HANDOFF_QUEUE: usize = 64;
 
-/// Raises `source`'s number by `n` and returns the new one, in one statement (MySQL hands
-/// it back through `LAST_INSERT_ID(expr)` in the statement's result, SQLite through
-/// `RETURNING`); `None` when the source has no row yet.
-async fn raise(
-    txn: &DatabaseTransaction,
-    source: &str,
-    n: i64,
-) -> Result<Option<i64>, StorageError> {
-    let backend = txn.get_database_backend();
-    if crate::db::is_mysql(txn) {
-        let raised = txn
-            .execute_raw(Statement::from_sql_and_values(
-                backend,
-                "UPDATE feed_sources SET seq = LAST_INSERT_ID(seq + ?) WHERE source_id = ?",
-                [n.into(), source.into()],
-            ))
-            .await?;
-        if raised.rows_affected() == 0 {
-            return Ok(None);
-        }
-        let last = i64::try_from(raised.last_insert_id()).map_err(|_| {
-            StorageError::Corrupt(format!("feed source {source} numbered past i64"))
-        })?;
-        return Ok(Some(last));
-    }
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            "UPDATE feed_sources SET seq = seq + ? WHERE source_id = ? RETURNING seq",
-            [n.into(), source.into()],
-        ))
-        .await?;
-    row.map(|row| row.try_get::<i64>("", "seq"))
-        .transpose()
-        .map_err(StorageError::from)
-}
+/// The numbers of the feed's sources.
+const SOURCES: crate::db::Counter = crate::db::Counter {
+    table: "feed_sources",
+    key: "source_id",
+    value: "seq",
+};
 
 /// Runs `query` and decodes its rows, in the query's order.
 async fn fetch(

@@ -6,7 +6,7 @@ use atone_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ColumnTrait, ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, EntityTrait, IsolationLevel, QuerySelect, Select, SqliteTransactionMode,
+    DbBackend, EntityTrait, IsolationLevel, QuerySelect, Select, SqliteTransactionMode, Statement,
     TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{Mutex, MutexGuard};
@@ -196,6 +196,61 @@ pub async fn begin_read(db: &DatabaseConnection) -> Result<DatabaseTransaction, 
 
 pub fn is_mysql(db: &impl ConnectionTrait) -> bool {
     db.get_database_backend() == DbBackend::MySql
+}
+
+/// A counter row: `value` of the row whose `key` column is the key, in `table`.
+pub(crate) struct Counter {
+    pub table: &'static str,
+    pub key: &'static str,
+    pub value: &'static str,
+}
+
+impl Counter {
+    /// Raises the counter of `key` by `n` and returns its new value, in one statement
+    /// (MySQL hands it back through `LAST_INSERT_ID(expr)` in the statement's result,
+    /// SQLite through `RETURNING`); `None` when there is no row for `key`. The row stays
+    /// locked until `txn` ends: whoever raises it next waits, so the numbers taken commit in
+    /// their order, and a rolled-back transaction gives its numbers back.
+    pub async fn raise(
+        &self,
+        txn: &DatabaseTransaction,
+        key: &str,
+        n: i64,
+    ) -> Result<Option<i64>, StorageError> {
+        let Self {
+            table,
+            key: key_column,
+            value,
+        } = self;
+        let backend = txn.get_database_backend();
+        if is_mysql(txn) {
+            let raised = txn
+                .execute_raw(Statement::from_sql_and_values(
+                    backend,
+                    format!(
+                        "UPDATE {table} SET {value} = LAST_INSERT_ID({value} + ?) WHERE {key_column} = ?"
+                    ),
+                    [n.into(), key.into()],
+                ))
+                .await?;
+            if raised.rows_affected() == 0 {
+                return Ok(None);
+            }
+            let last = i64::try_from(raised.last_insert_id())
+                .map_err(|_| StorageError::Corrupt(format!("{table} {key} numbered past i64")))?;
+            return Ok(Some(last));
+        }
+        let row = txn
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                format!("UPDATE {table} SET {value} = {value} + ? WHERE {key_column} = ? RETURNING {value}"),
+                [n.into(), key.into()],
+            ))
+            .await?;
+        row.map(|row| row.try_get::<i64>("", value))
+            .transpose()
+            .map_err(StorageError::from)
+    }
 }
 
 /// The largest `column` among the rows `query` selects; 0 when it selects none.

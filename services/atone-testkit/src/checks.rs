@@ -93,9 +93,27 @@ pub async fn fold_event_store_except(
     folded
 }
 
-/// Asserts that each member's versions in `events` are exactly 1..=n.
+/// Asserts that each member's versions in `events` are exactly 1..=n, and that the events'
+/// global positions are 1..=n across all members with each member's in version order
+/// (events a test wrote into the table by hand have none).
 pub async fn assert_streams_contiguous(db: &DatabaseConnection) {
     let rows = events::Entity::find().all(db).await.expect("read events");
+    let mut positioned: Vec<(i64, &str, i64)> = rows
+        .iter()
+        .filter_map(|r| Some((r.position?, r.user_id.as_str(), r.version)))
+        .collect();
+    positioned.sort_unstable();
+    let positions: Vec<i64> = positioned.iter().map(|p| p.0).collect();
+    let dense: Vec<i64> = (1..=positions.len() as i64).collect();
+    assert_eq!(positions, dense, "the events' positions are not 1..n");
+    let mut last_version: BTreeMap<&str, i64> = BTreeMap::new();
+    for (position, user, version) in &positioned {
+        let before = last_version.insert(user, *version).unwrap_or(0);
+        assert!(
+            *version > before,
+            "{user}'s version {version} is at position {position}, after its version {before}"
+        );
+    }
     let mut versions: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for row in rows {
         versions.entry(row.user_id).or_default().push(row.version);

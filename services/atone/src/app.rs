@@ -108,6 +108,7 @@ impl Application {
             tasks: JoinSet::new(),
             shutdown: CancellationToken::new(),
             appended: Arc::new(Notify::new()),
+            stored: Arc::new(Notify::new()),
             projected: Arc::new(Notify::new()),
             handed: None,
             auth: auth.clone(),

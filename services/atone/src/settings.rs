@@ -11,7 +11,7 @@ use std::sync::Arc;
 use atone_command::billing::BillingSchedule;
 use atone_command::{CommandConfig, SharedClock, SystemClock};
 use atone_delivery::{KinesisProjectorConfig, ReconcileConfig, RelayConfig};
-use atone_query::{FeedConfig, QueryConfig};
+use atone_query::{EventTailConfig, FeedConfig, QueryConfig};
 use atone_storage::DbConfig;
 use atone_storage::projection::Readable;
 
@@ -171,6 +171,8 @@ impl Default for ProjectorSettings {
 pub struct QuerySettings {
     pub api: QueryConfig,
     pub feed: FeedConfig,
+    /// The reader of all events (SubscribeEvents).
+    pub events: EventTailConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

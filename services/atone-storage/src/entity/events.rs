@@ -15,6 +15,8 @@ pub struct Model {
     pub correlation_id: String,
     /// The appending command's W3C `traceparent`, when tracing was on.
     pub trace_parent: Option<String>,
+    /// The event's place among all events, in commit order (1, 2, 3…); set by every append.
+    pub position: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

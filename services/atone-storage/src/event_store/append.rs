@@ -176,22 +176,6 @@ impl EventStore {
             Some(_) => db::begin_projection(&self.db).await?,
             None => db::begin_write(&self.db).await?,
         };
-        let rows = all().map(|e| events::ActiveModel {
-            event_id: Set(e.event_id.to_string()),
-            user_id: Set(e.user_id.clone()),
-            version: Set(e.version()),
-            event_type: Set(e.event().event_type().to_owned()),
-            event_data: Set(e.event().to_json()),
-            occurred_at: Set(e.occurred_at),
-            idempotency_key: Set(e.recorded.idempotency_key.clone()),
-            correlation_id: Set(e.correlation_id.clone()),
-            trace_parent: Set(Some(e.trace_parent.clone()).filter(|t| !t.is_empty())),
-            ..Default::default()
-        });
-        events::Entity::insert_many(rows)
-            .exec(&txn)
-            .await
-            .map_err(|e| unique_or(e, conflict))?;
         if self.inline.is_none() {
             let now = Utc::now();
             let outbox_rows = all().map(|e| outbox::ActiveModel {
@@ -242,11 +226,14 @@ impl EventStore {
                 self.write_snapshot(&txn, &p.user_id, state).await?;
             }
         }
+        insert_events(&txn, batch, conflict).await?;
         let Some(inline) = &self.inline else {
             txn.commit().await?;
+            self.wake_reader();
             return Ok(());
         };
-        // Last: numbering the change-feed rows holds the source's row until the commit.
+        // Last: numbering the change-feed rows holds the source's row until the commit. (The
+        // projection may read the member's events back, these included.)
         let incoming = all().cloned().map(Incoming::Event).collect();
         let rows = Some(&*inline.rows);
         let readable = &inline.readable;
@@ -257,12 +244,67 @@ impl EventStore {
             tracing::warn!(parked = ?outcome.parked, "events set aside as dead letters");
         }
         txn.commit().await?;
+        self.wake_reader();
         inline.rows.keep_after(&mut outcome);
         if let Some(handoff) = &inline.handoff {
             handoff.hand(outcome.feed);
         }
         Ok(())
     }
+}
+
+impl EventStore {
+    /// Wakes the reader of all events, if one waits in this process.
+    fn wake_reader(&self) {
+        if let Some(stored) = &self.stored {
+            stored.notify_one();
+        }
+    }
+}
+
+/// The positions of all events, in commit order (see [`insert_events`]).
+const POSITIONS: db::Counter = db::Counter {
+    table: "sequences",
+    key: "name",
+    value: "value",
+};
+
+/// Inserts the batch's events, each with its global position. The positions are taken by
+/// raising the `events` sequence, whose row stays locked until the transaction ends, so
+/// this comes after the outbox rows, keys and snapshots (inline, only the projection, which
+/// reads the events back, follows): appends commit in the order of their positions, and a
+/// reader that sees a position sees all before it. The unique (member, version) key turns
+/// another writer's append of the same versions into [`StorageError::Conflict`].
+async fn insert_events(
+    txn: &sea_orm::DatabaseTransaction,
+    batch: &[Prepared],
+    conflict: impl Fn() -> StorageError,
+) -> Result<(), StorageError> {
+    let all = || batch.iter().flat_map(|p| &p.envelopes);
+    let n = all().count() as i64;
+    let last = POSITIONS.raise(txn, "events", n).await?.ok_or_else(|| {
+        StorageError::Corrupt("the events sequence has no row: run the migrations".to_owned())
+    })?;
+    let rows = all()
+        .zip(last - n + 1..)
+        .map(|(e, position)| events::ActiveModel {
+            event_id: Set(e.event_id.to_string()),
+            user_id: Set(e.user_id.clone()),
+            version: Set(e.version()),
+            event_type: Set(e.event().event_type().to_owned()),
+            event_data: Set(e.event().to_json()),
+            occurred_at: Set(e.occurred_at),
+            idempotency_key: Set(e.recorded.idempotency_key.clone()),
+            correlation_id: Set(e.correlation_id.clone()),
+            trace_parent: Set(Some(e.trace_parent.clone()).filter(|t| !t.is_empty())),
+            position: Set(Some(position)),
+            ..Default::default()
+        });
+    events::Entity::insert_many(rows)
+        .exec(txn)
+        .await
+        .map_err(|e| unique_or(e, conflict))?;
+    Ok(())
 }
 
 /// A unique key's refusal as the conflict it means; any other error as it is.

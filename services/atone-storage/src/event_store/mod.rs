@@ -35,6 +35,9 @@ pub struct EventStore {
     /// [`INLINE_SOURCE`]) in the transaction that appends them, instead of an outbox row
     /// for a projector.
     inline: Option<Inline>,
+    /// Woken after each append commits: the reader of all events (`SubscribeEvents`) in
+    /// this process waits on it.
+    stored: Option<std::sync::Arc<tokio::sync::Notify>>,
 }
 
 /// How appends project inline.
@@ -59,6 +62,15 @@ impl EventStore {
             db,
             snapshot_every: snapshot_every.max(1),
             inline: None,
+            stored: None,
+        }
+    }
+
+    /// The same store, waking `stored` after each append commits.
+    pub fn waking(self, stored: std::sync::Arc<tokio::sync::Notify>) -> Self {
+        Self {
+            stored: Some(stored),
+            ..self
         }
     }
 

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use atone_command::CommandConfig;
 use atone_command::billing::BillingSchedule;
 use atone_delivery::{KinesisProjectorConfig, ReconcileConfig, RelayConfig};
-use atone_query::{FeedConfig, QueryConfig};
+use atone_query::{EventTailConfig, FeedConfig, QueryConfig};
 use atone_storage::DbConfig;
 use clap::Args;
 use humantime::Duration;
@@ -229,7 +229,8 @@ pub struct QueryArgs {
     /// gets a fresh snapshot.
     #[arg(long, env = "ATONE_CHANGE_FEED_RETENTION", default_value_t = shown(FeedConfig::default().retention))]
     pub change_feed_retention: Duration,
-    /// How often the change feed is read for changes projected by another process.
+    /// How often the change feed is read for changes projected by another process, and the
+    /// event store for events appended by another process (SubscribeEvents).
     #[arg(long, env = "ATONE_FEED_POLL_INTERVAL", default_value_t = shown(FeedConfig::default().poll_interval))]
     pub feed_poll_interval: Duration,
     /// WatchMember streams one member may have open at once; past it, RESOURCE_EXHAUSTED.
@@ -238,6 +239,10 @@ pub struct QueryArgs {
     /// WatchMember streams the process may have open at once; past it, RESOURCE_EXHAUSTED.
     #[arg(long, env = "ATONE_MAX_WATCHERS", default_value_t = QueryConfig::default().max_watchers)]
     pub max_watchers: usize,
+    /// SubscribeEvents streams the process may have open at once; past it,
+    /// RESOURCE_EXHAUSTED.
+    #[arg(long, env = "ATONE_MAX_EVENT_SUBSCRIBERS", default_value_t = EventTailConfig::default().max_subscribers)]
+    pub max_event_subscribers: usize,
 }
 
 #[derive(Debug, Clone, Args)]

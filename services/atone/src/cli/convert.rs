@@ -5,7 +5,7 @@ use std::sync::Arc;
 use atone_command::billing::BillingSchedule;
 use atone_command::{CommandConfig, SystemClock};
 use atone_delivery::{KinesisProjectorConfig, ReconcileConfig, RelayConfig};
-use atone_query::{FeedConfig, QueryConfig};
+use atone_query::{EventTailConfig, FeedConfig, QueryConfig};
 use atone_storage::DbConfig;
 use atone_storage::projection::Readable;
 
@@ -157,6 +157,11 @@ fn query(credit: &CreditArgs, args: &QueryArgs) -> QuerySettings {
         feed: FeedConfig {
             retention: *args.change_feed_retention,
             poll_interval: *args.feed_poll_interval,
+        },
+        events: EventTailConfig {
+            poll_interval: *args.feed_poll_interval,
+            max_subscribers: args.max_event_subscribers,
+            ..EventTailConfig::default()
         },
     }
 }

@@ -29,6 +29,8 @@ pub struct Cli {
     pub log_format: LogFormat,
 }
 
+// Parsed once when the process starts: the roles' variants being large costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Commands {
     /// CommandService, ProjectorService and QueryService in one process (the default). With

@@ -73,7 +73,7 @@ pub struct ApiKeyArgs {
     /// The key's name: the part of the credential before the dot.
     #[arg(long)]
     pub id: String,
-    /// What it may do, comma-separated: purchases, billing, payments, read, admin.
+    /// What it may do, comma-separated: purchases, billing, payments, read, events, admin.
     #[arg(long, value_delimiter = ',', required = true)]
     pub scopes: Vec<atone_auth::Scope>,
     /// Add the entry to this keys file (created if missing); without it, print the entry.

@@ -25,7 +25,8 @@ pub async fn start(
     clock: SharedClock,
     inline: Option<(Readable, Option<Handoff>, Option<DatabaseConnection>)>,
 ) -> anyhow::Result<()> {
-    let store = EventStore::new(wiring.db.clone(), settings.handler.snapshot_every);
+    let store = EventStore::new(wiring.db.clone(), settings.handler.snapshot_every)
+        .waking(wiring.stored.clone());
     // Inline, an append is a projected batch: it hands its rows to the change-feed reader
     // (or, with no reader in the process, wakes nobody), not the projector.
     let cached = settings.handler.member_cache;

@@ -40,6 +40,9 @@ pub struct Wiring {
     pub shutdown: CancellationToken,
     /// Woken after each append: the embedded projector (or the relay) waits on it.
     pub appended: Arc<Notify>,
+    /// Woken after each append commits: the reader of all events (SubscribeEvents) waits
+    /// on it.
+    pub stored: Arc<Notify>,
     /// Woken after each projected batch: the change-feed reader waits on it.
     pub projected: Arc<Notify>,
     /// The change-feed rows this process's inline appends committed, on their way to its

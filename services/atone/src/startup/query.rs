@@ -1,7 +1,8 @@
-//! QueryService and the change-feed reader that feeds its watches.
+//! QueryService, the change-feed reader that feeds its watches, and the reader of all
+//! events that feeds its event subscriptions.
 
 use atone_api::v1::query_service_server::QueryServiceServer;
-use atone_query::{Feed, QueryApi};
+use atone_query::{EventTail, Feed, QueryApi};
 
 use super::Wiring;
 use crate::settings::QuerySettings;
@@ -16,8 +17,15 @@ pub async fn start(wiring: &mut Wiring, settings: &QuerySettings) {
     wiring
         .tasks
         .spawn(feed.clone().run(wiring.shutdown.clone()));
+    let events = EventTail::new(
+        wiring.db.clone(),
+        settings.events.clone(),
+        wiring.stored.clone(),
+        wiring.shutdown.clone(),
+    );
     let api = QueryApi::new(
         feed,
+        events,
         settings.api.clone(),
         wiring.shutdown.clone(),
         wiring.watchers.clone(),

@@ -65,6 +65,7 @@ const RPCS: &[(&str, &[Scope], bool)] = &[
     ("RetryDeadLetters", &[], false),
     ("SkipDeadLetter", &[], false),
     ("ListMemberEvents", &[Scope::Read], true),
+    ("SubscribeEvents", &[Scope::Events], false),
     ("IssueMemberToken", &[Scope::Purchases], false),
 ];
 
@@ -252,6 +253,11 @@ async fn call(c: &mut Clients, rpc: &str, user: &str) -> Code {
                 user_id: user,
                 ..Default::default()
             })
+            .await
+            .map(drop),
+        "SubscribeEvents" => c
+            .query
+            .subscribe_events(SubscribeEventsRequest::default())
             .await
             .map(drop),
         "IssueMemberToken" => c

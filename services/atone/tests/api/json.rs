@@ -297,3 +297,63 @@ async fn json_calls_need_the_same_credentials_as_grpc() {
     assert_eq!(buyer.status, 200, "{}", buyer.json);
     assert_eq!(buyer.json["version"], "2");
 }
+
+/// SubscribeEvents as Server-Sent Events: a checkpoint once caught up, then each event with
+/// its position, filtered by type.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_events_come_as_server_sent_events() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let user = unique_user("sse-all");
+    let mut response = reqwest::Client::new()
+        .post(format!(
+            "{}/atone.v1.QueryService/SubscribeEvents",
+            app.endpoint()
+        ))
+        .header("content-type", "application/json")
+        .body(json!({"from_now": true, "event_types": ["PaymentPromiseCreated"]}).to_string())
+        .send()
+        .await
+        .expect("atone answers");
+    assert_eq!(response.status().as_u16(), 200);
+    let mut seen = String::new();
+    events_until(&mut response, &mut seen, "caughtUp").await;
+    let bought = buy(&app, &user, 2500).await;
+    events_until(&mut response, &mut seen, &bought.promise_id).await;
+    let events: Vec<Value> = seen
+        .split("\n\n")
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| {
+            let data = e
+                .strip_prefix("data: ")
+                .unwrap_or_else(|| panic!("a data event: {e}"));
+            serde_json::from_str(data).unwrap_or_else(|err| panic!("JSON ({err}): {data}"))
+        })
+        .collect();
+    assert_eq!(events.len(), 2, "a checkpoint and one event:\n{seen}");
+    assert_eq!(events[0]["checkpoint"]["caughtUp"], true, "{seen}");
+    let event = &events[1]["event"];
+    assert_eq!(event["userId"], user.as_str());
+    assert_eq!(event["event"]["eventType"], "PaymentPromiseCreated");
+    assert_eq!(event["event"]["version"], "2");
+    let position: i64 = event["position"]
+        .as_str()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("a position: {event}"));
+    assert_eq!(
+        event["event"]["eventId"].as_str(),
+        Some(stored_event_id(&app, position).await.as_str()),
+        "the event at that position"
+    );
+    app.stop().await;
+}
+
+async fn stored_event_id(app: &TestApp, position: i64) -> String {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    atone_storage::entity::events::Entity::find()
+        .filter(atone_storage::entity::events::Column::Position.eq(position))
+        .one(&app.db)
+        .await
+        .expect("read events")
+        .expect("an event at the position")
+        .event_id
+}

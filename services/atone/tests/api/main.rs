@@ -34,6 +34,7 @@ mod readme;
 mod reconcile;
 mod refusal_fence;
 mod retry_race;
+mod subscribe_events;
 mod tls;
 mod traces;
 mod verify;

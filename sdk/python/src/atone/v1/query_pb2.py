@@ -27,41 +27,49 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x61tone/v1/query.proto\x12\x08\x61tone.v1\x1a\x14\x61tone/v1/types.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"t\n\x17ListMemberEventsRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12#\n\rafter_version\x18\x02 \x01(\x03R\x0c\x61\x66terVersion\x12\x1b\n\tpage_size\x18\x03 \x01(\x05R\x08pageSize\"w\n\x18ListMemberEventsResponse\x12-\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x15.atone.v1.StoredEventR\x06\x65vents\x12,\n\x12next_after_version\x18\x02 \x01(\x03R\x10nextAfterVersion\"\xa1\x02\n\x0bStoredEvent\x12\x19\n\x08\x65vent_id\x18\x01 \x01(\tR\x07\x65ventId\x12\x18\n\x07version\x18\x02 \x01(\x03R\x07version\x12\x1d\n\nevent_type\x18\x03 \x01(\tR\teventType\x12;\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\noccurredAt\x12\x31\n\x07payload\x18\x05 \x01(\x0b\x32\x17.google.protobuf.StructR\x07payload\x12%\n\x0e\x63orrelation_id\x18\x06 \x01(\tR\rcorrelationId\x12\'\n\x0fidempotency_key\x18\x07 \x01(\tR\x0eidempotencyKey\"L\n\x10GetMemberRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x1f\n\x0bmin_version\x18\x02 \x01(\x03R\nminVersion\"=\n\x11GetMemberResponse\x12(\n\x06member\x18\x01 \x01(\x0b\x32\x10.atone.v1.MemberR\x06member\"\x92\x01\n\x1aListPaymentPromisesRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\x12\x1f\n\x0bmin_version\x18\x04 \x01(\x03R\nminVersion\"{\n\x1bListPaymentPromisesResponse\x12\x34\n\x08promises\x18\x01 \x03(\x0b\x32\x18.atone.v1.PaymentPromiseR\x08promises\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8e\x01\n\x16ListMemberBillsRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\x12\x1f\n\x0bmin_version\x18\x04 \x01(\x03R\nminVersion\"m\n\x17ListMemberBillsResponse\x12*\n\x05\x62ills\x18\x01 \x03(\x0b\x32\x14.atone.v1.MemberBillR\x05\x62ills\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"f\n\x12WatchMemberRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x16\n\x06\x63ursor\x18\x02 \x01(\tR\x06\x63ursor\x12\x1f\n\x0bmin_version\x18\x03 \x01(\x03R\nminVersion\"\x99\x01\n\x13WatchMemberResponse\x12\x16\n\x06\x63ursor\x18\x01 \x01(\tR\x06\x63ursor\x12\x30\n\x08snapshot\x18\x02 \x01(\x0b\x32\x12.atone.v1.SnapshotH\x00R\x08snapshot\x12\x30\n\x06\x63hange\x18\x03 \x01(\x0b\x32\x16.atone.v1.MemberChangeH\x00R\x06\x63hangeB\x06\n\x04kind\"f\n\x08Snapshot\x12(\n\x06member\x18\x01 \x01(\x0b\x32\x10.atone.v1.MemberR\x06member\x12\x30\n\x06reason\x18\x02 \x01(\x0e\x32\x18.atone.v1.SnapshotReasonR\x06reason\"\x99\x02\n\x0cMemberChange\x12\x18\n\x07version\x18\x01 \x01(\x03R\x07version\x12\x1d\n\nevent_type\x18\x02 \x01(\tR\teventType\x12;\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\noccurredAt\x12\x31\n\x07summary\x18\x04 \x01(\x0b\x32\x17.atone.v1.MemberSummaryR\x07summary\x12\x34\n\x08promises\x18\x05 \x03(\x0b\x32\x18.atone.v1.PaymentPromiseR\x08promises\x12*\n\x05\x62ills\x18\x06 \x03(\x0b\x32\x14.atone.v1.MemberBillR\x05\x62ills*r\n\x0eSnapshotReason\x12\x1f\n\x1bSNAPSHOT_REASON_UNSPECIFIED\x10\x00\x12\x1b\n\x17SNAPSHOT_REASON_INITIAL\x10\x01\x12\"\n\x1eSNAPSHOT_REASON_CURSOR_EXPIRED\x10\x02\x32\xb9\x03\n\x0cQueryService\x12\x44\n\tGetMember\x12\x1a.atone.v1.GetMemberRequest\x1a\x1b.atone.v1.GetMemberResponse\x12\x62\n\x13ListPaymentPromises\x12$.atone.v1.ListPaymentPromisesRequest\x1a%.atone.v1.ListPaymentPromisesResponse\x12V\n\x0fListMemberBills\x12 .atone.v1.ListMemberBillsRequest\x1a!.atone.v1.ListMemberBillsResponse\x12L\n\x0bWatchMember\x12\x1c.atone.v1.WatchMemberRequest\x1a\x1d.atone.v1.WatchMemberResponse0\x01\x12Y\n\x10ListMemberEvents\x12!.atone.v1.ListMemberEventsRequest\x1a\".atone.v1.ListMemberEventsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x61tone/v1/query.proto\x12\x08\x61tone.v1\x1a\x14\x61tone/v1/types.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"{\n\x16SubscribeEventsRequest\x12%\n\x0e\x61\x66ter_position\x18\x01 \x01(\x03R\rafterPosition\x12\x19\n\x08\x66rom_now\x18\x02 \x01(\x08R\x07\x66romNow\x12\x1f\n\x0b\x65vent_types\x18\x03 \x03(\tR\neventTypes\"\x97\x01\n\x17SubscribeEventsResponse\x12-\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x15.atone.v1.GlobalEventH\x00R\x05\x65vent\x12\x42\n\ncheckpoint\x18\x02 \x01(\x0b\x32 .atone.v1.SubscriptionCheckpointH\x00R\ncheckpointB\t\n\x07message\"o\n\x0bGlobalEvent\x12\x1a\n\x08position\x18\x01 \x01(\x03R\x08position\x12\x17\n\x07user_id\x18\x02 \x01(\tR\x06userId\x12+\n\x05\x65vent\x18\x03 \x01(\x0b\x32\x15.atone.v1.StoredEventR\x05\x65vent\"Q\n\x16SubscriptionCheckpoint\x12\x1a\n\x08position\x18\x01 \x01(\x03R\x08position\x12\x1b\n\tcaught_up\x18\x02 \x01(\x08R\x08\x63\x61ughtUp\"t\n\x17ListMemberEventsRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12#\n\rafter_version\x18\x02 \x01(\x03R\x0c\x61\x66terVersion\x12\x1b\n\tpage_size\x18\x03 \x01(\x05R\x08pageSize\"w\n\x18ListMemberEventsResponse\x12-\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x15.atone.v1.StoredEventR\x06\x65vents\x12,\n\x12next_after_version\x18\x02 \x01(\x03R\x10nextAfterVersion\"\xa1\x02\n\x0bStoredEvent\x12\x19\n\x08\x65vent_id\x18\x01 \x01(\tR\x07\x65ventId\x12\x18\n\x07version\x18\x02 \x01(\x03R\x07version\x12\x1d\n\nevent_type\x18\x03 \x01(\tR\teventType\x12;\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\noccurredAt\x12\x31\n\x07payload\x18\x05 \x01(\x0b\x32\x17.google.protobuf.StructR\x07payload\x12%\n\x0e\x63orrelation_id\x18\x06 \x01(\tR\rcorrelationId\x12\'\n\x0fidempotency_key\x18\x07 \x01(\tR\x0eidempotencyKey\"L\n\x10GetMemberRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x1f\n\x0bmin_version\x18\x02 \x01(\x03R\nminVersion\"=\n\x11GetMemberResponse\x12(\n\x06member\x18\x01 \x01(\x0b\x32\x10.atone.v1.MemberR\x06member\"\x92\x01\n\x1aListPaymentPromisesRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\x12\x1f\n\x0bmin_version\x18\x04 \x01(\x03R\nminVersion\"{\n\x1bListPaymentPromisesResponse\x12\x34\n\x08promises\x18\x01 \x03(\x0b\x32\x18.atone.v1.PaymentPromiseR\x08promises\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8e\x01\n\x16ListMemberBillsRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\x12\x1f\n\x0bmin_version\x18\x04 \x01(\x03R\nminVersion\"m\n\x17ListMemberBillsResponse\x12*\n\x05\x62ills\x18\x01 \x03(\x0b\x32\x14.atone.v1.MemberBillR\x05\x62ills\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"f\n\x12WatchMemberRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x16\n\x06\x63ursor\x18\x02 \x01(\tR\x06\x63ursor\x12\x1f\n\x0bmin_version\x18\x03 \x01(\x03R\nminVersion\"\x99\x01\n\x13WatchMemberResponse\x12\x16\n\x06\x63ursor\x18\x01 \x01(\tR\x06\x63ursor\x12\x30\n\x08snapshot\x18\x02 \x01(\x0b\x32\x12.atone.v1.SnapshotH\x00R\x08snapshot\x12\x30\n\x06\x63hange\x18\x03 \x01(\x0b\x32\x16.atone.v1.MemberChangeH\x00R\x06\x63hangeB\x06\n\x04kind\"f\n\x08Snapshot\x12(\n\x06member\x18\x01 \x01(\x0b\x32\x10.atone.v1.MemberR\x06member\x12\x30\n\x06reason\x18\x02 \x01(\x0e\x32\x18.atone.v1.SnapshotReasonR\x06reason\"\x99\x02\n\x0cMemberChange\x12\x18\n\x07version\x18\x01 \x01(\x03R\x07version\x12\x1d\n\nevent_type\x18\x02 \x01(\tR\teventType\x12;\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\noccurredAt\x12\x31\n\x07summary\x18\x04 \x01(\x0b\x32\x17.atone.v1.MemberSummaryR\x07summary\x12\x34\n\x08promises\x18\x05 \x03(\x0b\x32\x18.atone.v1.PaymentPromiseR\x08promises\x12*\n\x05\x62ills\x18\x06 \x03(\x0b\x32\x14.atone.v1.MemberBillR\x05\x62ills*r\n\x0eSnapshotReason\x12\x1f\n\x1bSNAPSHOT_REASON_UNSPECIFIED\x10\x00\x12\x1b\n\x17SNAPSHOT_REASON_INITIAL\x10\x01\x12\"\n\x1eSNAPSHOT_REASON_CURSOR_EXPIRED\x10\x02\x32\x93\x04\n\x0cQueryService\x12\x44\n\tGetMember\x12\x1a.atone.v1.GetMemberRequest\x1a\x1b.atone.v1.GetMemberResponse\x12\x62\n\x13ListPaymentPromises\x12$.atone.v1.ListPaymentPromisesRequest\x1a%.atone.v1.ListPaymentPromisesResponse\x12V\n\x0fListMemberBills\x12 .atone.v1.ListMemberBillsRequest\x1a!.atone.v1.ListMemberBillsResponse\x12L\n\x0bWatchMember\x12\x1c.atone.v1.WatchMemberRequest\x1a\x1d.atone.v1.WatchMemberResponse0\x01\x12Y\n\x10ListMemberEvents\x12!.atone.v1.ListMemberEventsRequest\x1a\".atone.v1.ListMemberEventsResponse\x12X\n\x0fSubscribeEvents\x12 .atone.v1.SubscribeEventsRequest\x1a!.atone.v1.SubscribeEventsResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'atone.v1.query_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SNAPSHOTREASON']._serialized_start=1969
-  _globals['_SNAPSHOTREASON']._serialized_end=2083
-  _globals['_LISTMEMBEREVENTSREQUEST']._serialized_start=119
-  _globals['_LISTMEMBEREVENTSREQUEST']._serialized_end=235
-  _globals['_LISTMEMBEREVENTSRESPONSE']._serialized_start=237
-  _globals['_LISTMEMBEREVENTSRESPONSE']._serialized_end=356
-  _globals['_STOREDEVENT']._serialized_start=359
-  _globals['_STOREDEVENT']._serialized_end=648
-  _globals['_GETMEMBERREQUEST']._serialized_start=650
-  _globals['_GETMEMBERREQUEST']._serialized_end=726
-  _globals['_GETMEMBERRESPONSE']._serialized_start=728
-  _globals['_GETMEMBERRESPONSE']._serialized_end=789
-  _globals['_LISTPAYMENTPROMISESREQUEST']._serialized_start=792
-  _globals['_LISTPAYMENTPROMISESREQUEST']._serialized_end=938
-  _globals['_LISTPAYMENTPROMISESRESPONSE']._serialized_start=940
-  _globals['_LISTPAYMENTPROMISESRESPONSE']._serialized_end=1063
-  _globals['_LISTMEMBERBILLSREQUEST']._serialized_start=1066
-  _globals['_LISTMEMBERBILLSREQUEST']._serialized_end=1208
-  _globals['_LISTMEMBERBILLSRESPONSE']._serialized_start=1210
-  _globals['_LISTMEMBERBILLSRESPONSE']._serialized_end=1319
-  _globals['_WATCHMEMBERREQUEST']._serialized_start=1321
-  _globals['_WATCHMEMBERREQUEST']._serialized_end=1423
-  _globals['_WATCHMEMBERRESPONSE']._serialized_start=1426
-  _globals['_WATCHMEMBERRESPONSE']._serialized_end=1579
-  _globals['_SNAPSHOT']._serialized_start=1581
-  _globals['_SNAPSHOT']._serialized_end=1683
-  _globals['_MEMBERCHANGE']._serialized_start=1686
-  _globals['_MEMBERCHANGE']._serialized_end=1967
-  _globals['_QUERYSERVICE']._serialized_start=2086
-  _globals['_QUERYSERVICE']._serialized_end=2527
+  _globals['_SNAPSHOTREASON']._serialized_start=2444
+  _globals['_SNAPSHOTREASON']._serialized_end=2558
+  _globals['_SUBSCRIBEEVENTSREQUEST']._serialized_start=119
+  _globals['_SUBSCRIBEEVENTSREQUEST']._serialized_end=242
+  _globals['_SUBSCRIBEEVENTSRESPONSE']._serialized_start=245
+  _globals['_SUBSCRIBEEVENTSRESPONSE']._serialized_end=396
+  _globals['_GLOBALEVENT']._serialized_start=398
+  _globals['_GLOBALEVENT']._serialized_end=509
+  _globals['_SUBSCRIPTIONCHECKPOINT']._serialized_start=511
+  _globals['_SUBSCRIPTIONCHECKPOINT']._serialized_end=592
+  _globals['_LISTMEMBEREVENTSREQUEST']._serialized_start=594
+  _globals['_LISTMEMBEREVENTSREQUEST']._serialized_end=710
+  _globals['_LISTMEMBEREVENTSRESPONSE']._serialized_start=712
+  _globals['_LISTMEMBEREVENTSRESPONSE']._serialized_end=831
+  _globals['_STOREDEVENT']._serialized_start=834
+  _globals['_STOREDEVENT']._serialized_end=1123
+  _globals['_GETMEMBERREQUEST']._serialized_start=1125
+  _globals['_GETMEMBERREQUEST']._serialized_end=1201
+  _globals['_GETMEMBERRESPONSE']._serialized_start=1203
+  _globals['_GETMEMBERRESPONSE']._serialized_end=1264
+  _globals['_LISTPAYMENTPROMISESREQUEST']._serialized_start=1267
+  _globals['_LISTPAYMENTPROMISESREQUEST']._serialized_end=1413
+  _globals['_LISTPAYMENTPROMISESRESPONSE']._serialized_start=1415
+  _globals['_LISTPAYMENTPROMISESRESPONSE']._serialized_end=1538
+  _globals['_LISTMEMBERBILLSREQUEST']._serialized_start=1541
+  _globals['_LISTMEMBERBILLSREQUEST']._serialized_end=1683
+  _globals['_LISTMEMBERBILLSRESPONSE']._serialized_start=1685
+  _globals['_LISTMEMBERBILLSRESPONSE']._serialized_end=1794
+  _globals['_WATCHMEMBERREQUEST']._serialized_start=1796
+  _globals['_WATCHMEMBERREQUEST']._serialized_end=1898
+  _globals['_WATCHMEMBERRESPONSE']._serialized_start=1901
+  _globals['_WATCHMEMBERRESPONSE']._serialized_end=2054
+  _globals['_SNAPSHOT']._serialized_start=2056
+  _globals['_SNAPSHOT']._serialized_end=2158
+  _globals['_MEMBERCHANGE']._serialized_start=2161
+  _globals['_MEMBERCHANGE']._serialized_end=2442
+  _globals['_QUERYSERVICE']._serialized_start=2561
+  _globals['_QUERYSERVICE']._serialized_end=3092
 # @@protoc_insertion_point(module_scope)

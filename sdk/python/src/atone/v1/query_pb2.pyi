@@ -21,6 +21,42 @@ SNAPSHOT_REASON_UNSPECIFIED: SnapshotReason
 SNAPSHOT_REASON_INITIAL: SnapshotReason
 SNAPSHOT_REASON_CURSOR_EXPIRED: SnapshotReason
 
+class SubscribeEventsRequest(_message.Message):
+    __slots__ = ("after_position", "from_now", "event_types")
+    AFTER_POSITION_FIELD_NUMBER: _ClassVar[int]
+    FROM_NOW_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
+    after_position: int
+    from_now: bool
+    event_types: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, after_position: _Optional[int] = ..., from_now: _Optional[bool] = ..., event_types: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SubscribeEventsResponse(_message.Message):
+    __slots__ = ("event", "checkpoint")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    event: GlobalEvent
+    checkpoint: SubscriptionCheckpoint
+    def __init__(self, event: _Optional[_Union[GlobalEvent, _Mapping]] = ..., checkpoint: _Optional[_Union[SubscriptionCheckpoint, _Mapping]] = ...) -> None: ...
+
+class GlobalEvent(_message.Message):
+    __slots__ = ("position", "user_id", "event")
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    position: int
+    user_id: str
+    event: StoredEvent
+    def __init__(self, position: _Optional[int] = ..., user_id: _Optional[str] = ..., event: _Optional[_Union[StoredEvent, _Mapping]] = ...) -> None: ...
+
+class SubscriptionCheckpoint(_message.Message):
+    __slots__ = ("position", "caught_up")
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    CAUGHT_UP_FIELD_NUMBER: _ClassVar[int]
+    position: int
+    caught_up: bool
+    def __init__(self, position: _Optional[int] = ..., caught_up: _Optional[bool] = ...) -> None: ...
+
 class ListMemberEventsRequest(_message.Message):
     __slots__ = ("user_id", "after_version", "page_size")
     USER_ID_FIELD_NUMBER: _ClassVar[int]

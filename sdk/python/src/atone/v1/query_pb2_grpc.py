@@ -63,6 +63,11 @@ class QueryServiceStub:
                 request_serializer=atone_dot_v1_dot_query__pb2.ListMemberEventsRequest.SerializeToString,
                 response_deserializer=atone_dot_v1_dot_query__pb2.ListMemberEventsResponse.FromString,
                 _registered_method=True)
+        self.SubscribeEvents = channel.unary_stream(
+                '/atone.v1.QueryService/SubscribeEvents',
+                request_serializer=atone_dot_v1_dot_query__pb2.SubscribeEventsRequest.SerializeToString,
+                response_deserializer=atone_dot_v1_dot_query__pb2.SubscribeEventsResponse.FromString,
+                _registered_method=True)
 
 
 class QueryServiceServicer:
@@ -113,6 +118,18 @@ class QueryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SubscribeEvents(self, request, context):
+        """Every event of every member, in the order they were committed, each with its global
+        position: first the events already stored after the start, then each as it is
+        appended, until the caller hangs up. Resume after a reconnect with the last position
+        seen (an event's, or a checkpoint's): nothing is missed and nothing comes twice. A bank
+        account's number is masked, as everywhere outside the event store. Needs the events
+        scope (or admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_QueryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -140,6 +157,11 @@ def add_QueryServiceServicer_to_server(servicer, server):
                     servicer.ListMemberEvents,
                     request_deserializer=atone_dot_v1_dot_query__pb2.ListMemberEventsRequest.FromString,
                     response_serializer=atone_dot_v1_dot_query__pb2.ListMemberEventsResponse.SerializeToString,
+            ),
+            'SubscribeEvents': grpc.unary_stream_rpc_method_handler(
+                    servicer.SubscribeEvents,
+                    request_deserializer=atone_dot_v1_dot_query__pb2.SubscribeEventsRequest.FromString,
+                    response_serializer=atone_dot_v1_dot_query__pb2.SubscribeEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -281,6 +303,33 @@ class QueryService:
             '/atone.v1.QueryService/ListMemberEvents',
             atone_dot_v1_dot_query__pb2.ListMemberEventsRequest.SerializeToString,
             atone_dot_v1_dot_query__pb2.ListMemberEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubscribeEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/atone.v1.QueryService/SubscribeEvents',
+            atone_dot_v1_dot_query__pb2.SubscribeEventsRequest.SerializeToString,
+            atone_dot_v1_dot_query__pb2.SubscribeEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

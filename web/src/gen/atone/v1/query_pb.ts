@@ -14,7 +14,129 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file atone/v1/query.proto.
  */
 export const file_atone_v1_query: GenFile = /*@__PURE__*/
-  fileDesc("ChRhdG9uZS92MS9xdWVyeS5wcm90bxIIYXRvbmUudjEiVAoXTGlzdE1lbWJlckV2ZW50c1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIVCg1hZnRlcl92ZXJzaW9uGAIgASgDEhEKCXBhZ2Vfc2l6ZRgDIAEoBSJdChhMaXN0TWVtYmVyRXZlbnRzUmVzcG9uc2USJQoGZXZlbnRzGAEgAygLMhUuYXRvbmUudjEuU3RvcmVkRXZlbnQSGgoSbmV4dF9hZnRlcl92ZXJzaW9uGAIgASgDItABCgtTdG9yZWRFdmVudBIQCghldmVudF9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgDEhIKCmV2ZW50X3R5cGUYAyABKAkSLwoLb2NjdXJyZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEigKB3BheWxvYWQYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhYKDmNvcnJlbGF0aW9uX2lkGAYgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgHIAEoCSI4ChBHZXRNZW1iZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEwoLbWluX3ZlcnNpb24YAiABKAMiNQoRR2V0TWVtYmVyUmVzcG9uc2USIAoGbWVtYmVyGAEgASgLMhAuYXRvbmUudjEuTWVtYmVyImkKGkxpc3RQYXltZW50UHJvbWlzZXNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSEwoLbWluX3ZlcnNpb24YBCABKAMiYgobTGlzdFBheW1lbnRQcm9taXNlc1Jlc3BvbnNlEioKCHByb21pc2VzGAEgAygLMhguYXRvbmUudjEuUGF5bWVudFByb21pc2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImUKFkxpc3RNZW1iZXJCaWxsc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRITCgttaW5fdmVyc2lvbhgEIAEoAyJXChdMaXN0TWVtYmVyQmlsbHNSZXNwb25zZRIjCgViaWxscxgBIAMoCzIULmF0b25lLnYxLk1lbWJlckJpbGwSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkoKEldhdGNoTWVtYmVyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmN1cnNvchgCIAEoCRITCgttaW5fdmVyc2lvbhgDIAEoAyJ/ChNXYXRjaE1lbWJlclJlc3BvbnNlEg4KBmN1cnNvchgBIAEoCRImCghzbmFwc2hvdBgCIAEoCzISLmF0b25lLnYxLlNuYXBzaG90SAASKAoGY2hhbmdlGAMgASgLMhYuYXRvbmUudjEuTWVtYmVyQ2hhbmdlSABCBgoEa2luZCJWCghTbmFwc2hvdBIgCgZtZW1iZXIYASABKAsyEC5hdG9uZS52MS5NZW1iZXISKAoGcmVhc29uGAIgASgOMhguYXRvbmUudjEuU25hcHNob3RSZWFzb24i3wEKDE1lbWJlckNoYW5nZRIPCgd2ZXJzaW9uGAEgASgDEhIKCmV2ZW50X3R5cGUYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEigKB3N1bW1hcnkYBCABKAsyFy5hdG9uZS52MS5NZW1iZXJTdW1tYXJ5EioKCHByb21pc2VzGAUgAygLMhguYXRvbmUudjEuUGF5bWVudFByb21pc2USIwoFYmlsbHMYBiADKAsyFC5hdG9uZS52MS5NZW1iZXJCaWxsKnIKDlNuYXBzaG90UmVhc29uEh8KG1NOQVBTSE9UX1JFQVNPTl9VTlNQRUNJRklFRBAAEhsKF1NOQVBTSE9UX1JFQVNPTl9JTklUSUFMEAESIgoeU05BUFNIT1RfUkVBU09OX0NVUlNPUl9FWFBJUkVEEAIyuQMKDFF1ZXJ5U2VydmljZRJECglHZXRNZW1iZXISGi5hdG9uZS52MS5HZXRNZW1iZXJSZXF1ZXN0GhsuYXRvbmUudjEuR2V0TWVtYmVyUmVzcG9uc2USYgoTTGlzdFBheW1lbnRQcm9taXNlcxIkLmF0b25lLnYxLkxpc3RQYXltZW50UHJvbWlzZXNSZXF1ZXN0GiUuYXRvbmUudjEuTGlzdFBheW1lbnRQcm9taXNlc1Jlc3BvbnNlElYKD0xpc3RNZW1iZXJCaWxscxIgLmF0b25lLnYxLkxpc3RNZW1iZXJCaWxsc1JlcXVlc3QaIS5hdG9uZS52MS5MaXN0TWVtYmVyQmlsbHNSZXNwb25zZRJMCgtXYXRjaE1lbWJlchIcLmF0b25lLnYxLldhdGNoTWVtYmVyUmVxdWVzdBodLmF0b25lLnYxLldhdGNoTWVtYmVyUmVzcG9uc2UwARJZChBMaXN0TWVtYmVyRXZlbnRzEiEuYXRvbmUudjEuTGlzdE1lbWJlckV2ZW50c1JlcXVlc3QaIi5hdG9uZS52MS5MaXN0TWVtYmVyRXZlbnRzUmVzcG9uc2ViBnByb3RvMw", [file_atone_v1_types, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChRhdG9uZS92MS9xdWVyeS5wcm90bxIIYXRvbmUudjEiVwoWU3Vic2NyaWJlRXZlbnRzUmVxdWVzdBIWCg5hZnRlcl9wb3NpdGlvbhgBIAEoAxIQCghmcm9tX25vdxgCIAEoCBITCgtldmVudF90eXBlcxgDIAMoCSKEAQoXU3Vic2NyaWJlRXZlbnRzUmVzcG9uc2USJgoFZXZlbnQYASABKAsyFS5hdG9uZS52MS5HbG9iYWxFdmVudEgAEjYKCmNoZWNrcG9pbnQYAiABKAsyIC5hdG9uZS52MS5TdWJzY3JpcHRpb25DaGVja3BvaW50SABCCQoHbWVzc2FnZSJWCgtHbG9iYWxFdmVudBIQCghwb3NpdGlvbhgBIAEoAxIPCgd1c2VyX2lkGAIgASgJEiQKBWV2ZW50GAMgASgLMhUuYXRvbmUudjEuU3RvcmVkRXZlbnQiPQoWU3Vic2NyaXB0aW9uQ2hlY2twb2ludBIQCghwb3NpdGlvbhgBIAEoAxIRCgljYXVnaHRfdXAYAiABKAgiVAoXTGlzdE1lbWJlckV2ZW50c1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIVCg1hZnRlcl92ZXJzaW9uGAIgASgDEhEKCXBhZ2Vfc2l6ZRgDIAEoBSJdChhMaXN0TWVtYmVyRXZlbnRzUmVzcG9uc2USJQoGZXZlbnRzGAEgAygLMhUuYXRvbmUudjEuU3RvcmVkRXZlbnQSGgoSbmV4dF9hZnRlcl92ZXJzaW9uGAIgASgDItABCgtTdG9yZWRFdmVudBIQCghldmVudF9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgDEhIKCmV2ZW50X3R5cGUYAyABKAkSLwoLb2NjdXJyZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEigKB3BheWxvYWQYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhYKDmNvcnJlbGF0aW9uX2lkGAYgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgHIAEoCSI4ChBHZXRNZW1iZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEwoLbWluX3ZlcnNpb24YAiABKAMiNQoRR2V0TWVtYmVyUmVzcG9uc2USIAoGbWVtYmVyGAEgASgLMhAuYXRvbmUudjEuTWVtYmVyImkKGkxpc3RQYXltZW50UHJvbWlzZXNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSEwoLbWluX3ZlcnNpb24YBCABKAMiYgobTGlzdFBheW1lbnRQcm9taXNlc1Jlc3BvbnNlEioKCHByb21pc2VzGAEgAygLMhguYXRvbmUudjEuUGF5bWVudFByb21pc2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImUKFkxpc3RNZW1iZXJCaWxsc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRITCgttaW5fdmVyc2lvbhgEIAEoAyJXChdMaXN0TWVtYmVyQmlsbHNSZXNwb25zZRIjCgViaWxscxgBIAMoCzIULmF0b25lLnYxLk1lbWJlckJpbGwSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkoKEldhdGNoTWVtYmVyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmN1cnNvchgCIAEoCRITCgttaW5fdmVyc2lvbhgDIAEoAyJ/ChNXYXRjaE1lbWJlclJlc3BvbnNlEg4KBmN1cnNvchgBIAEoCRImCghzbmFwc2hvdBgCIAEoCzISLmF0b25lLnYxLlNuYXBzaG90SAASKAoGY2hhbmdlGAMgASgLMhYuYXRvbmUudjEuTWVtYmVyQ2hhbmdlSABCBgoEa2luZCJWCghTbmFwc2hvdBIgCgZtZW1iZXIYASABKAsyEC5hdG9uZS52MS5NZW1iZXISKAoGcmVhc29uGAIgASgOMhguYXRvbmUudjEuU25hcHNob3RSZWFzb24i3wEKDE1lbWJlckNoYW5nZRIPCgd2ZXJzaW9uGAEgASgDEhIKCmV2ZW50X3R5cGUYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEigKB3N1bW1hcnkYBCABKAsyFy5hdG9uZS52MS5NZW1iZXJTdW1tYXJ5EioKCHByb21pc2VzGAUgAygLMhguYXRvbmUudjEuUGF5bWVudFByb21pc2USIwoFYmlsbHMYBiADKAsyFC5hdG9uZS52MS5NZW1iZXJCaWxsKnIKDlNuYXBzaG90UmVhc29uEh8KG1NOQVBTSE9UX1JFQVNPTl9VTlNQRUNJRklFRBAAEhsKF1NOQVBTSE9UX1JFQVNPTl9JTklUSUFMEAESIgoeU05BUFNIT1RfUkVBU09OX0NVUlNPUl9FWFBJUkVEEAIykwQKDFF1ZXJ5U2VydmljZRJECglHZXRNZW1iZXISGi5hdG9uZS52MS5HZXRNZW1iZXJSZXF1ZXN0GhsuYXRvbmUudjEuR2V0TWVtYmVyUmVzcG9uc2USYgoTTGlzdFBheW1lbnRQcm9taXNlcxIkLmF0b25lLnYxLkxpc3RQYXltZW50UHJvbWlzZXNSZXF1ZXN0GiUuYXRvbmUudjEuTGlzdFBheW1lbnRQcm9taXNlc1Jlc3BvbnNlElYKD0xpc3RNZW1iZXJCaWxscxIgLmF0b25lLnYxLkxpc3RNZW1iZXJCaWxsc1JlcXVlc3QaIS5hdG9uZS52MS5MaXN0TWVtYmVyQmlsbHNSZXNwb25zZRJMCgtXYXRjaE1lbWJlchIcLmF0b25lLnYxLldhdGNoTWVtYmVyUmVxdWVzdBodLmF0b25lLnYxLldhdGNoTWVtYmVyUmVzcG9uc2UwARJZChBMaXN0TWVtYmVyRXZlbnRzEiEuYXRvbmUudjEuTGlzdE1lbWJlckV2ZW50c1JlcXVlc3QaIi5hdG9uZS52MS5MaXN0TWVtYmVyRXZlbnRzUmVzcG9uc2USWAoPU3Vic2NyaWJlRXZlbnRzEiAuYXRvbmUudjEuU3Vic2NyaWJlRXZlbnRzUmVxdWVzdBohLmF0b25lLnYxLlN1YnNjcmliZUV2ZW50c1Jlc3BvbnNlMAFiBnByb3RvMw", [file_atone_v1_types, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+
+/**
+ * @generated from message atone.v1.SubscribeEventsRequest
+ */
+export type SubscribeEventsRequest = Message<"atone.v1.SubscribeEventsRequest"> & {
+  /**
+   * Events after this position; 0 (and from_now unset) for every event from the first.
+   *
+   * @generated from field: int64 after_position = 1;
+   */
+  afterPosition: bigint;
+
+  /**
+   * Only events appended after the call (after_position must then be 0).
+   *
+   * @generated from field: bool from_now = 2;
+   */
+  fromNow: boolean;
+
+  /**
+   * Only events of these types (e.g. "PurchaseCompleted"); empty for all. An unknown type
+   * is INVALID_ARGUMENT.
+   *
+   * @generated from field: repeated string event_types = 3;
+   */
+  eventTypes: string[];
+};
+
+/**
+ * Describes the message atone.v1.SubscribeEventsRequest.
+ * Use `create(SubscribeEventsRequestSchema)` to create a new message.
+ */
+export const SubscribeEventsRequestSchema: GenMessage<SubscribeEventsRequest> = /*@__PURE__*/
+  messageDesc(file_atone_v1_query, 0);
+
+/**
+ * @generated from message atone.v1.SubscribeEventsResponse
+ */
+export type SubscribeEventsResponse = Message<"atone.v1.SubscribeEventsResponse"> & {
+  /**
+   * @generated from oneof atone.v1.SubscribeEventsResponse.message
+   */
+  message: {
+    /**
+     * @generated from field: atone.v1.GlobalEvent event = 1;
+     */
+    value: GlobalEvent;
+    case: "event";
+  } | {
+    /**
+     * @generated from field: atone.v1.SubscriptionCheckpoint checkpoint = 2;
+     */
+    value: SubscriptionCheckpoint;
+    case: "checkpoint";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message atone.v1.SubscribeEventsResponse.
+ * Use `create(SubscribeEventsResponseSchema)` to create a new message.
+ */
+export const SubscribeEventsResponseSchema: GenMessage<SubscribeEventsResponse> = /*@__PURE__*/
+  messageDesc(file_atone_v1_query, 1);
+
+/**
+ * One event among all members'.
+ *
+ * @generated from message atone.v1.GlobalEvent
+ */
+export type GlobalEvent = Message<"atone.v1.GlobalEvent"> & {
+  /**
+   * 1, 2, 3… across all members, in commit order.
+   *
+   * @generated from field: int64 position = 1;
+   */
+  position: bigint;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: atone.v1.StoredEvent event = 3;
+   */
+  event?: StoredEvent | undefined;
+};
+
+/**
+ * Describes the message atone.v1.GlobalEvent.
+ * Use `create(GlobalEventSchema)` to create a new message.
+ */
+export const GlobalEventSchema: GenMessage<GlobalEvent> = /*@__PURE__*/
+  messageDesc(file_atone_v1_query, 2);
+
+/**
+ * The subscription has passed every event up to position (sent or filtered out): a
+ * subscriber that filters resumes from here rather than from its last event.
+ *
+ * @generated from message atone.v1.SubscriptionCheckpoint
+ */
+export type SubscriptionCheckpoint = Message<"atone.v1.SubscriptionCheckpoint"> & {
+  /**
+   * @generated from field: int64 position = 1;
+   */
+  position: bigint;
+
+  /**
+   * True the first time: every event stored when the call began has been sent; what
+   * follows is live.
+   *
+   * @generated from field: bool caught_up = 2;
+   */
+  caughtUp: boolean;
+};
+
+/**
+ * Describes the message atone.v1.SubscriptionCheckpoint.
+ * Use `create(SubscriptionCheckpointSchema)` to create a new message.
+ */
+export const SubscriptionCheckpointSchema: GenMessage<SubscriptionCheckpoint> = /*@__PURE__*/
+  messageDesc(file_atone_v1_query, 3);
 
 /**
  * @generated from message atone.v1.ListMemberEventsRequest
@@ -45,7 +167,7 @@ export type ListMemberEventsRequest = Message<"atone.v1.ListMemberEventsRequest"
  * Use `create(ListMemberEventsRequestSchema)` to create a new message.
  */
 export const ListMemberEventsRequestSchema: GenMessage<ListMemberEventsRequest> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 0);
+  messageDesc(file_atone_v1_query, 4);
 
 /**
  * @generated from message atone.v1.ListMemberEventsResponse
@@ -69,7 +191,7 @@ export type ListMemberEventsResponse = Message<"atone.v1.ListMemberEventsRespons
  * Use `create(ListMemberEventsResponseSchema)` to create a new message.
  */
 export const ListMemberEventsResponseSchema: GenMessage<ListMemberEventsResponse> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 1);
+  messageDesc(file_atone_v1_query, 5);
 
 /**
  * One event of a member's stream, as stored.
@@ -128,7 +250,7 @@ export type StoredEvent = Message<"atone.v1.StoredEvent"> & {
  * Use `create(StoredEventSchema)` to create a new message.
  */
 export const StoredEventSchema: GenMessage<StoredEvent> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 2);
+  messageDesc(file_atone_v1_query, 6);
 
 /**
  * @generated from message atone.v1.GetMemberRequest
@@ -152,7 +274,7 @@ export type GetMemberRequest = Message<"atone.v1.GetMemberRequest"> & {
  * Use `create(GetMemberRequestSchema)` to create a new message.
  */
 export const GetMemberRequestSchema: GenMessage<GetMemberRequest> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 3);
+  messageDesc(file_atone_v1_query, 7);
 
 /**
  * @generated from message atone.v1.GetMemberResponse
@@ -169,7 +291,7 @@ export type GetMemberResponse = Message<"atone.v1.GetMemberResponse"> & {
  * Use `create(GetMemberResponseSchema)` to create a new message.
  */
 export const GetMemberResponseSchema: GenMessage<GetMemberResponse> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 4);
+  messageDesc(file_atone_v1_query, 8);
 
 /**
  * @generated from message atone.v1.ListPaymentPromisesRequest
@@ -205,7 +327,7 @@ export type ListPaymentPromisesRequest = Message<"atone.v1.ListPaymentPromisesRe
  * Use `create(ListPaymentPromisesRequestSchema)` to create a new message.
  */
 export const ListPaymentPromisesRequestSchema: GenMessage<ListPaymentPromisesRequest> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 5);
+  messageDesc(file_atone_v1_query, 9);
 
 /**
  * @generated from message atone.v1.ListPaymentPromisesResponse
@@ -229,7 +351,7 @@ export type ListPaymentPromisesResponse = Message<"atone.v1.ListPaymentPromisesR
  * Use `create(ListPaymentPromisesResponseSchema)` to create a new message.
  */
 export const ListPaymentPromisesResponseSchema: GenMessage<ListPaymentPromisesResponse> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 6);
+  messageDesc(file_atone_v1_query, 10);
 
 /**
  * @generated from message atone.v1.ListMemberBillsRequest
@@ -263,7 +385,7 @@ export type ListMemberBillsRequest = Message<"atone.v1.ListMemberBillsRequest"> 
  * Use `create(ListMemberBillsRequestSchema)` to create a new message.
  */
 export const ListMemberBillsRequestSchema: GenMessage<ListMemberBillsRequest> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 7);
+  messageDesc(file_atone_v1_query, 11);
 
 /**
  * @generated from message atone.v1.ListMemberBillsResponse
@@ -285,7 +407,7 @@ export type ListMemberBillsResponse = Message<"atone.v1.ListMemberBillsResponse"
  * Use `create(ListMemberBillsResponseSchema)` to create a new message.
  */
 export const ListMemberBillsResponseSchema: GenMessage<ListMemberBillsResponse> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 8);
+  messageDesc(file_atone_v1_query, 12);
 
 /**
  * @generated from message atone.v1.WatchMemberRequest
@@ -316,7 +438,7 @@ export type WatchMemberRequest = Message<"atone.v1.WatchMemberRequest"> & {
  * Use `create(WatchMemberRequestSchema)` to create a new message.
  */
 export const WatchMemberRequestSchema: GenMessage<WatchMemberRequest> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 9);
+  messageDesc(file_atone_v1_query, 13);
 
 /**
  * @generated from message atone.v1.WatchMemberResponse
@@ -352,7 +474,7 @@ export type WatchMemberResponse = Message<"atone.v1.WatchMemberResponse"> & {
  * Use `create(WatchMemberResponseSchema)` to create a new message.
  */
 export const WatchMemberResponseSchema: GenMessage<WatchMemberResponse> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 10);
+  messageDesc(file_atone_v1_query, 14);
 
 /**
  * @generated from message atone.v1.Snapshot
@@ -374,7 +496,7 @@ export type Snapshot = Message<"atone.v1.Snapshot"> & {
  * Use `create(SnapshotSchema)` to create a new message.
  */
 export const SnapshotSchema: GenMessage<Snapshot> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 11);
+  messageDesc(file_atone_v1_query, 15);
 
 /**
  * One change of the member's read model: the effect of one event.
@@ -428,7 +550,7 @@ export type MemberChange = Message<"atone.v1.MemberChange"> & {
  * Use `create(MemberChangeSchema)` to create a new message.
  */
 export const MemberChangeSchema: GenMessage<MemberChange> = /*@__PURE__*/
-  messageDesc(file_atone_v1_query, 12);
+  messageDesc(file_atone_v1_query, 16);
 
 /**
  * Why a watch starts with a snapshot.
@@ -527,6 +649,21 @@ export const QueryService: GenService<{
     methodKind: "unary";
     input: typeof ListMemberEventsRequestSchema;
     output: typeof ListMemberEventsResponseSchema;
+  },
+  /**
+   * Every event of every member, in the order they were committed, each with its global
+   * position: first the events already stored after the start, then each as it is
+   * appended, until the caller hangs up. Resume after a reconnect with the last position
+   * seen (an event's, or a checkpoint's): nothing is missed and nothing comes twice. A bank
+   * account's number is masked, as everywhere outside the event store. Needs the events
+   * scope (or admin).
+   *
+   * @generated from rpc atone.v1.QueryService.SubscribeEvents
+   */
+  subscribeEvents: {
+    methodKind: "server_streaming";
+    input: typeof SubscribeEventsRequestSchema;
+    output: typeof SubscribeEventsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_atone_v1_query, 0);

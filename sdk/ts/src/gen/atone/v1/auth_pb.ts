@@ -95,7 +95,7 @@ export type WhoAmIResponse = Message<"atone.v1.WhoAmIResponse"> & {
   id: string;
 
   /**
-   * What the caller may call: purchases, billing, payments, read, admin. A member token
+   * What the caller may call: purchases, billing, payments, read, events, admin. A member token
    * has none (it reads its member only).
    *
    * @generated from field: repeated string scopes = 3;
