@@ -16,6 +16,7 @@ mod m20261205_000001_ids_byte_for_byte;
 mod m20261205_000002_bill_paid_amount;
 mod m20261206_000001_bank_debit;
 mod m20261207_000001_event_positions;
+mod m20261208_000001_webhooks;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000002_bill_paid_amount::Migration),
             Box::new(m20261206_000001_bank_debit::Migration),
             Box::new(m20261207_000001_event_positions::Migration),
+            Box::new(m20261208_000001_webhooks::Migration),
         ]
     }
 }

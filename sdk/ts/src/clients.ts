@@ -4,6 +4,7 @@ import { BillingService } from "./gen/atone/v1/billing_pb.js";
 import { CommandService } from "./gen/atone/v1/command_pb.js";
 import { ProjectorService } from "./gen/atone/v1/projector_pb.js";
 import { QueryService } from "./gen/atone/v1/query_pb.js";
+import { WebhookService } from "./gen/atone/v1/webhooks_pb.js";
 
 /** Typed clients for atone's services, sharing one transport. */
 export interface AtoneClients {
@@ -14,12 +15,17 @@ export interface AtoneClients {
   command: Client<typeof CommandService>;
   /** CloseBillingPeriod, MarkOverdueBills (each streams its progress). */
   billing: Client<typeof BillingService>;
-  /** GetMember, ListPaymentPromises, ListMemberBills, WatchMember. */
+  /**
+   * GetMember, ListPaymentPromises, ListMemberBills, WatchMember, ListMemberEvents,
+   * SubscribeEvents (every event of every member, in commit order).
+   */
   query: Client<typeof QueryService>;
   /** GetStatus. */
   projector: Client<typeof ProjectorService>;
   /** IssueMemberToken, WhoAmI. */
   auth: Client<typeof AuthService>;
+  /** Outgoing webhook endpoints: add, list, disable, replay, and their delivery log. */
+  webhooks: Client<typeof WebhookService>;
 }
 
 /** Creates the clients of all of atone's services on one transport. */
@@ -30,6 +36,7 @@ export function createAtoneClients(transport: Transport): AtoneClients {
     query: createClient(QueryService, transport),
     projector: createClient(ProjectorService, transport),
     auth: createClient(AuthService, transport),
+    webhooks: createClient(WebhookService, transport),
   };
 }
 

@@ -63,6 +63,14 @@ impl Need {
                 | "ListMemberEvents",
             ) => Need::Read,
             ("atone.v1.QueryService", "SubscribeEvents") => Need::Scope(Events),
+            (
+                "atone.v1.WebhookService",
+                "AddWebhookEndpoint"
+                | "ListWebhookEndpoints"
+                | "DisableWebhookEndpoint"
+                | "ReplayWebhookEndpoint"
+                | "ListWebhookDeliveries",
+            ) => Need::Scope(Admin),
             _ => return None,
         })
     }

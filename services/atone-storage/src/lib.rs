@@ -18,6 +18,7 @@ pub mod planted;
 pub mod projection;
 pub mod read_model;
 pub mod verify;
+pub mod webhooks;
 
 pub use db::{DbConfig, connect, migrate};
 pub use error::StorageError;

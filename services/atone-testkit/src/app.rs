@@ -92,6 +92,12 @@ impl TestApp {
         ProjectorServiceClient::new(self.channel().await)
     }
 
+    pub async fn webhooks(
+        &self,
+    ) -> atone_api::v1::webhook_service_client::WebhookServiceClient<Channel> {
+        atone_api::v1::webhook_service_client::WebhookServiceClient::new(self.channel().await)
+    }
+
     /// Stops the server gracefully and waits for it; returns the database.
     pub async fn stop(mut self) -> TestDatabase {
         if let Some(stop) = self.stop.take() {
@@ -172,5 +178,16 @@ pub fn with_clock(
             command.billing.enabled = daily_billing;
             command.billing.check_interval = Duration::from_millis(50);
         }
+    }
+}
+
+/// Outgoing webhooks retried within milliseconds, not seconds, and read often: a test
+/// waits on deliveries, not on backoff.
+pub fn quick_deliveries(settings: &mut Settings) {
+    if let Some(command) = &mut settings.command {
+        command.deliveries.initial_backoff = std::time::Duration::from_millis(20);
+        command.deliveries.max_backoff = std::time::Duration::from_millis(200);
+        command.deliveries.poll_interval = std::time::Duration::from_millis(50);
+        command.deliveries.lease_duration = std::time::Duration::from_secs(2);
     }
 }

@@ -22,6 +22,7 @@ pub mod otlp;
 pub mod process;
 pub mod proxy;
 pub mod raw_h2;
+pub mod receiver;
 pub mod tls;
 
 pub use app::*;
@@ -35,6 +36,7 @@ pub use load::*;
 pub use otlp::OtlpReceiver;
 pub use process::*;
 pub use proxy::*;
+pub use receiver::WebhookReceiver;
 pub use tls::*;
 
 /// The repository's root.

@@ -109,6 +109,7 @@ impl Application {
             shutdown: CancellationToken::new(),
             appended: Arc::new(Notify::new()),
             stored: Arc::new(Notify::new()),
+            delivering: Arc::new(Notify::new()),
             projected: Arc::new(Notify::new()),
             handed: None,
             auth: auth.clone(),

@@ -13,6 +13,7 @@ mod limits;
 pub mod methods;
 pub mod metrics;
 pub mod oneshot;
+pub mod outgoing;
 pub mod readiness;
 pub mod rebuild;
 pub mod remote;

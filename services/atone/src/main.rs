@@ -20,6 +20,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Commands::Healthcheck(args)) => oneshot::healthcheck(&args).await,
         Some(Commands::Close(args)) => remote::close(&args).await,
         Some(Commands::DeadLetters(args)) => remote::dead_letters(&args).await,
+        Some(Commands::Webhooks(args)) => atone::outgoing::cli::webhooks(&args).await,
         Some(Commands::BankDebit(args)) => remote::bank_debit(&args).await,
         Some(Commands::Events(args)) => remote::events(&args).await,
         Some(Commands::ApiKey(args)) => oneshot::api_key(&args),

@@ -16,7 +16,7 @@ use crate::cli::{
 };
 use crate::oneshot::endpoint;
 
-async fn connect(remote: &RemoteArgs) -> anyhow::Result<Channel> {
+pub(crate) async fn connect(remote: &RemoteArgs) -> anyhow::Result<Channel> {
     endpoint(remote.addr, &remote.tls)?
         .connect()
         .await
@@ -24,7 +24,7 @@ async fn connect(remote: &RemoteArgs) -> anyhow::Result<Channel> {
 }
 
 /// `message` as a request carrying the API key, if one is given.
-fn request<T>(remote: &RemoteArgs, message: T) -> anyhow::Result<tonic::Request<T>> {
+pub(crate) fn request<T>(remote: &RemoteArgs, message: T) -> anyhow::Result<tonic::Request<T>> {
     let mut request = tonic::Request::new(message);
     if let Some(key) = &remote.api_key {
         let value = format!("Bearer {key}")
@@ -35,7 +35,7 @@ fn request<T>(remote: &RemoteArgs, message: T) -> anyhow::Result<tonic::Request<
     Ok(request)
 }
 
-fn failed(status: tonic::Status) -> anyhow::Error {
+pub(crate) fn failed(status: tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("{}: {}", status.code(), status.message())
 }
 

@@ -117,6 +117,8 @@ pub struct CommandSettings {
     /// The consignor of bank-debit request files (`--bank-debit-config`); without it no
     /// request file can be exported.
     pub bank_debit: Option<atone_command::billing::Consignor>,
+    /// Outgoing webhooks: delivered by one command process at a time, under a lease.
+    pub deliveries: crate::outgoing::DeliveryConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -259,6 +261,7 @@ impl std::fmt::Debug for CommandSettings {
                 &format!("{} redacted", self.webhook_secrets.len()),
             )
             .field("bank_debit", &self.bank_debit)
+            .field("deliveries", &self.deliveries)
             .finish()
     }
 }

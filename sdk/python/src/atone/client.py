@@ -17,6 +17,7 @@ from atone.v1 import (
     query_pb2,
     query_pb2_grpc,
     types_pb2,
+    webhooks_pb2_grpc,
 )
 
 __all__ = ["AtoneClient", "MemberView", "ResumableWatch", "new_idempotency_key"]
@@ -69,6 +70,7 @@ class AtoneClient:
         self.query = query_pb2_grpc.QueryServiceStub(channel)
         self.projector = projector_pb2_grpc.ProjectorServiceStub(channel)
         self.auth = auth_pb2_grpc.AuthServiceStub(channel)
+        self.webhooks = webhooks_pb2_grpc.WebhookServiceStub(channel)
 
     def close(self) -> None:
         self.channel.close()

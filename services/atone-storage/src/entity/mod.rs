@@ -12,3 +12,5 @@ pub mod outbox;
 pub mod payment_promises;
 pub mod projector_leases;
 pub mod snapshots;
+pub mod webhook_deliveries;
+pub mod webhook_endpoints;

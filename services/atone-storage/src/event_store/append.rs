@@ -254,9 +254,9 @@ impl EventStore {
 }
 
 impl EventStore {
-    /// Wakes the reader of all events, if one waits in this process.
+    /// Wakes the readers of all events in this process.
     fn wake_reader(&self) {
-        if let Some(stored) = &self.stored {
+        for stored in &self.stored {
             stored.notify_one();
         }
     }

@@ -35,9 +35,9 @@ pub struct EventStore {
     /// [`INLINE_SOURCE`]) in the transaction that appends them, instead of an outbox row
     /// for a projector.
     inline: Option<Inline>,
-    /// Woken after each append commits: the reader of all events (`SubscribeEvents`) in
-    /// this process waits on it.
-    stored: Option<std::sync::Arc<tokio::sync::Notify>>,
+    /// Woken after each append commits: the readers of all events in this process (for
+    /// `SubscribeEvents`, for outgoing webhooks) wait on them.
+    stored: Vec<std::sync::Arc<tokio::sync::Notify>>,
 }
 
 /// How appends project inline.
@@ -62,16 +62,14 @@ impl EventStore {
             db,
             snapshot_every: snapshot_every.max(1),
             inline: None,
-            stored: None,
+            stored: Vec::new(),
         }
     }
 
-    /// The same store, waking `stored` after each append commits.
-    pub fn waking(self, stored: std::sync::Arc<tokio::sync::Notify>) -> Self {
-        Self {
-            stored: Some(stored),
-            ..self
-        }
+    /// The same store, also waking `stored` after each append commits.
+    pub fn waking(mut self, stored: std::sync::Arc<tokio::sync::Notify>) -> Self {
+        self.stored.push(stored);
+        self
     }
 
     /// The same store, projecting every append inline, as a build that reads `readable`;

@@ -122,6 +122,7 @@ fn command(credit: &CreditArgs, args: &CommandArgs) -> CommandSettings {
         },
         webhook_secrets: args.webhook_secrets.clone(),
         bank_debit: args.bank_debit_config.as_ref().map(|c| c.0.clone()),
+        deliveries: crate::outgoing::DeliveryConfig::default(),
     }
 }
 

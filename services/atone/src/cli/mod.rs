@@ -68,6 +68,9 @@ pub enum Commands {
     /// retries a member, or skips a member's first parked event, through a running atone
     /// (ProjectorService; the admin scope).
     DeadLetters(DeadLettersArgs),
+    /// Outgoing webhooks: adds, lists, disables and replays endpoints, and shows their
+    /// deliveries, through a running atone (WebhookService; the admin scope).
+    Webhooks(WebhooksArgs),
     /// A member's event log, as the event store holds it, oldest first, through a running
     /// atone (QueryService): a table, or JSON with --json.
     Events(EventsArgs),

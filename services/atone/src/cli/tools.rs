@@ -154,6 +154,80 @@ pub enum DeadLetterAction {
     },
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct WebhooksArgs {
+    #[command(subcommand)]
+    pub action: WebhookAction,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum WebhookAction {
+    /// Registers an endpoint; prints its secret (shown once), which deliveries are signed
+    /// with.
+    Add {
+        /// The endpoint's id: 1 to 64 of A-Z a-z 0-9 . _ -
+        #[arg(long)]
+        id: String,
+        /// Where to post: http:// or https://
+        #[arg(long)]
+        url: String,
+        /// The event types it receives, comma-separated; all when not given.
+        #[arg(long, value_delimiter = ',')]
+        events: Vec<String>,
+        /// Deliver every stored event from the first, not only those appended from now on.
+        #[arg(long)]
+        from_start: bool,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Lists the endpoints: enabled or why not, cursor and lag.
+    List {
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Stops deliveries to an endpoint; its cursor is kept.
+    Disable {
+        #[arg(long)]
+        id: String,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Enables an endpoint again, delivering the events after a position (those sent before
+    /// included).
+    Replay {
+        #[arg(long)]
+        id: String,
+        /// The position to deliver after: 0 for every event; the endpoint's cursor when not
+        /// given.
+        #[arg(long)]
+        after: Option<i64>,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// An endpoint's delivery attempts, newest first.
+    Deliveries {
+        #[arg(long)]
+        id: String,
+        /// How many (1 to 500).
+        #[arg(long, default_value_t = 20)]
+        limit: i32,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+}
+
+impl WebhookAction {
+    pub fn remote(&self) -> &RemoteArgs {
+        match self {
+            Self::Add { remote, .. }
+            | Self::List { remote }
+            | Self::Disable { remote, .. }
+            | Self::Replay { remote, .. }
+            | Self::Deliveries { remote, .. } => remote,
+        }
+    }
+}
+
 impl DeadLetterAction {
     pub fn remote(&self) -> &RemoteArgs {
         match self {

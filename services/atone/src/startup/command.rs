@@ -3,6 +3,7 @@
 
 use atone_api::v1::billing_service_server::BillingServiceServer;
 use atone_api::v1::command_service_server::CommandServiceServer;
+use atone_api::v1::webhook_service_server::WebhookServiceServer;
 use atone_command::billing::{BillingApi, BillingRuns, BillingScheduler};
 use atone_command::{CommandApi, CommandHandler, KeyRetention, SharedClock};
 use atone_delivery::Relay;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use super::{Wiring, instance_name};
+use crate::outgoing::{Deliverer, WebhookApi};
 use crate::settings::CommandSettings;
 use crate::webhook;
 
@@ -26,7 +28,8 @@ pub async fn start(
     inline: Option<(Readable, Option<Handoff>, Option<DatabaseConnection>)>,
 ) -> anyhow::Result<()> {
     let store = EventStore::new(wiring.db.clone(), settings.handler.snapshot_every)
-        .waking(wiring.stored.clone());
+        .waking(wiring.stored.clone())
+        .waking(wiring.delivering.clone());
     // Inline, an append is a projected batch: it hands its rows to the change-feed reader
     // (or, with no reader in the process, wakes nobody), not the projector.
     let cached = settings.handler.member_cache;
@@ -86,6 +89,25 @@ pub async fn start(
         );
         let scheduler = BillingScheduler::new(runs, lease, settings.billing.clone());
         wiring.tasks.spawn(scheduler.run(wiring.shutdown.clone()));
+    }
+    wiring
+        .serve(WebhookServiceServer::new(WebhookApi::new(
+            wiring.db.clone(),
+        )))
+        .await;
+    if settings.deliveries.enabled {
+        let lease = LeaseHolder::new(
+            wiring.db.clone(),
+            instance_name("webhooks"),
+            settings.deliveries.lease_duration,
+        );
+        let deliverer = Deliverer::new(
+            wiring.db.clone(),
+            lease,
+            settings.deliveries.clone(),
+            wiring.delivering.clone(),
+        )?;
+        wiring.tasks.spawn(deliverer.run(wiring.shutdown.clone()));
     }
     if let Some(kinesis) = &wiring.kinesis {
         let lease = LeaseHolder::new(

@@ -43,6 +43,8 @@ pub struct Wiring {
     /// Woken after each append commits: the reader of all events (SubscribeEvents) waits
     /// on it.
     pub stored: Arc<Notify>,
+    /// Woken after each append commits: the webhook deliverer waits on it.
+    pub delivering: Arc<Notify>,
     /// Woken after each projected batch: the change-feed reader waits on it.
     pub projected: Arc<Notify>,
     /// The change-feed rows this process's inline appends committed, on their way to its

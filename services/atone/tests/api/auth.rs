@@ -11,6 +11,7 @@ use atone_api::v1::billing_service_client::BillingServiceClient;
 use atone_api::v1::command_service_client::CommandServiceClient;
 use atone_api::v1::projector_service_client::ProjectorServiceClient;
 use atone_api::v1::query_service_client::QueryServiceClient;
+use atone_api::v1::webhook_service_client::WebhookServiceClient;
 use atone_api::v1::*;
 use atone_auth::Scope;
 
@@ -24,6 +25,7 @@ struct Clients {
     billing: BillingServiceClient<Authed>,
     query: QueryServiceClient<Authed>,
     projector: ProjectorServiceClient<Authed>,
+    webhooks: WebhookServiceClient<Authed>,
     auth: AuthServiceClient<Authed>,
 }
 
@@ -35,6 +37,7 @@ impl Clients {
             billing: BillingServiceClient::with_interceptor(channel.clone(), bearer.clone()),
             query: QueryServiceClient::with_interceptor(channel.clone(), bearer.clone()),
             projector: ProjectorServiceClient::with_interceptor(channel.clone(), bearer.clone()),
+            webhooks: WebhookServiceClient::with_interceptor(channel.clone(), bearer.clone()),
             auth: AuthServiceClient::with_interceptor(channel, bearer),
         }
     }
@@ -66,6 +69,11 @@ const RPCS: &[(&str, &[Scope], bool)] = &[
     ("SkipDeadLetter", &[], false),
     ("ListMemberEvents", &[Scope::Read], true),
     ("SubscribeEvents", &[Scope::Events], false),
+    ("AddWebhookEndpoint", &[], false),
+    ("ListWebhookEndpoints", &[], false),
+    ("DisableWebhookEndpoint", &[], false),
+    ("ReplayWebhookEndpoint", &[], false),
+    ("ListWebhookDeliveries", &[], false),
     ("IssueMemberToken", &[Scope::Purchases], false),
 ];
 
@@ -258,6 +266,43 @@ async fn call(c: &mut Clients, rpc: &str, user: &str) -> Code {
         "SubscribeEvents" => c
             .query
             .subscribe_events(SubscribeEventsRequest::default())
+            .await
+            .map(drop),
+        "AddWebhookEndpoint" => c
+            .webhooks
+            .add_webhook_endpoint(AddWebhookEndpointRequest {
+                endpoint_id: format!("e-{}", &key[..8]),
+                url: "http://127.0.0.1:9/hook".into(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        "ListWebhookEndpoints" => c
+            .webhooks
+            .list_webhook_endpoints(ListWebhookEndpointsRequest {})
+            .await
+            .map(drop),
+        "DisableWebhookEndpoint" => c
+            .webhooks
+            .disable_webhook_endpoint(DisableWebhookEndpointRequest {
+                endpoint_id: "nobody".into(),
+            })
+            .await
+            .map(drop),
+        "ReplayWebhookEndpoint" => c
+            .webhooks
+            .replay_webhook_endpoint(ReplayWebhookEndpointRequest {
+                endpoint_id: "nobody".into(),
+                after_position: 0,
+            })
+            .await
+            .map(drop),
+        "ListWebhookDeliveries" => c
+            .webhooks
+            .list_webhook_deliveries(ListWebhookDeliveriesRequest {
+                endpoint_id: "nobody".into(),
+                ..Default::default()
+            })
             .await
             .map(drop),
         "IssueMemberToken" => c

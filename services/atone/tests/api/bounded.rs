@@ -8,7 +8,7 @@ use atone_api::tonic::Code;
 use atone_storage::entity::snapshots;
 use atone_storage::idempotency;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
-use sea_orm_migration::{MigrationName, MigratorTrait};
+use sea_orm_migration::MigratorTrait;
 
 use atone_testkit::*;
 

@@ -40,3 +40,4 @@ mod traces;
 mod verify;
 mod watch;
 mod webhook;
+mod webhooks_out;
