@@ -1,7 +1,7 @@
 //! A webhook receiver on a free port: records every delivery atone posts to it (its
 //! event id header, its signature, its body) and answers the status it is told to.
 
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -30,6 +30,8 @@ impl Received {
 struct Inner {
     received: Mutex<Vec<Received>>,
     status: AtomicU16,
+    /// Milliseconds each answer waits.
+    delay_ms: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -65,6 +67,13 @@ impl WebhookReceiver {
         self.inner.status.store(status, Ordering::SeqCst);
     }
 
+    /// From now on, answers each delivery only after `delay`: a slow receiver.
+    pub fn delay(&self, delay: std::time::Duration) {
+        self.inner
+            .delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
     /// Every delivery so far, in the order they came.
     pub fn received(&self) -> Vec<Received> {
         self.inner
@@ -91,6 +100,10 @@ async fn receive(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Byte
             .unwrap_or_default()
             .to_owned()
     };
+    let delay = inner.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
     let answered = inner.status.load(Ordering::SeqCst);
     let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
     inner

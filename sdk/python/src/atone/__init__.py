@@ -9,8 +9,21 @@
   scheme of atone's webhooks.
 """
 
-from atone.client import AtoneClient, MemberView, ResumableWatch, new_idempotency_key
+from typing import Any
+
 from atone.webhook import WebhookSignatureError, sign_webhook, verify_webhook
+
+_CLIENT = ("AtoneClient", "MemberView", "ResumableWatch", "new_idempotency_key")
+
+
+def __getattr__(name: str) -> Any:
+    # The client needs grpcio; a webhook receiver (atone.webhook) needs only the standard
+    # library, so the client is imported when first asked for.
+    if name in _CLIENT:
+        from atone import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'atone' has no attribute {name!r}")
 
 __all__ = [
     "AtoneClient",

@@ -10,6 +10,7 @@ use atone_storage::DbConfig;
 use clap::Args;
 use humantime::Duration;
 
+use crate::outgoing::DeliveryConfig;
 use crate::server::ServerSettings;
 use crate::settings::{AuthSettings, KinesisSettings, ProjectionMode, ProjectorSettings, Settings};
 
@@ -167,6 +168,21 @@ pub struct CommandArgs {
     /// another one's relay takes over publishing within this time (with Kinesis only).
     #[arg(long, env = "ATONE_RELAY_LEASE_DURATION", default_value_t = shown(RelayConfig::default().lease_duration))]
     pub relay_lease_duration: Duration,
+    /// How long the outgoing-webhook lease lasts without renewal: after the delivering
+    /// process dies, another command process takes over within this time.
+    #[arg(long, env = "ATONE_WEBHOOK_LEASE_DURATION", default_value_t = shown(DeliveryConfig::default().lease_duration))]
+    pub webhook_lease_duration: Duration,
+    /// The longest pause between two attempts at one outgoing webhook delivery (the pause
+    /// doubles from 1 s up to it).
+    #[arg(long, env = "ATONE_WEBHOOK_MAX_BACKOFF", default_value_t = shown(DeliveryConfig::default().max_backoff))]
+    pub webhook_max_backoff: Duration,
+    /// How long an endpoint's deliveries may fail before it is disabled (its cursor kept,
+    /// to replay).
+    #[arg(long, env = "ATONE_WEBHOOK_GIVE_UP_AFTER", default_value_t = shown(DeliveryConfig::default().give_up_after))]
+    pub webhook_give_up_after: Duration,
+    /// How long one outgoing webhook delivery waits for its answer.
+    #[arg(long, env = "ATONE_WEBHOOK_TIMEOUT", default_value_t = shown(DeliveryConfig::default().timeout))]
+    pub webhook_timeout: Duration,
     /// How long an idempotency key is kept: a retry within it gets the first reply, after
     /// it the key is forgotten and may be used afresh.
     #[arg(long, env = "ATONE_IDEMPOTENCY_RETENTION", default_value_t = shown(CommandConfig::default().idempotency_retention))]

@@ -122,7 +122,13 @@ fn command(credit: &CreditArgs, args: &CommandArgs) -> CommandSettings {
         },
         webhook_secrets: args.webhook_secrets.clone(),
         bank_debit: args.bank_debit_config.as_ref().map(|c| c.0.clone()),
-        deliveries: crate::outgoing::DeliveryConfig::default(),
+        deliveries: crate::outgoing::DeliveryConfig {
+            lease_duration: *args.webhook_lease_duration,
+            max_backoff: *args.webhook_max_backoff,
+            give_up_after: *args.webhook_give_up_after,
+            timeout: *args.webhook_timeout,
+            ..crate::outgoing::DeliveryConfig::default()
+        },
     }
 }
 

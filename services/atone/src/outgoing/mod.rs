@@ -278,14 +278,19 @@ impl EndpointTask {
         Ok(())
     }
 
-    /// Posts `event` until it is delivered; false when the endpoint was disabled for
-    /// failing too long instead.
+    /// Posts `event` until it is delivered; false when the endpoint was disabled (for
+    /// failing too long, or by an admin) or replayed instead.
     async fn deliver(&mut self, event: &PositionedEvent) -> Result<bool, StorageError> {
         let body = body(event);
         let id = self.endpoint.endpoint_id.clone();
         let policy = RetryPolicy::forever(self.config.initial_backoff, self.config.max_backoff);
         let mut attempt: u32 = 0;
         loop {
+            // Disabled or replayed since this task began: an admin's disable stops the
+            // deliveries that have not started yet.
+            if !self.still_current().await? {
+                return Ok(false);
+            }
             attempt += 1;
             let result = self.post(event, &body).await;
             let delivered = result.delivered();
@@ -341,6 +346,12 @@ impl EndpointTask {
         }
     }
 
+    /// Whether the endpoint is still enabled, at the generation this task delivers.
+    async fn still_current(&self) -> Result<bool, StorageError> {
+        let now = webhooks::get(&self.db, &self.endpoint.endpoint_id).await?;
+        Ok(now.is_some_and(|e| e.enabled && e.generation == self.endpoint.generation))
+    }
+
     async fn post(&self, event: &PositionedEvent, body: &[u8]) -> Attempt {
         let t = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -378,7 +389,7 @@ enum Page {
     /// A full page: read the next at once.
     More,
     CaughtUp,
-    /// The endpoint was disabled.
+    /// The endpoint was disabled or replayed: its task ends (a replay starts another).
     Stop,
 }
 

@@ -602,3 +602,96 @@ async fn the_curl_walkthrough_works_as_written() {
     watch.start_kill().ok();
     stop_atone(atone).await;
 }
+
+/// The webhooks walkthrough: an endpoint added with the `atone` binary, the SDK's example
+/// receiver started as written (in a directory holding the repository's `sdk`), a
+/// purchase, and the receiver printing both events, each verified with the endpoint's
+/// secret; then the delivery log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhooks_walkthrough_works_as_written() {
+    require_grpcurl();
+    let readme = readme();
+    let add = one_block(&readme, "<!-- hooks:add -->", "<!-- hooks:receiver -->");
+    let receiver = one_block(
+        &readme,
+        "<!-- hooks:receiver -->",
+        "<!-- hooks:purchase -->",
+    );
+    let purchase = one_block(&readme, "<!-- hooks:purchase -->", "<!-- hooks:log -->");
+    let log = one_block(&readme, "<!-- hooks:log -->", "<!-- hooks:end -->");
+
+    let _port = DEFAULT_PORT.lock().await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    // The repository root, as far as the walkthrough looks: its `sdk`.
+    std::os::unix::fs::symlink(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../sdk"),
+        dir.path().join("sdk"),
+    )
+    .expect("link sdk");
+    let atone = start_atone(dir.path(), &[]).await;
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_atone"))
+        .parent()
+        .expect("the binary's directory")
+        .display()
+        .to_string();
+    let path = format!("export PATH=\"{bin}:$PATH\"");
+    let added = run_steps(dir.path(), &format!("{path}\n{add}")).await;
+    assert!(
+        added.contains("my-receiver http://127.0.0.1:8787/atone [all events] enabled"),
+        "{added}"
+    );
+    let secret = added
+        .lines()
+        .find_map(|l| l.strip_prefix("secret: "))
+        .unwrap_or_else(|| panic!("a secret: {added}"))
+        .to_owned();
+
+    let mut receiving = Command::new("bash")
+        .args(["-c", &receiver])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the receiver");
+    let received = capture(&mut receiving);
+    eventually(
+        Duration::from_secs(10),
+        "the receiver to listen",
+        || async { tokio::net::TcpStream::connect("127.0.0.1:8787").await.ok() },
+    )
+    .await;
+
+    run_steps(dir.path(), &purchase).await;
+    let printed = eventually(
+        Duration::from_secs(30),
+        "the receiver to print both events",
+        || {
+            let out = received.lock().expect("lock").clone();
+            async move { (out.lines().count() >= 2).then_some(out) }
+        },
+    )
+    .await;
+    let events: Vec<serde_json::Value> = printed
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("JSON ({e}): {l}")))
+        .collect();
+    let types: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["event_type"].as_str())
+        .collect();
+    assert_eq!(types, ["PurchaseCompleted", "PaymentPromiseCreated"]);
+    assert!(events.iter().all(|e| e["user_id"] == "test-user-04"));
+    // The receiver printed them only once verify_webhook accepted them with that secret.
+    assert!(secret.starts_with("whsec_"), "{secret}");
+
+    let shown = run_steps(dir.path(), &format!("{path}\n{log}")).await;
+    assert_eq!(
+        shown.matches("HTTP 200").count(),
+        2,
+        "both delivered on the first attempt:\n{shown}"
+    );
+    assert!(shown.contains("PaymentPromiseCreated"), "{shown}");
+    drop(receiving);
+    stop_atone(atone).await;
+}

@@ -115,7 +115,11 @@ fn first_positions(received: &[Received]) -> Vec<i64> {
 }
 
 async fn every_event_in_order_and_a_failing_endpoint_holds_back_only_itself(backend: Backend) {
-    let app = TestApp::spawn_with(backend, quick_deliveries).await;
+    let app = TestApp::spawn_with(backend, |s| {
+        quick_deliveries(s);
+        s.metrics_listen = Some("127.0.0.1:0".parse().expect("address"));
+    })
+    .await;
     let healthy = WebhookReceiver::start().await;
     let failing = WebhookReceiver::start().await;
     failing.answer(500);
@@ -201,6 +205,15 @@ async fn every_event_in_order_and_a_failing_endpoint_holds_back_only_itself(back
     )
     .await;
     assert_eq!(endpoints.len(), 2);
+    let metrics = crate::metrics::scrape(app.metrics_addr.expect("metrics")).await;
+    for series in [
+        r#"atone_webhook_deliveries_total{endpoint="mailer",outcome="failed"}"#,
+        r#"atone_webhook_deliveries_total{endpoint="mailer",outcome="delivered"}"#,
+        r#"atone_webhook_deliveries_total{endpoint="warehouse",outcome="delivered"}"#,
+        r#"atone_webhook_lag_events{endpoint="warehouse"}"#,
+    ] {
+        assert!(metrics.contains(series), "{series} in:\n{metrics}");
+    }
 
     // Disabled, an endpoint gets nothing; replayed from a position, it gets what follows
     // again, under the same event ids.

@@ -11,3 +11,4 @@ mod packing;
 mod reshard;
 mod tls;
 mod traces;
+mod webhooks;
