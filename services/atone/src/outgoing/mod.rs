@@ -112,11 +112,12 @@ impl Deliverer {
     pub async fn run(self, shutdown: CancellationToken) {
         let mut running: HashMap<String, Running> = HashMap::new();
         let mut held = None;
+        // The lease and the endpoints are looked at on a timer; an append only wakes the
+        // endpoint tasks, which read the events.
+        let mut tick =
+            tokio::time::interval(self.config.poll_interval.min(self.lease.duration() / 3));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let wait = self.config.poll_interval.min(self.lease.duration() / 3);
-            if let Err(e) = self.step(&mut held, &mut running).await {
-                tracing::warn!(error = %e, "webhook deliveries: trying again");
-            }
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 () = self.stored.notified() => {
@@ -124,7 +125,11 @@ impl Deliverer {
                         r.wake.notify_one();
                     }
                 }
-                () = tokio::time::sleep(wait) => {}
+                _ = tick.tick() => {
+                    if let Err(e) = self.step(&mut held, &mut running).await {
+                        tracing::warn!(error = %e, "webhook deliveries: trying again");
+                    }
+                }
             }
         }
         stop_all(&mut running);

@@ -432,3 +432,67 @@ async fn bad_webhook_requests_are_refused_with_their_reason() {
     assert_eq!(endpoints.len(), 1, "nothing refused was added");
     app.stop().await;
 }
+
+/// `atone webhooks list|disable|replay|deliveries`, the binary against a running atone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_lists_disables_and_replays_endpoints() {
+    let app = TestApp::spawn_with(Backend::Sqlite, quick_deliveries).await;
+    let receiver = WebhookReceiver::start().await;
+    let atone = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_atone"))
+            .arg("webhooks")
+            .args(args)
+            .args(["--addr", &app.addr.to_string()])
+            .output()
+            .expect("run atone webhooks");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.success(), stdout, stderr)
+    };
+    let (ok, added, err) = atone(&[
+        "add",
+        "--id",
+        "books",
+        "--url",
+        &receiver.url,
+        "--events",
+        "PurchaseCompleted,PaymentPromiseCreated",
+        "--from-start",
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        added.contains("books ")
+            && added.contains("[PaymentPromiseCreated,PurchaseCompleted] enabled"),
+        "{added}"
+    );
+    assert!(added.contains("secret: whsec_"), "{added}");
+    buy(&app, &unique_user("cli"), 300).await;
+    let events = stored(&app).await;
+    accepted_all(&receiver, &events, "both events").await;
+
+    let (ok, disabled, err) = atone(&["disable", "--id", "books"]);
+    assert!(ok, "{err}");
+    assert!(
+        disabled.contains("disabled (disabled by an admin)"),
+        "{disabled}"
+    );
+    let (ok, listed, _) = atone(&["list"]);
+    assert!(
+        ok && listed.contains("books ") && listed.contains("disabled"),
+        "{listed}"
+    );
+    let (ok, replayed, err) = atone(&["replay", "--id", "books", "--after", "0"]);
+    assert!(ok, "{err}");
+    assert!(replayed.contains("enabled, after position 0"), "{replayed}");
+    eventually(Duration::from_secs(30), "the replay", || async {
+        (receiver.accepted().len() >= 2 * events.len()).then_some(())
+    })
+    .await;
+    let (ok, log, err) = atone(&["deliveries", "--id", "books", "--limit", "10"]);
+    assert!(ok, "{err}");
+    assert_eq!(log.matches("delivered").count(), 2 * events.len(), "{log}");
+    let (ok, _, err) = atone(&["disable", "--id", "nobody"]);
+    assert!(!ok, "an unknown endpoint fails the command");
+    assert!(err.contains("no webhook endpoint"), "{err}");
+    app.stop().await;
+}
