@@ -121,44 +121,28 @@ pub async fn get(
         .transpose()
 }
 
-/// Disables the endpoint, saying why; false if there is no such endpoint.
+/// Disables the endpoint, saying why; false if there is no such endpoint (or, with
+/// `at_generation`, when a replay changed it since that generation was read, or it was
+/// disabled already: deliveries failing for too long do not override an admin).
 pub async fn disable(
     conn: &impl ConnectionTrait,
     endpoint_id: &str,
     reason: &str,
+    at_generation: Option<i64>,
 ) -> Result<bool, StorageError> {
-    let updated = webhook_endpoints::Entity::update_many()
+    let mut update = webhook_endpoints::Entity::update_many()
         .col_expr(webhook_endpoints::Column::Enabled, Expr::value(false))
         .col_expr(
             webhook_endpoints::Column::DisabledReason,
             Expr::value(reason.to_owned()),
         )
-        .filter(webhook_endpoints::Column::EndpointId.eq(endpoint_id))
-        .exec(conn)
-        .await?;
-    Ok(updated.rows_affected > 0)
-}
-
-/// Disables the endpoint as its deliveries failing for too long do, unless a replay or a
-/// delivery changed it since `generation` was read.
-pub async fn disable_failing(
-    conn: &impl ConnectionTrait,
-    endpoint_id: &str,
-    generation: i64,
-    reason: &str,
-) -> Result<bool, StorageError> {
-    let updated = webhook_endpoints::Entity::update_many()
-        .col_expr(webhook_endpoints::Column::Enabled, Expr::value(false))
-        .col_expr(
-            webhook_endpoints::Column::DisabledReason,
-            Expr::value(reason.to_owned()),
-        )
-        .filter(webhook_endpoints::Column::EndpointId.eq(endpoint_id))
-        .filter(webhook_endpoints::Column::Generation.eq(generation))
-        .filter(webhook_endpoints::Column::Enabled.eq(true))
-        .exec(conn)
-        .await?;
-    Ok(updated.rows_affected > 0)
+        .filter(webhook_endpoints::Column::EndpointId.eq(endpoint_id));
+    if let Some(generation) = at_generation {
+        update = update
+            .filter(webhook_endpoints::Column::Generation.eq(generation))
+            .filter(webhook_endpoints::Column::Enabled.eq(true));
+    }
+    Ok(update.exec(conn).await?.rows_affected > 0)
 }
 
 /// Enables the endpoint again, delivering the events after `after_position` (what it was

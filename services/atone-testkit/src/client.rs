@@ -29,6 +29,29 @@ pub fn purchase(user_id: &str, amount: i64, key: &str) -> PurchaseRequest {
     }
 }
 
+/// `workers` clients at once, each buying `purchases` times for 7 members of its own
+/// (`<prefix>-<worker>-<n>`); returns when every purchase is answered.
+pub async fn buy_concurrently(app: &TestApp, prefix: &str, workers: usize, purchases: usize) {
+    let mut tasks = Vec::new();
+    for w in 0..workers {
+        let mut command = app.command().await;
+        let prefix = prefix.to_owned();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..purchases {
+                let user = format!("{prefix}-{w}-{}", i % 7);
+                let key = uuid::Uuid::now_v7().to_string();
+                command
+                    .purchase(purchase(&user, 100 + i as i64, &key))
+                    .await
+                    .expect("a purchase");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("a client");
+    }
+}
+
 pub async fn buy(app: &TestApp, user_id: &str, amount: i64) -> PurchaseResponse {
     app.command()
         .await

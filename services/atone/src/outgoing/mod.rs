@@ -343,7 +343,7 @@ impl EndpointTask {
                         .or(result.status.map(|s| format!("HTTP {s}")))
                         .unwrap_or_default()
                 );
-                webhooks::disable_failing(&self.db, &id, self.endpoint.generation, &reason).await?;
+                webhooks::disable(&self.db, &id, &reason, Some(self.endpoint.generation)).await?;
                 tracing::warn!(endpoint = %id, %reason, "webhook endpoint disabled");
                 return Ok(false);
             }

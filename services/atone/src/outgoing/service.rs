@@ -178,7 +178,7 @@ impl WebhookService for WebhookApi {
         let r = request.into_inner();
         check_id(&r.endpoint_id)?;
         self.existing(&r.endpoint_id).await?;
-        webhooks::disable(&self.db, &r.endpoint_id, "disabled by an admin")
+        webhooks::disable(&self.db, &r.endpoint_id, "disabled by an admin", None)
             .await
             .map_err(storage)?;
         let endpoint = self.existing(&r.endpoint_id).await?;

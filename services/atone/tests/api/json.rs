@@ -187,6 +187,19 @@ async fn json_calls_answer_as_grpc_does_on_mariadb() {
     json_calls_answer_as_grpc_does(Backend::MariaDb).await;
 }
 
+/// The JSON of each `data:` event of an event stream.
+fn sse_data(seen: &str) -> Vec<Value> {
+    seen.split("\n\n")
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| {
+            let data = e
+                .strip_prefix("data: ")
+                .unwrap_or_else(|| panic!("a data event: {e}"));
+            serde_json::from_str(data).unwrap_or_else(|err| panic!("JSON ({err}): {data}"))
+        })
+        .collect()
+}
+
 /// Reads `response`'s event stream until an event contains `until`; returns the events.
 async fn events_until(response: &mut reqwest::Response, seen: &mut String, until: &str) {
     tokio::time::timeout(Duration::from_secs(10), async {
@@ -226,16 +239,7 @@ async fn a_watch_comes_as_server_sent_events_and_ends_with_its_client() {
 
     buy(&app, &user, 3000).await;
     events_until(&mut response, &mut seen, "PaymentPromiseCreated").await;
-    let events: Vec<Value> = seen
-        .split("\n\n")
-        .filter(|e| !e.trim().is_empty())
-        .map(|e| {
-            let data = e
-                .strip_prefix("data: ")
-                .unwrap_or_else(|| panic!("a data event: {e}"));
-            serde_json::from_str(data).unwrap_or_else(|err| panic!("JSON ({err}): {data}"))
-        })
-        .collect();
+    let events = sse_data(&seen);
     assert_eq!(events.len(), 3, "the snapshot and two changes:\n{seen}");
     assert_eq!(events[1]["change"]["eventType"], "PurchaseCompleted");
     assert_eq!(events[2]["change"]["eventType"], "PaymentPromiseCreated");
@@ -319,16 +323,7 @@ async fn all_events_come_as_server_sent_events() {
     events_until(&mut response, &mut seen, "caughtUp").await;
     let bought = buy(&app, &user, 2500).await;
     events_until(&mut response, &mut seen, &bought.promise_id).await;
-    let events: Vec<Value> = seen
-        .split("\n\n")
-        .filter(|e| !e.trim().is_empty())
-        .map(|e| {
-            let data = e
-                .strip_prefix("data: ")
-                .unwrap_or_else(|| panic!("a data event: {e}"));
-            serde_json::from_str(data).unwrap_or_else(|err| panic!("JSON ({err}): {data}"))
-        })
-        .collect();
+    let events = sse_data(&seen);
     assert_eq!(events.len(), 2, "a checkpoint and one event:\n{seen}");
     assert_eq!(events[0]["checkpoint"]["caughtUp"], true, "{seen}");
     let event = &events[1]["event"];

@@ -122,28 +122,6 @@ fn delivered(events: &[GlobalEvent]) -> Vec<(i64, String, String, String)> {
         .collect()
 }
 
-/// `workers` clients, each buying `purchases` times for members of its own.
-async fn load(app: &TestApp, prefix: &str, workers: usize, purchases: usize) {
-    let mut tasks = Vec::new();
-    for w in 0..workers {
-        let mut command = app.command().await;
-        let prefix = prefix.to_owned();
-        tasks.push(tokio::spawn(async move {
-            for i in 0..purchases {
-                let user = format!("{prefix}-{w}-{}", i % 7);
-                let key = uuid::Uuid::now_v7().to_string();
-                command
-                    .purchase(purchase(&user, 100 + i as i64, &key))
-                    .await
-                    .expect("a purchase");
-            }
-        }));
-    }
-    for task in tasks {
-        task.await.expect("a client");
-    }
-}
-
 async fn every_event_once_in_commit_order(backend: Backend) {
     // The tail keeps 2 batches for a slow subscriber: one whose client reads nothing for a
     // while (and takes 16 KiB before HTTP/2 holds the server back) surely falls behind it.
@@ -167,7 +145,7 @@ async fn every_event_once_in_commit_order(backend: Backend) {
         .await
         .expect("connect");
     let mut idle = Subscription::open_on(small_window, first).await;
-    let writing = load(&app, &prefix, 16, 100);
+    let writing = buy_concurrently(&app, &prefix, 16, 100);
     let reading = async {
         along
             .read_until("1,000 events while they are written", |s| {
@@ -293,7 +271,7 @@ async fn a_subscriber_sees_another_process_s_appends_on_mariadb() {
         },
     )
     .await;
-    load(&first, &unique_user("elsewhere"), 4, 25).await;
+    buy_concurrently(&first, &unique_user("elsewhere"), 4, 25).await;
     let all = stored(&first).await;
     let last = all.last().map_or(0, |e| e.0);
     subscription.read_past(last).await;

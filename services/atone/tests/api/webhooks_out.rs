@@ -45,26 +45,15 @@ async fn add(
         .into_inner()
 }
 
-/// `workers` clients buying `purchases` times each, for members of their own.
-async fn load(app: &TestApp, prefix: &str, workers: usize, purchases: usize) {
-    let mut tasks = Vec::new();
-    for w in 0..workers {
-        let mut command = app.command().await;
-        let prefix = prefix.to_owned();
-        tasks.push(tokio::spawn(async move {
-            for i in 0..purchases {
-                let user = format!("{prefix}-{w}-{}", i % 5);
-                let key = uuid::Uuid::now_v7().to_string();
-                command
-                    .purchase(purchase(&user, 100 + i as i64, &key))
-                    .await
-                    .expect("a purchase");
-            }
-        }));
-    }
-    for task in tasks {
-        task.await.expect("a client");
-    }
+/// Every endpoint, as ListWebhookEndpoints shows it.
+async fn endpoints(app: &TestApp) -> Vec<WebhookEndpoint> {
+    app.webhooks()
+        .await
+        .list_webhook_endpoints(ListWebhookEndpointsRequest {})
+        .await
+        .expect("the endpoints")
+        .into_inner()
+        .endpoints
 }
 
 /// Waits until `receiver` accepted every event of `expected` (by id), and returns the
@@ -127,7 +116,7 @@ async fn every_event_in_order_and_a_failing_endpoint_holds_back_only_itself(back
     let promises = add(&app, "mailer", &failing, &["PaymentPromiseCreated"]).await;
     assert!(all.secret.starts_with("whsec_") && all.secret != promises.secret);
 
-    load(&app, &unique_user("hook"), 4, 25).await;
+    buy_concurrently(&app, &unique_user("hook"), 4, 25).await;
     let events = stored(&app).await;
     assert!(events.len() >= 200);
 
@@ -180,14 +169,7 @@ async fn every_event_in_order_and_a_failing_endpoint_holds_back_only_itself(back
         log.iter()
             .any(|d| d.position == first.0 && d.delivered && d.attempt > 1)
     );
-    let endpoints = app
-        .webhooks()
-        .await
-        .list_webhook_endpoints(ListWebhookEndpointsRequest {})
-        .await
-        .expect("the endpoints")
-        .into_inner()
-        .endpoints;
+    let endpoints = endpoints(&app).await;
     eventually(
         Duration::from_secs(30),
         "both endpoints caught up",
@@ -311,14 +293,7 @@ async fn an_endpoint_failing_too_long_is_disabled() {
         .expect("added");
     buy(&app, &unique_user("gone"), 100).await;
     let endpoint = eventually(Duration::from_secs(30), "the endpoint disabled", || async {
-        let endpoints = app
-            .webhooks()
-            .await
-            .list_webhook_endpoints(ListWebhookEndpointsRequest {})
-            .await
-            .expect("the endpoints")
-            .into_inner()
-            .endpoints;
+        let endpoints = endpoints(&app).await;
         endpoints.into_iter().find(|e| !e.enabled)
     })
     .await;
@@ -494,5 +469,43 @@ async fn the_cli_lists_disables_and_replays_endpoints() {
     let (ok, _, err) = atone(&["disable", "--id", "nobody"]);
     assert!(!ok, "an unknown endpoint fails the command");
     assert!(err.contains("no webhook endpoint"), "{err}");
+    app.stop().await;
+}
+
+/// A receiver that answers 500 for a whole minute, with the backoff atone runs with (1 s
+/// doubling): it gets every event afterwards, in order, and another endpoint got all of
+/// its own during that minute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_minute_of_500s_delays_only_that_endpoint() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let down = WebhookReceiver::start().await;
+    let up = WebhookReceiver::start().await;
+    down.answer(500);
+    add(&app, "down-for-a-minute", &down, &[]).await;
+    add(&app, "up", &up, &[]).await;
+    let started = tokio::time::Instant::now();
+    buy_concurrently(&app, &unique_user("minute"), 2, 10).await;
+    let events = stored(&app).await;
+    accepted_all(&up, &events, "every event at the endpoint that is up").await;
+    assert!(
+        down.accepted().is_empty(),
+        "the other endpoint got its events while this one answered 500"
+    );
+    // The minute of 500s is the scenario, not a wait for a condition.
+    tokio::time::sleep_until(started + Duration::from_secs(60)).await;
+    assert!(down.received().len() > 1, "retried during the minute");
+    down.answer(200);
+    let accepted = eventually(
+        Duration::from_secs(180),
+        "every event afterwards",
+        || async {
+            let accepted = down.accepted();
+            (accepted.len() >= events.len()).then_some(accepted)
+        },
+    )
+    .await;
+    let positions: Vec<i64> = accepted.iter().map(Received::position).collect();
+    let expected: Vec<i64> = events.iter().map(|e| e.0).collect();
+    assert_eq!(positions, expected, "in order, once each");
     app.stop().await;
 }
