@@ -160,7 +160,19 @@ impl EventTail {
                     reason: format!("is set with after_position {n}: give one or the other"),
                 });
             }
-            (n, false) => n,
+            (0, false) => 0,
+            (n, false) => {
+                let last = event_log::last_position(&self.inner.db).await?;
+                if n > last {
+                    return Err(QueryError::InvalidArgument {
+                        field: "after_position",
+                        reason: format!(
+                            "{n} is past the last event ({last}): a position from another store?"
+                        ),
+                    });
+                }
+                n
+            }
         };
         let seat = Seat::take(self)?;
         self.start();

@@ -308,6 +308,13 @@ async fn a_bad_subscription_is_refused_with_its_reason() {
         ),
         (
             SubscribeEventsRequest {
+                after_position: 1_000_000,
+                ..Default::default()
+            },
+            "past the last event",
+        ),
+        (
+            SubscribeEventsRequest {
                 event_types: vec!["PurchaseCompleted".into(), "Purchased".into()],
                 ..Default::default()
             },

@@ -21,7 +21,8 @@ export const file_atone_v1_query: GenFile = /*@__PURE__*/
  */
 export type SubscribeEventsRequest = Message<"atone.v1.SubscribeEventsRequest"> & {
   /**
-   * Events after this position; 0 (and from_now unset) for every event from the first.
+   * Events after this position; 0 (and from_now unset) for every event from the first. A
+   * position past the last event is INVALID_ARGUMENT.
    *
    * @generated from field: int64 after_position = 1;
    */
