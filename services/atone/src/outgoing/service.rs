@@ -13,6 +13,8 @@ use tonic::{Request, Response, Status};
 const DEFAULT_PAGE: i32 = 50;
 const MAX_PAGE: i32 = 500;
 const MAX_URL_BYTES: usize = 2048;
+/// Endpoints in all, enabled or not: each enabled one is a task reading the event store.
+pub const MAX_ENDPOINTS: usize = 100;
 
 #[derive(Clone)]
 pub struct WebhookApi {
@@ -145,13 +147,24 @@ impl WebhookService for WebhookApi {
             failing_since: None,
             created_at: Utc::now(),
         };
+        let existing = webhooks::all(&self.db).await.map_err(storage)?;
+        if existing.len() >= MAX_ENDPOINTS {
+            return Err(Status::resource_exhausted(format!(
+                "atone already has {MAX_ENDPOINTS} webhook endpoints: disable and reuse one"
+            )));
+        }
         if !webhooks::add(&self.db, &endpoint).await.map_err(storage)? {
             return Err(Status::already_exists(format!(
                 "webhook endpoint {:?} exists: disable or replay it, or choose another id",
                 r.endpoint_id
             )));
         }
-        tracing::info!(endpoint = %endpoint.endpoint_id, url = %endpoint.url, "webhook endpoint added");
+        // The host only: a URL's path or query may carry a token of the receiver's.
+        let host = reqwest::Url::parse(&endpoint.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        tracing::info!(endpoint = %endpoint.endpoint_id, %host, "webhook endpoint added");
         Ok(Response::new(AddWebhookEndpointResponse {
             endpoint: Some(self.shown(&endpoint).await?),
             secret,

@@ -398,13 +398,21 @@ async fn bad_webhook_requests_are_refused_with_their_reason() {
         .await
         .expect_err("no such endpoint");
     assert_eq!(missing.code(), Code::NotFound, "{missing:?}");
-    let endpoints = client
-        .list_webhook_endpoints(ListWebhookEndpointsRequest {})
+    assert_eq!(endpoints(&app).await.len(), 1, "nothing refused was added");
+    // At most 100 endpoints.
+    for n in 1..100 {
+        add(&app, &format!("more-{n}"), &receiver, &[]).await;
+    }
+    let over = client
+        .add_webhook_endpoint(AddWebhookEndpointRequest {
+            endpoint_id: "one-too-many".into(),
+            url: receiver.url.clone(),
+            ..Default::default()
+        })
         .await
-        .expect("listed")
-        .into_inner()
-        .endpoints;
-    assert_eq!(endpoints.len(), 1, "nothing refused was added");
+        .expect_err("a 101st endpoint");
+    assert_eq!(over.code(), Code::ResourceExhausted, "{over:?}");
+    assert_eq!(endpoints(&app).await.len(), 100);
     app.stop().await;
 }
 

@@ -83,7 +83,8 @@ class WebhookServiceServicer:
     """
 
     def AddWebhookEndpoint(self, request, context):
-        """Registers an endpoint; answers it with its secret, shown this once.
+        """Registers an endpoint; answers it with its secret, shown this once. ALREADY_EXISTS for
+        an id in use; RESOURCE_EXHAUSTED past 100 endpoints.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

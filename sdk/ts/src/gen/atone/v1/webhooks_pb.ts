@@ -384,7 +384,8 @@ export const WebhookDeliverySchema: GenMessage<WebhookDelivery> = /*@__PURE__*/
  */
 export const WebhookService: GenService<{
   /**
-   * Registers an endpoint; answers it with its secret, shown this once.
+   * Registers an endpoint; answers it with its secret, shown this once. ALREADY_EXISTS for
+   * an id in use; RESOURCE_EXHAUSTED past 100 endpoints.
    *
    * @generated from rpc atone.v1.WebhookService.AddWebhookEndpoint
    */
