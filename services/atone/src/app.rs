@@ -10,7 +10,6 @@ use atone_kinesis::Kinesis;
 use atone_storage::DatabaseConnection;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
-use tokio::task::JoinSet;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic_health::ServingStatus;
@@ -23,6 +22,7 @@ use atone_auth::{Authenticator, KeyFile, MemberTokens};
 
 use crate::settings::{AuthSettings, Settings};
 use crate::startup::{self, Wiring};
+use crate::tasks::Tasks;
 
 /// A built atone, bound to its port, not serving yet.
 pub struct Application {
@@ -105,7 +105,7 @@ impl Application {
             kinesis: connect_stream(&settings).await?,
             routes: router::base(health_service)?,
             health,
-            tasks: JoinSet::new(),
+            tasks: Tasks::default(),
             shutdown: CancellationToken::new(),
             appended: Arc::new(Notify::new()),
             stored: Arc::new(Notify::new()),
@@ -120,9 +120,10 @@ impl Application {
         };
         startup::all(&mut wiring, &settings).await?;
         if let Some(keys) = auth.keys() {
-            wiring
-                .tasks
-                .spawn(reload_on_sighup(keys.clone(), wiring.shutdown.clone()));
+            wiring.tasks.spawn(
+                "key-reload",
+                reload_on_sighup(keys.clone(), wiring.shutdown.clone()),
+            );
         }
         let Wiring {
             routes,
@@ -137,7 +138,7 @@ impl Application {
         } = wiring;
         if let Some(listener) = metrics {
             let (db, token) = (db.clone(), token.clone());
-            tasks.spawn(async move {
+            tasks.spawn("metrics", async move {
                 if let Err(e) = crate::metrics::serve(listener, db, watchers, token).await {
                     tracing::error!(error = %e, "metrics are not served");
                 }
@@ -154,15 +155,24 @@ impl Application {
         let stop = token.clone();
         let stopping = Arc::new(std::sync::OnceLock::new());
         let stopped_at = stopping.clone();
+        let ready = readiness.clone();
         tokio::spawn(async move {
             shutdown.await;
             let _ = stopped_at.set(tokio::time::Instant::now());
             // NOT_SERVING first, while the listener still answers: a load balancer that
             // watches health stops sending calls before the connections close.
-            readiness.stop().await;
+            ready.stop().await;
             tracing::info!("shutting down: NOT_SERVING");
             stop.cancel();
         });
+        let failed = Arc::new(std::sync::OnceLock::new());
+        let tasks = tokio::spawn(supervise(
+            tasks,
+            readiness,
+            token.clone(),
+            stopping.clone(),
+            failed.clone(),
+        ));
         let served = serve(&settings.server, auth, routes, listener, token.clone()).await;
         token.cancel();
         // The background tasks and the pool get what is left of the grace: a task stuck
@@ -175,7 +185,7 @@ impl Application {
             .unwrap_or_else(tokio::time::Instant::now)
             + grace;
         let finish = async {
-            while tasks.join_next().await.is_some() {}
+            let _ = tasks.await;
             db.close().await.ok();
         };
         if tokio::time::timeout_at(deadline, finish).await.is_err() {
@@ -185,15 +195,43 @@ impl Application {
             );
         }
         served?;
+        if let Some(ended) = failed.get() {
+            bail!("stopped because its {ended}");
+        }
         tracing::info!("stopped");
         Ok(())
     }
 }
 
+/// Waits on the process's tasks. One that ends before the process stops turns every service
+/// NOT_SERVING and stops the process (noted in `failed`, so that it exits non-zero); once
+/// stopping, the tasks are waited for to the last.
+async fn supervise(
+    mut tasks: Tasks,
+    readiness: Readiness,
+    token: CancellationToken,
+    stopping: Arc<std::sync::OnceLock<tokio::time::Instant>>,
+    failed: Arc<std::sync::OnceLock<String>>,
+) {
+    let ended = tokio::select! {
+        () = token.cancelled() => None,
+        ended = tasks.next_ended() => ended,
+    };
+    if let Some(ended) = ended.filter(|_| !token.is_cancelled()) {
+        tracing::error!(task = ended.kind, cause = %ended.cause,
+            "a task of the process ended; stopping the process");
+        let _ = failed.set(format!("{} task ended: {}", ended.kind, ended.cause));
+        let _ = stopping.set(tokio::time::Instant::now());
+        readiness.stop().await;
+        token.cancel();
+    }
+    while tasks.next_ended().await.is_some() {}
+}
+
 /// Starts the readiness checks: the database, and the projection if the process runs one.
 fn watch_readiness(
     readiness: &Readiness,
-    tasks: &mut JoinSet<()>,
+    tasks: &mut Tasks,
     db: &DatabaseConnection,
     settings: &Settings,
     projection: Option<crate::readiness::Projection>,
@@ -201,18 +239,22 @@ fn watch_readiness(
 ) {
     let checks = settings.server.readiness;
     tasks.spawn(
+        "readiness",
         readiness
             .clone()
             .watch_database(db.clone(), checks, token.clone()),
     );
     if let (Some(projection), Some(projector)) = (projection, &settings.projector) {
-        tasks.spawn(readiness.clone().watch_projection(
-            db.clone(),
-            projection,
-            checks.interval,
-            projector.stall_threshold,
-            token.clone(),
-        ));
+        tasks.spawn(
+            "readiness",
+            readiness.clone().watch_projection(
+                db.clone(),
+                projection,
+                checks.interval,
+                projector.stall_threshold,
+                token.clone(),
+            ),
+        );
     }
 }
 
@@ -333,6 +375,7 @@ async fn reload_on_sighup(keys: std::sync::Arc<KeyFile>, shutdown: CancellationT
         use tokio::signal::unix::{SignalKind, signal};
         let Ok(mut hangup) = signal(SignalKind::hangup()) else {
             tracing::warn!("cannot listen for SIGHUP; the API keys file is read at start only");
+            shutdown.cancelled().await;
             return;
         };
         loop {

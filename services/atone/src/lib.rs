@@ -22,6 +22,7 @@ pub mod server;
 pub mod settings;
 pub mod signal;
 pub mod startup;
+pub mod tasks;
 pub mod telemetry;
 mod tls;
 pub mod web;

@@ -71,7 +71,9 @@ pub async fn start(
         std::time::Duration::from_secs(300),
     );
     let retention = KeyRetention::new(handler.clone(), retention, every);
-    wiring.tasks.spawn(retention.run(wiring.shutdown.clone()));
+    wiring
+        .tasks
+        .spawn("key-retention", retention.run(wiring.shutdown.clone()));
     let runs = BillingRuns::new(handler);
     wiring
         .serve(
@@ -88,7 +90,9 @@ pub async fn start(
             settings.billing.lease_duration,
         );
         let scheduler = BillingScheduler::new(runs, lease, settings.billing.clone());
-        wiring.tasks.spawn(scheduler.run(wiring.shutdown.clone()));
+        wiring
+            .tasks
+            .spawn("daily-billing", scheduler.run(wiring.shutdown.clone()));
     }
     wiring
         .serve(WebhookServiceServer::new(WebhookApi::new(
@@ -107,7 +111,9 @@ pub async fn start(
             settings.deliveries.clone(),
             wiring.delivering.clone(),
         )?;
-        wiring.tasks.spawn(deliverer.run(wiring.shutdown.clone()));
+        wiring
+            .tasks
+            .spawn("webhooks", deliverer.run(wiring.shutdown.clone()));
     }
     if let Some(kinesis) = &wiring.kinesis {
         let lease = LeaseHolder::new(
@@ -121,7 +127,9 @@ pub async fn start(
             settings.relay.clone(),
             wiring.appended.clone(),
         );
-        wiring.tasks.spawn(relay.run(wiring.shutdown.clone()));
+        wiring
+            .tasks
+            .spawn("relay", relay.run(wiring.shutdown.clone()));
     }
     Ok(())
 }

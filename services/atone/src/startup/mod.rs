@@ -12,7 +12,6 @@ use atone_auth::Authenticator;
 use atone_kinesis::Kinesis;
 use atone_storage::DatabaseConnection;
 use tokio::sync::Notify;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tonic::codegen::Service;
 use tonic::codegen::http::Request;
@@ -36,7 +35,7 @@ pub struct Wiring {
     pub routes: RoutesBuilder,
     pub health: HealthReporter,
     /// Background tasks; each ends when `shutdown` is cancelled.
-    pub tasks: JoinSet<()>,
+    pub tasks: crate::tasks::Tasks,
     pub shutdown: CancellationToken,
     /// Woken after each append: the embedded projector (or the relay) waits on it.
     pub appended: Arc<Notify>,

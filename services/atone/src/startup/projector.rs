@@ -34,7 +34,9 @@ pub async fn start(
                 .register()
                 .await
                 .context("cannot register the outbox source")?;
-            wiring.tasks.spawn(projector.run(wiring.shutdown.clone()));
+            wiring
+                .tasks
+                .spawn("projector", projector.run(wiring.shutdown.clone()));
             wiring.projection = Some(Projection::Outbox);
         }
     }
@@ -47,7 +49,12 @@ pub async fn start(
         settings.reconcile.clone(),
         settings.readable.clone(),
     );
-    wiring.tasks.spawn(reconciler.run(wiring.shutdown.clone()));
+    // A zero interval turns the reconcile off.
+    if !settings.reconcile.interval.is_zero() {
+        wiring
+            .tasks
+            .spawn("reconcile", reconciler.run(wiring.shutdown.clone()));
+    }
     wiring
         .serve(ProjectorServiceServer::new(
             ProjectorApi::new(wiring.db.clone(), wiring.watchers.clone())
@@ -86,6 +93,8 @@ async fn start_kinesis(
     });
     let lease = LeaseHolder::new(wiring.db.clone(), owner, config.lease_duration);
     let projector = KinesisProjector::new(kinesis, lease, config, wiring.projected.clone());
-    wiring.tasks.spawn(projector.run(wiring.shutdown.clone()));
+    wiring
+        .tasks
+        .spawn("projector", projector.run(wiring.shutdown.clone()));
     Ok(())
 }

@@ -16,7 +16,7 @@ pub async fn start(wiring: &mut Wiring, settings: &QuerySettings) {
     );
     wiring
         .tasks
-        .spawn(feed.clone().run(wiring.shutdown.clone()));
+        .spawn("change-feed", feed.clone().run(wiring.shutdown.clone()));
     let events = EventTail::new(
         wiring.db.clone(),
         settings.events.clone(),

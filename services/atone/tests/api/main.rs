@@ -35,6 +35,7 @@ mod reconcile;
 mod refusal_fence;
 mod retry_race;
 mod subscribe_events;
+mod supervised;
 mod tls;
 mod traces;
 mod verify;

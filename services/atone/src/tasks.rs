@@ -1,0 +1,86 @@
+//! The process's long-lived tasks (the relay, the projectors, the change-feed reader, the
+//! daily billing, key retention, the reconcile, the webhook deliverer, the readiness
+//! checks, metrics), each spawned here with its kind. Each runs until the process stops; a
+//! task that ends before (it returned, or it panicked) is a failure: it is logged with its
+//! kind and cause, every service turns NOT_SERVING, and the process stops and exits
+//! non-zero, for what supervises it (systemd, Kubernetes, compose) to start it again. A
+//! process that stays up without its relay or its projector would report SERVING and do
+//! nothing.
+//!
+//! For tests, a debug build ends the task of the kind named by `ATONE_TEST_END_TASK` with
+//! a panic as soon as it starts (a release build never does).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use tokio::task::{Id, JoinSet};
+
+/// The long-lived tasks of a process.
+#[derive(Default)]
+pub struct Tasks {
+    set: JoinSet<()>,
+    kinds: HashMap<Id, &'static str>,
+}
+
+/// A task that ended: its kind, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ended {
+    pub kind: &'static str,
+    /// The panic's message, or that it returned.
+    pub cause: String,
+}
+
+impl Tasks {
+    /// Runs `task`, of `kind`, until the process stops.
+    pub fn spawn<F>(&mut self, kind: &'static str, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let end_now = test_ends(kind);
+        let handle = self.set.spawn(async move {
+            if end_now {
+                panic!("ended by ATONE_TEST_END_TASK");
+            }
+            task.await;
+        });
+        self.kinds.insert(handle.id(), kind);
+    }
+
+    /// The next task to end, with why; `None` when none is left.
+    pub async fn next_ended(&mut self) -> Option<Ended> {
+        let (id, cause) = match self.set.join_next_with_id().await? {
+            Ok((id, ())) => (id, "it returned".to_owned()),
+            Err(e) => {
+                let id = e.id();
+                let cause = if e.is_panic() {
+                    panic_message(e.into_panic())
+                } else {
+                    "it was cancelled".to_owned()
+                };
+                (id, cause)
+            }
+        };
+        let kind = self.kinds.remove(&id).unwrap_or("unknown");
+        Some(Ended { kind, cause })
+    }
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned());
+    format!("it panicked: {message}")
+}
+
+/// Whether a test asked for tasks of `kind` to end at once (debug builds only).
+fn test_ends(kind: &str) -> bool {
+    if !cfg!(debug_assertions) {
+        return false;
+    }
+    static KIND: OnceLock<Option<String>> = OnceLock::new();
+    KIND.get_or_init(|| std::env::var("ATONE_TEST_END_TASK").ok())
+        .as_deref()
+        == Some(kind)
+}

@@ -1,0 +1,61 @@
+//! A long-lived task of the process that ends (here: made to panic as it starts, through
+//! the debug build's ATONE_TEST_END_TASK) stops the process with a non-zero exit code and a
+//! log line naming the task and why; nothing stays up reporting SERVING while doing
+//! nothing.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use atone_testkit::atone_binary;
+use tokio::process::Command;
+
+/// `atone serve` with `args` on a fresh SQLite file and the task `kind` ended at once: its
+/// exit status and its log.
+async fn serve_ending(kind: &str, args: &[&str]) -> (std::process::ExitStatus, String) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("atone.db").display()
+    );
+    let run = Command::new(atone_binary())
+        .args(["serve", "--database-url", &url, "--listen", "127.0.0.1:0"])
+        .args(["--log-format", "json"])
+        .args(args)
+        .env("ATONE_TEST_END_TASK", kind)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .unwrap_or_else(|_| panic!("atone still runs 60 s after its {kind} task ended"))
+        .expect("run atone");
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_that_ends_stops_the_process_with_a_non_zero_exit() {
+    let cases: [(&str, &[&str]); 7] = [
+        ("change-feed", &[]),
+        ("key-retention", &[]),
+        ("daily-billing", &[]),
+        ("webhooks", &[]),
+        ("readiness", &[]),
+        ("metrics", &["--metrics-listen", "127.0.0.1:0"]),
+        ("projector", &["--projection", "async"]),
+    ];
+    for (kind, args) in cases {
+        let (status, log) = serve_ending(kind, args).await;
+        assert!(!status.success(), "{kind}: exit {status}\n{log}");
+        let named = log.lines().any(|line| {
+            line.contains("a task of the process ended")
+                && line.contains(&format!("\"task\":\"{kind}\""))
+                && line.contains("ended by ATONE_TEST_END_TASK")
+        });
+        assert!(named, "{kind}: the log names the task and why:\n{log}");
+    }
+}
