@@ -27,12 +27,15 @@ pub struct Appender {
     queue: mpsc::Sender<(Appending, Answer)>,
 }
 
+/// The task that writes the batches: run it (the process spawns it with its other
+/// long-lived tasks); it ends when the last [`Appender`] is dropped.
+pub type AppendTask = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
 impl Appender {
-    /// Starts the writing task, which ends when the last `Appender` is dropped.
-    pub fn start(store: EventStore) -> Self {
+    /// An appender, and the task that writes what it is handed.
+    pub fn new(store: EventStore) -> (Self, AppendTask) {
         let (queue, incoming) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(write_batches(store, incoming));
-        Self { queue }
+        (Self { queue }, Box::pin(write_batches(store, incoming)))
     }
 
     /// Appends `appending` (in a batch with whatever else comes at the same time) and

@@ -12,7 +12,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::CommandError;
-use crate::appender::Appender;
+use crate::appender::{AppendTask, Appender};
 use crate::cache::MemberCache;
 use crate::clock::SharedClock;
 
@@ -107,21 +107,26 @@ impl Stripes {
 }
 
 impl CommandHandler {
+    /// A handler, and the task that writes its appends: the caller runs it (with the
+    /// process's other long-lived tasks); it ends when the last clone of the handler is
+    /// dropped.
     pub fn new(
         store: EventStore,
         config: CommandConfig,
         appended: Arc<Notify>,
         clock: SharedClock,
-    ) -> Self {
-        Self {
-            appender: Appender::start(store.clone()),
+    ) -> (Self, AppendTask) {
+        let (appender, task) = Appender::new(store.clone());
+        let handler = Self {
+            appender,
             cache: Arc::new(MemberCache::new(config.member_cache)),
             store,
             config,
             stripes: Arc::new(Stripes::new(1024)),
             appended,
             clock,
-        }
+        };
+        (handler, task)
     }
 
     pub fn clock(&self) -> &SharedClock {

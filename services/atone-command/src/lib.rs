@@ -12,6 +12,7 @@ mod request;
 mod retention;
 mod service;
 
+pub use appender::AppendTask;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use error::CommandError;
 /// For tests only: a hook between the two reads a command is decided from.

@@ -44,7 +44,9 @@ pub async fn start(
         ),
         None => (store, wiring.appended.clone()),
     };
-    let handler = CommandHandler::new(store, settings.handler.clone(), appended, clock);
+    let (handler, appends) = CommandHandler::new(store, settings.handler.clone(), appended, clock);
+    // It ends when the last handler is dropped, after the server has stopped.
+    wiring.tasks.spawn("appender", appends);
     wiring
         .serve(CommandServiceServer::new(CommandApi::new(handler.clone())))
         .await;

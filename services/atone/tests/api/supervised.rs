@@ -39,7 +39,8 @@ async fn serve_ending(kind: &str, args: &[&str]) -> (std::process::ExitStatus, S
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_that_ends_stops_the_process_with_a_non_zero_exit() {
-    let cases: [(&str, &[&str]); 7] = [
+    let cases: [(&str, &[&str]); 8] = [
+        ("appender", &[]),
         ("change-feed", &[]),
         ("key-retention", &[]),
         ("daily-billing", &[]),
