@@ -12,6 +12,7 @@ use crate::CommandHandler;
 /// Keys deleted per statement batch.
 const BATCH: u64 = 1000;
 
+#[derive(Clone)]
 pub struct KeyRetention {
     handler: CommandHandler,
     retention: Duration,

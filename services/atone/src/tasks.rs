@@ -7,13 +7,21 @@
 //! process that stays up without its relay or its projector would report SERVING and do
 //! nothing.
 //!
+//! Tasks whose work a later run picks up where it left off (the daily billing, key
+//! retention, the webhook deliverer: each works from the database) are started again
+//! instead, after a pause that doubles from 1 s to a minute, and logged each time.
+//!
 //! For tests, a debug build ends the task of the kind named by `ATONE_TEST_END_TASK` with
 //! a panic as soon as it starts (a release build never does).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use std::time::Duration;
+
+use atone_retry::RetryPolicy;
 use tokio::task::{Id, JoinSet};
+use tokio_util::sync::CancellationToken;
 
 /// The long-lived tasks of a process.
 #[derive(Default)]
@@ -36,7 +44,13 @@ impl Tasks {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        let end_now = test_ends(kind);
+        self.spawn_vital(kind, task, test_ends(kind));
+    }
+
+    fn spawn_vital<F>(&mut self, kind: &'static str, task: F, end_now: bool)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
         let handle = self.set.spawn(async move {
             if end_now {
                 panic!("ended by ATONE_TEST_END_TASK");
@@ -44,6 +58,50 @@ impl Tasks {
             task.await;
         });
         self.kinds.insert(handle.id(), kind);
+    }
+
+    /// Runs the task `start` makes, of `kind`, until `shutdown`; one that ends (or panics)
+    /// before is started again after a pause, and logged.
+    pub fn spawn_restarting<S, F>(
+        &mut self,
+        kind: &'static str,
+        shutdown: CancellationToken,
+        start: S,
+    ) where
+        S: Fn() -> F + Send + 'static,
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let end_now = test_ends(kind);
+        let pauses = RetryPolicy::forever(Duration::from_secs(1), Duration::from_secs(60));
+        let restarting = async move {
+            let mut restarts = 0;
+            loop {
+                let task = start();
+                let run = tokio::spawn(async move {
+                    if end_now {
+                        panic!("ended by ATONE_TEST_END_TASK");
+                    }
+                    task.await;
+                });
+                let cause = match run.await {
+                    Ok(()) => "it returned".to_owned(),
+                    Err(e) if e.is_panic() => panic_message(e.into_panic()),
+                    Err(_) => "it was cancelled".to_owned(),
+                };
+                if shutdown.is_cancelled() {
+                    return;
+                }
+                restarts += 1;
+                let pause = pauses.backoff(restarts);
+                tracing::error!(task = kind, %cause, restarts, ?pause,
+                    "a task of the process ended; starting it again");
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(pause) => {}
+                }
+            }
+        };
+        self.spawn_vital(kind, restarting, false);
     }
 
     /// The next task to end, with why; `None` when none is left.

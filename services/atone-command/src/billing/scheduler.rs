@@ -42,6 +42,7 @@ impl Default for BillingSchedule {
     }
 }
 
+#[derive(Clone)]
 pub struct BillingScheduler {
     runs: BillingRuns,
     lease: LeaseHolder,

@@ -70,6 +70,7 @@ impl Default for DeliveryConfig {
 
 /// The delivering side: takes the lease, and runs a task per enabled endpoint while it
 /// holds it.
+#[derive(Clone)]
 pub struct Deliverer {
     db: DatabaseConnection,
     lease: LeaseHolder,

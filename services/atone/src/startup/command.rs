@@ -73,9 +73,12 @@ pub async fn start(
         std::time::Duration::from_secs(300),
     );
     let retention = KeyRetention::new(handler.clone(), retention, every);
+    let shutdown = wiring.shutdown.clone();
     wiring
         .tasks
-        .spawn("key-retention", retention.run(wiring.shutdown.clone()));
+        .spawn_restarting("key-retention", shutdown.clone(), move || {
+            retention.clone().run(shutdown.clone())
+        });
     let runs = BillingRuns::new(handler);
     wiring
         .serve(
@@ -92,9 +95,12 @@ pub async fn start(
             settings.billing.lease_duration,
         );
         let scheduler = BillingScheduler::new(runs, lease, settings.billing.clone());
+        let shutdown = wiring.shutdown.clone();
         wiring
             .tasks
-            .spawn("daily-billing", scheduler.run(wiring.shutdown.clone()));
+            .spawn_restarting("daily-billing", shutdown.clone(), move || {
+                scheduler.clone().run(shutdown.clone())
+            });
     }
     wiring
         .serve(WebhookServiceServer::new(WebhookApi::new(
@@ -113,9 +119,12 @@ pub async fn start(
             settings.deliveries.clone(),
             wiring.delivering.clone(),
         )?;
+        let shutdown = wiring.shutdown.clone();
         wiring
             .tasks
-            .spawn("webhooks", deliverer.run(wiring.shutdown.clone()));
+            .spawn_restarting("webhooks", shutdown.clone(), move || {
+                deliverer.clone().run(shutdown.clone())
+            });
     }
     if let Some(kinesis) = &wiring.kinesis {
         let lease = LeaseHolder::new(
