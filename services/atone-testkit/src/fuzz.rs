@@ -263,7 +263,7 @@ async fn webhook_payment(
         .header("content-type", "application/json")
         .header(
             "atone-signature",
-            atone::webhook::sign(atone::webhook::DEVELOPMENT_SECRET, now, body.as_bytes()),
+            atone::signature::sign(atone::webhook::DEVELOPMENT_SECRET, now, body.as_bytes()),
         )
         .body(body.clone())
         .send()

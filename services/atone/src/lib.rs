@@ -21,6 +21,7 @@ pub mod router;
 pub mod server;
 pub mod settings;
 pub mod signal;
+pub mod signature;
 pub mod startup;
 pub mod tasks;
 pub mod telemetry;

@@ -171,8 +171,8 @@ impl EndpointTask {
             .post(&self.endpoint.url)
             .header("content-type", "application/json")
             .header(
-                crate::webhook::SIGNATURE_HEADER,
-                crate::webhook::sign(&self.endpoint.secret, t, body),
+                crate::signature::SIGNATURE_HEADER,
+                crate::signature::sign(&self.endpoint.secret, t, body),
             )
             .header(EVENT_ID_HEADER, &event.event.event_id)
             .body(body.to_vec())

@@ -3,7 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use atone::webhook::sign;
+use atone::signature::sign;
 use atone_api::v1::{BillStatus, IssueImmediateBillRequest};
 
 use atone_testkit::*;

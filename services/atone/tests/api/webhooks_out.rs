@@ -85,7 +85,7 @@ fn assert_signed(received: &[Received], secret: &str) {
             .unwrap_or_else(|| panic!("a timestamp in {:?}", r.signature));
         assert_eq!(
             r.signature,
-            atone::webhook::sign(secret, t, &r.body),
+            atone::signature::sign(secret, t, &r.body),
             "signed with the endpoint's secret"
         );
         assert_eq!(r.json["event_id"], r.event_id.as_str());
