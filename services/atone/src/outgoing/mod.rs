@@ -90,6 +90,15 @@ struct Running {
     wake: Arc<Notify>,
 }
 
+/// An endpoint's task ends with its entry: however the deliverer stops (its lease lost,
+/// shutdown, or a panic before it is started again), no task of it delivers on beside the
+/// next one's.
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 impl Deliverer {
     pub fn new(
         db: DatabaseConnection,
@@ -170,14 +179,10 @@ impl Deliverer {
             .map(|e| (e.endpoint_id.as_str(), e))
             .collect();
         running.retain(|id, r| {
-            let keep = !r.task.is_finished()
+            !r.task.is_finished()
                 && wanted
                     .get(id.as_str())
-                    .is_some_and(|e| e.generation == r.generation);
-            if !keep {
-                r.task.abort();
-            }
-            keep
+                    .is_some_and(|e| e.generation == r.generation)
         });
         for endpoint in &endpoints {
             let lag = (last - endpoint.after_position).max(0);
@@ -208,7 +213,5 @@ impl Deliverer {
 }
 
 fn stop_all(running: &mut HashMap<String, Running>) {
-    for (_, r) in running.drain() {
-        r.task.abort();
-    }
+    running.clear();
 }
