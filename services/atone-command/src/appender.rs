@@ -9,7 +9,7 @@
 //! writes each table in one multi-row statement, and with inline projection it numbers the
 //! change feed once (`scripts/bench mariadb`, 1,000 members, 16 clients, projecting async:
 //! 3,128–3,382 commands/s end to end and 2.2 statements per command batched, against
-//! 2,842–2,926 and 5.5 with each command in its own transaction; docs/benchmarks.md).
+//! 2,842–2,926 and 5.5 with each command in its own transaction; docs/src/benchmarks.md).
 
 use atone_domain::Envelope;
 use atone_storage::event_store::Appending;
@@ -55,10 +55,11 @@ async fn write_batches(store: EventStore, mut incoming: mpsc::Receiver<(Appendin
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (appendings, answers): (Vec<Appending>, Vec<Answer>) = batch.drain(..).unzip();
-        metrics::histogram!("atone_append_batch_commands").record(appendings.len() as f64);
+        metrics::histogram!(crate::metric::APPEND_BATCH_COMMANDS).record(appendings.len() as f64);
         let started = std::time::Instant::now();
         let results = store.append_batch(appendings).await;
-        metrics::histogram!("atone_append_batch_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!(crate::metric::APPEND_BATCH_SECONDS)
+            .record(started.elapsed().as_secs_f64());
         for (answer, result) in answers.into_iter().zip(results) {
             // A caller that went away (its request cancelled) needs no answer.
             let _ = answer.send(result);

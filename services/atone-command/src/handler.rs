@@ -15,6 +15,7 @@ use crate::CommandError;
 use crate::appender::{AppendTask, Appender};
 use crate::cache::MemberCache;
 use crate::clock::SharedClock;
+use crate::metric;
 
 #[derive(Debug, Clone)]
 pub struct CommandConfig {
@@ -238,7 +239,7 @@ impl CommandHandler {
                     self.cache.put(user_id, member);
                     if answered_before {
                         if !matches!(refused, DomainError::IdempotencyKeyReused { .. }) {
-                            metrics::counter!("atone_idempotent_replays_total").increment(1);
+                            metrics::counter!(metric::IDEMPOTENT_REPLAYS).increment(1);
                         }
                         return Err(refused.into());
                     }
@@ -255,7 +256,7 @@ impl CommandHandler {
                     {
                         Ok(()) => return Err(refused.into()),
                         Err(StorageError::Conflict { .. }) => {
-                            metrics::counter!("atone_command_conflicts_total").increment(1);
+                            metrics::counter!(metric::COMMAND_CONFLICTS).increment(1);
                             tracing::debug!(user_id, attempt, "key kept meanwhile, deciding again");
                             tokio::time::sleep(backoff.next_delay()).await;
                             continue;
@@ -265,7 +266,7 @@ impl CommandHandler {
                 }
                 Ok(Decision::AlreadyDone(reply)) => {
                     self.cache.put(user_id, member);
-                    metrics::counter!("atone_idempotent_replays_total").increment(1);
+                    metrics::counter!(metric::IDEMPOTENT_REPLAYS).increment(1);
                     return Ok(Done {
                         reply,
                         replayed: true,
@@ -302,8 +303,8 @@ impl CommandHandler {
                     }
                     self.cache.put(user_id, after);
                     self.appended.notify_one();
-                    metrics::counter!("atone_commands_appended_total").increment(1);
-                    metrics::counter!("atone_events_appended_total").increment(appended);
+                    metrics::counter!(metric::COMMANDS_APPENDED).increment(1);
+                    metrics::counter!(metric::EVENTS_APPENDED).increment(appended);
                     return Ok(Done {
                         reply,
                         replayed: false,
@@ -312,11 +313,11 @@ impl CommandHandler {
                 Err(StorageError::Conflict { .. }) if from_cache => {
                     // The state in hand was out of date, or held this command already:
                     // decided again from the store at once (no other writer to wait for).
-                    metrics::counter!("atone_command_stale_cache_total").increment(1);
+                    metrics::counter!(metric::STALE_CACHE).increment(1);
                     known = Some(after);
                 }
                 Err(StorageError::Conflict { .. }) => {
-                    metrics::counter!("atone_command_conflicts_total").increment(1);
+                    metrics::counter!(metric::COMMAND_CONFLICTS).increment(1);
                     tracing::debug!(user_id, attempt, "version conflict, deciding again");
                     known = Some(after);
                     tokio::time::sleep(backoff.next_delay()).await;

@@ -8,6 +8,7 @@ mod cache;
 mod clock;
 mod error;
 mod handler;
+pub mod metric;
 mod request;
 mod retention;
 mod service;

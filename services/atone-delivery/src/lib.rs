@@ -14,6 +14,7 @@
 
 mod dead_letters;
 mod kinesis;
+pub mod metric;
 mod outbox;
 mod reconcile;
 mod service;

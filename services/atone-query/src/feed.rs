@@ -145,7 +145,7 @@ impl Feed {
         let delay = (Utc::now() - row.change.occurred_at)
             .num_milliseconds()
             .max(0);
-        metrics::histogram!("atone_watch_push_delay_seconds").record(delay as f64 / 1000.0);
+        metrics::histogram!(crate::metric::WATCH_PUSH_DELAY_SECONDS).record(delay as f64 / 1000.0);
         let members = self.members();
         if let Some(sender) = members.get(&row.user_id) {
             // Nobody listening is fine: the last watcher just left.

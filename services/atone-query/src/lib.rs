@@ -7,6 +7,7 @@ mod events;
 mod feed;
 mod list;
 mod log;
+pub mod metric;
 mod service;
 mod slots;
 mod wait;

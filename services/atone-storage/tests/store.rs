@@ -1,15 +1,18 @@
 //! atone-storage on its own, on SQLite in a temporary directory (no services): appends and
-//! their conflicts, global positions, leases taken, renewed and fenced, and the webhook
+//! their conflicts, global positions, idempotency keys kept then forgotten, snapshots of
+//! another schema folded afresh, leases taken, renewed and fenced, and the webhook
 //! endpoints' cursors.
 
 use atone_domain::{Event, Member, PaymentMode, PurchaseCompleted};
+use atone_storage::entity::snapshots;
 use atone_storage::event_store::Appending;
 use atone_storage::leases::{self, Fence};
 use atone_storage::webhooks::{self, Endpoint};
 use atone_storage::{
-    CommandMeta, DatabaseConnection, DbConfig, EventStore, StorageError, event_log,
+    CommandMeta, DatabaseConnection, DbConfig, EventStore, StorageError, event_log, idempotency,
 };
 use chrono::{Duration, Utc};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
 struct Store {
     db: DatabaseConnection,
@@ -244,4 +247,152 @@ async fn a_webhook_cursor_moves_forward_only_within_its_generation() {
         format!("{disabled:?}").contains("<hidden>")
             && !format!("{disabled:?}").contains("whsec_test")
     );
+}
+
+fn meta_at(key: &str, at: chrono::DateTime<Utc>) -> CommandMeta {
+    CommandMeta {
+        occurred_at: at,
+        ..meta(key)
+    }
+}
+
+#[tokio::test]
+async fn a_key_is_kept_for_the_retention_then_forgotten_and_free_again() {
+    let s = store().await;
+    let events = EventStore::new(s.db.clone(), 100);
+    let now = Utc::now();
+    events
+        .append(
+            "alice",
+            &Member::default(),
+            vec![bought(100)],
+            &meta_at("old", now - Duration::days(10)),
+        )
+        .await
+        .expect("an append ten days ago");
+    let alice = events.load("alice").await.expect("load");
+    events
+        .append("alice", &alice, vec![bought(200)], &meta_at("new", now))
+        .await
+        .expect("an append now");
+    assert!(
+        events
+            .earlier("alice", "old")
+            .await
+            .expect("read")
+            .is_some()
+    );
+
+    // Keys kept since before yesterday go; today's stays.
+    let purged = idempotency::purge(&s.db, now - Duration::days(1), 100)
+        .await
+        .expect("purge");
+    assert_eq!(purged, 1);
+    assert!(
+        events
+            .earlier("alice", "old")
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert!(
+        events
+            .earlier("alice", "new")
+            .await
+            .expect("read")
+            .is_some()
+    );
+    assert_eq!(idempotency::count(&s.db).await.expect("count"), 1);
+    // A purge bounded by its limit forgets no more than that.
+    assert_eq!(
+        idempotency::purge(&s.db, now + Duration::days(1), 0)
+            .await
+            .expect("purge"),
+        0
+    );
+
+    // Forgotten, the key is free: a new command may use it.
+    let now_state = events.load("alice").await.expect("load");
+    events
+        .append("alice", &now_state, vec![bought(300)], &meta_at("old", now))
+        .await
+        .expect("the key used afresh");
+    assert_eq!(events.load("alice").await.expect("load").version, 3);
+}
+
+/// A change to a snapshot row.
+type Doctor = Box<dyn FnOnce(&mut snapshots::ActiveModel)>;
+
+/// Sets the member's snapshot row as a test would find one written by another version.
+async fn doctor_snapshot(
+    db: &DatabaseConnection,
+    user_id: &str,
+    change: impl FnOnce(&mut snapshots::ActiveModel),
+) {
+    let row = snapshots::Entity::find_by_id(user_id)
+        .one(db)
+        .await
+        .expect("read the snapshot")
+        .expect("a snapshot was written");
+    let mut active: snapshots::ActiveModel = row.into();
+    change(&mut active);
+    active.update(db).await.expect("doctor the snapshot");
+}
+
+#[tokio::test]
+async fn a_snapshot_of_another_schema_or_version_is_folded_afresh_and_written_again() {
+    let s = store().await;
+    // A snapshot every second event: three events leave one at version 2.
+    let events = EventStore::new(s.db.clone(), 2);
+    let mut state = Member::default();
+    for (n, amount) in [100, 200, 300].into_iter().enumerate() {
+        let appended = events
+            .append(
+                "carol",
+                &state,
+                vec![bought(amount)],
+                &meta(&format!("c{n}")),
+            )
+            .await
+            .expect("append");
+        for envelope in &appended {
+            state.apply(&envelope.recorded);
+        }
+    }
+    let written = snapshots::Entity::find_by_id("carol")
+        .one(&s.db)
+        .await
+        .expect("read")
+        .expect("a snapshot at the second event");
+    assert_eq!(written.version, 2);
+    assert_eq!(events.load("carol").await.expect("load"), state);
+
+    let cases: [(&str, Doctor); 3] = [
+        (
+            "another schema",
+            Box::new(|a| a.schema_version = Set(Member::SCHEMA - 1)),
+        ),
+        (
+            "state that does not read",
+            Box::new(|a| a.state = Set(serde_json::json!({"not": "a member"}))),
+        ),
+        (
+            "a version its state does not have",
+            Box::new(|a| a.version = Set(1)),
+        ),
+    ];
+    for (what, change) in cases {
+        doctor_snapshot(&s.db, "carol", change).await;
+        let loaded = events.load("carol").await.expect("load");
+        assert_eq!(loaded, state, "{what}: the whole stream folded");
+        let again = snapshots::Entity::find_by_id("carol")
+            .one(&s.db)
+            .await
+            .expect("read")
+            .expect("the snapshot written again");
+        assert_eq!(again.schema_version, Member::SCHEMA, "{what}");
+        assert_eq!(again.version, 3, "{what}: written at the state folded");
+        let reread: Member = serde_json::from_value(again.state).expect("the current schema");
+        assert_eq!(reread, state, "{what}");
+    }
 }

@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod backends;
 pub mod checks;
 pub mod client;
 pub mod db;
@@ -23,6 +24,7 @@ pub mod process;
 pub mod proxy;
 pub mod raw_h2;
 pub mod receiver;
+pub mod supervision;
 pub mod tls;
 
 pub use app::*;
@@ -37,6 +39,7 @@ pub use otlp::OtlpReceiver;
 pub use process::*;
 pub use proxy::*;
 pub use receiver::WebhookReceiver;
+pub use supervision::end_vital_task;
 pub use tls::*;
 
 /// The repository's root.

@@ -175,6 +175,20 @@ impl Proc {
         }
     }
 
+    /// Waits up to `within` for it to exit on its own; its exit status.
+    pub async fn exit_within(&mut self, within: Duration) -> std::process::ExitStatus {
+        tokio::time::timeout(within, self.child.wait())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{} still runs {within:?} later:\n{}",
+                    self.name,
+                    self.log_tail(40)
+                )
+            })
+            .expect("wait")
+    }
+
     pub fn log_tail(&self, n: usize) -> String {
         let log = self.log.lock().expect("log");
         log[log.len().saturating_sub(n)..].join("\n")

@@ -28,6 +28,22 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+// The metrics this crate records; atone-command, atone-delivery and atone-query name
+// theirs in their `metric` modules.
+pub const RPC_REQUESTS: &str = "atone_rpc_requests_total";
+pub const RPC_DURATION_SECONDS: &str = "atone_rpc_duration_seconds";
+pub const OUTBOX_DEPTH: &str = "atone_outbox_depth";
+pub const OUTBOX_OLDEST_AGE_SECONDS: &str = "atone_outbox_oldest_age_seconds";
+pub const SOURCE_LAG_SECONDS: &str = "atone_source_lag_seconds";
+pub const SOURCE_EVENTS_APPLIED: &str = "atone_source_events_applied";
+pub const WATCHERS: &str = "atone_watchers";
+pub const DEAD_LETTERS: &str = "atone_dead_letters";
+pub const PARKED_MEMBERS: &str = "atone_parked_members";
+pub const DB_POOL_CONNECTIONS: &str = "atone_db_pool_connections";
+pub const WEBHOOK_MACS: &str = "atone_webhook_macs_total";
+pub const WEBHOOK_DELIVERIES: &str = "atone_webhook_deliveries_total";
+pub const WEBHOOK_LAG_EVENTS: &str = "atone_webhook_lag_events";
+
 /// Latency buckets, in seconds: 1 ms to 10 s.
 const BUCKETS: [f64; 13] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -48,7 +64,7 @@ fn install() -> anyhow::Result<PrometheusHandle> {
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &BUCKETS)
         .context("metric buckets")?
         .set_buckets_for_metric(
-            Matcher::Full("atone_append_batch_commands".into()),
+            Matcher::Full(atone_command::metric::APPEND_BATCH_COMMANDS.into()),
             &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0],
         )
         .context("batch-size buckets")?
@@ -110,16 +126,16 @@ async fn metrics_page(State(scrape): State<Scrape>) -> Response {
 
 /// Sets the gauges read from the database and the process.
 async fn refresh(scrape: &Scrape) -> Result<(), atone_storage::StorageError> {
-    gauge!("atone_watchers").set(scrape.watchers.load(Ordering::Relaxed) as f64);
+    gauge!(WATCHERS).set(scrape.watchers.load(Ordering::Relaxed) as f64);
     let (size, idle) = atone_storage::db::pool_usage(&scrape.db);
-    gauge!("atone_db_pool_connections", "state" => "in_use").set(size.saturating_sub(idle) as f64);
-    gauge!("atone_db_pool_connections", "state" => "idle").set(idle as f64);
+    gauge!(DB_POOL_CONNECTIONS, "state" => "in_use").set(size.saturating_sub(idle) as f64);
+    gauge!(DB_POOL_CONNECTIONS, "state" => "idle").set(idle as f64);
     let (depth, oldest) = outbox::backlog(&scrape.db).await?;
-    gauge!("atone_outbox_depth").set(depth as f64);
+    gauge!(OUTBOX_DEPTH).set(depth as f64);
     let age = oldest.map_or(0.0, |at| {
         (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
     });
-    gauge!("atone_outbox_oldest_age_seconds").set(age);
+    gauge!(OUTBOX_OLDEST_AGE_SECONDS).set(age);
     // Sources of events only: the lease table also holds jobs' leases.
     let sources = leases::all(&scrape.db).await?.into_iter().filter(|l| {
         [leases::KIND_OUTBOX, leases::KIND_RELAY, leases::KIND_SHARD].contains(&l.kind.as_str())
@@ -129,18 +145,18 @@ async fn refresh(scrape: &Scrape) -> Result<(), atone_storage::StorageError> {
             ("source", lease.source_id.clone()),
             ("kind", lease.kind.clone()),
         ];
-        gauge!("atone_source_lag_milliseconds", &labels).set(lease.lag_millis as f64);
-        gauge!("atone_source_events_applied", &labels).set(lease.events_applied as f64);
+        gauge!(SOURCE_LAG_SECONDS, &labels).set(lease.lag_millis as f64 / 1000.0);
+        gauge!(SOURCE_EVENTS_APPLIED, &labels).set(lease.events_applied as f64);
     }
     let inline = leases::KIND_INLINE;
     if let Some(applied) = atone_storage::change_feed::numbered_so_far(&scrape.db, inline).await? {
         let labels = [("source", inline), ("kind", inline)];
-        gauge!("atone_source_lag_milliseconds", &labels).set(0.0);
-        gauge!("atone_source_events_applied", &labels).set(applied as f64);
+        gauge!(SOURCE_LAG_SECONDS, &labels).set(0.0);
+        gauge!(SOURCE_EVENTS_APPLIED, &labels).set(applied as f64);
     }
     let (events, members) = dead_letters::counts(&scrape.db).await?;
-    gauge!("atone_dead_letters").set(events as f64);
-    gauge!("atone_parked_members").set(members as f64);
+    gauge!(DEAD_LETTERS).set(events as f64);
+    gauge!(PARKED_MEMBERS).set(members as f64);
     Ok(())
 }
 
@@ -175,97 +191,60 @@ pub async fn record_rpc(request: Request, next: Next) -> Response {
         .unwrap_or("0")
         .to_owned();
     let (service, method) = (service.to_owned(), method.to_owned());
-    histogram!("atone_rpc_duration_seconds", "service" => service.clone(), "method" => method.clone())
+    histogram!(RPC_DURATION_SECONDS, "service" => service.clone(), "method" => method.clone())
         .record(started.elapsed().as_secs_f64());
     let status = if response.status() == StatusCode::OK {
         code
     } else {
         response.status().as_str().to_owned()
     };
-    counter!("atone_rpc_requests_total", "service" => service, "method" => method, "code" => status)
-        .increment(1);
+    counter!(RPC_REQUESTS, "service" => service, "method" => method, "code" => status).increment(1);
     response
 }
 
 fn describe() {
-    use metrics::{describe_counter, describe_gauge, describe_histogram};
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
     describe_counter!(
-        "atone_rpc_requests_total",
+        RPC_REQUESTS,
         "gRPC calls by service, method and status code (0 = OK)"
     );
     describe_histogram!(
-        "atone_rpc_duration_seconds",
-        metrics::Unit::Seconds,
+        RPC_DURATION_SECONDS,
+        Unit::Seconds,
         "gRPC call latency to the response headers"
     );
-    describe_counter!(
-        "atone_commands_appended_total",
-        "commands that appended events"
-    );
-    describe_counter!(
-        "atone_events_appended_total",
-        "events appended to the event store"
-    );
-    describe_counter!(
-        "atone_idempotent_replays_total",
-        "commands answered from an earlier one with the same idempotency key"
-    );
-    describe_counter!(
-        "atone_relay_records_total",
-        "Kinesis records the relay had acknowledged (each packs one or more events)"
-    );
-    describe_counter!(
-        "atone_relay_events_total",
-        "events the relay had acknowledged on Kinesis"
-    );
-    describe_counter!(
-        "atone_command_conflicts_total",
-        "appends that met a concurrent one and were decided again"
-    );
-    describe_histogram!(
-        "atone_append_batch_commands",
-        "commands written per append transaction (group commit)"
-    );
-    describe_histogram!(
-        "atone_append_batch_seconds",
-        "time to write one append batch, from its first statement to its commit; one batch is written at a time"
-    );
-    describe_gauge!("atone_outbox_depth", "events waiting in the outbox");
+    describe_gauge!(OUTBOX_DEPTH, "events waiting in the outbox");
     describe_gauge!(
-        "atone_outbox_oldest_age_seconds",
+        OUTBOX_OLDEST_AGE_SECONDS,
+        Unit::Seconds,
         "age of the oldest outbox row: the relay's (or embedded delivery's) lag"
     );
     describe_gauge!(
-        "atone_source_lag_milliseconds",
+        SOURCE_LAG_SECONDS,
+        Unit::Seconds,
         "how far each source (outbox, Kinesis shard) is behind"
     );
     describe_gauge!(
-        "atone_source_events_applied",
+        SOURCE_EVENTS_APPLIED,
         "events each source has applied to the read models"
     );
-    describe_histogram!(
-        "atone_watch_push_delay_seconds",
-        metrics::Unit::Seconds,
-        "from an event to its push to the member's watchers"
-    );
-    describe_gauge!("atone_watchers", "open WatchMember streams of this process");
+    describe_gauge!(WATCHERS, "open WatchMember streams of this process");
     describe_counter!(
-        "atone_webhook_macs_total",
+        WEBHOOK_MACS,
         "webhook signature MACs computed (one per secret per signed request)"
     );
-    describe_gauge!("atone_dead_letters", "parked events");
-    describe_gauge!("atone_parked_members", "members with parked events");
-    describe_gauge!(
-        "atone_db_pool_connections",
-        "database pool connections by state"
+    describe_gauge!(DEAD_LETTERS, "parked events");
+    describe_gauge!(PARKED_MEMBERS, "members with parked events");
+    describe_gauge!(DB_POOL_CONNECTIONS, "database pool connections by state");
+    describe_counter!(
+        WEBHOOK_DELIVERIES,
+        "outgoing webhook delivery attempts by endpoint and outcome"
     );
-    // Shown from the start, at 0, rather than only once something happened.
-    for name in [
-        "atone_commands_appended_total",
-        "atone_events_appended_total",
-        "atone_idempotent_replays_total",
-        "atone_command_conflicts_total",
-    ] {
-        counter!(name).increment(0);
-    }
+    describe_gauge!(
+        WEBHOOK_LAG_EVENTS,
+        "events stored after an endpoint's cursor, by endpoint"
+    );
+    atone_command::metric::describe();
+    atone_delivery::metric::describe();
+    atone_query::metric::describe();
 }

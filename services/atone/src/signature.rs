@@ -76,7 +76,7 @@ impl Signature {
             mac.update(b".");
             mac.update(body);
             let tag = mac.finalize().into_bytes();
-            metrics::counter!("atone_webhook_macs_total").increment(1);
+            metrics::counter!(crate::metrics::WEBHOOK_MACS).increment(1);
             for v1 in &self.v1 {
                 matched |= bool::from(tag.as_slice().ct_eq(v1));
             }

@@ -12,7 +12,8 @@
 //! instead, after a pause that doubles from 1 s to a minute, and logged each time.
 //!
 //! For tests, a debug build ends the task of the kind named by `ATONE_TEST_END_TASK` with
-//! a panic as soon as it starts (a release build never does).
+//! a panic: as soon as it starts, or, with `ATONE_TEST_END_TASK_WHEN` naming a file, once
+//! that file exists (a release build never does).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -44,19 +45,14 @@ impl Tasks {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        self.spawn_vital(kind, task, test_ends(kind));
+        self.spawn_vital(kind, ended_by_test(kind, task));
     }
 
-    fn spawn_vital<F>(&mut self, kind: &'static str, task: F, end_now: bool)
+    fn spawn_vital<F>(&mut self, kind: &'static str, task: F)
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        let handle = self.set.spawn(async move {
-            if end_now {
-                panic!("ended by ATONE_TEST_END_TASK");
-            }
-            task.await;
-        });
+        let handle = self.set.spawn(task);
         self.kinds.insert(handle.id(), kind);
     }
 
@@ -71,18 +67,11 @@ impl Tasks {
         S: Fn() -> F + Send + 'static,
         F: Future<Output = ()> + Send + 'static,
     {
-        let end_now = test_ends(kind);
         let pauses = RetryPolicy::forever(Duration::from_secs(1), Duration::from_secs(60));
         let restarting = async move {
             let mut restarts = 0;
             loop {
-                let task = start();
-                let run = tokio::spawn(async move {
-                    if end_now {
-                        panic!("ended by ATONE_TEST_END_TASK");
-                    }
-                    task.await;
-                });
+                let run = tokio::spawn(ended_by_test(kind, start()));
                 let cause = match run.await {
                     Ok(()) => "it returned".to_owned(),
                     Err(e) if e.is_panic() => panic_message(e.into_panic()),
@@ -101,7 +90,7 @@ impl Tasks {
                 }
             }
         };
-        self.spawn_vital(kind, restarting, false);
+        self.spawn_vital(kind, restarting);
     }
 
     /// The next task to end, with why; `None` when none is left.
@@ -132,13 +121,37 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     format!("it panicked: {message}")
 }
 
-/// Whether a test asked for tasks of `kind` to end at once (debug builds only).
-fn test_ends(kind: &str) -> bool {
-    if !cfg!(debug_assertions) {
-        return false;
+/// `task`, or, in a debug build whose test asked for tasks of `kind` to end
+/// (`ATONE_TEST_END_TASK`), `task` made to panic: at once, or when the file
+/// `ATONE_TEST_END_TASK_WHEN` names appears.
+async fn ended_by_test<F>(kind: &'static str, task: F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    struct Hook {
+        kind: Option<String>,
+        when: Option<std::path::PathBuf>,
     }
-    static KIND: OnceLock<Option<String>> = OnceLock::new();
-    KIND.get_or_init(|| std::env::var("ATONE_TEST_END_TASK").ok())
-        .as_deref()
-        == Some(kind)
+    static HOOK: OnceLock<Hook> = OnceLock::new();
+    let hook = HOOK.get_or_init(|| Hook {
+        kind: std::env::var("ATONE_TEST_END_TASK")
+            .ok()
+            .filter(|_| cfg!(debug_assertions)),
+        when: std::env::var_os("ATONE_TEST_END_TASK_WHEN").map(Into::into),
+    });
+    if hook.kind.as_deref() != Some(kind) {
+        return task.await;
+    }
+    let appears = async {
+        if let Some(file) = &hook.when {
+            while !file.exists() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    tokio::select! {
+        biased;
+        () = appears => panic!("ended by ATONE_TEST_END_TASK"),
+        () = task => {}
+    }
 }

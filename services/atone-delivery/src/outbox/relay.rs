@@ -283,8 +283,8 @@ impl Relay {
             atone_storage::leases::record_progress(&txn, RELAY_SOURCE, &progress, fence).await?;
             outbox::delete(&txn, acked.iter().copied()).await?;
             txn.commit().await.map_err(StorageError::from)?;
-            metrics::counter!("atone_relay_records_total").increment(acked_records as u64);
-            metrics::counter!("atone_relay_events_total").increment(acked.len() as u64);
+            metrics::counter!(crate::metric::RELAY_RECORDS).increment(acked_records as u64);
+            metrics::counter!(crate::metric::RELAY_EVENTS).increment(acked.len() as u64);
         }
         drop(spans);
         tracing::debug!(

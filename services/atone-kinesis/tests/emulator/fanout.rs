@@ -7,6 +7,10 @@ use crate::helpers::{TestStream, put_all, read_until};
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[tokio::test]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn fan_out_reader_gets_pushed_records_and_resumes() {
     let stream = TestStream::create("fanout", 1).await;
     let k = &stream.kinesis;

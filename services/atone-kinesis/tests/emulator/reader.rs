@@ -13,6 +13,10 @@ fn record(key: &str, i: usize) -> Record {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn reads_every_record_exactly_once_in_partition_key_order() {
     let stream = TestStream::create("exactly-once", 4).await;
     let k = &stream.kinesis;
@@ -82,6 +86,10 @@ async fn reads_every_record_exactly_once_in_partition_key_order() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn resumes_after_a_checkpoint_and_rereads_after_reset() {
     let stream = TestStream::create("resume", 1).await;
     let k = &stream.kinesis;
@@ -126,6 +134,10 @@ async fn resumes_after_a_checkpoint_and_rereads_after_reset() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn reshard_closes_parents_and_readers_reach_their_children() {
     let stream = TestStream::create("reshard", 2).await;
     let k = &stream.kinesis;
@@ -215,6 +227,10 @@ async fn reshard_closes_parents_and_readers_reach_their_children() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn get_records_rate_stays_within_the_limit() {
     let stream = TestStream::create("rate", 1).await;
     let k = stream.kinesis.clone();

@@ -11,6 +11,10 @@ use crate::helpers::{TestStream, connect, endpoint, init_logs, put_all};
 const MAX_HASH_KEY: &str = "340282366920938463463374607431768211455";
 
 #[tokio::test]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn create_describe_list_and_delete() {
     let stream = TestStream::create("admin", 3).await;
     let k = &stream.kinesis;
@@ -61,6 +65,10 @@ async fn create_describe_list_and_delete() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn arbitrary_bytes_come_back_byte_for_byte() {
     let stream = TestStream::create("bytes", 1).await;
     let k = &stream.kinesis;
@@ -108,6 +116,10 @@ async fn arbitrary_bytes_come_back_byte_for_byte() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn put_records_splits_large_inputs_and_iterators_position() {
     let stream = TestStream::create("split", 2).await;
     let k = &stream.kinesis;
@@ -158,6 +170,10 @@ async fn put_records_splits_large_inputs_and_iterators_position() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn unreachable_endpoint_is_unavailable_quickly() {
     init_logs();
     // A port that was free a moment ago: nothing listens there.
@@ -204,6 +220,10 @@ async fn unreachable_endpoint_is_unavailable_quickly() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn missing_stream_is_resource_not_found() {
     init_logs();
     let name = format!("atone-test-missing-{}", uuid::Uuid::now_v7().simple());

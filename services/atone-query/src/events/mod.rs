@@ -16,7 +16,7 @@
 //! its last position sends it back to the table too.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use atone_api::v1::{SubscribeEventsRequest, SubscribeEventsResponse};
@@ -80,8 +80,8 @@ struct Inner {
     /// Woken by this process's appends.
     stored: Arc<Notify>,
     batches: broadcast::Sender<Batch>,
-    /// The tail's task starts with the first subscriber.
-    started: AtomicBool,
+    /// Wakes the tail's task, which reads nothing before the first subscriber.
+    subscribed: Notify,
     shutdown: CancellationToken,
     subscribers: AtomicUsize,
     /// Reads of the store: by the tail, and by subscribers catching up (what a bench
@@ -113,7 +113,7 @@ impl EventTail {
                 config,
                 stored,
                 batches,
-                started: AtomicBool::new(false),
+                subscribed: Notify::new(),
                 shutdown,
                 subscribers: AtomicUsize::new(0),
                 tail_reads: AtomicU64::new(0),
@@ -173,21 +173,19 @@ impl EventTail {
             }
         };
         let seat = Seat::take(self)?;
-        self.start();
+        self.inner.subscribed.notify_one();
         Ok(subscriber::spawn(self.clone(), filter, seat, after))
     }
 
-    /// Starts the tail's task, once.
-    fn start(&self) {
-        if !self.inner.started.swap(true, Ordering::AcqRel) {
-            tokio::spawn(self.clone().run());
-        }
-    }
-
-    /// Reads the store after the last position read, and broadcasts what it finds, until
-    /// the process shuts down.
-    async fn run(self) {
+    /// The tail's task, for the process to run until it shuts down: from the first
+    /// subscriber on, reads the store after the last position read and broadcasts what it
+    /// finds. Until then it reads nothing.
+    pub async fn run(self) {
         let inner = &self.inner;
+        tokio::select! {
+            () = inner.shutdown.cancelled() => return,
+            () = inner.subscribed.notified() => {}
+        }
         let mut head = None;
         let mut failures = 0u32;
         loop {
@@ -232,7 +230,7 @@ impl EventTail {
 
     async fn read_after(&self, after: i64) -> Result<Batch, StorageError> {
         self.inner.tail_reads.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("atone_event_tail_reads_total").increment(1);
+        metrics::counter!(crate::metric::EVENT_TAIL_READS).increment(1);
         Ok(event_log::after_position(&self.inner.db, after, PAGE)
             .await?
             .into())

@@ -78,7 +78,7 @@ impl Seat {
             });
         match taken {
             Ok(_) => {
-                metrics::gauge!("atone_event_subscribers").increment(1);
+                metrics::gauge!(crate::metric::EVENT_SUBSCRIBERS).increment(1);
                 Ok(Self(tail.clone()))
             }
             Err(_) => Err(QueryError::TooManyWatchers {
@@ -91,7 +91,7 @@ impl Seat {
 impl Drop for Seat {
     fn drop(&mut self) {
         self.0.inner.subscribers.fetch_sub(1, Ordering::AcqRel);
-        metrics::gauge!("atone_event_subscribers").decrement(1);
+        metrics::gauge!(crate::metric::EVENT_SUBSCRIBERS).decrement(1);
     }
 }
 
@@ -158,7 +158,7 @@ impl Subscriber {
                             batches,
                             "an event subscriber fell behind; it reads from the table"
                         );
-                        metrics::counter!("atone_event_subscribers_behind_total").increment(1);
+                        metrics::counter!(crate::metric::EVENT_SUBSCRIBERS_BEHIND).increment(1);
                         break;
                     }
                     Err(broadcast::error::RecvError::Closed) => return Err(End::Quietly),
@@ -175,7 +175,7 @@ impl Subscriber {
                 .inner
                 .catch_up_reads
                 .fetch_add(1, Ordering::Relaxed);
-            metrics::counter!("atone_event_catch_up_reads_total").increment(1);
+            metrics::counter!(crate::metric::EVENT_CATCH_UP_READS).increment(1);
             let page = event_log::after_position(&self.tail.inner.db, self.after, PAGE)
                 .await
                 .map_err(End::Failed)?;

@@ -103,7 +103,7 @@ impl EndpointTask {
             attempt += 1;
             let result = self.post(event, &body).await;
             let delivered = result.delivered();
-            metrics::counter!("atone_webhook_deliveries_total", "endpoint" => id.clone(),
+            metrics::counter!(crate::metrics::WEBHOOK_DELIVERIES, "endpoint" => id.clone(),
                 "outcome" => if delivered { "delivered" } else { "failed" })
             .increment(1);
             let now = Utc::now();

@@ -186,7 +186,7 @@ impl Deliverer {
         });
         for endpoint in &endpoints {
             let lag = (last - endpoint.after_position).max(0);
-            metrics::gauge!("atone_webhook_lag_events", "endpoint" => endpoint.endpoint_id.clone())
+            metrics::gauge!(crate::metrics::WEBHOOK_LAG_EVENTS, "endpoint" => endpoint.endpoint_id.clone())
                 .set(if endpoint.enabled { lag as f64 } else { 0.0 });
             if !endpoint.enabled || running.contains_key(&endpoint.endpoint_id) {
                 continue;

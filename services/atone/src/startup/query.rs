@@ -23,6 +23,7 @@ pub async fn start(wiring: &mut Wiring, settings: &QuerySettings) {
         wiring.stored.clone(),
         wiring.shutdown.clone(),
     );
+    wiring.tasks.spawn("event-tail", events.clone().run());
     let api = QueryApi::new(
         feed,
         events,

@@ -146,15 +146,7 @@ async fn money_is_applied_across_bills_and_the_rest_pays_the_next_close(backend:
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn money_is_applied_across_bills_and_the_rest_pays_the_next_close_on_sqlite() {
-    money_is_applied_across_bills_and_the_rest_pays_the_next_close(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn money_is_applied_across_bills_and_the_rest_pays_the_next_close_on_mariadb() {
-    money_is_applied_across_bills_and_the_rest_pays_the_next_close(Backend::MariaDb).await;
-}
+on_each_backend!(money_is_applied_across_bills_and_the_rest_pays_the_next_close);
 
 /// The first amount billed, paid after the re-issue fee raised the bill, leaves the fee to
 /// pay: the member stays overdue until it is paid too.
@@ -212,12 +204,4 @@ async fn money_after_a_reissue_pays_what_the_bill_asks_now(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn money_after_a_reissue_pays_what_the_bill_asks_now_on_sqlite() {
-    money_after_a_reissue_pays_what_the_bill_asks_now(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn money_after_a_reissue_pays_what_the_bill_asks_now_on_mariadb() {
-    money_after_a_reissue_pays_what_the_bill_asks_now(Backend::MariaDb).await;
-}
+on_each_backend!(money_after_a_reissue_pays_what_the_bill_asks_now);

@@ -400,15 +400,7 @@ async fn each_scope_allows_exactly_its_calls(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_scope_allows_exactly_its_calls_on_sqlite() {
-    each_scope_allows_exactly_its_calls(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_scope_allows_exactly_its_calls_on_mariadb() {
-    each_scope_allows_exactly_its_calls(Backend::MariaDb).await;
-}
+on_each_backend!(each_scope_allows_exactly_its_calls);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_and_tampered_tokens_are_unauthenticated() {

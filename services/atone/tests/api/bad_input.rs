@@ -373,19 +373,15 @@ async fn every_bad_input_is_refused(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_bad_input_is_refused_on_sqlite() {
-    every_bad_input_is_refused(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_bad_input_is_refused_on_mariadb() {
-    every_bad_input_is_refused(Backend::MariaDb).await;
-}
+on_each_backend!(every_bad_input_is_refused);
 
 /// grpcurl resolves the error detail through reflection: the field a validation error
 /// names is readable from the command line.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "tool-tests"),
+    ignore = "needs grpcurl: run with --features tool-tests (scripts/test installs it and does)"
+)]
 async fn grpcurl_reads_which_field_a_validation_error_names() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let output = tokio::process::Command::new("grpcurl")

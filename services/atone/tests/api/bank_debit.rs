@@ -418,15 +418,7 @@ fn result_file(file: &[u8], first: u8, second: u8) -> Vec<u8> {
     result
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bank_debit_month_goes_out_and_comes_back_as_files_on_sqlite() {
-    a_bank_debit_month_goes_out_and_comes_back_as_files(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bank_debit_month_goes_out_and_comes_back_as_files_on_mariadb() {
-    a_bank_debit_month_goes_out_and_comes_back_as_files(Backend::MariaDb).await;
-}
+on_each_backend!(a_bank_debit_month_goes_out_and_comes_back_as_files);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_consignor_no_request_file_is_written() {

@@ -67,15 +67,7 @@ async fn keys_are_kept_for_the_retention_then_forgotten(backend: Backend) {
     assert_read_models_match_event_store(&app.db).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keys_are_kept_for_the_retention_then_forgotten_on_sqlite() {
-    keys_are_kept_for_the_retention_then_forgotten(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keys_are_kept_for_the_retention_then_forgotten_on_mariadb() {
-    keys_are_kept_for_the_retention_then_forgotten(Backend::MariaDb).await;
-}
+on_each_backend!(keys_are_kept_for_the_retention_then_forgotten);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_snapshot_of_another_schema_is_folded_afresh_and_written_again() {
@@ -142,6 +134,10 @@ async fn buy_with_key(app: &TestApp, user: &str, amount: i64, key: &str) {
 /// The migration that made the table reads the keys of earlier commands back from the
 /// event store: run again on a database whose table is gone, it gives back each key.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn the_migration_reads_earlier_keys_back_from_the_event_store() {
     let app = TestApp::spawn(Backend::MariaDb).await;
     let user = unique_user("backfill");

@@ -58,15 +58,7 @@ async fn a_debit_due_on_a_saturday_is_drawn_on_the_monday(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_debit_due_on_a_saturday_is_drawn_on_the_monday_on_sqlite() {
-    a_debit_due_on_a_saturday_is_drawn_on_the_monday(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_debit_due_on_a_saturday_is_drawn_on_the_monday_on_mariadb() {
-    a_debit_due_on_a_saturday_is_drawn_on_the_monday(Backend::MariaDb).await;
-}
+on_each_backend!(a_debit_due_on_a_saturday_is_drawn_on_the_monday);
 
 async fn a_debit_due_on_a_bank_closure_is_drawn_the_next_day(backend: Backend) {
     let clock = ManualClock::new(jst(2026, 6, 15, 12, 0, 0));
@@ -96,15 +88,7 @@ async fn a_debit_due_on_a_bank_closure_is_drawn_the_next_day(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_debit_due_on_a_bank_closure_is_drawn_the_next_day_on_sqlite() {
-    a_debit_due_on_a_bank_closure_is_drawn_the_next_day(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_debit_due_on_a_bank_closure_is_drawn_the_next_day_on_mariadb() {
-    a_debit_due_on_a_bank_closure_is_drawn_the_next_day(Backend::MariaDb).await;
-}
+on_each_backend!(a_debit_due_on_a_bank_closure_is_drawn_the_next_day);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_bank_closures_file_is_refused_with_its_line() {
@@ -156,12 +140,4 @@ async fn holidays_are_no_notice_for_the_bank(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn holidays_are_no_notice_for_the_bank_on_sqlite() {
-    holidays_are_no_notice_for_the_bank(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn holidays_are_no_notice_for_the_bank_on_mariadb() {
-    holidays_are_no_notice_for_the_bank(Backend::MariaDb).await;
-}
+on_each_backend!(holidays_are_no_notice_for_the_bank);

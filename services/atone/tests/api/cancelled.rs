@@ -289,12 +289,4 @@ async fn cancelled_calls_leave_atone_whole(backend: Backend) {
     atone.terminate_within(GRACE + Duration::from_secs(5)).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cancelled_calls_leave_atone_whole_on_sqlite() {
-    cancelled_calls_leave_atone_whole(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cancelled_calls_leave_atone_whole_on_mariadb() {
-    cancelled_calls_leave_atone_whole(Backend::MariaDb).await;
-}
+on_each_backend!(cancelled_calls_leave_atone_whole);

@@ -82,12 +82,4 @@ async fn a_commit_between_the_catch_up_reads_is_not_an_expired_cursor(backend: B
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_commit_between_the_catch_up_reads_is_not_an_expired_cursor_on_sqlite() {
-    a_commit_between_the_catch_up_reads_is_not_an_expired_cursor(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_commit_between_the_catch_up_reads_is_not_an_expired_cursor_on_mariadb() {
-    a_commit_between_the_catch_up_reads_is_not_an_expired_cursor(Backend::MariaDb).await;
-}
+on_each_backend!(a_commit_between_the_catch_up_reads_is_not_an_expired_cursor);

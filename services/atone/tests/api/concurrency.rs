@@ -8,6 +8,10 @@ use futures::future::join_all;
 use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn twenty_concurrent_bills_of_one_promise_make_exactly_one_bill() {
     let first = TestApp::spawn(Backend::MariaDb).await;
     let second = TestApp::spawn_on(first.database.shared(), |_| {}).await;
@@ -50,6 +54,10 @@ async fn twenty_concurrent_bills_of_one_promise_make_exactly_one_bill() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn ten_concurrent_purchases_fill_the_credit_limit_exactly() {
     let first = TestApp::spawn(Backend::MariaDb).await;
     let second = TestApp::spawn_on(first.database.shared(), |_| {}).await;
@@ -97,6 +105,10 @@ async fn ten_concurrent_purchases_fill_the_credit_limit_exactly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn many_members_at_once_keep_contiguous_streams() {
     let app = TestApp::spawn(Backend::MariaDb).await;
     let users: Vec<String> = (0..8).map(|i| unique_user(&format!("crowd-{i}"))).collect();
@@ -118,6 +130,10 @@ async fn many_members_at_once_keep_contiguous_streams() {
 /// batch wrote (under REPEATABLE READ a plain SELECT would not), or the promise billed by
 /// the later event stays "unbilled" in the read model.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn a_batch_that_read_before_another_projector_committed_sees_its_rows() {
     use atone_storage::entity::{change_feed, member_bills, members, payment_promises};
     use atone_storage::projection::{Incoming, Readable};

@@ -12,6 +12,10 @@ use sea_orm::EntityTrait;
 use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn a_killed_atone_loses_no_acknowledged_purchase() {
     let database = TestDatabase::migrated(Backend::MariaDb).await;
     let serve = role_args("serve", &database.url, None, &[]);

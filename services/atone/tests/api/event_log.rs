@@ -104,12 +104,4 @@ async fn the_event_log_pages_through_a_member_s_events(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_event_log_pages_through_a_member_s_events_on_sqlite() {
-    the_event_log_pages_through_a_member_s_events(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_event_log_pages_through_a_member_s_events_on_mariadb() {
-    the_event_log_pages_through_a_member_s_events(Backend::MariaDb).await;
-}
+on_each_backend!(the_event_log_pages_through_a_member_s_events);

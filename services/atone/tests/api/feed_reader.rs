@@ -85,12 +85,4 @@ async fn rows_the_reader_has_not_returned_still_reach_watchers(backend: Backend)
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rows_the_reader_has_not_returned_still_reach_watchers_on_sqlite() {
-    rows_the_reader_has_not_returned_still_reach_watchers(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rows_the_reader_has_not_returned_still_reach_watchers_on_mariadb() {
-    rows_the_reader_has_not_returned_still_reach_watchers(Backend::MariaDb).await;
-}
+on_each_backend!(rows_the_reader_has_not_returned_still_reach_watchers);

@@ -165,15 +165,7 @@ async fn hands_on_flow(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hands_on_flow_on_sqlite() {
-    hands_on_flow(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hands_on_flow_on_mariadb() {
-    hands_on_flow(Backend::MariaDb).await;
-}
+on_each_backend!(hands_on_flow);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paging_lists_newest_first() {

@@ -23,7 +23,7 @@ fn appending(user: &str, before: Member, key: &str) -> Appending {
     }
 }
 
-async fn one_conflict_fails_alone(backend: Backend) {
+async fn one_conflict_in_a_group_commit_fails_alone(backend: Backend) {
     let database = TestDatabase::migrated(backend).await;
     let db = database.connect().await;
     let store = EventStore::new(db.clone(), 100);
@@ -79,12 +79,4 @@ async fn one_conflict_fails_alone(backend: Backend) {
     assert_streams_contiguous(&db).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_conflict_in_a_group_commit_fails_alone_on_sqlite() {
-    one_conflict_fails_alone(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_conflict_in_a_group_commit_fails_alone_on_mariadb() {
-    one_conflict_fails_alone(Backend::MariaDb).await;
-}
+on_each_backend!(one_conflict_in_a_group_commit_fails_alone);

@@ -407,12 +407,4 @@ async fn a_monthly_promise_follows_the_payment_method(backend: Backend) {
     assert_read_models_match_event_store(&app.db).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_monthly_promise_follows_the_payment_method_on_sqlite() {
-    a_monthly_promise_follows_the_payment_method(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_monthly_promise_follows_the_payment_method_on_mariadb() {
-    a_monthly_promise_follows_the_payment_method(Backend::MariaDb).await;
-}
+on_each_backend!(a_monthly_promise_follows_the_payment_method);

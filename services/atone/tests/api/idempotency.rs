@@ -6,7 +6,7 @@ use futures::future::join_all;
 
 use atone_testkit::*;
 
-async fn one_payment_sent_five_times(backend: Backend) {
+async fn one_payment_sent_five_times_is_paid_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let user = unique_user("webhook");
     let promise = buy(&app, &user, 7000).await.promise_id;
@@ -65,15 +65,7 @@ async fn one_payment_sent_five_times(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_payment_sent_five_times_is_paid_once_on_sqlite() {
-    one_payment_sent_five_times(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_payment_sent_five_times_is_paid_once_on_mariadb() {
-    one_payment_sent_five_times(Backend::MariaDb).await;
-}
+on_each_backend!(one_payment_sent_five_times_is_paid_once);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retried_purchase_answers_the_first_reply() {

@@ -103,15 +103,7 @@ async fn whitespace_at_an_end_is_refused_everywhere(backend: Backend) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn whitespace_at_an_end_is_refused_everywhere_on_sqlite() {
-    whitespace_at_an_end_is_refused_everywhere(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn whitespace_at_an_end_is_refused_everywhere_on_mariadb() {
-    whitespace_at_an_end_is_refused_everywhere(Backend::MariaDb).await;
-}
+on_each_backend!(whitespace_at_an_end_is_refused_everywhere);
 
 /// Ids that only a PAD SPACE collation (or a case- or width-folding one) would take for
 /// each other are different members in the store and in the read models.
@@ -157,15 +149,7 @@ async fn the_database_compares_ids_byte_for_byte(backend: Backend) {
     assert_read_models_match_event_store(&app.db).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_database_compares_ids_byte_for_byte_on_sqlite() {
-    the_database_compares_ids_byte_for_byte(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_database_compares_ids_byte_for_byte_on_mariadb() {
-    the_database_compares_ids_byte_for_byte(Backend::MariaDb).await;
-}
+on_each_backend!(the_database_compares_ids_byte_for_byte);
 
 /// A member whose events make a row the database refuses as a duplicate (a promise id
 /// another member's promise has) is parked; every other member's projection goes on.
@@ -211,15 +195,7 @@ async fn a_duplicate_key_parks_its_member_only(backend: Backend) {
     assert_read_models_match_event_store_except(&app.db, &[&copier]).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_duplicate_key_parks_its_member_only_on_sqlite() {
-    a_duplicate_key_parks_its_member_only(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_duplicate_key_parks_its_member_only_on_mariadb() {
-    a_duplicate_key_parks_its_member_only(Backend::MariaDb).await;
-}
+on_each_backend!(a_duplicate_key_parks_its_member_only);
 
 /// The same through an inline append: its read-model rows go in without a savepoint first,
 /// the duplicate fails that attempt, and the append is written again with one, which
@@ -267,19 +243,15 @@ async fn a_duplicate_key_in_an_inline_append_parks_its_member_only(backend: Back
     assert_read_models_match_event_store_except(&app.db, &[&copier]).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_duplicate_key_in_an_inline_append_parks_its_member_only_on_sqlite() {
-    a_duplicate_key_in_an_inline_append_parks_its_member_only(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_duplicate_key_in_an_inline_append_parks_its_member_only_on_mariadb() {
-    a_duplicate_key_in_an_inline_append_parks_its_member_only(Backend::MariaDb).await;
-}
+on_each_backend!(a_duplicate_key_in_an_inline_append_parks_its_member_only);
 
 /// Two processes deliver one outbox: they take turns for each batch, so a new member's row
 /// is never inserted by both (a duplicate key, which would park the member).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn two_processes_delivering_one_outbox_never_take_a_member_for_a_duplicate() {
     let first = TestApp::spawn(Backend::MariaDb).await;
     let second = TestApp::spawn_on(first.database.shared(), |_| {}).await;

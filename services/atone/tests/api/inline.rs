@@ -183,15 +183,7 @@ async fn inline_and_async_projection_write_the_same_rows(backend: Backend) {
     inline.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn inline_and_async_projection_write_the_same_rows_on_sqlite() {
-    inline_and_async_projection_write_the_same_rows(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn inline_and_async_projection_write_the_same_rows_on_mariadb() {
-    inline_and_async_projection_write_the_same_rows(Backend::MariaDb).await;
-}
+on_each_backend!(inline_and_async_projection_write_the_same_rows);
 
 /// Two `atone serve` processes project inline into one MariaDB database, their commands
 /// interleaved on the same members: each process's batches contend with the other's for
@@ -199,6 +191,10 @@ async fn inline_and_async_projection_write_the_same_rows_on_mariadb() {
 /// other makes stale. Every command is answered, and the read models, the change feed and
 /// the event store agree.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn two_processes_project_inline_into_one_mariadb() {
     let first = TestApp::spawn(Backend::MariaDb).await;
     let second = TestApp::spawn_on(first.database.shared(), |_| {}).await;
@@ -271,6 +267,10 @@ async fn two_processes_project_inline_into_one_mariadb() {
 /// test's insert then goes through, and once the test rolls back, the append's second
 /// attempt commits and the caller is answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn an_inline_append_rolled_back_by_a_deadlock_is_written_again() {
     use sea_orm::{ConnectionTrait, TransactionTrait};
     let app = TestApp::spawn(Backend::MariaDb).await;
@@ -337,6 +337,10 @@ async fn an_inline_append_rolled_back_by_a_deadlock_is_written_again() {
 /// The pool inline appends run on in MySQL has every session at READ COMMITTED, as a
 /// projector's transactions are, with no `SET TRANSACTION` before each; SQLite has none.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn inline_appends_on_mariadb_run_at_read_committed() {
     use sea_orm::ConnectionTrait;
     let database = TestDatabase::migrated(Backend::MariaDb).await;

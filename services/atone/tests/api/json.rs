@@ -177,15 +177,7 @@ async fn json_calls_answer_as_grpc_does(backend: Backend) {
     assert_read_models_match_event_store(&app.db).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn json_calls_answer_as_grpc_does_on_sqlite() {
-    json_calls_answer_as_grpc_does(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn json_calls_answer_as_grpc_does_on_mariadb() {
-    json_calls_answer_as_grpc_does(Backend::MariaDb).await;
-}
+on_each_backend!(json_calls_answer_as_grpc_does);
 
 /// The JSON of each `data:` event of an event stream.
 fn sse_data(seen: &str) -> Vec<Value> {

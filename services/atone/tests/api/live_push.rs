@@ -39,6 +39,10 @@ async fn project(conn: &DatabaseConnection, user: &str, source: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn a_batch_committed_late_reaches_watchers_without_another_change() {
     // Queries only: the test appends the events and projects them.
     let app = TestApp::spawn_with(Backend::MariaDb, |s| {

@@ -7,6 +7,10 @@ use atone_api::v1::{CompletePaymentRequest, IssueImmediateBillRequest};
 use atone_testkit::*;
 
 #[tokio::test]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn a_process_decides_from_the_events_another_appended_after_it_cached_the_member() {
     let first = TestApp::spawn(Backend::MariaDb).await;
     let second = TestApp::spawn_on(first.database.shared(), |_| {}).await;

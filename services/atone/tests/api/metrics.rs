@@ -71,7 +71,7 @@ pub fn assert_families_after_the_flow(text: &str, applied_by: [&str; 2]) {
     at_least("atone_outbox_oldest_age_seconds", &[], 0.0);
     at_least("atone_source_events_applied", &applied_by, 4.0);
     at_least(
-        "atone_source_lag_milliseconds",
+        "atone_source_lag_seconds",
         &[r#"kind="embedded-outbox""#],
         0.0,
     );
@@ -98,7 +98,7 @@ pub async fn scrape(addr: SocketAddr) -> String {
     response.text().await.expect("the metrics text")
 }
 
-async fn metrics_after_the_flow(backend: Backend) {
+async fn metrics_show_every_family_after_the_flow(backend: Backend) {
     let app = TestApp::spawn_with(backend, |s| {
         s.metrics_listen = Some("127.0.0.1:0".parse().expect("address"));
     })
@@ -179,12 +179,4 @@ async fn metrics_after_the_flow(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_show_every_family_after_the_flow_on_sqlite() {
-    metrics_after_the_flow(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_show_every_family_after_the_flow_on_mariadb() {
-    metrics_after_the_flow(Backend::MariaDb).await;
-}
+on_each_backend!(metrics_show_every_family_after_the_flow);

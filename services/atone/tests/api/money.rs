@@ -143,15 +143,7 @@ async fn cancelling_before_billing_on_a_bill_and_after_payment(backend: Backend)
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cancelling_before_billing_on_a_bill_and_after_payment_on_sqlite() {
-    cancelling_before_billing_on_a_bill_and_after_payment(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cancelling_before_billing_on_a_bill_and_after_payment_on_mariadb() {
-    cancelling_before_billing_on_a_bill_and_after_payment(Backend::MariaDb).await;
-}
+on_each_backend!(cancelling_before_billing_on_a_bill_and_after_payment);
 
 fn received(user: &str, tx: &str, bill_id: &str, amount: i64) -> ReceivePaymentRequest {
     ReceivePaymentRequest {
@@ -284,15 +276,7 @@ async fn money_received_is_never_lost(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn money_received_is_never_lost_on_sqlite() {
-    money_received_is_never_lost(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn money_received_is_never_lost_on_mariadb() {
-    money_received_is_never_lost(Backend::MariaDb).await;
-}
+on_each_backend!(money_received_is_never_lost);
 
 async fn an_overdue_member_cannot_buy_until_the_bill_is_paid(backend: Backend) {
     let clock = ManualClock::new(jst(2026, 11, 10, 12, 0, 0));
@@ -401,17 +385,13 @@ async fn an_overdue_member_cannot_buy_until_the_bill_is_paid(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_overdue_member_cannot_buy_until_the_bill_is_paid_on_sqlite() {
-    an_overdue_member_cannot_buy_until_the_bill_is_paid(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_overdue_member_cannot_buy_until_the_bill_is_paid_on_mariadb() {
-    an_overdue_member_cannot_buy_until_the_bill_is_paid(Backend::MariaDb).await;
-}
+on_each_backend!(an_overdue_member_cannot_buy_until_the_bill_is_paid);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn two_processes_with_different_default_limits_honour_the_member_s_own() {
     let small = TestApp::spawn_with(Backend::MariaDb, |s| {
         if let Some(c) = s.command.as_mut() {

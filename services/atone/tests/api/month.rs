@@ -142,15 +142,7 @@ async fn a_month_closes_into_one_bill_per_member(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_month_closes_into_one_bill_per_member_on_sqlite() {
-    a_month_closes_into_one_bill_per_member(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_month_closes_into_one_bill_per_member_on_mariadb() {
-    a_month_closes_into_one_bill_per_member(Backend::MariaDb).await;
-}
+on_each_backend!(a_month_closes_into_one_bill_per_member);
 
 async fn the_daily_run_puts_a_purchase_in_the_month_of_its_day_in_japan(backend: Backend) {
     let clock = ManualClock::new(jst(2026, 11, 30, 23, 59, 59));
@@ -196,17 +188,13 @@ async fn the_daily_run_puts_a_purchase_in_the_month_of_its_day_in_japan(backend:
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_daily_run_puts_a_purchase_in_the_month_of_its_day_in_japan_on_sqlite() {
-    the_daily_run_puts_a_purchase_in_the_month_of_its_day_in_japan(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_daily_run_puts_a_purchase_in_the_month_of_its_day_in_japan_on_mariadb() {
-    the_daily_run_puts_a_purchase_in_the_month_of_its_day_in_japan(Backend::MariaDb).await;
-}
+on_each_backend!(the_daily_run_puts_a_purchase_in_the_month_of_its_day_in_japan);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn two_processes_closing_one_month_at_once_bill_each_member_once() {
     let clock = ManualClock::new(jst(2026, 11, 20, 12, 0, 0));
     let first = TestApp::spawn_with(Backend::MariaDb, with_clock(&clock, false)).await;

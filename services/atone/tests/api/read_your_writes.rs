@@ -12,6 +12,10 @@ use sea_orm::{ActiveValue::Set, EntityTrait};
 use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn a_query_with_min_version_sees_the_command_it_follows() {
     let app = TestApp::spawn(Backend::MariaDb).await;
     let user = unique_user("ryw");

@@ -44,6 +44,10 @@ async fn all_become(channel: &Channel, want: ServingStatus, within: Duration) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn every_service_is_not_serving_while_the_database_is_down() {
     let mut mariadb = PrivateMariaDb::start().await;
     let url = mariadb.url();
@@ -113,6 +117,10 @@ async fn sigterm_turns_every_service_not_serving_before_the_listener_closes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn a_stuck_projection_turns_projector_service_not_serving_until_it_moves() {
     use sea_orm::{ConnectionTrait, TransactionTrait};
     let app = TestApp::spawn_with(Backend::MariaDb, |settings| {

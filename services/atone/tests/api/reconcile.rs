@@ -68,12 +68,4 @@ async fn reconcile_repairs_an_event_no_projector_got(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reconcile_repairs_an_event_no_projector_got_on_sqlite() {
-    reconcile_repairs_an_event_no_projector_got(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reconcile_repairs_an_event_no_projector_got_on_mariadb() {
-    reconcile_repairs_an_event_no_projector_got(Backend::MariaDb).await;
-}
+on_each_backend!(reconcile_repairs_an_event_no_projector_got);

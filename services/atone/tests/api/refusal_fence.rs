@@ -111,12 +111,4 @@ async fn a_refused_retry_fences_its_first_attempt(backend: Backend) {
     first.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_retry_fences_its_first_attempt_on_sqlite() {
-    a_refused_retry_fences_its_first_attempt(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_retry_fences_its_first_attempt_on_mariadb() {
-    a_refused_retry_fences_its_first_attempt(Backend::MariaDb).await;
-}
+on_each_backend!(a_refused_retry_fences_its_first_attempt);

@@ -75,12 +75,4 @@ async fn a_retry_racing_its_first_attempt_gets_its_reply(backend: Backend) {
     first.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_retry_racing_its_first_attempt_gets_its_reply_on_sqlite() {
-    a_retry_racing_its_first_attempt_gets_its_reply(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_retry_racing_its_first_attempt_gets_its_reply_on_mariadb() {
-    a_retry_racing_its_first_attempt_gets_its_reply(Backend::MariaDb).await;
-}
+on_each_backend!(a_retry_racing_its_first_attempt_gets_its_reply);

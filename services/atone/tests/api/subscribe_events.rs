@@ -246,19 +246,15 @@ async fn every_event_once_in_commit_order(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_event_once_in_commit_order_on_sqlite() {
-    every_event_once_in_commit_order(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_event_once_in_commit_order_on_mariadb() {
-    every_event_once_in_commit_order(Backend::MariaDb).await;
-}
+on_each_backend!(every_event_once_in_commit_order);
 
 /// A subscriber of one process gets the events appended through another (it is not woken
 /// by them: it finds them by polling).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn a_subscriber_sees_another_process_s_appends_on_mariadb() {
     let first = TestApp::spawn(Backend::MariaDb).await;
     let second = TestApp::spawn_on(first.database.shared(), |_| {}).await;

@@ -127,6 +127,10 @@ async fn mutual_tls_serves_only_clients_with_a_certificate_of_its_ca() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn the_database_url_s_tls_options_are_honoured_for_mysql() {
     let pki = TestPki::create();
     let mariadb = PrivateMariaDb::start_tls_only(&pki).await;

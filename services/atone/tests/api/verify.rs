@@ -107,20 +107,16 @@ async fn verify_reports_a_planted_drift_and_rebuild_repairs_it(backend: Backend)
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn verify_reports_a_planted_drift_and_rebuild_repairs_it_on_sqlite() {
-    verify_reports_a_planted_drift_and_rebuild_repairs_it(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn verify_reports_a_planted_drift_and_rebuild_repairs_it_on_mariadb() {
-    verify_reports_a_planted_drift_and_rebuild_repairs_it(Backend::MariaDb).await;
-}
+on_each_backend!(verify_reports_a_planted_drift_and_rebuild_repairs_it);
 
 /// `atone rebuild` (every member) while commands keep coming and readers keep reading: no
 /// query fails, no command fails, and at the end the read models equal the fold of the
 /// event store.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(feature = "mariadb-tests"),
+    ignore = "needs MariaDB: run with --features mariadb-tests (scripts/test does)"
+)]
 async fn a_whole_rebuild_under_live_load_fails_no_query_and_ends_equal_to_the_fold() {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};

@@ -61,15 +61,7 @@ async fn resume_gets_exactly_the_missed_changes(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resume_gets_exactly_the_missed_changes_on_sqlite() {
-    resume_gets_exactly_the_missed_changes(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resume_gets_exactly_the_missed_changes_on_mariadb() {
-    resume_gets_exactly_the_missed_changes(Backend::MariaDb).await;
-}
+on_each_backend!(resume_gets_exactly_the_missed_changes);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cursor_older_than_the_feed_gets_a_fresh_snapshot() {

@@ -159,15 +159,7 @@ async fn the_webhook_records_signed_payments_only(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_webhook_records_signed_payments_only_on_sqlite() {
-    the_webhook_records_signed_payments_only(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_webhook_records_signed_payments_only_on_mariadb() {
-    the_webhook_records_signed_payments_only(Backend::MariaDb).await;
-}
+on_each_backend!(the_webhook_records_signed_payments_only);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_authentication_on_and_no_secret_there_is_no_webhook() {
@@ -239,12 +231,4 @@ async fn a_reused_event_id_is_money_kept_not_refused(backend: Backend) {
     assert_read_models_match_event_store(&app.db).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reused_event_id_is_money_kept_not_refused_on_sqlite() {
-    a_reused_event_id_is_money_kept_not_refused(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reused_event_id_is_money_kept_not_refused_on_mariadb() {
-    a_reused_event_id_is_money_kept_not_refused(Backend::MariaDb).await;
-}
+on_each_backend!(a_reused_event_id_is_money_kept_not_refused);

@@ -255,15 +255,7 @@ async fn every_event_in_order_and_a_failing_endpoint_holds_back_only_itself(back
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_event_in_order_and_a_failing_endpoint_holds_back_only_itself_on_sqlite() {
-    every_event_in_order_and_a_failing_endpoint_holds_back_only_itself(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_event_in_order_and_a_failing_endpoint_holds_back_only_itself_on_mariadb() {
-    every_event_in_order_and_a_failing_endpoint_holds_back_only_itself(Backend::MariaDb).await;
-}
+on_each_backend!(every_event_in_order_and_a_failing_endpoint_holds_back_only_itself);
 
 /// An endpoint whose deliveries fail for longer than the process allows is disabled, with
 /// why, and its cursor kept.

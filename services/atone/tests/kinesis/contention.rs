@@ -7,6 +7,10 @@ use std::sync::{Arc, Mutex};
 use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator and MariaDB: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn two_projectors_under_load_never_retry_a_batch_on_a_lock() {
     let endpoint = kinesis_endpoint().await;
     let stream = Stream::create(&endpoint, 4).await;

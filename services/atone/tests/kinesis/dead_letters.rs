@@ -107,6 +107,10 @@ async fn cli(projector: &Proc, args: &[&str]) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator and MariaDB: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn poison_parks_its_member_only_and_an_operator_retries_or_skips() {
     let endpoint = kinesis_endpoint().await;
     let stream = Stream::create(&endpoint, 1).await;

@@ -1,6 +1,7 @@
 //! Failures of processes under load: a projector SIGKILLed (four shards, two projectors,
 //! 1,000 commands across 50 members; the other takes its shards once the leases expire),
-//! a projector stopped gracefully, and `atone command` SIGKILLed.
+//! a projector stopped gracefully, `atone command` SIGKILLed, and a command process whose
+//! relay task ends.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -8,6 +9,10 @@ use std::time::Duration;
 use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator and MariaDB: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn a_killed_projector_s_shards_are_taken_over_and_nothing_is_applied_twice() {
     let endpoint = kinesis_endpoint().await;
     let stream = Stream::create(&endpoint, 4).await;
@@ -81,6 +86,10 @@ async fn a_killed_projector_s_shards_are_taken_over_and_nothing_is_applied_twice
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator and MariaDB: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn a_projector_stopped_gracefully_hands_its_leases_back_at_once() {
     let endpoint = kinesis_endpoint().await;
     let stream = Stream::create(&endpoint, 4).await;
@@ -125,6 +134,10 @@ async fn a_projector_stopped_gracefully_hands_its_leases_back_at_once() {
 /// not yet answered at the kill is up to timing; `api::idempotency` covers that retry
 /// deterministically. The event counts below would catch it being applied twice.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator and MariaDB: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn a_command_process_killed_under_load_loses_no_acknowledged_command() {
     let endpoint = kinesis_endpoint().await;
     let stream = Stream::create(&endpoint, 2).await;
@@ -187,5 +200,24 @@ async fn a_command_process_killed_under_load_loses_no_acknowledged_command() {
         );
     }
     cluster.stop().await;
+    stream.delete().await;
+}
+
+/// The relay (outbox → stream) is vital: a command process whose relay ends turns
+/// NOT_SERVING and stops non-zero (the other vital tasks are checked in the API suite).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator and MariaDB: run with --features kinesis-tests (scripts/test does)"
+)]
+async fn a_command_process_whose_relay_ends_stops_non_zero() {
+    let endpoint = kinesis_endpoint().await;
+    let stream = Stream::create(&endpoint, 1).await;
+    let database = TestDatabase::migrated(Backend::MariaDb).await;
+    end_vital_task(
+        "relay",
+        &role_args("command", &database.url, Some(&stream), &[]),
+    )
+    .await;
     stream.delete().await;
 }

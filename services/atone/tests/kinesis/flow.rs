@@ -11,6 +11,10 @@ use atone_api::v1::{
 use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator and MariaDB: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn the_hands_on_flow_runs_through_three_processes_over_kinesis() {
     let endpoint = kinesis_endpoint().await;
     let stream = Stream::create(&endpoint, 4).await;
@@ -128,6 +132,10 @@ async fn the_hands_on_flow_runs_through_three_processes_over_kinesis() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator and MariaDB: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn atone_serve_runs_all_three_services_over_kinesis_in_one_process() {
     let endpoint = kinesis_endpoint().await;
     let stream = Stream::create(&endpoint, 2).await;

@@ -11,6 +11,10 @@ use atone_kinesis::Record;
 use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator and MariaDB: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn a_foreign_record_is_skipped_counted_and_does_not_stop_the_shard() {
     let endpoint = kinesis_endpoint().await;
     let stream = Stream::create(&endpoint, 1).await;
@@ -60,6 +64,10 @@ async fn a_foreign_record_is_skipped_counted_and_does_not_stop_the_shard() {
 /// record that reuses a real event's id with other content has the store's copy applied
 /// (nothing new) and is counted too; the shard goes on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator and MariaDB: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn a_forged_envelope_is_counted_and_never_applied() {
     let endpoint = kinesis_endpoint().await;
     let stream = Stream::create(&endpoint, 1).await;

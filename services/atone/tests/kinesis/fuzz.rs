@@ -4,7 +4,7 @@
 use atone_testkit::fuzz::fuzz_ids_and_payloads;
 use atone_testkit::*;
 
-async fn fuzzed_over_kinesis(backend: Backend) {
+async fn fuzzed_ids_and_payloads_over_kinesis(backend: Backend) {
     let endpoint = kinesis_endpoint().await;
     let stream = Stream::create(&endpoint, 2).await;
     let database = TestDatabase::migrated(backend).await;
@@ -24,12 +24,4 @@ async fn fuzzed_over_kinesis(backend: Backend) {
     stream.delete().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fuzzed_ids_and_payloads_over_kinesis_on_sqlite() {
-    fuzzed_over_kinesis(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fuzzed_ids_and_payloads_over_kinesis_on_mariadb() {
-    fuzzed_over_kinesis(Backend::MariaDb).await;
-}
+on_each_backend!(over_kinesis: fuzzed_ids_and_payloads_over_kinesis);

@@ -8,6 +8,10 @@ use tokio::time::Instant;
 use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator and MariaDB: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn commands_keep_succeeding_while_kinesis_is_down_and_everything_arrives_after() {
     let emulator = PrivateEmulator::start().await;
     let proxy = TcpProxy::start(emulator.port).await;
@@ -66,6 +70,10 @@ async fn commands_keep_succeeding_while_kinesis_is_down_and_everything_arrives_a
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator and MariaDB: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn the_services_ride_out_a_mariadb_restart_and_lose_no_acknowledged_command() {
     let endpoint = kinesis_endpoint().await;
     let stream = Stream::create(&endpoint, 2).await;

@@ -16,6 +16,10 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator and MariaDB: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn the_relay_packs_a_shard_s_members_into_one_record_and_single_event_records_still_read() {
     let endpoint = kinesis_endpoint().await;
     let stream = Stream::create(&endpoint, 4).await;
@@ -110,6 +114,10 @@ async fn the_relay_packs_a_shard_s_members_into_one_record_and_single_event_reco
 /// lands on one child while some of its members belong to the other: those members' events
 /// go again to their own shard, so every member's events are on its own shard in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator and MariaDB: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn members_of_a_record_put_on_another_shard_after_a_reshard_go_again_to_their_own() {
     let endpoint = kinesis_endpoint().await;
     let stream = Stream::create(&endpoint, 1).await;

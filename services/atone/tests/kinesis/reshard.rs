@@ -7,6 +7,10 @@ use std::time::Duration;
 use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator and MariaDB: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn resharding_during_load_loses_nothing_and_keeps_version_order() {
     let endpoint = kinesis_endpoint().await;
     let stream = Stream::create(&endpoint, 2).await;

@@ -22,6 +22,10 @@ async fn healthcheck(pki: &TestPki, port: u16, service: &str, cert: ClientCert) 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator and MariaDB: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn command_projector_and_query_roles_serve_mutual_tls() {
     let endpoint = kinesis_endpoint().await;
     let stream = Stream::create(&endpoint, 1).await;

@@ -11,6 +11,10 @@ use atone_testkit::otlp::{
 use atone_testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "kinesis-tests"),
+    ignore = "needs a Kinesis emulator and MariaDB: run with --features kinesis-tests (scripts/test does)"
+)]
 async fn a_purchase_is_one_trace_across_command_kinesis_projector_and_query() {
     let receiver = OtlpReceiver::start().await;
     let endpoint = kinesis_endpoint().await;
