@@ -8,6 +8,9 @@ pub mod app;
 mod auth_service;
 mod body_limit;
 pub mod cli;
+/// The book's configuration page, generated from `cli` (by its tests: not in the binary).
+#[cfg(test)]
+mod config_page;
 pub mod json;
 mod limits;
 pub mod methods;

@@ -32,10 +32,13 @@ pub struct RebuildArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct CreateStreamArgs {
+    /// The stream to create.
     #[arg(long, env = "ATONE_STREAM_NAME")]
     pub stream_name: String,
+    /// Kinesis at this address (an emulator) instead of AWS's.
     #[arg(long, env = "ATONE_KINESIS_ENDPOINT")]
     pub kinesis_endpoint: Option<String>,
+    /// Its shards, if it is created.
     #[arg(long = "shards", env = "ATONE_STREAM_SHARDS", default_value_t = KinesisSettings::default().stream_shards)]
     pub shards: u32,
 }
@@ -62,6 +65,7 @@ pub struct HealthcheckArgs {
     /// A service to ask about, e.g. atone.v1.QueryService; empty for the whole process.
     #[arg(long, default_value = "")]
     pub service: String,
+    /// How long to wait for the answer before exiting non-zero.
     #[arg(long, default_value = "3s")]
     pub timeout: Duration,
     #[command(flatten)]
@@ -134,6 +138,7 @@ pub enum DeadLetterAction {
     },
     /// Applies a parked member's events again, in order, from the event store.
     Retry {
+        /// The parked member.
         #[arg(long)]
         member: String,
         #[command(flatten)]
@@ -141,6 +146,7 @@ pub enum DeadLetterAction {
     },
     /// Skips a parked member's first parked event; its later events are then applied.
     Skip {
+        /// The parked member.
         #[arg(long)]
         member: String,
         /// The member's first parked version.
@@ -187,6 +193,7 @@ pub enum WebhookAction {
     },
     /// Stops deliveries to an endpoint; its cursor is kept.
     Disable {
+        /// The endpoint's id.
         #[arg(long)]
         id: String,
         #[command(flatten)]
@@ -195,6 +202,7 @@ pub enum WebhookAction {
     /// Enables an endpoint again, delivering the events after a position (those sent before
     /// included).
     Replay {
+        /// The endpoint's id.
         #[arg(long)]
         id: String,
         /// The position to deliver after: 0 for every event; the endpoint's cursor when not
@@ -206,6 +214,7 @@ pub enum WebhookAction {
     },
     /// An endpoint's delivery attempts, newest first.
     Deliveries {
+        /// The endpoint's id.
         #[arg(long)]
         id: String,
         /// How many (1 to 500).

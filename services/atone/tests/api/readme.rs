@@ -1,6 +1,8 @@
-//! The README's grpcurl walkthrough, run exactly as written with real grpcurl against a
-//! freshly started `atone` (no arguments, in an empty directory: what `cargo run --release`
-//! does for a newcomer, on the default 127.0.0.1:50051).
+//! The walkthroughs, run exactly as written with real grpcurl and curl against a freshly
+//! started `atone` (no arguments, in an empty directory: what `cargo run --release` does for
+//! a newcomer, on the default 127.0.0.1:50051). The first two are in the README; the others
+//! are chapters of the book (`docs/src/`). Each is read from its file between HTML-comment
+//! markers.
 
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -11,21 +13,38 @@ use tokio::process::{Child, Command};
 
 use atone_testkit::{TestPki, eventually};
 
-fn readme() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
-        .expect("README.md")
+/// A Markdown file of the repository that holds walkthroughs: its path and its text.
+struct Page {
+    path: &'static str,
+    text: String,
 }
 
-/// The README between two markers.
-fn section(readme: &str, start: &str, end: &str) -> String {
-    let from = readme
+/// The file at `path`, from the repository's root.
+fn page(path: &'static str) -> Page {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(path),
+    )
+    .unwrap_or_else(|e| panic!("{path}: {e}"));
+    Page { path, text }
+}
+
+fn readme() -> Page {
+    page("README.md")
+}
+
+/// The page between two markers.
+fn section(page: &Page, start: &str, end: &str) -> String {
+    let Page { path, text } = page;
+    let from = text
         .find(start)
-        .unwrap_or_else(|| panic!("README.md lacks {start}"));
-    let to = readme[from..]
+        .unwrap_or_else(|| panic!("{path} lacks {start}"));
+    let to = text[from..]
         .find(end)
         .map(|i| from + i)
-        .unwrap_or_else(|| panic!("README.md lacks {end}"));
-    readme[from..to].to_owned()
+        .unwrap_or_else(|| panic!("{path} lacks {end}"));
+    text[from..to].to_owned()
 }
 
 /// The ```sh blocks of `text`, in order.
@@ -193,6 +212,10 @@ fn capture(child: &mut Child) -> Arc<Mutex<String>> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "tool-tests"),
+    ignore = "needs grpcurl: run with --features tool-tests (scripts/test installs it and does)"
+)]
 async fn the_readme_walkthrough_works_as_written() {
     run_walkthrough(None).await;
 }
@@ -201,6 +224,10 @@ async fn the_readme_walkthrough_works_as_written() {
 /// `-cacert` instead of `-plaintext`, curl with `--cacert` and `https://`, as the Security
 /// section says.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "tool-tests"),
+    ignore = "needs grpcurl: run with --features tool-tests (scripts/test installs it and does)"
+)]
 async fn the_readme_walkthrough_works_over_tls_with_grpcurl_cacert() {
     let pki = TestPki::create();
     run_walkthrough(Some(&pki)).await;
@@ -339,6 +366,10 @@ const METRICS_ADDR: &str = "127.0.0.1:9464";
 /// restarted as the README says (31 days ahead), the steps after; in one shell session, as
 /// a reader keeps their terminal (its variables carried across the restart).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "tool-tests"),
+    ignore = "needs grpcurl: run with --features tool-tests (scripts/test installs it and does)"
+)]
 async fn the_month_walkthrough_works_as_written() {
     require_grpcurl();
     let readme = readme();
@@ -428,35 +459,38 @@ fn run_args(command: &str) -> Vec<&str> {
 }
 
 /// The one shell block between two markers.
-fn one_block(readme: &str, start: &str, end: &str) -> String {
-    let blocks = sh_blocks(&section(readme, start, end));
+fn one_block(page: &Page, start: &str, end: &str) -> String {
+    let blocks = sh_blocks(&section(page, start, end));
     let [block] = &blocks[..] else {
-        panic!("one command between {start} and {end}: {blocks:?}");
+        panic!(
+            "one command between {start} and {end} in {}: {blocks:?}",
+            page.path
+        );
     };
     block.clone()
 }
 
-/// The bank-debit walkthrough: the consignor's file written, atone started with it, a
-/// member with an account buys; atone restarted 31 days ahead, the month closed, the
-/// request file exported with the `atone` binary, a result made by hand and imported
-/// (twice), in one shell session.
+/// The bank-debit walkthrough (the book's `walkthrough-bank-debit.md`): the consignor's
+/// file written, atone started with it, a member with an account buys; atone restarted 31
+/// days ahead, the month closed, the request file exported with the `atone` binary, a
+/// result made by hand and imported (twice), in one shell session.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "tool-tests"),
+    ignore = "needs grpcurl: run with --features tool-tests (scripts/test installs it and does)"
+)]
 async fn the_bank_debit_walkthrough_works_as_written() {
     require_grpcurl();
-    let readme = readme();
-    let config = one_block(&readme, "<!-- bank:config -->", "<!-- bank:start -->");
-    let start = one_block(&readme, "<!-- bank:start -->", "<!-- bank:before -->");
+    let doc = page("docs/src/walkthrough-bank-debit.md");
+    let config = one_block(&doc, "<!-- bank:config -->", "<!-- bank:start -->");
+    let start = one_block(&doc, "<!-- bank:start -->", "<!-- bank:before -->");
     let before = sh_blocks(&section(
-        &readme,
+        &doc,
         "<!-- bank:before -->",
         "<!-- bank:restart -->",
     ));
-    let restart = one_block(&readme, "<!-- bank:restart -->", "<!-- bank:after -->");
-    let after = sh_blocks(&section(
-        &readme,
-        "<!-- bank:after -->",
-        "<!-- bank:end -->",
-    ));
+    let restart = one_block(&doc, "<!-- bank:restart -->", "<!-- bank:after -->");
+    let after = sh_blocks(&section(&doc, "<!-- bank:after -->", "<!-- bank:end -->"));
     assert!(
         !before.is_empty() && after.len() >= 4,
         "{before:?} {after:?}"
@@ -526,18 +560,18 @@ async fn the_bank_debit_walkthrough_works_as_written() {
     stop_atone(atone).await;
 }
 
-/// The third walkthrough, the hands-on's steps with curl: JSON over HTTP for the calls,
-/// Server-Sent Events for the watch, a JSON error with its HTTP status; real curl.
+/// The hands-on's steps with curl (the book's `walkthrough-curl.md`): JSON over HTTP for
+/// the calls, Server-Sent Events for the watch, a JSON error with its HTTP status; real curl.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_curl_walkthrough_works_as_written() {
-    let readme = readme();
+    let doc = page("docs/src/walkthrough-curl.md");
     let watch = sh_blocks(&section(
-        &readme,
+        &doc,
         "<!-- curl-walkthrough:watch -->",
         "<!-- curl-walkthrough:steps -->",
     ));
     let steps = sh_blocks(&section(
-        &readme,
+        &doc,
         "<!-- curl-walkthrough:steps -->",
         "<!-- curl-walkthrough:end -->",
     ));
@@ -603,22 +637,22 @@ async fn the_curl_walkthrough_works_as_written() {
     stop_atone(atone).await;
 }
 
-/// The webhooks walkthrough: an endpoint added with the `atone` binary, the SDK's example
-/// receiver started as written (in a directory holding the repository's `sdk`), a
-/// purchase, and the receiver printing both events, each verified with the endpoint's
-/// secret; then the delivery log.
+/// The webhooks walkthrough (the book's `walkthrough-webhooks.md`): an endpoint added with
+/// the `atone` binary, the SDK's example receiver started as written (in a directory holding
+/// the repository's `sdk`), a purchase, and the receiver printing both events, each verified
+/// with the endpoint's secret; then the delivery log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "tool-tests"),
+    ignore = "needs grpcurl: run with --features tool-tests (scripts/test installs it and does)"
+)]
 async fn the_webhooks_walkthrough_works_as_written() {
     require_grpcurl();
-    let readme = readme();
-    let add = one_block(&readme, "<!-- hooks:add -->", "<!-- hooks:receiver -->");
-    let receiver = one_block(
-        &readme,
-        "<!-- hooks:receiver -->",
-        "<!-- hooks:purchase -->",
-    );
-    let purchase = one_block(&readme, "<!-- hooks:purchase -->", "<!-- hooks:log -->");
-    let log = one_block(&readme, "<!-- hooks:log -->", "<!-- hooks:end -->");
+    let doc = page("docs/src/walkthrough-webhooks.md");
+    let add = one_block(&doc, "<!-- hooks:add -->", "<!-- hooks:receiver -->");
+    let receiver = one_block(&doc, "<!-- hooks:receiver -->", "<!-- hooks:purchase -->");
+    let purchase = one_block(&doc, "<!-- hooks:purchase -->", "<!-- hooks:log -->");
+    let log = one_block(&doc, "<!-- hooks:log -->", "<!-- hooks:end -->");
 
     let _port = DEFAULT_PORT.lock().await;
     let dir = tempfile::tempdir().expect("temporary directory");
