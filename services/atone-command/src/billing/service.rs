@@ -63,10 +63,19 @@ where
             let _ = progress_tx.try_send(Ok(each(p, false)));
         }
     });
+    // The run goes on if the caller goes away (a later run would redo what it left). One
+    // that panics ends the stream with an error, never with a silent end of stream.
+    let running = tokio::spawn(run(on_progress));
     tokio::spawn(async move {
-        let last = match run(on_progress).await {
-            Ok(done) => Ok(message(done, true)),
-            Err(e) => Err(Status::from(e)),
+        let last = match running.await {
+            Ok(Ok(done)) => Ok(message(done, true)),
+            Ok(Err(e)) => Err(Status::from(e)),
+            Err(e) => {
+                tracing::error!(error = %e, "a billing run stopped before it finished");
+                Err(Status::internal(
+                    "the run stopped before it finished (atone's log says why); running it again carries on: a member done is not done twice",
+                ))
+            }
         };
         let _ = tx.send(last).await;
     });
@@ -186,5 +195,56 @@ impl BillingService for BillingApi {
             runs.mark_overdue(as_of, progress).await
         });
         Ok(Response::new(stream))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio_stream::StreamExt;
+
+    use super::*;
+
+    fn progress(done: u64) -> Progress {
+        Progress {
+            members_total: 2,
+            members_done: done,
+            bills: done,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_run_s_last_message_says_done() {
+        let stream = stream_run(
+            |p, last| (p.members_done, last),
+            |mut on_progress| async move {
+                on_progress(progress(1));
+                Ok(progress(2))
+            },
+        );
+        let got: Vec<_> = stream.collect::<Vec<_>>().await;
+        let got: Vec<(u64, bool)> = got.into_iter().map(|m| m.expect("a message")).collect();
+        assert_eq!(got, [(1, false), (2, true)]);
+    }
+
+    #[tokio::test]
+    async fn a_run_that_panics_ends_the_stream_with_an_error() {
+        let stream = stream_run(
+            |p, last| (p.members_done, last),
+            |mut on_progress| async move {
+                on_progress(progress(1));
+                if progress(1).members_done == 1 {
+                    panic!("a run that breaks");
+                }
+                Ok(progress(2))
+            },
+        );
+        let got: Vec<_> = stream.collect::<Vec<_>>().await;
+        assert_eq!(got.len(), 2, "{got:?}");
+        let last = got[1].as_ref().expect_err("the stream ends with an error");
+        assert_eq!(last.code(), tonic::Code::Internal, "{last:?}");
+        assert!(
+            last.message().contains("stopped before it finished"),
+            "{last:?}"
+        );
     }
 }
