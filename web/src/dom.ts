@@ -30,3 +30,13 @@ export function $<T extends Element = HTMLElement>(testid: string, root: ParentN
   if (!el) throw new Error(`missing element ${testid}`);
   return el;
 }
+
+/** A status badge: Japanese label, English beside it. */
+export function badge(cls: string, ja: string, en: string, testid: string): HTMLElement {
+  return h("span", { class: `badge ${cls}`, "data-testid": testid }, ja, " ", h("span", { class: "en" }, en));
+}
+
+/** The class attribute of the names given (falsy ones left out); undefined for none. */
+export function cls(...names: (string | false)[]): string | undefined {
+  return names.filter(Boolean).join(" ") || undefined;
+}

@@ -1,5 +1,7 @@
+// How the page writes amounts, dates, labels and errors (Japanese with English beside it).
+import { BillKind, BillStatus, PaymentMethod, PaymentMode, PromiseStatus, type MemberBill } from "@atone/sdk";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { BillKind, BillStatus, PaymentMethod, PaymentMode, PromiseStatus } from "./gen/atone/v1/types_pb.js";
+import { Code, ConnectError } from "@connectrpc/connect";
 
 export function yen(amount: bigint | undefined): string {
   if (amount === undefined) return "—";
@@ -27,9 +29,14 @@ const jstTime = new Intl.DateTimeFormat("ja-JP", {
   second: "2-digit",
 });
 
+/** A protobuf Timestamp as a Date (to the millisecond). */
+export function timestampDate(ts: Timestamp): Date {
+  return new Date(Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6));
+}
+
 export function timestamp(ts: Timestamp | undefined): string {
   if (!ts) return "—";
-  return jst.format(new Date(Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6)));
+  return jst.format(timestampDate(ts));
 }
 
 export function clock(d: Date): string {
@@ -107,4 +114,31 @@ export function previousMonthInJapan(now = new Date()): string {
     year -= 1;
   }
   return `${year}-${String(month).padStart(2, "0")}`;
+}
+
+/** An error as the page shows it: `<gRPC code>: <atone's message>`. */
+export function describeError(err: unknown): string {
+  const e = ConnectError.from(err);
+  return `${Code[e.code] ?? e.code}: ${e.rawMessage}`;
+}
+
+/** A form's amount: whole yen, or an InvalidArgument the form shows. */
+export function amountOf(value: string): bigint {
+  if (!/^\d+$/.test(value)) throw new ConnectError("金額は正の整数で入力してください (amount must be a whole number of yen)", Code.InvalidArgument);
+  return BigInt(value);
+}
+
+/** How much of the credit limit is in use, in percent to one decimal (0 without a limit). */
+export function usedPercent(outstanding: bigint, limit: bigint): number {
+  return limit > 0n ? Number((outstanding * 1000n) / limit) / 10 : 0;
+}
+
+/** The 延滞 banner's text: how many bills are past due (`count`), and which (`overdue`). */
+export function overdueNotice(count: bigint, overdue: MemberBill[]): string {
+  const which = overdue.map((b) => `${shortId(b.billId)} ${yen(b.amount)} (期限 due ${b.dueDate})`).join(", ");
+  return (
+    `${count} 件の請求が支払期限を過ぎています。お支払いまで新しいご購入はできません · ` +
+    `${count} bill${count === 1n ? "" : "s"} past due: purchases are refused until paid` +
+    (which ? ` — ${which}` : "")
+  );
 }

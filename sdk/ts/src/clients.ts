@@ -43,11 +43,14 @@ export function createAtoneClients(transport: Transport): AtoneClients {
 /**
  * An interceptor that presents `credential` (an API key `<id>.<secret>` or a member token)
  * as `authorization: Bearer …` on every call: pass it in the transport options'
- * `interceptors` when atone runs with authentication on.
+ * `interceptors` when atone runs with authentication on. Give a function to read the
+ * credential at each call (one that can change, e.g. after a sign-in); a call made while
+ * it returns nothing or "" carries no authorization.
  */
-export function bearer(credential: string): Interceptor {
+export function bearer(credential: string | (() => string | undefined)): Interceptor {
   return (next) => async (req) => {
-    req.header.set("authorization", `Bearer ${credential}`);
+    const value = typeof credential === "function" ? credential() : credential;
+    if (value) req.header.set("authorization", `Bearer ${value}`);
     return next(req);
   };
 }
@@ -55,7 +58,15 @@ export function bearer(credential: string): Interceptor {
 /**
  * A fresh idempotency key for a command. Every command needs one; send the same key again
  * only to retry the same command (the retry gets the first reply and changes nothing).
+ * A random (version 4) UUID, also in a browser page that is not a secure context (where
+ * `crypto.randomUUID` is missing).
  */
 export function newIdempotencyKey(): string {
-  return globalThis.crypto.randomUUID();
+  const crypto = globalThis.crypto;
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }

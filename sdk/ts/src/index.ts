@@ -6,10 +6,13 @@
  * - `createAtoneClients(transport)`: typed @connectrpc/connect v2 clients for
  *   CommandService, BillingService, QueryService, ProjectorService, AuthService and
  *   WebhookService;
- *   `bearer(credential)` presents an API key or a member token when authentication is on.
- * - `MemberView`: folds a WatchMember stream (snapshot + changes) into the member's state.
+ *   `bearer(credential)` presents an API key or a member token when authentication is on
+ *   (a fixed one, or a function read at each call); `newIdempotencyKey()` for commands.
+ * - `MemberView`: folds a WatchMember stream (snapshot + changes) into the member's state;
+ *   `apply` returns a `MemberViewUpdate` saying what the message changed.
  * - `watchMemberResumable`: a WatchMember stream that reconnects with backoff and resumes
- *   from its last cursor.
+ *   from its last cursor (`onConnecting`, `onConnect`, `onDisconnect` with a `RetryWait`
+ *   that can cut the wait short).
  *
  * Transports: `@atone/sdk/node` (gRPC over HTTP/2, for Node) and `@atone/sdk/web`
  * (gRPC-Web, for browsers).

@@ -12,10 +12,26 @@ export interface ResumableWatchOptions {
   initialBackoffMs?: number;
   /** Default 5,000 ms. */
   maxBackoffMs?: number;
+  /**
+   * A stream is being opened: `attempt` is 0 for the first, then how many have failed in a
+   * row since the last one that opened.
+   */
+  onConnecting?: (attempt: number) => void;
   /** The stream is open (its response headers arrived). */
   onConnect?: () => void;
-  /** The stream broke; the next attempt starts in retryInMs. */
-  onDisconnect?: (error: ConnectError, retryInMs: number) => void;
+  /**
+   * The stream broke; the next attempt starts in retryInMs, or as soon as `retry.now()` is
+   * called (e.g. when the network is back).
+   */
+  onDisconnect?: (error: ConnectError, retryInMs: number, retry: RetryWait) => void;
+}
+
+/** The wait before the next attempt, as `onDisconnect` is told of it. */
+export interface RetryWait {
+  /** Failed attempts in a row, this one included (1 after the first failure). */
+  attempt: number;
+  /** Ends the wait: the next attempt starts now. Does nothing once it has started. */
+  now(): void;
 }
 
 /** Codes that a retry cannot fix: the watch gives up and throws. */
@@ -45,6 +61,7 @@ export async function* watchMemberResumable(
   let attempt = 0;
   while (!signal?.aborted) {
     let error: ConnectError;
+    options.onConnecting?.(attempt);
     try {
       const stream = query.watchMember(
         { userId, cursor, minVersion: options.minVersion ?? 0n },
@@ -61,6 +78,7 @@ export async function* watchMemberResumable(
         if (message.cursor) cursor = message.cursor;
         yield message;
       }
+      if (signal?.aborted) return;
       error = new ConnectError("the server ended the stream", Code.Unavailable);
     } catch (e) {
       if (signal?.aborted) return;
@@ -69,19 +87,24 @@ export async function* watchMemberResumable(
     }
     const delay = Math.round(Math.min(max, initial * 2 ** attempt) * (0.8 + Math.random() * 0.4));
     attempt += 1;
-    options.onDisconnect?.(error, delay);
-    await sleep(delay, signal);
+    const wait = sleep(delay, signal);
+    options.onDisconnect?.(error, delay, { attempt, now: wait.end });
+    await wait.ended;
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
+/** A wait of `ms` that `end()` or an abort of `signal` cuts short. */
+function sleep(ms: number, signal?: AbortSignal): { ended: Promise<void>; end: () => void } {
+  let end = () => {};
+  const ended = new Promise<void>((resolve) => {
     const timer = setTimeout(done, ms);
     signal?.addEventListener("abort", done, { once: true });
+    end = done;
     function done() {
       clearTimeout(timer);
       signal?.removeEventListener("abort", done);
       resolve();
     }
   });
+  return { ended, end };
 }
