@@ -1,5 +1,6 @@
 //! `/metrics` on `--metrics-listen`: after the hands-on flow (and a refusal, a replay and a
-//! watch), every family is there with its labels, and counts where work happened.
+//! watch), every family is there with its labels, counts where work happened, and is named
+//! on the book's metrics page.
 
 use std::net::SocketAddr;
 
@@ -83,6 +84,30 @@ pub fn assert_families_after_the_flow(text: &str, applied_by: [&str; 2]) {
     at_least("atone_db_pool_connections", &[r#"state="idle""#], 0.0);
 }
 
+/// Every `atone_*` family a scrape shows is named on the book's metrics page.
+fn assert_every_family_documented(text: &str) {
+    let page = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/src/metrics.md"
+    ))
+    .expect("docs/src/metrics.md");
+    let families: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| name.starts_with("atone_"))
+        .collect();
+    assert!(families.len() >= 15, "{families:?}");
+    let missing: Vec<&&str> = families
+        .iter()
+        .filter(|family| !page.contains(&format!("`{family}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "/metrics shows families docs/src/metrics.md does not name: {missing:?}"
+    );
+}
+
 pub async fn scrape(addr: SocketAddr) -> String {
     let response = reqwest::get(format!("http://{addr}/metrics"))
         .await
@@ -158,6 +183,7 @@ async fn metrics_show_every_family_after_the_flow(backend: Backend) {
 
     let text = scrape(addr).await;
     assert_families_after_the_flow(&text, DEFAULT_SOURCE);
+    assert_every_family_documented(&text);
     assert!(
         sample(
             &text,
