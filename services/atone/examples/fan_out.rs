@@ -11,19 +11,20 @@
 //!     --query http://127.0.0.1:50051 --pid "$(pgrep -f 'atone serve')"
 //! ```
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use atone_api::tonic::transport::{Channel, Endpoint};
-use atone_api::v1::command_service_client::CommandServiceClient;
 use atone_api::v1::query_service_client::QueryServiceClient;
-use atone_api::v1::{ChangeCreditLimitRequest, WatchMemberRequest, watch_member_response};
+use atone_api::v1::{WatchMemberRequest, watch_member_response};
 use clap::Parser;
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
+
+#[path = "common/paced.rs"]
+mod paced;
+use paced::{Paced, channel};
 
 const STREAMS_PER_CONNECTION: usize = 100;
 
@@ -106,7 +107,16 @@ async fn main() -> Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let sent = drive(&args, &members).await?;
+    let sent = Paced {
+        command: &args.command,
+        members: &members,
+        rate: args.rate,
+        total: args.rate * args.seconds as usize,
+        clients: 32,
+        keys: "fan",
+    }
+    .run()
+    .await?;
     let rss_during = rss_kib(args.pid);
     // Every watcher of a member sees each of its changes: watchers / members per change.
     let per_member = args.watchers / args.members + usize::from(args.watchers % args.members > 0);
@@ -160,57 +170,6 @@ async fn main() -> Result<()> {
 /// How many of `watchers` (assigned round-robin) watch member `m`.
 fn watchers_of(m: usize, watchers: usize, members: usize) -> usize {
     watchers / members + usize::from(m < watchers % members)
-}
-
-/// Sends `rate` credit-limit changes a second, round-robin over the members, for
-/// `seconds`; returns when each (member, version) was sent.
-async fn drive(args: &Args, members: &[String]) -> Result<HashMap<(usize, i64), Instant>> {
-    let sent = Arc::new(Mutex::new(HashMap::new()));
-    let next = Arc::new(AtomicUsize::new(0));
-    let total = args.rate * args.seconds as usize;
-    let started = Instant::now();
-    let command = channel(&args.command).await?;
-    let mut tasks = Vec::new();
-    for _ in 0..32 {
-        let (sent, next, members) = (sent.clone(), next.clone(), members.to_vec());
-        let mut client = CommandServiceClient::new(command.clone());
-        let rate = args.rate;
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                if n >= total {
-                    return Ok::<_, anyhow::Error>(());
-                }
-                tokio::time::sleep_until(started + Duration::from_secs_f64(n as f64 / rate as f64))
-                    .await;
-                let member = n % members.len();
-                let at = Instant::now();
-                let reply = client
-                    .change_credit_limit(ChangeCreditLimitRequest {
-                        user_id: members[member].clone(),
-                        limit: 50_000 + n as i64,
-                        idempotency_key: format!("fan-{n}"),
-                    })
-                    .await
-                    .context("ChangeCreditLimit")?
-                    .into_inner();
-                sent.lock().await.insert((member, reply.version), at);
-            }
-        }));
-    }
-    for task in tasks {
-        task.await??;
-    }
-    let sent = std::mem::take(&mut *sent.lock().await);
-    Ok(sent)
-}
-
-async fn channel(uri: &str) -> Result<Channel> {
-    Endpoint::from_shared(uri.to_owned())?
-        .tcp_nodelay(true)
-        .connect()
-        .await
-        .with_context(|| format!("connect to {uri}"))
 }
 
 /// The resident memory of `pid` in KiB, from /proc/PID/status.

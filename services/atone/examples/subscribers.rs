@@ -18,14 +18,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use atone_api::tonic::transport::{Channel, Endpoint};
-use atone_api::v1::command_service_client::CommandServiceClient;
+use atone_api::v1::SubscribeEventsRequest;
 use atone_api::v1::query_service_client::QueryServiceClient;
 use atone_api::v1::subscribe_events_response::Message;
-use atone_api::v1::{ChangeCreditLimitRequest, SubscribeEventsRequest};
 use clap::Parser;
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
+
+#[path = "common/paced.rs"]
+mod paced;
+use paced::{Paced, channel};
 
 #[derive(Parser, Debug)]
 #[command(about = "Many SubscribeEvents streams on one process: delay, store reads and CPU")]
@@ -116,7 +118,19 @@ async fn main() -> Result<()> {
     }
 
     let started = Instant::now();
-    let sent = drive(&args, &members, total).await?;
+    let sent: HashMap<(String, i64), Instant> = Paced {
+        command: &args.addr,
+        members: &members,
+        rate: args.rate,
+        total,
+        clients: 16,
+        keys: "sub",
+    }
+    .run()
+    .await?
+    .into_iter()
+    .map(|((m, version), at)| ((members[m].clone(), version), at))
+    .collect();
     let expected = sent.len() * args.subscribers;
     let mut delays = Vec::with_capacity(expected);
     let mut per_subscriber = vec![0usize; args.subscribers];
@@ -164,52 +178,6 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-/// Sends `rate` credit-limit changes a second, round-robin over the members, `total` in
-/// all; returns when each (member, version) was sent.
-async fn drive(
-    args: &Args,
-    members: &[String],
-    total: usize,
-) -> Result<HashMap<(String, i64), Instant>> {
-    let sent = Arc::new(Mutex::new(HashMap::new()));
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let command = channel(&args.addr).await?;
-    let mut tasks = Vec::new();
-    for _ in 0..16 {
-        let (sent, next, members) = (sent.clone(), next.clone(), members.to_vec());
-        let mut client = CommandServiceClient::new(command.clone());
-        let rate = args.rate;
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                if n >= total {
-                    return Ok::<_, anyhow::Error>(());
-                }
-                tokio::time::sleep_until(started + Duration::from_secs_f64(n as f64 / rate as f64))
-                    .await;
-                let member = members[n % members.len()].clone();
-                let at = Instant::now();
-                let reply = client
-                    .change_credit_limit(ChangeCreditLimitRequest {
-                        user_id: member.clone(),
-                        limit: 50_000 + n as i64,
-                        idempotency_key: format!("sub-{n}"),
-                    })
-                    .await
-                    .context("ChangeCreditLimit")?
-                    .into_inner();
-                sent.lock().await.insert((member, reply.version), at);
-            }
-        }));
-    }
-    for task in tasks {
-        task.await??;
-    }
-    let sent = std::mem::take(&mut *sent.lock().await);
-    Ok(sent)
-}
-
 /// The process's reads of the event store for subscribers, from its metrics.
 struct Reads {
     tail: u64,
@@ -233,14 +201,6 @@ impl Reads {
             catch_up: value("atone_event_catch_up_reads_total"),
         })
     }
-}
-
-async fn channel(uri: &str) -> Result<Channel> {
-    Endpoint::from_shared(uri.to_owned())?
-        .tcp_nodelay(true)
-        .connect()
-        .await
-        .with_context(|| format!("connect to {uri}"))
 }
 
 /// The CPU time (user + system) of `pid` so far, in seconds, from /proc/PID/stat.
