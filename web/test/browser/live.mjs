@@ -4,7 +4,7 @@
 // members and Back.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { assertNotReloaded, outside, rowIs, text, until, yen } from "./helpers.mjs";
+import { assertNotReloaded, liveAgain, outside, rowIs, text, until, yen } from "./helpers.mjs";
 import { LIVE_MS, atone, made, page, timings, userId } from "./world.mjs";
 
 /** Outside changes, the Events tab, a restart (D, made while disconnected, is in made.d). */
@@ -142,15 +142,7 @@ export function liveSteps(step) {
       15000,
       restarted,
     );
-    await until(
-      "live again",
-      () =>
-        document.querySelector('[data-testid="conn-status"]').dataset.state === "live" &&
-        document.querySelector('[data-testid="disconnected-banner"]').hidden,
-      null,
-      15000,
-      restarted,
-    );
+    await liveAgain(restarted);
     console.log(`  D (made while the page was disconnected) on the page ${dMs} ms after atone was up again`);
     timings.push({ change: "D purchase while the page was disconnected", onPageAfterServerUpMs: dMs });
     assert.match(await page.locator(`[data-testid="purchase-row"][data-promise-id="${d.promiseId}"]`).innerText(), /月まとめ払い/);
